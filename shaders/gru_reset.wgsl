@@ -1,0 +1,71 @@
+// gru_reset.wgsl: first half of a GRU timestep with linear_before_reset = 0 (the ONNX default),
+// every direction and batch row in one dispatch; gru_step (LINEAR_BEFORE_RESET = false) follows.
+// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, stage_vector.)
+//
+// Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
+// Invocation (j, d, block of BT rows), for each row b with s = step.s < len_b, t = time_index(d, s, len_b):
+//   z = f(clip(xproj[t, b, d, 0, j] + sum_k r_t[d, k, 0, j] h_prev[d, b, k]))
+//   r = f(clip(xproj[t, b, d, 1, j] + sum_k r_t[d, k, 1, j] h_prev[d, b, k]))
+//   gate_tmp[d, b, 0, j] = z;  gate_tmp[d, b, 1, j] = r * h_prev[d, b, j]
+// The candidate needs (r ⊙ h_prev) · Rhᵀ, i.e. r of every unit of the row, which this dispatch's
+// workgroups produce together: hence the second dispatch (WebGPU has no grid-wide barrier).
+// Rows past their length are skipped; gru_step keeps their state.
+//
+// Layouts (f32, row-major): xproj [T, B, D, 3, HIDDEN] (gate blocks z, r, h; all biases folded in);
+// r_t [D, HIDDEN, 2, HIDDEN] (the z and r blocks of ONNX R, transposed); h_prev [D, B, HIDDEN];
+// gate_tmp [D, B, 2, HIDDEN].
+
+@group(0) @binding(3) var<storage, read> xproj: array<f32>;
+@group(0) @binding(4) var<storage, read> r_t: array<f32>;
+@group(0) @binding(5) var<storage, read> h_prev: array<f32>;
+@group(0) @binding(6) var<storage, read_write> gate_tmp: array<f32>;
+
+fn load_vector(d: u32, b: u32, k: u32) -> f32 {
+  return h_prev[state_row(d, b) * OUT + k];
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let j = wg.x * WG + lid;
+  let d = wg.y;
+  let b0 = wg.z * BT;
+  let s = step.s;
+
+  var acc: array<vec2<f32>, BT_MAX>;
+  for (var k0 = 0u; k0 < OUT; k0 += K_TILE) {
+    stage_vector(d, b0, k0, OUT, lid);
+    workgroupBarrier();
+    if (j < HIDDEN) {
+      let kn = min(K_TILE, OUT - k0);
+      for (var kk = 0u; kk < kn; kk++) {
+        let base = (d * OUT + k0 + kk) * 2u * HIDDEN + j;
+        let w = vec2<f32>(r_t[base], r_t[base + HIDDEN]);
+        for (var bb = 0u; bb < BT; bb++) {
+          acc[bb] += w * vtile[bb * K_TILE + kk];
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  if (j >= HIDDEN) {
+    return;
+  }
+
+  for (var bb = 0u; bb < BT; bb++) {
+    let b = b0 + bb;
+    if (b >= dims.batch) {
+      break;
+    }
+    let len = seq_lens[b];
+    if (s >= len) {
+      continue;
+    }
+    let row = state_row(d, b);
+    let t = time_index(d, s, len);
+    let xo = ((t * dims.batch + b) * DIRS + d) * 3u * HIDDEN + j;
+    let z = activation(d, 0u, clip_gate(xproj[xo] + acc[bb].x));
+    let r = activation(d, 0u, clip_gate(xproj[xo + HIDDEN] + acc[bb].y));
+    gate_tmp[(row * 2u) * HIDDEN + j] = z;
+    gate_tmp[(row * 2u + 1u) * HIDDEN + j] = r * h_prev[row * OUT + j];
+  }
+}

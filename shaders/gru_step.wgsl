@@ -1,0 +1,105 @@
+// gru_step.wgsl: a GRU timestep (LINEAR_BEFORE_RESET = true: all of it; false: its second half,
+// after gru_reset), every direction and batch row in one dispatch.
+// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, stage_vector.)
+//
+// Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
+// Invocation (j, d, block of BT rows), for each row b with s = step.s < len_b, t = time_index(d, s, len_b),
+// x_g = xproj[t, b, d, g, j], hp = h_prev[d, b, j]:
+//   LINEAR_BEFORE_RESET (PyTorch, Keras reset_after):   a_g = sum_k r_t[d, k, g, j] h_prev[d, b, k], g in z, r, h
+//     z = f(clip(x_z + a_z)), r = f(clip(x_r + a_r)), n = g(clip(x_h + r (a_h + rbh[d, j])))
+//   otherwise (ONNX default):                            a_h = sum_k r_t[d, k, 0, j] gate_tmp[d, b, 1, k]
+//     z = gate_tmp[d, b, 0, j], n = g(clip(x_h + a_h))      (gate_tmp[d, b, 1, :] = r ⊙ h_prev from gru_reset)
+//   h_next[d, b, j] = (1 - z) n + z hp;  y[t, b, d, j] = h_next[d, b, j]
+// A row past its length keeps its state (h_next = h_prev) and writes y[s, b, d, j] = 0.
+//
+// Layouts (f32, row-major): xproj [T, B, D, 3, HIDDEN] (z, r, h; folded biases: Wb + Rb for z and r,
+// and for h only Wbh when LINEAR_BEFORE_RESET, since Rbh sits inside r ⊙ (…), else Wbh + Rbh);
+// r_t [D, HIDDEN, 3, HIDDEN] (z, r, h blocks of R transposed) or [D, HIDDEN, 1, HIDDEN] (h block only);
+// rbh [D, HIDDEN] (Rbh; zeros and unused without LINEAR_BEFORE_RESET); gate_tmp [D, B, 2, HIDDEN]
+// (unused with LINEAR_BEFORE_RESET); h_prev, h_next [D, B, HIDDEN]; y: y_index.
+
+@group(0) @binding(3) var<storage, read> xproj: array<f32>;
+@group(0) @binding(4) var<storage, read> r_t: array<f32>;
+@group(0) @binding(5) var<storage, read> rbh: array<f32>;
+@group(0) @binding(6) var<storage, read> gate_tmp: array<f32>;
+@group(0) @binding(7) var<storage, read> h_prev: array<f32>;
+@group(0) @binding(8) var<storage, read_write> h_next: array<f32>;
+@group(0) @binding(9) var<storage, read_write> y: array<f32>;
+
+override LINEAR_BEFORE_RESET: bool;
+
+// Gate blocks stored in r_t: z, r, h, or h alone.
+const R_BLOCKS_AFTER = 3u;
+const R_BLOCKS_BEFORE = 1u;
+
+fn load_vector(d: u32, b: u32, k: u32) -> f32 {
+  if (LINEAR_BEFORE_RESET) {
+    return h_prev[state_row(d, b) * OUT + k];
+  }
+  return gate_tmp[(state_row(d, b) * 2u + 1u) * HIDDEN + k];
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let j = wg.x * WG + lid;
+  let d = wg.y;
+  let b0 = wg.z * BT;
+  let s = step.s;
+  let blocks = select(R_BLOCKS_BEFORE, R_BLOCKS_AFTER, LINEAR_BEFORE_RESET);
+
+  // acc[bb] = (a_z, a_r, a_h) with LINEAR_BEFORE_RESET, else (0, 0, a_h).
+  var acc: array<vec3<f32>, BT_MAX>;
+  for (var k0 = 0u; k0 < OUT; k0 += K_TILE) {
+    stage_vector(d, b0, k0, OUT, lid);
+    workgroupBarrier();
+    if (j < HIDDEN) {
+      let kn = min(K_TILE, OUT - k0);
+      for (var kk = 0u; kk < kn; kk++) {
+        let base = (d * OUT + k0 + kk) * blocks * HIDDEN + j;
+        var w: vec3<f32>;
+        if (LINEAR_BEFORE_RESET) {
+          w = vec3<f32>(r_t[base], r_t[base + HIDDEN], r_t[base + 2u * HIDDEN]);
+        } else {
+          w = vec3<f32>(0.0, 0.0, r_t[base]);
+        }
+        for (var bb = 0u; bb < BT; bb++) {
+          acc[bb] += w * vtile[bb * K_TILE + kk];
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  if (j >= HIDDEN) {
+    return;
+  }
+
+  for (var bb = 0u; bb < BT; bb++) {
+    let b = b0 + bb;
+    if (b >= dims.batch) {
+      break;
+    }
+    let row = state_row(d, b);
+    let len = seq_lens[b];
+    let hp = h_prev[row * OUT + j];
+    if (s >= len) {
+      h_next[row * OUT + j] = hp;
+      y[y_index(s, b, d, j)] = 0.0;
+      continue;
+    }
+    let t = time_index(d, s, len);
+    let xo = ((t * dims.batch + b) * DIRS + d) * 3u * HIDDEN + j;
+    var z: f32;
+    var n: f32;
+    if (LINEAR_BEFORE_RESET) {
+      z = activation(d, 0u, clip_gate(xproj[xo] + acc[bb].x));
+      let r = activation(d, 0u, clip_gate(xproj[xo + HIDDEN] + acc[bb].y));
+      n = activation(d, 1u, clip_gate(xproj[xo + 2u * HIDDEN] + r * (acc[bb].z + rbh[d * HIDDEN + j])));
+    } else {
+      z = gate_tmp[(row * 2u) * HIDDEN + j];
+      n = activation(d, 1u, clip_gate(xproj[xo + 2u * HIDDEN] + acc[bb].z));
+    }
+    let h = (1.0 - z) * n + z * hp;
+    h_next[row * OUT + j] = h;
+    y[y_index(t, b, d, j)] = h;
+  }
+}

@@ -1,0 +1,67 @@
+// lstm_projection.wgsl: the projection half of an LSTM timestep with projSize (PyTorch proj_size),
+// every direction and batch row in one dispatch; runs right after lstm_step with PROJECTED.
+// (step_common.wgsl is prepended: bindings 0-2, overrides, stage_vector.)
+//
+// Grid: x = ceil(OUT / WG) blocks of output units p, y = direction d, z = ceil(batch / BT).
+// Invocation (p, d, block of BT rows), for each row b with s = step.s < len_b, t = time_index(d, s, len_b):
+//   h_next[d, b, p] = sum_k wr_t[d, k, p] * m[d, b, k]      (m = o ⊙ h(c) from lstm_step)
+//   y[t, b, d, p] = h_next[d, b, p]
+// A row past its length keeps its state (h_next = h_prev) and writes y[s, b, d, p] = 0.
+// It needs the whole m vector of a row, which lstm_step's workgroups produce together; hence a
+// second dispatch per step (WebGPU has no grid-wide barrier).
+//
+// Layouts (f32, row-major): wr_t [D, HIDDEN, OUT] (ONNX-style Wr [D, Hout, H] transposed);
+// m [D, B, HIDDEN]; h_prev, h_next [D, B, OUT]; y: y_index.
+
+@group(0) @binding(3) var<storage, read> wr_t: array<f32>;
+@group(0) @binding(4) var<storage, read> m: array<f32>;
+@group(0) @binding(5) var<storage, read> h_prev: array<f32>;
+@group(0) @binding(6) var<storage, read_write> h_next: array<f32>;
+@group(0) @binding(7) var<storage, read_write> y: array<f32>;
+
+fn load_vector(d: u32, b: u32, k: u32) -> f32 {
+  return m[state_row(d, b) * HIDDEN + k];
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
+  let p = wg.x * WG + lid;
+  let d = wg.y;
+  let b0 = wg.z * BT;
+  let s = step.s;
+
+  var acc: array<f32, BT_MAX>;
+  for (var k0 = 0u; k0 < HIDDEN; k0 += K_TILE) {
+    stage_vector(d, b0, k0, HIDDEN, lid);
+    workgroupBarrier();
+    if (p < OUT) {
+      let kn = min(K_TILE, HIDDEN - k0);
+      for (var kk = 0u; kk < kn; kk++) {
+        let w = wr_t[(d * HIDDEN + k0 + kk) * OUT + p];
+        for (var bb = 0u; bb < BT; bb++) {
+          acc[bb] += w * vtile[bb * K_TILE + kk];
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  if (p >= OUT) {
+    return;
+  }
+
+  for (var bb = 0u; bb < BT; bb++) {
+    let b = b0 + bb;
+    if (b >= dims.batch) {
+      break;
+    }
+    let row = state_row(d, b);
+    let len = seq_lens[b];
+    if (s >= len) {
+      h_next[row * OUT + p] = h_prev[row * OUT + p];
+      y[y_index(s, b, d, p)] = 0.0;
+      continue;
+    }
+    h_next[row * OUT + p] = acc[bb];
+    y[y_index(time_index(d, s, len), b, d, p)] = acc[bb];
+  }
+}

@@ -1,0 +1,34 @@
+// Named error classes. Every message says what is wrong and what to do about it, and every class
+// extends WebGpuRnnError so callers can catch the library's errors apart from anything else.
+
+/** Base class of every error webgpu-rnn throws on purpose. */
+export class WebGpuRnnError extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = new.target.name;
+  }
+}
+
+/** No WebGPU implementation or adapter is reachable from this JavaScript environment. */
+export class WebGPUUnavailableError extends WebGpuRnnError {}
+
+/** The RnnSpec is inconsistent: an unknown cell, a bad size, an option that does not apply to the cell. */
+export class SpecError extends WebGpuRnnError {}
+
+/** A weight tensor is missing or has the wrong length for the spec. */
+export class WeightError extends WebGpuRnnError {}
+
+/** The arguments of run() do not match the model: input length, sequence lengths, initial states. */
+export class InputError extends WebGpuRnnError {}
+
+/** The model or the run needs more than the GPUDevice's limits allow. */
+export class DeviceLimitError extends WebGpuRnnError {}
+
+/** The WGSL and the host disagree on bindings, overrides or buffer sizes: a bug in webgpu-rnn itself. */
+export class ShaderContractError extends WebGpuRnnError {}
+
+/** The model was used after destroy(). */
+export class DestroyedError extends WebGpuRnnError {}
+
+/** The GPU reported an error (validation, out of memory, device lost) while the model was built or run. */
+export class GpuError extends WebGpuRnnError {}

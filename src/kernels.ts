@@ -1,0 +1,99 @@
+// The kernel table and the per-device pipeline cache.
+//
+// Every specialisation input is a WGSL `override`, so a pipeline is identified by
+// (kernel, constants) and the cache key is complete by construction. Bind group layouts come from
+// reflection (reflect.ts) and are shared by every pipeline of one kernel on one device, so one set
+// of bind groups serves all of a kernel's specialisations.
+import inputProj from '../shaders/input_proj.wgsl?raw';
+import stepCommon from '../shaders/step_common.wgsl?raw';
+import rnnStep from '../shaders/rnn_step.wgsl?raw';
+import lstmStep from '../shaders/lstm_step.wgsl?raw';
+import lstmProjection from '../shaders/lstm_projection.wgsl?raw';
+import gruReset from '../shaders/gru_reset.wgsl?raw';
+import gruStep from '../shaders/gru_step.wgsl?raw';
+import { checkConstants, reflectKernel, type KernelInfo } from './reflect.js';
+
+export type KernelName = 'input_proj' | 'rnn_step' | 'lstm_step' | 'lstm_projection' | 'gru_reset' | 'gru_step';
+export type Constants = Record<string, number | boolean>;
+
+/** Step kernels get step_common.wgsl prepended (WGSL has no #include). */
+const SOURCES: Record<KernelName, { code: string; dynamicOffsets: string[] }> = {
+  input_proj: { code: inputProj, dynamicOffsets: [] },
+  rnn_step: { code: stepCommon + rnnStep, dynamicOffsets: ['step'] },
+  lstm_step: { code: stepCommon + lstmStep, dynamicOffsets: ['step'] },
+  lstm_projection: { code: stepCommon + lstmProjection, dynamicOffsets: ['step'] },
+  gru_reset: { code: stepCommon + gruReset, dynamicOffsets: ['step'] },
+  gru_step: { code: stepCommon + gruStep, dynamicOffsets: ['step'] },
+};
+
+export const KERNEL_NAMES = Object.keys(SOURCES) as KernelName[];
+
+type Reflected = ReturnType<typeof reflectKernel>;
+const reflected = new Map<KernelName, Reflected>();
+
+/** Reflection of one kernel (device-independent, computed once). */
+export function kernelInfo(name: KernelName): Reflected {
+  let info = reflected.get(name);
+  if (!info) {
+    info = reflectKernel(name, SOURCES[name].code, SOURCES[name].dynamicOffsets);
+    reflected.set(name, info);
+  }
+  return info;
+}
+
+interface DeviceKernel {
+  module: GPUShaderModule;
+  bindGroupLayout: GPUBindGroupLayout;
+  pipelineLayout: GPUPipelineLayout;
+  pipelines: Map<string, Promise<GPUComputePipeline>>;
+}
+
+const cache = new WeakMap<GPUDevice, Map<KernelName, DeviceKernel>>();
+
+function deviceKernel(device: GPUDevice, name: KernelName): DeviceKernel {
+  let perDevice = cache.get(device);
+  if (!perDevice) {
+    perDevice = new Map();
+    cache.set(device, perDevice);
+  }
+  let k = perDevice.get(name);
+  if (!k) {
+    const info = kernelInfo(name);
+    const module = device.createShaderModule({ label: name, code: info.code });
+    const bindGroupLayout = device.createBindGroupLayout({ label: name, entries: info.layoutEntries });
+    const pipelineLayout = device.createPipelineLayout({ label: name, bindGroupLayouts: [bindGroupLayout] });
+    k = { module, bindGroupLayout, pipelineLayout, pipelines: new Map() };
+    perDevice.set(name, k);
+  }
+  return k;
+}
+
+export function bindGroupLayout(device: GPUDevice, name: KernelName): GPUBindGroupLayout {
+  return deviceKernel(device, name).bindGroupLayout;
+}
+
+function canonicalKey(constants: Constants): string {
+  return Object.keys(constants).sort().map((k) => `${k}=${Number(constants[k])}`).join(',');
+}
+
+/** The pipeline of `name` specialised with `constants`, compiled once per device. */
+export function pipeline(device: GPUDevice, name: KernelName, constants: Constants): Promise<GPUComputePipeline> {
+  const info: KernelInfo = kernelInfo(name);
+  checkConstants(info, constants);
+  const k = deviceKernel(device, name);
+  const key = canonicalKey(constants);
+  let p = k.pipelines.get(key);
+  if (!p) {
+    const numeric: Record<string, number> = {};
+    for (const [c, v] of Object.entries(constants)) numeric[c] = Number(v);
+    p = device.createComputePipelineAsync({
+      label: `${name}|${key}`,
+      layout: k.pipelineLayout,
+      compute: { module: k.module, entryPoint: info.entryPoint, constants: numeric },
+    });
+    // A failed compile must not stay cached: the next attempt retries.
+    p.catch(() => k.pipelines.delete(key));
+    k.pipelines.set(key, p);
+  }
+  return p;
+}

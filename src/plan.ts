@@ -1,0 +1,129 @@
+// What to dispatch, without touching the GPU: kernels, their override constants and grids, the
+// strides of each layer's input and output, and the sizes of the buffers a run needs.
+// rnn.ts executes this plan; test/plan.test.ts checks it without a GPU.
+import type { Constants, KernelName } from './kernels.js';
+import { layerInputSize, type ResolvedSpec } from './spec.js';
+
+export interface KernelCall {
+  kernel: KernelName;
+  constants: Constants;
+  /** Workgroups in x, y, z. */
+  grid: [number, number, number];
+}
+
+export interface LayerPlan {
+  inputProj: KernelCall;
+  /** The dispatches of one timestep, in order (one, or two when a cell needs a whole vector first). */
+  step: KernelCall[];
+}
+
+/** Batch rows per step workgroup (the BT override): each recurrent weight read then serves BT rows. */
+export function batchTile(batch: number): number {
+  return batch >= 3 ? 4 : batch;
+}
+
+/**
+ * Invocations per step workgroup (the WG override), for `units` outputs per (direction, row).
+ * Not yet tuned on real GPUs: 32 for tiny layers so few invocations idle, 64 otherwise, 128 for
+ * large layers where more invocations share each staged vector tile.
+ */
+export function stepWorkgroupSize(units: number, maxInvocations: number): number {
+  const wg = units <= 32 ? 32 : units < 1024 ? 64 : 128;
+  return Math.min(wg, maxInvocations);
+}
+
+/** Constants every step kernel takes (step_common.wgsl). */
+function commonStepConstants(s: ResolvedSpec, wg: number, bt: number): Constants {
+  const c: Constants = {
+    HIDDEN: s.hiddenSize,
+    OUT: s.outputSize,
+    DIRS: s.directions,
+    REVERSE: s.direction === 'reverse',
+    WG: wg,
+    BT: bt,
+    HAS_CLIP: s.clip !== undefined,
+    CLIP: s.clip ?? 0,
+  };
+  // Slot d*3 + k holds activation k of direction d; a single direction's triple is repeated in
+  // slots 3..5 and a GRU's or RNN's unused slots get Relu, so every required override is set.
+  const perDir = s.activations.length / s.directions;
+  for (let slot = 0; slot < 6; slot++) {
+    const d = Math.floor(slot / 3) % s.directions;
+    const k = slot % 3;
+    const a = k < perDir ? s.activations[d * perDir + k] : undefined;
+    c[`ACT_${slot}`] = a ? a.code : 0;
+    c[`ALPHA_${slot}`] = a ? a.alpha : 0;
+    c[`BETA_${slot}`] = a ? a.beta : 0;
+  }
+  return c;
+}
+
+export const GEMM_TILE = 64;
+
+export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch: number, maxInvocations: number): LayerPlan {
+  const { hiddenSize: H, outputSize: Hout, directions: D, gates: G } = s;
+  const bt = batchTile(batch);
+  const rowBlocks = Math.ceil(batch / bt);
+  const N = D * G * H;
+  const inputProj: KernelCall = {
+    kernel: 'input_proj',
+    constants: { K: layerInputSize(s, layer), N },
+    grid: [Math.ceil(N / GEMM_TILE), Math.ceil((seqLen * batch) / GEMM_TILE), 1],
+  };
+  const hiddenCall = (kernel: KernelName, extra: Constants): KernelCall => {
+    const wg = stepWorkgroupSize(H, maxInvocations);
+    return { kernel, constants: { ...commonStepConstants(s, wg, bt), ...extra }, grid: [Math.ceil(H / wg), D, rowBlocks] };
+  };
+  let step: KernelCall[];
+  if (s.cell === 'rnn') {
+    step = [hiddenCall('rnn_step', {})];
+  } else if (s.cell === 'gru') {
+    step = s.linearBeforeReset
+      ? [hiddenCall('gru_step', { LINEAR_BEFORE_RESET: true })]
+      : [hiddenCall('gru_reset', {}), hiddenCall('gru_step', { LINEAR_BEFORE_RESET: false })];
+  } else {
+    step = [hiddenCall('lstm_step', { INPUT_FORGET: s.inputForget, PROJECTED: s.projected })];
+    if (s.projected) {
+      const wg = stepWorkgroupSize(Hout, maxInvocations);
+      step.push({ kernel: 'lstm_projection', constants: commonStepConstants(s, wg, bt), grid: [Math.ceil(Hout / wg), D, rowBlocks] });
+    }
+  }
+  return { inputProj, step };
+}
+
+/** Element strides (t, b, d) of a layer's sequence output; the last layer writes the public Y layout. */
+export function outputStrides(s: ResolvedSpec, layer: number, seqLen: number, batch: number): { t: number; b: number; d: number } {
+  const { outputSize: Hout, directions: D } = s;
+  if (layer < s.numLayers - 1) return { t: batch * D * Hout, b: D * Hout, d: Hout };    // [T, B, D, Hout]: next layer's input
+  if (s.batchMajor) return { t: D * Hout, b: seqLen * D * Hout, d: Hout };                // [B, T, D, Hout]
+  return { t: D * batch * Hout, b: Hout, d: batch * Hout };                               // [T, D, B, Hout] (ONNX)
+}
+
+/** Element strides (t, b) of a layer's input rows. */
+export function inputStrides(s: ResolvedSpec, layer: number, seqLen: number, batch: number): { t: number; b: number } {
+  const width = layerInputSize(s, layer);
+  if (layer > 0) return { t: batch * width, b: width };
+  return s.batchMajor ? { t: width, b: seqLen * width } : { t: batch * width, b: width };
+}
+
+/** Float counts of the buffers a run of (seqLen, batch) needs. */
+export function runSizes(s: ResolvedSpec, seqLen: number, batch: number) {
+  const { hiddenSize: H, outputSize: Hout, directions: D, gates: G } = s;
+  return {
+    x: seqLen * batch * s.inputSize,
+    xproj: seqLen * batch * D * G * H,
+    /** One layer's sequence output ([T, B, D·Hout] or the final Y). */
+    sequence: seqLen * batch * D * Hout,
+    h: D * batch * Hout,
+    c: D * batch * H,
+    /** GRU gate_tmp [D, B, 2, H] or the LSTM projection's m [D, B, H]. */
+    scratch: D * batch * 2 * H,
+  };
+}
+
+/** Dispatches a run issues: per layer one input projection plus the step kernels of every timestep. */
+export function dispatchCount(s: ResolvedSpec, seqLen: number, batch: number): number {
+  let n = 0;
+  for (let l = 0; l < s.numLayers; l++) n += 1 + seqLen * planLayer(s, l, seqLen, batch, 256).step.length;
+  return n;
+}

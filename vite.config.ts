@@ -1,0 +1,16 @@
+import { defineConfig } from 'vite';
+import { resolve } from 'node:path';
+
+// Library build: dist/index.js (ESM, shaders inlined as strings by ?raw). `webgpu` stays external:
+// it is only loaded, by requestDevice() in Node, when the page has no navigator.gpu.
+export default defineConfig({
+  build: {
+    outDir: 'dist',
+    emptyOutDir: true,
+    target: 'es2022',
+    sourcemap: true,
+    minify: false,
+    lib: { entry: resolve(import.meta.dirname, 'src/index.ts'), formats: ['es'], fileName: () => 'index.js' },
+    rollupOptions: { external: ['webgpu'] },
+  },
+});
