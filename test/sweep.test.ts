@@ -1,0 +1,104 @@
+// The correctness sweep on the GPU: cells × directions × layers × odd sizes × options, each
+// against the float64 reference with |gpu - ref| <= 1e-5 + 1e-4·|ref|.
+import { afterAll, describe, it } from 'vitest';
+import type { RnnSpec } from '../src/index.js';
+import { checkCase, describeCase, type CaseOptions } from './support/cases.js';
+import { adapterName, getTestDevice } from './support/device.js';
+
+type Variant = { cell: RnnSpec['cell']; linearBeforeReset?: boolean };
+const VARIANTS: Variant[] = [{ cell: 'lstm' }, { cell: 'gru' }, { cell: 'gru', linearBeforeReset: true }, { cell: 'rnn' }];
+const DIRECTIONS = ['forward', 'reverse', 'bidirectional'] as const;
+const LAYERS = [1, 2];
+// 1 and 3 are smaller than any workgroup, 37 is odd, 130 spans several workgroups, and 300 is more
+// than a workgroup's invocations and more than the 256-element vector tile, so h is staged in two passes.
+const HIDDEN = [1, 3, 37, 130, 300];
+// (T, B) and run options rotate through the cases so every combination meets several of them.
+const SHAPES = [[1, 1], [5, 3], [4, 2], [3, 5], [6, 4]] as const;
+
+let worst = 0;
+let count = 0;
+afterAll(async () => {
+  console.log(`[sweep] ${count} cases on ${adapterName(await getTestDevice())}; max |gpu - ref| = ${worst.toExponential(2)}`);
+});
+
+async function check(spec: RnnSpec, o: CaseOptions) {
+  worst = Math.max(worst, await checkCase(await getTestDevice(), spec, o));
+  count++;
+}
+
+describe('sweep: cells × directions × layers × hidden sizes', () => {
+  let i = 0;
+  for (const v of VARIANTS) {
+    for (const direction of DIRECTIONS) {
+      for (const numLayers of LAYERS) {
+        for (const hiddenSize of HIDDEN) {
+          const k = i++;
+          const [seqLen, batch] = SHAPES[k % SHAPES.length];
+          const spec: RnnSpec = { ...v, inputSize: [2, 5, 1, 9][k % 4], hiddenSize, numLayers, direction,
+            layout: k % 3 === 1 ? 'batch-major' : 'time-major' };
+          const o: CaseOptions = { seqLen, batch, seed: k, lengths: k % 2 === 0, initialStates: k % 3 !== 2 };
+          it(describeCase(spec, o), () => check(spec, o));
+        }
+      }
+    }
+  }
+});
+
+describe('LSTM options', () => {
+  const base = { cell: 'lstm', inputSize: 4, hiddenSize: 37, direction: 'bidirectional', numLayers: 2 } as const;
+  const run: CaseOptions = { seqLen: 5, batch: 3, lengths: true, initialStates: true };
+  const cases: [RnnSpec, CaseOptions][] = [
+    [base, { ...run, peepholes: true }],
+    [{ ...base, inputForget: true }, { ...run, peepholes: true }],
+    [{ ...base, clip: 0.3 }, { ...run, peepholes: true, weightScale: 1 }],
+    [{ ...base, inputForget: true, clip: 0.5 }, { ...run, peepholes: true, weightScale: 1 }],
+    [{ ...base, projSize: 11 }, run],
+    [{ ...base, projSize: 5, direction: 'reverse', layout: 'batch-major' }, { ...run, peepholes: true }],
+    [{ ...base, hiddenSize: 300, projSize: 270, numLayers: 1 }, { seqLen: 3, batch: 2, initialStates: true }],
+    [{ ...base, projSize: 1, hiddenSize: 3, clip: 0.2, inputForget: true }, { ...run, peepholes: true, weightScale: 1 }],
+    [{ ...base, numLayers: 3 }, { seqLen: 4, batch: 6, lengths: true }],
+    [{ ...base, hiddenSize: 12 }, { seqLen: 9, batch: 9, lengths: true, initialStates: true, bias: false }],
+  ];
+  for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
+});
+
+describe('GRU and RNN options', () => {
+  const run: CaseOptions = { seqLen: 6, batch: 4, lengths: true, initialStates: true, weightScale: 1 };
+  const cases: [RnnSpec, CaseOptions][] = [
+    [{ cell: 'gru', inputSize: 3, hiddenSize: 20, direction: 'bidirectional', clip: 0.4 }, run],
+    [{ cell: 'gru', inputSize: 3, hiddenSize: 20, direction: 'bidirectional', clip: 0.4, linearBeforeReset: true }, run],
+    [{ cell: 'rnn', inputSize: 3, hiddenSize: 20, direction: 'reverse', clip: 0.25, numLayers: 3 }, run],
+    [{ cell: 'gru', inputSize: 7, hiddenSize: 64, numLayers: 3, linearBeforeReset: true, layout: 'batch-major' }, { seqLen: 4, batch: 7, lengths: true }],
+  ];
+  for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
+});
+
+describe('activations with alpha and beta, chosen per direction', () => {
+  // Each triple puts an activation in the f, g and h positions of one direction; the other direction differs.
+  const params = (name: string) => ['Affine', 'LeakyRelu', 'ThresholdedRelu', 'ScaledTanh', 'HardSigmoid', 'Elu'].includes(name);
+  const ALL = ['Relu', 'Tanh', 'Sigmoid', 'Affine', 'LeakyRelu', 'ThresholdedRelu', 'ScaledTanh', 'HardSigmoid', 'Elu', 'Softsign', 'Softplus'];
+  ALL.forEach((name, n) => {
+    const other = ALL[(n + 5) % ALL.length];
+    const alphas = [0.7, 0.3, 0.45, 0.9, 0.15, 0.6];
+    const betas = [0.2, 0.8, 0.35, 0.5];
+    const lstm: RnnSpec = { cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional',
+      activations: [name, other, name, other, name, 'Tanh'], activationAlpha: alphas, activationBeta: betas };
+    const gru: RnnSpec = { cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'bidirectional', linearBeforeReset: n % 2 === 0,
+      activations: [name, 'Tanh', 'Sigmoid', name], activationAlpha: alphas.slice(0, 2), activationBeta: betas.slice(0, 1) };
+    const rnn: RnnSpec = { cell: 'rnn', inputSize: 3, hiddenSize: 9, direction: 'bidirectional', activations: [name, other],
+      ...(params(name) || params(other) ? { activationAlpha: alphas.slice(0, 1) } : {}) };
+    const o: CaseOptions = { seqLen: 4, batch: 2, initialStates: true, lengths: [4, 3], weightScale: 0.5 };
+    it(`LSTM ${describeCase(lstm, o)}`, () => check(lstm, o));
+    it(`GRU ${describeCase(gru, o)}`, () => check(gru, o));
+    it(`RNN ${describeCase(rnn, o)}`, () => check(rnn, o));
+  });
+});
+
+describe('huge inputs stay finite: tanh and sigmoid saturate exactly', () => {
+  for (const cell of ['lstm', 'gru', 'rnn'] as const) {
+    const spec: RnnSpec = { cell, inputSize: 2, hiddenSize: 5, direction: 'bidirectional' };
+    // |x| = 1e4 drives every pre-activation far past overflow of a naive exp-based tanh.
+    const o: CaseOptions = { seqLen: 3, batch: 2, xScale: 1e4, weightScale: 1, tol: { atol: 1e-5, rtol: 1e-4 } };
+    it(describeCase(spec, o), () => check(spec, o));
+  }
+});
