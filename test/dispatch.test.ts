@@ -1,0 +1,39 @@
+// Dispatch budget: a run of L layers over T steps issues at most L·(1 + T) compute dispatches,
+// whatever the direction, for RNN, LSTM and GRU with linearBeforeReset; at most L·(1 + 2T) for GRU
+// without it and LSTM with projection. And a whole run is one submit.
+import { describe, expect, it } from 'vitest';
+import { createRnn, type RnnSpec } from '../src/index.js';
+import { countingDevice } from './support/counting.js';
+import { getTestDevice } from './support/device.js';
+import { randomWeights, uniform, rng } from './support/random.js';
+
+const T = 7;
+const B = 3;
+const cases: [RnnSpec, (L: number) => number][] = [];
+for (const direction of ['forward', 'reverse', 'bidirectional'] as const) {
+  for (const numLayers of [1, 3]) {
+    const one = (L: number) => L * (1 + T);
+    const two = (L: number) => L * (1 + 2 * T);
+    cases.push([{ cell: 'rnn', inputSize: 4, hiddenSize: 8, direction, numLayers }, one]);
+    cases.push([{ cell: 'lstm', inputSize: 4, hiddenSize: 8, direction, numLayers }, one]);
+    cases.push([{ cell: 'gru', inputSize: 4, hiddenSize: 8, direction, numLayers, linearBeforeReset: true }, one]);
+    cases.push([{ cell: 'gru', inputSize: 4, hiddenSize: 8, direction, numLayers }, two]);
+    cases.push([{ cell: 'lstm', inputSize: 4, hiddenSize: 8, direction, numLayers, projSize: 3 }, two]);
+  }
+}
+
+describe('dispatches per run', () => {
+  for (const [spec, budget] of cases) {
+    const L = spec.numLayers!;
+    it(`${spec.cell}${spec.projSize ? ' proj' : ''}${spec.linearBeforeReset ? ' lbr' : ''} ${spec.direction} L=${L}: <= ${budget(L)} dispatches, 1 submit`, async () => {
+      const { device, counts, reset } = countingDevice(await getTestDevice());
+      const rnn = await createRnn(device, spec, randomWeights(spec, 3));
+      reset();
+      await rnn.run(uniform(rng(1), T * B * spec.inputSize), { seqLen: T, batch: B, sequenceLens: Int32Array.from([7, 2, 0]) });
+      expect(counts.dispatches).toBeGreaterThan(0);
+      expect(counts.dispatches).toBeLessThanOrEqual(budget(L));
+      expect(counts.submits).toBe(1);
+      rnn.destroy();
+    });
+  }
+});

@@ -1,0 +1,74 @@
+// A counting wrapper around a GPUDevice: dispatches, submits, and the buffers created and destroyed
+// (with their bytes), so tests can assert dispatch budgets and the absence of leaks. It wraps the
+// device in a Proxy; the objects WebGPU validates (buffers, layouts) stay the real ones.
+export interface Counts {
+  dispatches: number;
+  submits: number;
+  buffersCreated: number;
+  buffersDestroyed: number;
+  liveBytes: number;
+}
+
+export function countingDevice(device: GPUDevice): { device: GPUDevice; counts: Counts; reset(): void } {
+  const counts: Counts = { dispatches: 0, submits: 0, buffersCreated: 0, buffersDestroyed: 0, liveBytes: 0 };
+  const bind = <T extends object>(target: T, key: PropertyKey) => {
+    const v = Reflect.get(target, key);
+    return typeof v === 'function' ? v.bind(target) : v;
+  };
+  const wrapPass = (pass: GPUComputePassEncoder) => new Proxy(pass, {
+    get(target, key) {
+      if (key === 'dispatchWorkgroups' || key === 'dispatchWorkgroupsIndirect') {
+        return (...args: unknown[]) => {
+          counts.dispatches++;
+          return (Reflect.get(target, key) as (...a: unknown[]) => void).apply(target, args);
+        };
+      }
+      return bind(target, key);
+    },
+  });
+  const wrapEncoder = (enc: GPUCommandEncoder) => new Proxy(enc, {
+    get(target, key) {
+      if (key === 'beginComputePass') return (d?: GPUComputePassDescriptor) => wrapPass(target.beginComputePass(d));
+      return bind(target, key);
+    },
+  });
+  const queue = new Proxy(device.queue, {
+    get(target, key) {
+      if (key === 'submit') return (cbs: GPUCommandBuffer[]) => { counts.submits++; return target.submit(cbs); };
+      return bind(target, key);
+    },
+  });
+  const wrapped = new Proxy(device, {
+    get(target, key) {
+      if (key === 'queue') return queue;
+      if (key === 'createCommandEncoder') return (d?: GPUCommandEncoderDescriptor) => wrapEncoder(target.createCommandEncoder(d));
+      if (key === 'createBuffer') {
+        return (d: GPUBufferDescriptor) => {
+          const buffer = target.createBuffer(d);
+          counts.buffersCreated++;
+          counts.liveBytes += d.size;
+          const destroy = buffer.destroy.bind(buffer);
+          let destroyed = false;
+          buffer.destroy = () => {
+            if (!destroyed) {
+              destroyed = true;
+              counts.buffersDestroyed++;
+              counts.liveBytes -= d.size;
+            }
+            destroy();
+          };
+          return buffer;
+        };
+      }
+      return bind(target, key);
+    },
+  });
+  return {
+    device: wrapped,
+    counts,
+    reset() {
+      counts.dispatches = 0;
+      counts.submits = 0;
+    },
+  };
+}
