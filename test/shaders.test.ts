@@ -1,0 +1,100 @@
+// The WGSL itself, without a GPU: every kernel parses and reflects, its bindings are the ones the
+// host binds, every override the plan passes exists, the activation codes agree with the TS table,
+// and wgsl_reflect's race detector finds no missing barrier (and does find one we remove).
+import { describe, expect, it } from 'vitest';
+import { detectRaces } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { ACTIVATIONS } from '../src/activations.js';
+import { KERNEL_NAMES, kernelInfo, type KernelName } from '../src/kernels.js';
+import { planLayer } from '../src/plan.js';
+import { checkConstants } from '../src/reflect.js';
+import { resolveSpec, type RnnSpec } from '../src/spec.js';
+
+const EXPECTED_BINDINGS: Record<KernelName, string[]> = {
+  input_proj: ['dims', 'x', 'w', 'bias', 'xproj'],
+  rnn_step: ['step', 'dims', 'seq_lens', 'xproj', 'r_t', 'h_prev', 'h_next', 'y'],
+  lstm_step: ['step', 'dims', 'seq_lens', 'xproj', 'r_t', 'peephole', 'h_prev', 'h_next', 'c', 'y'],
+  lstm_projection: ['step', 'dims', 'seq_lens', 'wr_t', 'm', 'h_prev', 'h_next', 'y'],
+  gru_reset: ['step', 'dims', 'seq_lens', 'xproj', 'r_t', 'h_prev', 'gate_tmp'],
+  gru_step: ['step', 'dims', 'seq_lens', 'xproj', 'r_t', 'rbh', 'gate_tmp', 'h_prev', 'h_next', 'y'],
+};
+
+describe('kernels reflect as the host expects', () => {
+  for (const name of KERNEL_NAMES) {
+    it(`${name}: bindings, all used, at most 8 storage buffers`, () => {
+      const info = kernelInfo(name);
+      expect(info.bindings.map((b) => b.name)).toEqual(EXPECTED_BINDINGS[name]);
+      expect(info.bindings.map((b) => b.binding)).toEqual(EXPECTED_BINDINGS[name].map((_, i) => i));
+      expect(info.bindings.filter((b) => b.kind !== 'uniform').length).toBeLessThanOrEqual(8);
+      const entry = new WgslReflect(info.code).entry.compute[0];
+      expect(entry.resources.map((r) => r.name).sort()).toEqual([...EXPECTED_BINDINGS[name]].sort());
+    });
+  }
+
+  it('activation codes in step_common.wgsl match src/activations.ts', () => {
+    const code = kernelInfo('lstm_step').code;
+    const wgsl = new Map([...code.matchAll(/const ACT_([A-Z_]+) = (\d+)u;/g)].map((m) => [m[1].replace(/_/g, '').toLowerCase(), Number(m[2])]));
+    expect(wgsl.size).toBe(11);
+    for (const [name, info] of Object.entries(ACTIVATIONS)) expect(wgsl.get(name), name).toBe(info.code);
+  });
+
+  const specs: RnnSpec[] = [
+    { cell: 'lstm', inputSize: 3, hiddenSize: 5, direction: 'bidirectional', numLayers: 2, projSize: 2, inputForget: true, clip: 1 },
+    { cell: 'gru', inputSize: 3, hiddenSize: 5, direction: 'reverse' },
+    { cell: 'gru', inputSize: 3, hiddenSize: 5, linearBeforeReset: true },
+    { cell: 'rnn', inputSize: 3, hiddenSize: 5, activations: ['HardSigmoid'], activationAlpha: [0.3] },
+  ];
+  for (const spec of specs) {
+    it(`the plan's constants fit the WGSL overrides: ${JSON.stringify(spec)}`, () => {
+      const s = resolveSpec(spec);
+      for (let l = 0; l < s.numLayers; l++) {
+        const plan = planLayer(s, l, 4, 3, 256);
+        for (const call of [plan.inputProj, ...plan.step]) expect(() => checkConstants(kernelInfo(call.kernel), call.constants)).not.toThrow();
+      }
+    });
+  }
+  it('a constant the WGSL does not declare is a contract error', () => {
+    expect(() => checkConstants(kernelInfo('rnn_step'), { ...planLayer(resolveSpec(specs[3]), 0, 1, 1, 256).step[0].constants, INPUT_FORGET: true }))
+      .toThrow(/INPUT_FORGET is not an override/);
+  });
+});
+
+/** Zeroed buffers for every binding, sized for the small configuration below. */
+function buffers(name: KernelName): Record<number, Record<number, Uint32Array | Float32Array>> {
+  const group: Record<number, Uint32Array | Float32Array> = {};
+  kernelInfo(name).bindings.forEach((b) => {
+    if (b.name === 'dims') group[b.binding] = name === 'input_proj' ? new Uint32Array([64, 2, 32, 16]) : new Uint32Array([2, 80, 40, 40]);
+    else if (b.name === 'step') group[b.binding] = new Uint32Array([0, 0, 0, 0]);
+    else if (b.name === 'seq_lens') group[b.binding] = new Uint32Array([3, 1]);
+    else group[b.binding] = new Float32Array(1 << 14).fill(0.5);
+  });
+  return { 0: group };
+}
+
+const STEP_CONSTANTS = { HIDDEN: 40, OUT: 40, DIRS: 1, WG: 32, BT: 2, ACT_0: 2, ACT_1: 1, ACT_2: 1, ACT_3: 2, ACT_4: 1, ACT_5: 1 };
+const RACE_CASES: [KernelName, Record<string, number>][] = [
+  ['input_proj', { K: 16, N: 64 }],
+  ['rnn_step', STEP_CONSTANTS],
+  ['lstm_step', STEP_CONSTANTS],
+  ['lstm_projection', { ...STEP_CONSTANTS, OUT: 20 }],
+  ['gru_reset', STEP_CONSTANTS],
+  ['gru_step', { ...STEP_CONSTANTS, LINEAR_BEFORE_RESET: 1 }],
+  ['gru_step', { ...STEP_CONSTANTS, LINEAR_BEFORE_RESET: 0 }],
+];
+
+describe('wgsl_reflect race detection (one workgroup in lockstep)', () => {
+  for (const [name, constants] of RACE_CASES) {
+    it(`${name} ${JSON.stringify(constants)}: no races`, () => {
+      const r = detectRaces(kernelInfo(name).code, 'main', [1, 1, 1], buffers(name), { constants });
+      expect(r.errors).toEqual([]);
+      expect(r.races.length).toBe(0);
+    });
+  }
+  it('removing the barrier after staging the vector is caught', () => {
+    const code = kernelInfo('lstm_step').code;
+    const broken = code.replace(/(stage_vector\(d, b0, k0, OUT, lid\);\n)\s*workgroupBarrier\(\);/, '$1');
+    expect(broken).not.toBe(code);
+    const r = detectRaces(broken, 'main', [1, 1, 1], buffers('lstm_step'), { constants: STEP_CONSTANTS });
+    expect(r.races.length).toBeGreaterThan(0);
+  });
+});
