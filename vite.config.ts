@@ -1,8 +1,9 @@
 import { defineConfig } from 'vite';
 import { resolve } from 'node:path';
 
-// Library build: dist/index.js (ESM, shaders inlined as strings by ?raw). `webgpu` stays external:
-// it is only loaded, by requestDevice() in Node, when the page has no navigator.gpu.
+// Library build: dist/index.js (ESM, shaders inlined as strings by ?raw). Dependencies stay external:
+// wgsl_reflect is installed with the package, and `webgpu` is only loaded, by requestDevice() in
+// Node, when there is no navigator.gpu.
 export default defineConfig({
   build: {
     outDir: 'dist',
@@ -11,6 +12,6 @@ export default defineConfig({
     sourcemap: true,
     minify: false,
     lib: { entry: resolve(import.meta.dirname, 'src/index.ts'), formats: ['es'], fileName: () => 'index.js' },
-    rollupOptions: { external: ['webgpu'] },
+    rollupOptions: { external: ['webgpu', /^wgsl_reflect/] },
   },
 });

@@ -23,6 +23,9 @@ const RAISED_LIMITS = [
 // (../shared/reference/webgpu-on-linux-without-gpu.md §3.2 rule 1). Kept until the device is lost.
 const liveDawnInstances = new Set<unknown>();
 
+// Node's process object, typed locally so the library needs no Node type definitions.
+const nodeProcess = (globalThis as { process?: { versions?: { node?: string }; env?: Record<string, string | undefined> } }).process;
+
 async function nodeGpu(options: RequestDeviceOptions): Promise<GPU> {
   let mod: { create: (flags: string[]) => GPU; globals: Record<string, unknown> };
   try {
@@ -34,13 +37,13 @@ async function nodeGpu(options: RequestDeviceOptions): Promise<GPU> {
   }
   // WebGPU's global enums (GPUBufferUsage, …) for user code that expects them; never overwrite.
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
-  const env = typeof process !== 'undefined' ? process.env.WEBGPU_RNN_ADAPTER : undefined;
+  const env = nodeProcess?.env?.WEBGPU_RNN_ADAPTER;
   return mod.create(options.dawnOptions ?? (env ? [`adapter=${env}`] : []));
 }
 
 export async function requestDevice(options: RequestDeviceOptions = {}): Promise<GPUDevice> {
   const nav = (globalThis as { navigator?: { gpu?: GPU } }).navigator;
-  const isNode = typeof process !== 'undefined' && !!process.versions?.node;
+  const isNode = !!nodeProcess?.versions?.node;
   let gpu = nav?.gpu;
   if (!gpu) {
     if (!isNode) throw new WebGPUUnavailableError('navigator.gpu is missing: this browser has no WebGPU (Chrome/Edge 113+, Safari 26+, Firefox 141+ on Windows), or the page is not a secure context (https or localhost)');
