@@ -3,13 +3,13 @@
 // (step_common.wgsl is prepended: bindings 0-2, overrides, activations, stage_vector.)
 //
 // Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
-// Invocation (j, d, block of BT rows), for each row b with s = step.s < len_b, t = time_index(d, s, len_b):
+// Invocation (j, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)):
 //   z = f(clip(xproj[t, b, d, 0, j] + sum_k r_t[d, k, 0, j] h_prev[d, b, k]))
 //   r = f(clip(xproj[t, b, d, 1, j] + sum_k r_t[d, k, 1, j] h_prev[d, b, k]))
 //   gate_tmp[d, b, 0, j] = z;  gate_tmp[d, b, 1, j] = r * h_prev[d, b, j]
 // The candidate needs (r ⊙ h_prev) · Rhᵀ, i.e. r of every unit of the row, which this dispatch's
 // workgroups produce together: hence the second dispatch (WebGPU has no grid-wide barrier).
-// Rows past their length are skipped; gru_step keeps their state.
+// Inactive rows are skipped; gru_step keeps their state.
 //
 // Layouts (f32, row-major): xproj [T, B, D, 3, HIDDEN] (gate blocks z, r, h; all biases folded in);
 // r_t [D, HIDDEN, 2, HIDDEN] (the z and r blocks of ONNX R, transposed); h_prev [D, B, HIDDEN];
@@ -56,12 +56,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     if (b >= dims.batch) {
       break;
     }
-    let len = seq_lens[b];
-    if (s >= len) {
+    let rs = row_step(d, s, b);
+    if (!rs.advances) {
       continue;
     }
     let row = state_row(d, b);
-    let t = time_index(d, s, len);
+    let t = rs.t;
     let xo = ((t * dims.batch + b) * DIRS + d) * 3u * HIDDEN + j;
     let z = activation(d, 0u, clip_gate(xproj[xo] + acc[bb].x));
     let r = activation(d, 0u, clip_gate(xproj[xo + HIDDEN] + acc[bb].y));

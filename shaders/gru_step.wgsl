@@ -3,14 +3,15 @@
 // (step_common.wgsl is prepended: bindings 0-2, overrides, activations, stage_vector.)
 //
 // Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
-// Invocation (j, d, block of BT rows), for each row b with s = step.s < len_b, t = time_index(d, s, len_b),
+// Invocation (j, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)),
 // x_g = xproj[t, b, d, g, j], hp = h_prev[d, b, j]:
 //   LINEAR_BEFORE_RESET (PyTorch, Keras reset_after):   a_g = sum_k r_t[d, k, g, j] h_prev[d, b, k], g in z, r, h
 //     z = f(clip(x_z + a_z)), r = f(clip(x_r + a_r)), n = g(clip(x_h + r (a_h + rbh[d, j])))
 //   otherwise (ONNX default):                            a_h = sum_k r_t[d, k, 0, j] gate_tmp[d, b, 1, k]
 //     z = gate_tmp[d, b, 0, j], n = g(clip(x_h + a_h))      (gate_tmp[d, b, 1, :] = r ⊙ h_prev from gru_reset)
 //   h_next[d, b, j] = (1 - z) n + z hp;  y[t, b, d, j] = h_next[d, b, j]
-// A row past its length keeps its state (h_next = h_prev) and writes y[s, b, d, j] = 0.
+// An inactive row (past its length, or masked) keeps its state (h_next = h_prev) and writes
+// y = inactive_y(h_prev): 0 past a length, h_prev under a mask.
 //
 // Layouts (f32, row-major): xproj [T, B, D, 3, HIDDEN] (z, r, h; folded biases: Wb + Rb for z and r,
 // and for h only Wbh when LINEAR_BEFORE_RESET, since Rbh sits inside r ⊙ (…), else Wbh + Rbh);
@@ -79,14 +80,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       break;
     }
     let row = state_row(d, b);
-    let len = seq_lens[b];
     let hp = h_prev[row * OUT + j];
-    if (s >= len) {
+    let rs = row_step(d, s, b);
+    if (!rs.advances) {
       h_next[row * OUT + j] = hp;
-      y[y_index(s, b, d, j)] = 0.0;
+      y[y_index(rs.t, b, d, j)] = inactive_y(hp);
       continue;
     }
-    let t = time_index(d, s, len);
+    let t = rs.t;
     let xo = ((t * dims.batch + b) * DIRS + d) * 3u * HIDDEN + j;
     var z: f32;
     var n: f32;

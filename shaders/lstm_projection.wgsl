@@ -3,10 +3,11 @@
 // (step_common.wgsl is prepended: bindings 0-2, overrides, stage_vector.)
 //
 // Grid: x = ceil(OUT / WG) blocks of output units p, y = direction d, z = ceil(batch / BT).
-// Invocation (p, d, block of BT rows), for each row b with s = step.s < len_b, t = time_index(d, s, len_b):
+// Invocation (p, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)):
 //   h_next[d, b, p] = sum_k wr_t[d, k, p] * m[d, b, k]      (m = o ⊙ h(c) from lstm_step)
 //   y[t, b, d, p] = h_next[d, b, p]
-// A row past its length keeps its state (h_next = h_prev) and writes y[s, b, d, p] = 0.
+// An inactive row (past its length, or masked) keeps its state (h_next = h_prev) and writes
+// y = inactive_y(h_prev): 0 past a length, h_prev under a mask.
 // It needs the whole m vector of a row, which lstm_step's workgroups produce together; hence a
 // second dispatch per step (WebGPU has no grid-wide barrier).
 //
@@ -55,13 +56,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       break;
     }
     let row = state_row(d, b);
-    let len = seq_lens[b];
-    if (s >= len) {
-      h_next[row * OUT + p] = h_prev[row * OUT + p];
-      y[y_index(s, b, d, p)] = 0.0;
+    let rs = row_step(d, s, b);
+    if (!rs.advances) {
+      let hp = h_prev[row * OUT + p];
+      h_next[row * OUT + p] = hp;
+      y[y_index(rs.t, b, d, p)] = inactive_y(hp);
       continue;
     }
     h_next[row * OUT + p] = acc[bb];
-    y[y_index(time_index(d, s, len), b, d, p)] = acc[bb];
+    y[y_index(rs.t, b, d, p)] = acc[bb];
   }
 }

@@ -2,7 +2,7 @@
 // (step_common.wgsl is prepended: bindings 0-2, overrides, activations, stage_vector.)
 //
 // Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
-// Invocation (j, d, block of BT batch rows), for each row b with s = step.s < len_b, t = time_index(d, s, len_b):
+// Invocation (j, d, block of BT batch rows), for each active row b (t from row_step(d, step.s, b)):
 //   g = xproj[t, b, d, :, j] + sum_k r_t[d, k, :, j] * h_prev[d, b, k]      gate blocks i, o, f, c
 //   i = f(clip(g_i + P_i c)),  f = 1 - i (INPUT_FORGET) or f(clip(g_f + P_f c)),
 //   c' = f c + i g(clip(g_c)),  o = f(clip(g_o + P_o c')),  m = o h(c')     (no clip inside h: ORT)
@@ -10,8 +10,8 @@
 //   without PROJECTED: h_next[d, b, j] = m and y[t, b, d, j] = m;
 //   with PROJECTED: the host binds the m buffer [D, B, HIDDEN] as h_next, and lstm_projection then
 //   computes h = Wr m (it also writes y and handles rows past their length).
-// A row past its length (s >= len_b) keeps its state: h copied, c untouched, y[s, b, d, j] = 0, so
-// every element of y is written exactly once per run and y needs no clearing.
+// An inactive row (past its length, or masked: row_step) keeps its state (h copied, c untouched)
+// and writes y = inactive_y(h_prev), so every element of y is written exactly once per run.
 // The h_prev vectors of the BT rows pass through workgroup memory K_TILE elements at a time, so
 // each r_t element read serves BT batch rows.
 //
@@ -72,15 +72,16 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       break;
     }
     let row = state_row(d, b);
-    let len = seq_lens[b];
-    if (s >= len) {
+    let rs = row_step(d, s, b);
+    if (!rs.advances) {
       if (!PROJECTED) {
-        h_next[row * OUT + j] = h_prev[row * OUT + j];
-        y[y_index(s, b, d, j)] = 0.0;
+        let hp = h_prev[row * OUT + j];
+        h_next[row * OUT + j] = hp;
+        y[y_index(rs.t, b, d, j)] = inactive_y(hp);
       }
       continue;
     }
-    let t = time_index(d, s, len);
+    let t = rs.t;
     let xo = ((t * dims.batch + b) * DIRS + d) * 4u * HIDDEN + j;
     let pre = acc[bb] + vec4<f32>(xproj[xo], xproj[xo + HIDDEN], xproj[xo + 2u * HIDDEN], xproj[xo + 3u * HIDDEN]);
     let c_prev = c[row * HIDDEN + j];

@@ -2,10 +2,11 @@
 // (step_common.wgsl is prepended: bindings 0-2, overrides, activations, stage_vector.)
 //
 // Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
-// Invocation (j, d, block of BT rows), for each row b with s = step.s < len_b, t = time_index(d, s, len_b):
+// Invocation (j, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)):
 //   h_next[d, b, j] = f(clip(xproj[t, b, d, j] + sum_k r_t[d, k, j] * h_prev[d, b, k]))
 //   y[t, b, d, j] = h_next[d, b, j]
-// A row past its length keeps its state (h_next = h_prev) and writes y[s, b, d, j] = 0.
+// An inactive row (past its length, or masked) keeps its state (h_next = h_prev) and writes
+// y = inactive_y(h_prev): 0 past a length, h_prev under a mask.
 //
 // Layouts (f32, row-major): xproj [T, B, D, HIDDEN] (both biases folded in by input_proj);
 // r_t [D, HIDDEN, HIDDEN] (ONNX R [D, H, H] transposed: r_t[d, k, j] = R[d, j, k]);
@@ -53,13 +54,14 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       break;
     }
     let row = state_row(d, b);
-    let len = seq_lens[b];
-    if (s >= len) {
-      h_next[row * OUT + j] = h_prev[row * OUT + j];
-      y[y_index(s, b, d, j)] = 0.0;
+    let rs = row_step(d, s, b);
+    if (!rs.advances) {
+      let hp = h_prev[row * OUT + j];
+      h_next[row * OUT + j] = hp;
+      y[y_index(rs.t, b, d, j)] = inactive_y(hp);
       continue;
     }
-    let t = time_index(d, s, len);
+    let t = rs.t;
     let h = activation(d, 0u, clip_gate(xproj[((t * dims.batch + b) * DIRS + d) * HIDDEN + j] + acc[bb]));
     h_next[row * OUT + j] = h;
     y[y_index(t, b, d, j)] = h;

@@ -9,8 +9,9 @@
 //   step      the step index s; the host writes s into 256-byte slot s of one uniform buffer once and
 //             selects the slot with a dynamic offset, so a whole sequence is encoded without any
 //             per-step writeBuffer (writeBuffer would run before all of the deferred dispatches).
-//   dims      the run's batch size and the strides of the sequence output y (see y_index).
-//   seq_lens  [B] valid length of each batch row (ONNX sequence_lens; T when absent).
+//   dims      the run's batch size, sequence length and the strides of the sequence output y (see y_index).
+//   seq_lens  [B] valid length of each batch row (ONNX sequence_lens; T when absent), or with
+//             MASKED a [T, B] mask (TF.js / Keras masking), see row_step.
 // State buffers are [D, B, width] row-major; a row (d, b) starts at (d * batch + b) * width.
 
 struct Step {
@@ -19,6 +20,7 @@ struct Step {
 
 struct Dims {
   batch: u32,
+  seq_len: u32,
   y_stride_t: u32,
   y_stride_b: u32,
   y_stride_d: u32,
@@ -34,6 +36,7 @@ override DIRS: u32;               // D: 1 or 2
 override REVERSE: bool = false;   // direction 0 runs backwards (ONNX direction = "reverse")
 override WG: u32 = 64u;           // invocations per workgroup (x)
 override BT: u32 = 1u;            // batch rows per workgroup, 1 <= BT <= BT_MAX
+override MASKED: bool = false;    // seq_lens holds a [T, B] mask instead of [B] lengths
 override HAS_CLIP: bool = false;  // ONNX clip: clamp gate pre-activations to [-CLIP, CLIP]
 override CLIP: f32 = 0.0;
 
@@ -66,6 +69,33 @@ fn time_index(d: u32, s: u32, len: u32) -> u32 {
     return len - 1u - s;
   }
   return s;
+}
+
+struct RowStep {
+  t: u32,          // the time index row b of direction d reads and writes at this step
+  advances: bool,  // whether the row advances its state
+}
+
+// Where row b of direction d is at step s, and whether it advances.
+// Lengths (ONNX, default): active while s < len_b, at time_index(d, s, len_b); an inactive row is
+//   padding at time s, where it writes y = 0 and keeps its state.
+// Mask (MASKED; TF.js / Keras): every row runs all T steps, direction 1 from T - 1 down (like
+//   go_backwards); a step whose mask is 0 keeps the state and repeats the previous output.
+fn row_step(d: u32, s: u32, b: u32) -> RowStep {
+  if (MASKED) {
+    let t = time_index(d, s, dims.seq_len);
+    return RowStep(t, seq_lens[t * dims.batch + b] != 0u);
+  }
+  let len = seq_lens[b];
+  if (s >= len) {
+    return RowStep(s, false);
+  }
+  return RowStep(time_index(d, s, len), true);
+}
+
+// y of an inactive row: 0 past an ONNX length, the carried output (= h_prev) under a mask.
+fn inactive_y(h_prev_value: f32) -> f32 {
+  return select(0.0, h_prev_value, MASKED);
 }
 
 // Offset of y[t, b, d, j]; the strides let one kernel write ONNX's [T, D, B, Hout], the batch-major

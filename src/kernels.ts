@@ -11,6 +11,7 @@ import lstmStep from '../shaders/lstm_step.wgsl?raw';
 import lstmProjection from '../shaders/lstm_projection.wgsl?raw';
 import gruReset from '../shaders/gru_reset.wgsl?raw';
 import gruStep from '../shaders/gru_step.wgsl?raw';
+import { ShaderContractError } from './errors.js';
 import { checkConstants, reflectKernel, type KernelInfo } from './reflect.js';
 
 export type KernelName = 'input_proj' | 'rnn_step' | 'lstm_step' | 'lstm_projection' | 'gru_reset' | 'gru_step';
@@ -46,6 +47,8 @@ interface DeviceKernel {
   bindGroupLayout: GPUBindGroupLayout;
   pipelineLayout: GPUPipelineLayout;
   pipelines: Map<string, Promise<GPUComputePipeline>>;
+  /** Resolves when the module compiled; rejects with the compiler's messages otherwise. */
+  compiled: Promise<void>;
 }
 
 const cache = new WeakMap<GPUDevice, Map<KernelName, DeviceKernel>>();
@@ -62,7 +65,13 @@ function deviceKernel(device: GPUDevice, name: KernelName): DeviceKernel {
     const module = device.createShaderModule({ label: name, code: info.code });
     const bindGroupLayout = device.createBindGroupLayout({ label: name, entries: info.layoutEntries });
     const pipelineLayout = device.createPipelineLayout({ label: name, bindGroupLayouts: [bindGroupLayout] });
-    k = { module, bindGroupLayout, pipelineLayout, pipelines: new Map() };
+    const compiled = module.getCompilationInfo().then((ci) => {
+      const errors = ci.messages.filter((m) => m.type === 'error');
+      if (errors.length) {
+        throw new ShaderContractError(`${name}.wgsl does not compile: ${errors.map((m) => `line ${m.lineNum}: ${m.message}`).join('; ')}`);
+      }
+    });
+    k = { module, bindGroupLayout, pipelineLayout, pipelines: new Map(), compiled };
     perDevice.set(name, k);
   }
   return k;
@@ -86,11 +95,11 @@ export function pipeline(device: GPUDevice, name: KernelName, constants: Constan
   if (!p) {
     const numeric: Record<string, number> = {};
     for (const [c, v] of Object.entries(constants)) numeric[c] = Number(v);
-    p = device.createComputePipelineAsync({
+    p = k.compiled.then(() => device.createComputePipelineAsync({
       label: `${name}|${key}`,
       layout: k.pipelineLayout,
       compute: { module: k.module, entryPoint: info.entryPoint, constants: numeric },
-    });
+    }));
     // A failed compile must not stay cached: the next attempt retries.
     p.catch(() => k.pipelines.delete(key));
     k.pipelines.set(key, p);

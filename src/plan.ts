@@ -33,7 +33,7 @@ export function stepWorkgroupSize(units: number, maxInvocations: number): number
 }
 
 /** Constants every step kernel takes (step_common.wgsl). */
-function commonStepConstants(s: ResolvedSpec, wg: number, bt: number): Constants {
+function commonStepConstants(s: ResolvedSpec, wg: number, bt: number, masked: boolean): Constants {
   const c: Constants = {
     HIDDEN: s.hiddenSize,
     OUT: s.outputSize,
@@ -41,6 +41,7 @@ function commonStepConstants(s: ResolvedSpec, wg: number, bt: number): Constants
     REVERSE: s.direction === 'reverse',
     WG: wg,
     BT: bt,
+    MASKED: masked,
     HAS_CLIP: s.clip !== undefined,
     CLIP: s.clip ?? 0,
   };
@@ -60,7 +61,7 @@ function commonStepConstants(s: ResolvedSpec, wg: number, bt: number): Constants
 
 export const GEMM_TILE = 64;
 
-export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch: number, maxInvocations: number): LayerPlan {
+export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch: number, maxInvocations: number, masked = false): LayerPlan {
   const { hiddenSize: H, outputSize: Hout, directions: D, gates: G } = s;
   const bt = batchTile(batch);
   const rowBlocks = Math.ceil(batch / bt);
@@ -72,7 +73,7 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
   };
   const hiddenCall = (kernel: KernelName, extra: Constants): KernelCall => {
     const wg = stepWorkgroupSize(H, maxInvocations);
-    return { kernel, constants: { ...commonStepConstants(s, wg, bt), ...extra }, grid: [Math.ceil(H / wg), D, rowBlocks] };
+    return { kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...extra }, grid: [Math.ceil(H / wg), D, rowBlocks] };
   };
   let step: KernelCall[];
   if (s.cell === 'rnn') {
@@ -85,7 +86,7 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
     step = [hiddenCall('lstm_step', { INPUT_FORGET: s.inputForget, PROJECTED: s.projected })];
     if (s.projected) {
       const wg = stepWorkgroupSize(Hout, maxInvocations);
-      step.push({ kernel: 'lstm_projection', constants: commonStepConstants(s, wg, bt), grid: [Math.ceil(Hout / wg), D, rowBlocks] });
+      step.push({ kernel: 'lstm_projection', constants: commonStepConstants(s, wg, bt, masked), grid: [Math.ceil(Hout / wg), D, rowBlocks] });
     }
   }
   return { inputProj, step };

@@ -14,6 +14,12 @@ export interface RunOptions {
   batch: number;
   /** [B] valid length of each batch row, 0 <= len <= seqLen (ONNX sequence_lens). */
   sequenceLens?: Int32Array;
+  /**
+   * TF.js / Keras masking instead of lengths: [T, B] time-major or [B, T] batch-major, nonzero = a
+   * valid step. Every row runs all T steps (the reverse direction from T − 1); a masked step keeps
+   * the state and repeats the previous output. Not combinable with sequenceLens.
+   */
+  mask?: Uint8Array;
   /** [L·D, B, Hout] time-major or [B, L·D, Hout] batch-major; absent = zeros. */
   initialH?: Float32Array;
   /** [L·D, B, H] time-major or [B, L·D, H] batch-major (LSTM only); absent = zeros. */
@@ -39,8 +45,8 @@ export interface Rnn {
 
 /** Uniform slots are 256 bytes apart: minUniformBufferOffsetAlignment is at most 256 everywhere. */
 const UNIFORM_SLOT = 256;
-/** Bytes bound at each uniform slot (the structs are 16 bytes or less). */
-const UNIFORM_BINDING = 16;
+/** Bytes bound at each uniform slot (the structs are 32 bytes or less). */
+const UNIFORM_BINDING = 32;
 
 interface LayerBuffers {
   w: GPUBuffer;
@@ -78,6 +84,8 @@ interface RunRequest {
   seqLen: number;
   batch: number;
   lens: Uint32Array;
+  /** [T, B] step mask (MASKED kernels), or undefined for lengths. */
+  mask?: Uint32Array;
   initialH?: Float32Array;
   initialC?: Float32Array;
 }
@@ -164,10 +172,10 @@ class RnnModel implements Rnn {
   }
 
   /** Compiles (or finds cached) every pipeline a run with this batch size needs. */
-  async compile(batch: number): Promise<GPUComputePipeline[][]> {
+  async compile(batch: number, masked = false): Promise<GPUComputePipeline[][]> {
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     return Promise.all(this.layers.map((_, l) => {
-      const plan = planLayer(this.spec, l, 1, batch, maxInv);
+      const plan = planLayer(this.spec, l, 1, batch, maxInv, masked);
       return Promise.all([plan.inputProj, ...plan.step].map((c) => pipeline(this.device, c.kernel, c.constants)));
     }));
   }
@@ -218,11 +226,19 @@ class RnnModel implements Rnn {
       const shape = s.batchMajor ? `[B, L·D, ${width}]` : `[L·D, B, ${width}]`;
       if (v.length !== L * D * B * width) throw new InputError(`options.${name} has ${v.length} floats, expected ${shape} = ${L * D * B * width}`);
     };
+    let mask: Uint32Array | undefined;
+    if (o.mask !== undefined) {
+      if (o.sequenceLens !== undefined) throw new InputError('options.mask and options.sequenceLens exclude each other: masks follow TF.js, lengths follow ONNX; give one');
+      if (!(o.mask instanceof Uint8Array)) throw new InputError(`options.mask must be a Uint8Array ${s.batchMajor ? '[B, T]' : '[T, B]'}`);
+      if (o.mask.length !== T * B) throw new InputError(`options.mask has ${o.mask.length} entries, expected seqLen·batch = ${T * B}`);
+      mask = new Uint32Array(T * B);
+      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) mask[t * B + b] = o.mask[s.batchMajor ? b * T + t : t * B + b] ? 1 : 0;
+    }
     state('initialH', o.initialH, Hout);
     if (o.initialC !== undefined && s.cell !== 'lstm') throw new InputError(`options.initialC applies to LSTM only; remove it for a ${s.cell.toUpperCase()}`);
     state('initialC', o.initialC, H);
     this.checkRunLimits(T, B);
-    return { x, seqLen: T, batch: B, lens, initialH: o.initialH, initialC: o.initialC };
+    return { x, seqLen: T, batch: B, lens, mask, initialH: o.initialH, initialC: o.initialC };
   }
 
   private checkRunLimits(T: number, B: number): void {
@@ -255,20 +271,21 @@ class RnnModel implements Rnn {
     const { seqLen: T, batch: B } = req;
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
-    const plans = this.layers.map((_, l) => planLayer(s, l, T, B, maxInv));
-    const pipelines = await this.compile(B);
+    const masked = req.mask !== undefined;
+    const plans = this.layers.map((_, l) => planLayer(s, l, T, B, maxInv, masked));
+    const pipelines = await this.compile(B, masked);
     if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
     const ws = this.ensureWorkspace(T, B);
     const q = this.device.queue;
 
     writeArray(q, ws.x, req.x);
-    writeArray(q, ws.seqLens, req.lens);
+    writeArray(q, ws.seqLens, req.mask ?? req.lens);
     const dims = new Uint32Array((L * 2 * UNIFORM_SLOT) / 4);
     for (let l = 0; l < L; l++) {
       const xs = inputStrides(s, l, T, B);
       const ys = outputStrides(s, l, T, B);
       dims.set([T * B, B, xs.t, xs.b], (l * 2 * UNIFORM_SLOT) / 4);
-      dims.set([B, ys.t, ys.b, ys.d], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
+      dims.set([B, T, ys.t, ys.b, ys.d], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
       writeArray(q, ws.h[l][0], this.initialState(req, req.initialH, l, Hout));
       if (s.cell === 'lstm') writeArray(q, ws.c[l], this.initialState(req, req.initialC, l, H));
     }
@@ -380,7 +397,7 @@ class RnnModel implements Rnn {
       h: Array.from({ length: L }, (_, l) => [storage(`L${l}|h0`, sizes.h), storage(`L${l}|h1`, sizes.h)] as [GPUBuffer, GPUBuffer]),
       c: s.cell === 'lstm' ? Array.from({ length: L }, (_, l) => storage(`L${l}|c`, sizes.c)) : [],
       scratch: storage('scratch', sizes.scratch),
-      seqLens: storage('seq_lens', batch),
+      seqLens: storage('seq_lens', seqLen * batch),   // [B] lengths or a [T, B] mask
       dims: other('dims', L * 2 * UNIFORM_SLOT, Usage.UNIFORM | Usage.COPY_DST),
       staging: other('staging', stagingFloats * 4, Usage.MAP_READ | Usage.COPY_DST),
       bindGroups: [],
@@ -400,7 +417,7 @@ class RnnModel implements Rnn {
     const uniform = (slot: number): Resource => ({ buffer: ws.dims, offset: (l * 2 + slot) * UNIFORM_SLOT, size: UNIFORM_BINDING });
     const res: Record<string, Resource> = {
       step: { buffer: ws.steps, offset: 0, size: UNIFORM_BINDING },
-      seq_lens: { buffer: ws.seqLens, elements: ws.batch },
+      seq_lens: { buffer: ws.seqLens, elements: ws.seqLen * ws.batch },
       x: { buffer: l === 0 ? ws.x : ws.sequences[(l - 1) % 2], elements: ws.seqLen * ws.batch * I },
       w: { buffer: w.w, elements: D * G * H * I },
       bias: { buffer: w.bias, elements: D * G * H },

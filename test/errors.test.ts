@@ -107,6 +107,8 @@ describe('run() rejects bad arguments before any GPU work', () => {
       [() => rnn.run(x, { seqLen: 4, batch: 2, sequenceLens: Int32Array.from([4]) }), /sequenceLens has 1 entries, expected batch = 2/],
       [() => rnn.run(x, { seqLen: 4, batch: 2, initialH: new Float32Array(3) }), /initialH has 3 floats, expected \[L·D, B, 5\] = 40/],
       [() => rnn.run(Array.from(x) as unknown as Float32Array, { seqLen: 4, batch: 2 }), /x must be a Float32Array/],
+      [() => rnn.run(x, { seqLen: 4, batch: 2, mask: new Uint8Array(8), sequenceLens: Int32Array.from([4, 4]) }), /mask and options.sequenceLens exclude each other/],
+      [() => rnn.run(x, { seqLen: 4, batch: 2, mask: new Uint8Array(7) }), /mask has 7 entries, expected seqLen·batch = 8/],
     ];
     for (const [call, msg] of bad) {
       const err = await call().then(() => undefined, (e: unknown) => e);

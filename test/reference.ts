@@ -38,6 +38,8 @@ export interface RefRunOptions {
   seqLen: number;
   batch: number;
   sequenceLens?: ArrayLike<number>;
+  /** TF.js masking: [T, B] (or [B, T] batch-major), 0 = masked step. */
+  mask?: ArrayLike<number>;
   initialH?: ArrayLike<number>;
   initialC?: ArrayLike<number>;
 }
@@ -141,8 +143,14 @@ export function referenceRnn(spec: RefSpec, weights: RefLayerWeights[], x: Array
         let cs: Float64Array = new Float64Array(H);
         if (len > 0 && opts.initialH) hs = Float64Array.from({ length: Hout }, (_, j) => opts.initialH![stateOffset(ld, b, Hout) + j]);
         if (len > 0 && opts.initialC) cs = Float64Array.from({ length: H }, (_, j) => opts.initialC![stateOffset(ld, b, H) + j]);
-        for (let s = 0; s < len; s++) {
-          const t = reverse ? len - 1 - s : s;
+        // TF.js masking: all T steps, reversed over the whole padded sequence (go_backwards).
+        const steps = opts.mask ? T : len;
+        for (let s = 0; s < steps; s++) {
+          const t = reverse ? steps - 1 - s : s;
+          if (opts.mask && !opts.mask[batchMajor ? b * T + t : t * Bn + b]) {
+            out[t][b].set(hs, d * Hout);   // TF.js: output = previous output (= h), state carried
+            continue;
+          }
           const xw = matvec(w.W, d * G * H * Ik, G * H, Ik, seq[t][b]);
           const rh = matvec(w.R, d * G * H * Hout, G * H, Hout, hs);
           if (cell === 'rnn') {

@@ -63,7 +63,7 @@ describe('kernels reflect as the host expects', () => {
 function buffers(name: KernelName): Record<number, Record<number, Uint32Array | Float32Array>> {
   const group: Record<number, Uint32Array | Float32Array> = {};
   kernelInfo(name).bindings.forEach((b) => {
-    if (b.name === 'dims') group[b.binding] = name === 'input_proj' ? new Uint32Array([64, 2, 32, 16]) : new Uint32Array([2, 80, 40, 40]);
+    if (b.name === 'dims') group[b.binding] = name === 'input_proj' ? new Uint32Array([64, 2, 32, 16]) : new Uint32Array([2, 3, 80, 40, 40, 0, 0, 0]);
     else if (b.name === 'step') group[b.binding] = new Uint32Array([0, 0, 0, 0]);
     else if (b.name === 'seq_lens') group[b.binding] = new Uint32Array([3, 1]);
     else group[b.binding] = new Float32Array(1 << 14).fill(0.5);

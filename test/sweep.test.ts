@@ -94,6 +94,18 @@ describe('activations with alpha and beta, chosen per direction', () => {
   });
 });
 
+describe('TF.js-style masking: masked steps carry state and output forward', () => {
+  const run: CaseOptions = { seqLen: 7, batch: 5, mask: true, initialStates: true };
+  const cases: [RnnSpec, CaseOptions][] = [
+    [{ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional', numLayers: 2 }, run],
+    [{ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional', projSize: 4, layout: 'batch-major' }, run],
+    [{ cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'bidirectional' }, run],
+    [{ cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'reverse', linearBeforeReset: true, layout: 'batch-major' }, run],
+    [{ cell: 'rnn', inputSize: 3, hiddenSize: 300, direction: 'bidirectional', numLayers: 2 }, { ...run, seqLen: 3 }],
+  ];
+  for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
+});
+
 describe('huge inputs stay finite: tanh and sigmoid saturate exactly', () => {
   for (const cell of ['lstm', 'gru', 'rnn'] as const) {
     const spec: RnnSpec = { cell, inputSize: 2, hiddenSize: 5, direction: 'bidirectional' };

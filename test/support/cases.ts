@@ -10,6 +10,8 @@ export interface CaseOptions {
   seed?: number;
   /** Random lengths in [0, T] (at least one full and, for B > 2, one zero), or explicit ones. */
   lengths?: boolean | number[];
+  /** TF.js-style random step mask (holes anywhere) instead of lengths. */
+  mask?: boolean;
   initialStates?: boolean;
   peepholes?: boolean;
   bias?: boolean;
@@ -22,7 +24,7 @@ export interface CaseOptions {
 
 export function describeCase(spec: RnnSpec, o: CaseOptions): string {
   const opts = Object.entries(spec).filter(([k]) => !['cell', 'inputSize', 'hiddenSize'].includes(k)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-  const run = [`T=${o.seqLen}`, `B=${o.batch}`, o.lengths ? 'lengths' : '', o.initialStates ? 'h0' : '', o.peepholes ? 'peepholes' : ''].filter(Boolean);
+  const run = [`T=${o.seqLen}`, `B=${o.batch}`, o.lengths ? 'lengths' : '', o.mask ? 'mask' : '', o.initialStates ? 'h0' : '', o.peepholes ? 'peepholes' : ''].filter(Boolean);
   return `${spec.cell} I=${spec.inputSize} H=${spec.hiddenSize} ${[...opts, ...run].join(' ')}`;
 }
 
@@ -43,9 +45,10 @@ export async function checkCase(device: GPUDevice, spec: RnnSpec, o: CaseOptions
     sequenceLens[0] = T;
     if (B > 2) sequenceLens[B - 1] = 0;
   }
+  const mask = o.mask ? Uint8Array.from({ length: T * B }, () => (r() < 0.7 ? 1 : 0)) : undefined;
   const initialH = o.initialStates ? uniform(r, L * D * B * Hout) : undefined;
   const initialC = o.initialStates && spec.cell === 'lstm' ? uniform(r, L * D * B * spec.hiddenSize) : undefined;
-  const runOpts = { seqLen: T, batch: B, sequenceLens, initialH, initialC };
+  const runOpts = { seqLen: T, batch: B, sequenceLens, mask, initialH, initialC };
 
   const expected = referenceRnn(spec, weights, x, runOpts);
   const rnn = await createRnn(device, spec, weights);
