@@ -32,3 +32,9 @@ export class DestroyedError extends WebGpuRnnError {}
 
 /** The GPU reported an error (validation, out of memory, device lost) while the model was built or run. */
 export class GpuError extends WebGpuRnnError {}
+
+/** A model file is truncated, corrupt or inconsistent (bad magic, lengths out of range, shapes that disagree). */
+export class FormatError extends WebGpuRnnError {}
+
+/** A valid model uses something webgpu-rnn does not run (an operator, attribute, layer or dtype). */
+export class UnsupportedError extends WebGpuRnnError {}

@@ -7,5 +7,5 @@ export type { RnnSpec, RnnWeights, LayerWeights, CellType, Direction, Layout, Re
 export { ACTIVATION_NAMES } from './activations.js';
 export {
   WebGpuRnnError, WebGPUUnavailableError, SpecError, WeightError, InputError, DeviceLimitError,
-  ShaderContractError, DestroyedError, GpuError,
+  ShaderContractError, DestroyedError, GpuError, FormatError, UnsupportedError,
 } from './errors.js';
