@@ -30,7 +30,7 @@ const weights = randomWeights(spec, 42);
 const x = uniform(rng(7), T * B * spec.inputSize);
 
 let t0 = performance.now();
-const rnn = await createRnn(device, spec, weights);
+const rnn = await createRnn(device, spec, weights, { batch: B });
 const createMs = performance.now() - t0;
 t0 = performance.now();
 const first = await rnn.run(x, { seqLen: T, batch: B });

@@ -4,7 +4,7 @@
 import { DestroyedError, DeviceLimitError, InputError } from './errors.js';
 import { MAP_MODE_READ, paddedSize, storageBuffer, Usage, withErrorScopes, writeArray } from './gpu.js';
 import { bindGroupLayout, kernelInfo, pipeline, type KernelName } from './kernels.js';
-import { packLayer, type PackedLayer } from './pack.js';
+import { packLayer, recurrentBlocks, type PackedLayer } from './pack.js';
 import { inputStrides, outputStrides, planLayer, runSizes, type KernelCall } from './plan.js';
 import { checkBindings } from './reflect.js';
 import { resolveSpec, validateWeights, type ResolvedSpec, type RnnSpec, type RnnWeights } from './spec.js';
@@ -97,14 +97,24 @@ function positiveInt(name: string, v: unknown): number {
   return v;
 }
 
-export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWeights): Promise<Rnn> {
+export interface CreateRnnOptions {
+  /**
+   * The batch size to compile kernels for while the model is built (default 1). Kernels are
+   * specialised by batch tile (1, 2, or 4 rows for batch >= 3); another batch size compiles its
+   * variant on its first run, which then takes longer.
+   */
+  batch?: number;
+}
+
+export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWeights, options: CreateRnnOptions = {}): Promise<Rnn> {
   const s = resolveSpec(spec);
   validateWeights(s, weights);
+  const batch = options.batch === undefined ? 1 : positiveInt('options.batch', options.batch);
   checkModelLimits(device, s);
   return withErrorScopes(device, 'createRnn', async () => {
     const model = new RnnModel(device, s, weights);
     try {
-      await model.compile(1);
+      await model.compile(batch);
     } catch (e) {
       model.destroy();
       throw e;
@@ -407,21 +417,28 @@ class RnnModel implements Rnn {
     return ws;
   }
 
-  /** Buffers of layer l by WGSL binding name; `parity` selects which h buffer is h_prev. */
-  private resources(ws: Workspace, l: number, parity: number): Record<string, Resource> {
+  /**
+   * The buffer behind each WGSL binding name of `kernel` in layer l; `parity` selects which h buffer
+   * is h_prev. `elements` is what the kernel indexes, checked against the buffer's size.
+   */
+  private resources(ws: Workspace, l: number, parity: number, kernel: KernelName): Record<string, Resource> {
     const s = this.spec;
     const w = this.layers[l];
     const sizes = runSizes(s, ws.seqLen, ws.batch);
     const { directions: D, gates: G, hiddenSize: H, outputSize: Hout } = s;
     const I = l === 0 ? s.inputSize : D * Hout;
-    const uniform = (slot: number): Resource => ({ buffer: ws.dims, offset: (l * 2 + slot) * UNIFORM_SLOT, size: UNIFORM_BINDING });
+    const blocks = recurrentBlocks(s);
+    const rBlocks = kernel === 'gru_reset' ? blocks.reset! : blocks.step;
     const res: Record<string, Resource> = {
       step: { buffer: ws.steps, offset: 0, size: UNIFORM_BINDING },
+      // Slot 0 of a layer holds the GEMM's dims, slot 1 the step kernels'.
+      dims: { buffer: ws.dims, offset: (l * 2 + (kernel === 'input_proj' ? 0 : 1)) * UNIFORM_SLOT, size: UNIFORM_BINDING },
       seq_lens: { buffer: ws.seqLens, elements: ws.seqLen * ws.batch },
       x: { buffer: l === 0 ? ws.x : ws.sequences[(l - 1) % 2], elements: ws.seqLen * ws.batch * I },
       w: { buffer: w.w, elements: D * G * H * I },
       bias: { buffer: w.bias, elements: D * G * H },
       xproj: { buffer: ws.xproj, elements: sizes.xproj },
+      r_t: { buffer: kernel === 'gru_reset' ? w.rReset! : w.rStep, elements: D * Hout * rBlocks.length * H },
       h_prev: { buffer: ws.h[l][parity], elements: sizes.h },
       h_next: { buffer: ws.h[l][1 - parity], elements: sizes.h },
       y: { buffer: l === s.numLayers - 1 ? ws.y : ws.sequences[l % 2], elements: sizes.sequence },
@@ -432,43 +449,33 @@ class RnnModel implements Rnn {
       res.c = { buffer: ws.c[l], elements: sizes.c };
       res.peephole = { buffer: w.peephole!, elements: D * 3 * H };
       // With a projection, lstm_step's h_next is the unprojected m that lstm_projection reads.
-      if (s.projected) res.h_next = { buffer: ws.scratch, elements: sizes.c };
+      if (s.projected && kernel === 'lstm_step') res.h_next = { buffer: ws.scratch, elements: sizes.c };
     }
     if (w.rbh) res.rbh = { buffer: w.rbh, elements: D * H };
     if (w.wrT) res.wr_t = { buffer: w.wrT, elements: D * H * Hout };
-    return Object.assign(res, { dims: uniform(1), gemmDims: uniform(0) });
+    return res;
+  }
+
+  private bindGroup(ws: Workspace, l: number, parity: number, kernel: KernelName): GPUBindGroup {
+    const info = kernelInfo(kernel);
+    const res = this.resources(ws, l, parity, kernel);
+    const bound = Object.fromEntries(info.bindings.map((b) => [b.name, res[b.name]]));
+    checkBindings(info, Object.fromEntries(info.bindings.filter((b) => bound[b.name]).map((b) => {
+      const r = bound[b.name];
+      return [b.name, { size: r.size ?? r.buffer.size - (r.offset ?? 0), elements: r.elements }];
+    })), `layer ${l}`);
+    return this.device.createBindGroup({
+      label: `${kernel}|L${l}|p${parity}`,
+      layout: bindGroupLayout(this.device, kernel),
+      entries: info.bindings.map((b) => ({ binding: b.binding, resource: { buffer: bound[b.name].buffer, offset: bound[b.name].offset ?? 0, size: bound[b.name].size } })),
+    });
   }
 
   private layerBindGroups(ws: Workspace, l: number) {
     const plan = planLayer(this.spec, l, ws.seqLen, ws.batch, this.device.limits.maxComputeInvocationsPerWorkgroup);
-    const make = (kernel: KernelName, parity: number, rStep: GPUBuffer | undefined, rElements: number) => {
-      const res = this.resources(ws, l, parity);
-      if (kernel === 'input_proj') res.dims = res.gemmDims;
-      if (kernel === 'lstm_projection') res.h_next = { buffer: ws.h[l][1 - parity], elements: runSizes(this.spec, ws.seqLen, ws.batch).h };
-      if (rStep) res.r_t = { buffer: rStep, elements: rElements };
-      const info = kernelInfo(kernel);
-      const chosen: Record<string, Resource> = {};
-      for (const b of info.bindings) chosen[b.name] = res[b.name];
-      checkBindings(info, Object.fromEntries(Object.entries(chosen).map(([k, r]) => [k, { size: r ? (r.size ?? r.buffer.size) : 0, elements: r?.elements }])), `layer ${l}`);
-      return this.device.createBindGroup({
-        label: `${kernel}|L${l}|p${parity}`,
-        layout: bindGroupLayout(this.device, kernel),
-        entries: info.bindings.map((b) => ({ binding: b.binding, resource: { buffer: chosen[b.name].buffer, offset: chosen[b.name].offset ?? 0, size: chosen[b.name].size } })),
-      });
-    };
-    const w = this.layers[l];
-    const { directions: D, hiddenSize: H, outputSize: Hout } = this.spec;
-    const rFor = (kernel: KernelName): [GPUBuffer | undefined, number] => {
-      if (kernel === 'gru_reset') return [w.rReset, D * Hout * 2 * H];
-      if (kernel === 'lstm_projection') return [undefined, 0];
-      return [w.rStep, w.rStep.size / 4];
-    };
     return {
-      inputProj: make('input_proj', 0, undefined, 0),
-      step: plan.step.map((call) => {
-        const [r, n] = rFor(call.kernel);
-        return [make(call.kernel, 0, r, n), make(call.kernel, 1, r, n)] as [GPUBindGroup, GPUBindGroup];
-      }),
+      inputProj: this.bindGroup(ws, l, 0, 'input_proj'),
+      step: plan.step.map((call) => [0, 1].map((parity) => this.bindGroup(ws, l, parity, call.kernel)) as [GPUBindGroup, GPUBindGroup]),
     };
   }
 }
