@@ -1,6 +1,6 @@
 // gru_reset.wgsl: first half of a GRU timestep with linear_before_reset = 0 (the ONNX default),
 // every direction and batch row in one dispatch; gru_step (LINEAR_BEFORE_RESET = false) follows.
-// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, stage_vector.)
+// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, recurrent_matvec.)
 //
 // Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
 // Invocation (j, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)):
@@ -24,6 +24,12 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
   return h_prev[state_row(d, b) * OUT + k];
 }
 
+// Gates z, r of unit j at column k.
+fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
+  let base = (d * OUT + k) * 2u * HIDDEN + j;
+  return vec4<f32>(r_t[base], r_t[base + HIDDEN], 0.0, 0.0);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let j = wg.x * WG + lid;
@@ -31,22 +37,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let b0 = wg.z * BT;
   let s = step.s;
 
-  var acc: array<vec2<f32>, BT_MAX>;
-  for (var k0 = 0u; k0 < OUT; k0 += K_TILE) {
-    stage_vector(d, b0, k0, OUT, lid);
-    workgroupBarrier();
-    if (j < HIDDEN) {
-      let kn = min(K_TILE, OUT - k0);
-      for (var kk = 0u; kk < kn; kk++) {
-        let base = (d * OUT + k0 + kk) * 2u * HIDDEN + j;
-        let w = vec2<f32>(r_t[base], r_t[base + HIDDEN]);
-        for (var bb = 0u; bb < BT; bb++) {
-          acc[bb] += w * vtile[bb * K_TILE + kk];
-        }
-      }
-    }
-    workgroupBarrier();
-  }
+  let acc = recurrent_matvec(d, b0, j, HIDDEN, OUT, lid);
   if (j >= HIDDEN) {
     return;
   }

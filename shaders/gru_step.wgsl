@@ -1,6 +1,6 @@
 // gru_step.wgsl: a GRU timestep (LINEAR_BEFORE_RESET = true: all of it; false: its second half,
 // after gru_reset), every direction and batch row in one dispatch.
-// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, stage_vector.)
+// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, recurrent_matvec.)
 //
 // Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
 // Invocation (j, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)),
@@ -40,36 +40,24 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
   return gate_tmp[(state_row(d, b) * 2u + 1u) * HIDDEN + k];
 }
 
+// (z, r, h) weights of unit j at column k with LINEAR_BEFORE_RESET, else (0, 0, h).
+fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
+  if (LINEAR_BEFORE_RESET) {
+    let base = (d * OUT + k) * R_BLOCKS_AFTER * HIDDEN + j;
+    return vec4<f32>(r_t[base], r_t[base + HIDDEN], r_t[base + 2u * HIDDEN], 0.0);
+  }
+  return vec4<f32>(0.0, 0.0, r_t[(d * OUT + k) * R_BLOCKS_BEFORE * HIDDEN + j], 0.0);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let j = wg.x * WG + lid;
   let d = wg.y;
   let b0 = wg.z * BT;
   let s = step.s;
-  let blocks = select(R_BLOCKS_BEFORE, R_BLOCKS_AFTER, LINEAR_BEFORE_RESET);
 
-  // acc[bb] = (a_z, a_r, a_h) with LINEAR_BEFORE_RESET, else (0, 0, a_h).
-  var acc: array<vec3<f32>, BT_MAX>;
-  for (var k0 = 0u; k0 < OUT; k0 += K_TILE) {
-    stage_vector(d, b0, k0, OUT, lid);
-    workgroupBarrier();
-    if (j < HIDDEN) {
-      let kn = min(K_TILE, OUT - k0);
-      for (var kk = 0u; kk < kn; kk++) {
-        let base = (d * OUT + k0 + kk) * blocks * HIDDEN + j;
-        var w: vec3<f32>;
-        if (LINEAR_BEFORE_RESET) {
-          w = vec3<f32>(r_t[base], r_t[base + HIDDEN], r_t[base + 2u * HIDDEN]);
-        } else {
-          w = vec3<f32>(0.0, 0.0, r_t[base]);
-        }
-        for (var bb = 0u; bb < BT; bb++) {
-          acc[bb] += w * vtile[bb * K_TILE + kk];
-        }
-      }
-    }
-    workgroupBarrier();
-  }
+  // acc[bb] = (a_z, a_r, a_h, 0) with LINEAR_BEFORE_RESET, else (0, 0, a_h, 0).
+  let acc = recurrent_matvec(d, b0, j, HIDDEN, OUT, lid);
   if (j >= HIDDEN) {
     return;
   }

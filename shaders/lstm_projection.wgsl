@@ -1,6 +1,6 @@
 // lstm_projection.wgsl: the projection half of an LSTM timestep with projSize (PyTorch proj_size),
 // every direction and batch row in one dispatch; runs right after lstm_step with PROJECTED.
-// (step_common.wgsl is prepended: bindings 0-2, overrides, stage_vector.)
+// (step_common.wgsl is prepended: bindings 0-2, overrides, recurrent_matvec.)
 //
 // Grid: x = ceil(OUT / WG) blocks of output units p, y = direction d, z = ceil(batch / BT).
 // Invocation (p, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)):
@@ -24,6 +24,10 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
   return m[state_row(d, b) * HIDDEN + k];
 }
 
+fn load_weights(d: u32, k: u32, p: u32) -> vec4<f32> {
+  return vec4<f32>(wr_t[(d * HIDDEN + k) * OUT + p], 0.0, 0.0, 0.0);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let p = wg.x * WG + lid;
@@ -31,21 +35,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let b0 = wg.z * BT;
   let s = step.s;
 
-  var acc: array<f32, BT_MAX>;
-  for (var k0 = 0u; k0 < HIDDEN; k0 += K_TILE) {
-    stage_vector(d, b0, k0, HIDDEN, lid);
-    workgroupBarrier();
-    if (p < OUT) {
-      let kn = min(K_TILE, HIDDEN - k0);
-      for (var kk = 0u; kk < kn; kk++) {
-        let w = wr_t[(d * HIDDEN + k0 + kk) * OUT + p];
-        for (var bb = 0u; bb < BT; bb++) {
-          acc[bb] += w * vtile[bb * K_TILE + kk];
-        }
-      }
-    }
-    workgroupBarrier();
-  }
+  let acc = recurrent_matvec(d, b0, p, OUT, HIDDEN, lid);
   if (p >= OUT) {
     return;
   }
@@ -63,7 +53,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       y[y_index(rs.t, b, d, p)] = inactive_y(hp);
       continue;
     }
-    h_next[row * OUT + p] = acc[bb];
-    y[y_index(rs.t, b, d, p)] = acc[bb];
+    h_next[row * OUT + p] = acc[bb].x;
+    y[y_index(rs.t, b, d, p)] = acc[bb].x;
   }
 }

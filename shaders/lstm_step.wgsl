@@ -1,5 +1,5 @@
 // lstm_step.wgsl: one LSTM timestep of one layer, every direction and batch row in one dispatch.
-// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, stage_vector.)
+// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, recurrent_matvec.)
 //
 // Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
 // Invocation (j, d, block of BT batch rows), for each active row b (t from row_step(d, step.s, b)):
@@ -35,6 +35,12 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
   return h_prev[state_row(d, b) * OUT + k];
 }
 
+// Gates i, o, f, c of unit j at column k.
+fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
+  let base = (d * OUT + k) * 4u * HIDDEN + j;
+  return vec4<f32>(r_t[base], r_t[base + HIDDEN], r_t[base + 2u * HIDDEN], r_t[base + 3u * HIDDEN]);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let j = wg.x * WG + lid;
@@ -43,22 +49,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let s = step.s;
 
   // acc[bb] = R h_prev for the four gates of unit j, batch row b0 + bb.
-  var acc: array<vec4<f32>, BT_MAX>;
-  for (var k0 = 0u; k0 < OUT; k0 += K_TILE) {
-    stage_vector(d, b0, k0, OUT, lid);
-    workgroupBarrier();
-    if (j < HIDDEN) {
-      let kn = min(K_TILE, OUT - k0);
-      for (var kk = 0u; kk < kn; kk++) {
-        let base = (d * OUT + k0 + kk) * 4u * HIDDEN + j;
-        let w = vec4<f32>(r_t[base], r_t[base + HIDDEN], r_t[base + 2u * HIDDEN], r_t[base + 3u * HIDDEN]);
-        for (var bb = 0u; bb < BT; bb++) {
-          acc[bb] += w * vtile[bb * K_TILE + kk];
-        }
-      }
-    }
-    workgroupBarrier();
-  }
+  let acc = recurrent_matvec(d, b0, j, HIDDEN, OUT, lid);
   if (j >= HIDDEN) {
     return;
   }

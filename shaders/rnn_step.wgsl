@@ -1,5 +1,5 @@
 // rnn_step.wgsl: one Elman RNN timestep of one layer, every direction and batch row in one dispatch.
-// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, stage_vector.)
+// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, recurrent_matvec.)
 //
 // Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
 // Invocation (j, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)):
@@ -22,6 +22,10 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
   return h_prev[state_row(d, b) * OUT + k];
 }
 
+fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
+  return vec4<f32>(r_t[(d * OUT + k) * HIDDEN + j], 0.0, 0.0, 0.0);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let j = wg.x * WG + lid;
@@ -29,21 +33,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   let b0 = wg.z * BT;
   let s = step.s;
 
-  var acc: array<f32, BT_MAX>;
-  for (var k0 = 0u; k0 < OUT; k0 += K_TILE) {
-    stage_vector(d, b0, k0, OUT, lid);
-    workgroupBarrier();
-    if (j < HIDDEN) {
-      let kn = min(K_TILE, OUT - k0);
-      for (var kk = 0u; kk < kn; kk++) {
-        let w = r_t[(d * OUT + k0 + kk) * HIDDEN + j];
-        for (var bb = 0u; bb < BT; bb++) {
-          acc[bb] += w * vtile[bb * K_TILE + kk];
-        }
-      }
-    }
-    workgroupBarrier();
-  }
+  let acc = recurrent_matvec(d, b0, j, HIDDEN, OUT, lid);
   if (j >= HIDDEN) {
     return;
   }
@@ -62,7 +52,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
       continue;
     }
     let t = rs.t;
-    let h = activation(d, 0u, clip_gate(xproj[((t * dims.batch + b) * DIRS + d) * HIDDEN + j] + acc[bb]));
+    let h = activation(d, 0u, clip_gate(xproj[((t * dims.batch + b) * DIRS + d) * HIDDEN + j] + acc[bb].x));
     h_next[row * OUT + j] = h;
     y[y_index(t, b, d, j)] = h;
   }

@@ -45,6 +45,7 @@ const K_TILE = 256u;              // vector elements staged per pass through wor
 
 // The recurrent vector (h_prev, r ⊙ h_prev or the unprojected LSTM output) of BT batch rows,
 // elements [k0, k0 + K_TILE) of each: vtile[bb * K_TILE + kk]. 4 KiB of workgroup memory.
+// Staged by stage_vector, consumed by recurrent_matvec.
 var<workgroup> vtile: array<f32, 1024>;
 
 // Fills vtile for batch rows b0 .. b0 + BT - 1 with elements k0 .. k0 + K_TILE - 1 of a vector of
@@ -60,6 +61,30 @@ fn stage_vector(d: u32, b0: u32, k0: u32, width: u32, lid: u32) {
     }
     vtile[e] = v;
   }
+}
+
+// The mat-vec at the heart of every step kernel: for unit `unit` (< units) and each of the BT
+// batch rows b0 + bb, acc[bb] = sum_k load_weights(d, k, unit) * vector_b[k] over k < width, where
+// vector_b = load_vector(d, b, ·). load_weights returns up to four gate weights (unused lanes 0),
+// both hooks are defined by each kernel. Every invocation of the workgroup must call this (it
+// contains barriers); invocations with unit >= units only help stage the vector.
+fn recurrent_matvec(d: u32, b0: u32, unit: u32, units: u32, width: u32, lid: u32) -> array<vec4<f32>, BT_MAX> {
+  var acc: array<vec4<f32>, BT_MAX>;
+  for (var k0 = 0u; k0 < width; k0 += K_TILE) {
+    stage_vector(d, b0, k0, width, lid);
+    workgroupBarrier();
+    if (unit < units) {
+      let kn = min(K_TILE, width - k0);
+      for (var kk = 0u; kk < kn; kk++) {
+        let w = load_weights(d, k0 + kk, unit);
+        for (var bb = 0u; bb < BT; bb++) {
+          acc[bb] += w * vtile[bb * K_TILE + kk];
+        }
+      }
+    }
+    workgroupBarrier();
+  }
+  return acc;
 }
 
 // The time index direction d processes at step s of a row of length len (s < len): forward

@@ -92,7 +92,7 @@ describe('wgsl_reflect race detection (one workgroup in lockstep)', () => {
   }
   it('removing the barrier after staging the vector is caught', () => {
     const code = kernelInfo('lstm_step').code;
-    const broken = code.replace(/(stage_vector\(d, b0, k0, OUT, lid\);\n)\s*workgroupBarrier\(\);/, '$1');
+    const broken = code.replace(/(stage_vector\(d, b0, k0, width, lid\);\n)\s*workgroupBarrier\(\);/, '$1');
     expect(broken).not.toBe(code);
     const r = detectRaces(broken, 'main', [1, 1, 1], buffers('lstm_step'), { constants: STEP_CONSTANTS });
     expect(r.races.length).toBeGreaterThan(0);
