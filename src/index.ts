@@ -9,3 +9,9 @@ export {
   WebGpuRnnError, WebGPUUnavailableError, SpecError, WeightError, InputError, DeviceLimitError,
   ShaderContractError, DestroyedError, GpuError, FormatError, UnsupportedError,
 } from './errors.js';
+export { readSafetensors } from './importers/safetensors.js';
+export type { SafetensorsTensor, SafetensorsFloatDtype, ReadSafetensorsOptions } from './importers/safetensors.js';
+export { fromTorch } from './importers/torch.js';
+export type { TorchConfig, TorchTensor } from './importers/torch.js';
+export { loadTf1Lstm, readWeightsManifest } from './importers/tf1.js';
+export type { Tf1LstmOptions, WeightData, WeightsManifestGroup, WeightsManifestEntry, CheckpointManifest, DecodedTensor } from './importers/tf1.js';
