@@ -14,4 +14,6 @@ export type { SafetensorsTensor, SafetensorsFloatDtype, ReadSafetensorsOptions }
 export { fromTorch } from './importers/torch.js';
 export type { TorchConfig, TorchTensor } from './importers/torch.js';
 export { loadTf1Lstm, readWeightsManifest } from './importers/tf1.js';
-export type { Tf1LstmOptions, WeightData, WeightsManifestGroup, WeightsManifestEntry, CheckpointManifest, DecodedTensor } from './importers/tf1.js';
+export type { Tf1LstmOptions, WeightData as Tf1WeightData, WeightsManifestGroup, WeightsManifestEntry, CheckpointManifest, DecodedTensor } from './importers/tf1.js';
+export { loadLayersModel } from './importers/keras/model.js';
+export type { LayersModel, PredictOutput, WeightData as LayersWeightData } from './importers/keras/model.js';
