@@ -17,3 +17,5 @@ export { loadTf1Lstm, readWeightsManifest } from './importers/tf1.js';
 export type { Tf1LstmOptions, WeightData as Tf1WeightData, WeightsManifestGroup, WeightsManifestEntry, CheckpointManifest, DecodedTensor } from './importers/tf1.js';
 export { loadLayersModel } from './importers/keras/model.js';
 export type { LayersModel, PredictOutput, WeightData as LayersWeightData } from './importers/keras/model.js';
+export { loadOnnx } from './onnx/session.js';
+export type { OnnxSession, Tensor as OnnxTensor } from './onnx/session.js';

@@ -36,4 +36,13 @@ describe('built package', () => {
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Float32Array\(2\) \[ 0\.8597\d*, 0\.8836\d* \]/);
   });
+  // Every other TypeScript example in the README that starts with an import runs as pasted.
+  const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
+  const examples = [...readme.matchAll(/```ts\n(import [\s\S]*?)```/g)].map((m) => m[1]);
+  examples.forEach((code, i) => {
+    it(`README example ${i + 1} (${/from 'webgpu-rnn'/.test(code) ? /import \{([^}]*)\} from 'webgpu-rnn'/.exec(code)![1].trim() : 'no import'}) runs`, () => {
+      const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
+      expect(r.status, r.stderr).toBe(0);
+    });
+  });
 });

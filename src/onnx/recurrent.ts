@@ -1,0 +1,158 @@
+// ONNX LSTM, GRU and RNN nodes mapped onto the engine (createRnn). ONNX layouts, gate orders and
+// bias layouts are the engine's own (rnn-semantics.md §1-3), so weights pass through unchanged;
+// this file reads the attributes, checks every shape against the node (a mismatch is a
+// FormatError naming the node), and turns run-time tensors into RunOptions and back.
+import { FormatError } from '../errors.js';
+import type { Rnn } from '../rnn.js';
+import type { CellType, LayerWeights, RnnSpec } from '../spec.js';
+import { Attrs, nodeLabel } from './attrs.js';
+import type { NodeData } from './proto.js';
+import { isFloat, type Tensor } from './tensor.js';
+
+export const RECURRENT_OPS: Readonly<Record<string, CellType>> = { LSTM: 'lstm', GRU: 'gru', RNN: 'rnn' };
+const GATES: Record<CellType, number> = { lstm: 4, gru: 3, rnn: 1 };
+/** ONNX input positions. */
+export const IN = { X: 0, W: 1, R: 2, B: 3, SEQ: 4, H0: 5, C0: 6, P: 7 } as const;
+
+export interface RecurrentNode {
+  node: NodeData;
+  label: string;
+  cell: CellType;
+  /** Every option except the sizes, as the engine's spec spells it. */
+  options: Omit<RnnSpec, 'inputSize' | 'hiddenSize' | 'cell' | 'numLayers'>;
+  /** hidden_size when the node states it (else read from R). */
+  hiddenSize?: number;
+  directions: 1 | 2;
+  batchMajor: boolean;
+  /** Input names by position ('' = absent). */
+  input(i: number): string;
+  /** Output names: Y, Y_h, Y_c ('' = not requested). */
+  output(i: number): string;
+}
+
+export function recurrentAttributes(cell: CellType): string[] {
+  const common = ['activation_alpha', 'activation_beta', 'activations', 'clip', 'direction', 'hidden_size', 'layout'];
+  if (cell === 'lstm') return [...common, 'input_forget'];
+  if (cell === 'gru') return [...common, 'linear_before_reset'];
+  return common;
+}
+
+/** Reads a recurrent node's attributes at load time. */
+export function parseRecurrent(node: NodeData): RecurrentNode {
+  const cell = RECURRENT_OPS[node.opType];
+  const label = nodeLabel(node);
+  const a = new Attrs(node, recurrentAttributes(cell));
+  const maxInputs = cell === 'lstm' ? 8 : 6;
+  if (node.inputs.length > maxInputs) throw new FormatError(`${label}: ${node.opType} takes at most ${maxInputs} inputs, got ${node.inputs.length}`);
+  if (node.outputs.length > (cell === 'lstm' ? 3 : 2)) throw new FormatError(`${label}: too many outputs (${node.outputs.length})`);
+  if (!node.inputs[IN.X] || !node.inputs[IN.W] || !node.inputs[IN.R]) throw new FormatError(`${label}: inputs X, W and R are required`);
+  const direction = a.string('direction', 'forward');
+  if (direction !== 'forward' && direction !== 'reverse' && direction !== 'bidirectional') {
+    throw new FormatError(`${label}: direction must be forward, reverse or bidirectional, got '${direction}'`);
+  }
+  const layout = a.int('layout', 0);
+  if (layout !== 0 && layout !== 1) throw new FormatError(`${label}: layout must be 0 or 1, got ${layout}`);
+  const hidden = a.int('hidden_size');
+  if (hidden !== undefined && !(Number.isSafeInteger(hidden) && hidden > 0)) throw new FormatError(`${label}: hidden_size must be positive, got ${hidden}`);
+  const options: RecurrentNode['options'] = { direction, layout: layout ? 'batch-major' : 'time-major' };
+  const acts = a.strings('activations');
+  if (acts) options.activations = acts;
+  const alpha = a.floats('activation_alpha');
+  if (alpha) options.activationAlpha = alpha;
+  const beta = a.floats('activation_beta');
+  if (beta) options.activationBeta = beta;
+  const clip = a.float('clip');
+  if (clip !== undefined) options.clip = clip;
+  if (cell === 'lstm' && a.int('input_forget', 0) !== 0) options.inputForget = true;
+  if (cell === 'gru' && a.int('linear_before_reset', 0) !== 0) options.linearBeforeReset = true;
+  return {
+    node, label, cell, options, hiddenSize: hidden,
+    directions: direction === 'bidirectional' ? 2 : 1,
+    batchMajor: layout === 1,
+    input: (i) => node.inputs[i] ?? '',
+    output: (i) => node.outputs[i] ?? '',
+  };
+}
+
+function checkDims(r: RecurrentNode, what: string, t: Tensor, want: number[]): Float32Array {
+  if (!isFloat(t)) throw new FormatError(`${r.label}: ${what} must be a float tensor`);
+  if (t.dims.length !== want.length || t.dims.some((d, i) => d !== want[i])) {
+    throw new FormatError(`${r.label}: ${what} has shape [${t.dims.join(', ')}], expected [${want.join(', ')}]`);
+  }
+  return t.data;
+}
+
+export interface RecurrentWeights {
+  hiddenSize: number;
+  inputSize: number;
+  weights: LayerWeights;
+}
+
+/** W, R, B, P of one node, checked against its attributes. */
+export function recurrentWeights(r: RecurrentNode, get: (name: string) => Tensor | undefined): RecurrentWeights {
+  const D = r.directions;
+  const G = GATES[r.cell];
+  const w = get(r.input(IN.W))!;
+  const rr = get(r.input(IN.R))!;
+  if (w.dims.length !== 3 || rr.dims.length !== 3) throw new FormatError(`${r.label}: W and R must be 3-D, got [${w.dims.join(', ')}] and [${rr.dims.join(', ')}]`);
+  const H = r.hiddenSize ?? rr.dims[2];
+  const I = w.dims[2];
+  if (!(H > 0) || !(I > 0)) throw new FormatError(`${r.label}: hidden and input sizes must be positive (W [${w.dims.join(', ')}], R [${rr.dims.join(', ')}])`);
+  const weights: LayerWeights = {
+    W: checkDims(r, 'W', w, [D, G * H, I]),
+    R: checkDims(r, 'R', rr, [D, G * H, H]),
+  };
+  const b = r.input(IN.B) ? get(r.input(IN.B)) : undefined;
+  if (b) weights.B = checkDims(r, 'B', b, [D, 2 * G * H]);
+  const p = r.cell === 'lstm' && r.input(IN.P) ? get(r.input(IN.P)) : undefined;
+  if (p) weights.P = checkDims(r, 'P', p, [D, 3 * H]);
+  return { hiddenSize: H, inputSize: I, weights };
+}
+
+export function recurrentSpec(r: RecurrentNode, w: RecurrentWeights, numLayers = 1): RnnSpec {
+  return { cell: r.cell, inputSize: w.inputSize, hiddenSize: w.hiddenSize, numLayers, ...r.options };
+}
+
+/** X's time and batch sizes, checked against the node's layout and input size. */
+export function sequenceShape(r: RecurrentNode, x: Tensor, inputSize: number): { T: number; B: number } {
+  if (!isFloat(x)) throw new FormatError(`${r.label}: X must be a float tensor`);
+  const want = r.batchMajor ? '[batch, seq_length, input_size]' : '[seq_length, batch, input_size]';
+  if (x.dims.length !== 3 || x.dims[2] !== inputSize) throw new FormatError(`${r.label}: X has shape [${x.dims.join(', ')}], expected ${want} with input_size ${inputSize}`);
+  return r.batchMajor ? { T: x.dims[1], B: x.dims[0] } : { T: x.dims[0], B: x.dims[1] };
+}
+
+/** An optional state input ([D, B, width] or [B, D, width] batch-major). */
+export function stateInput(r: RecurrentNode, t: Tensor | undefined, what: string, B: number, width: number): Float32Array | undefined {
+  if (!t) return undefined;
+  const D = r.directions;
+  return checkDims(r, what, t, r.batchMajor ? [B, D, width] : [D, B, width]);
+}
+
+export function sequenceLens(r: RecurrentNode, t: Tensor | undefined, B: number): Int32Array | undefined {
+  if (!t) return undefined;
+  if (!(t.data instanceof Int32Array) || t.dims.length !== 1 || t.dims[0] !== B) {
+    throw new FormatError(`${r.label}: sequence_lens must be an integer tensor of shape [${B}], got ${isFloat(t) ? 'float ' : ''}[${t.dims.join(', ')}]`);
+  }
+  return t.data;
+}
+
+/** Runs one node on an engine model built for it; returns its outputs by position. */
+export async function runRecurrent(r: RecurrentNode, rnn: Rnn, w: RecurrentWeights, get: (name: string) => Tensor | undefined): Promise<(Tensor | undefined)[]> {
+  const x = get(r.input(IN.X))!;
+  const { T, B } = sequenceShape(r, x, w.inputSize);
+  const H = w.hiddenSize;
+  const D = r.directions;
+  const opt = (i: number) => (r.input(i) ? get(r.input(i)) : undefined);
+  const res = await rnn.run(x.data as Float32Array, {
+    seqLen: T, batch: B,
+    sequenceLens: sequenceLens(r, opt(IN.SEQ), B),
+    initialH: stateInput(r, opt(IN.H0), 'initial_h', B, H),
+    initialC: r.cell === 'lstm' ? stateInput(r, opt(IN.C0), 'initial_c', B, H) : undefined,
+  });
+  const state = r.batchMajor ? [B, D, H] : [D, B, H];
+  return [
+    { dims: r.batchMajor ? [B, T, D, H] : [T, D, B, H], data: res.Y },
+    { dims: state, data: res.Y_h },
+    res.Y_c ? { dims: state, data: res.Y_c } : undefined,
+  ];
+}
