@@ -1,9 +1,11 @@
-// gru_step.wgsl: a GRU timestep (LINEAR_BEFORE_RESET = true: all of it; false: its second half,
-// after gru_reset), every direction and batch row in one dispatch.
-// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, recurrent_matvec.)
+// gru_step.wgsl: the GRU cell: a timestep (LINEAR_BEFORE_RESET = true: all of it, or through
+// main_seq the whole sequence; false: its second half, after gru_reset), every direction and batch
+// row in one dispatch.
+// (step_common.wgsl and cell_step.wgsl are prepended: bindings 0-2, overrides, activations, and
+// the entry points main (one step) and main_seq (the whole sequence), which call the hooks below;
+// main_seq is only used with LINEAR_BEFORE_RESET.)
 //
-// Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
-// Invocation (j, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)),
+// Grids: see cell_step.wgsl. Unit j of row (d, b) at step s, when the row advances (t from row_step),
 // x_g = xproj[t, b, d, g, j], hp = h_prev[d, b, j]:
 //   LINEAR_BEFORE_RESET (PyTorch, Keras reset_after):   a_g = sum_k r_t[d, k, g, j] h_prev[d, b, k], g in z, r, h
 //     z = f(clip(x_z + a_z)), r = f(clip(x_r + a_r)), n = g(clip(x_h + r (a_h + rbh[d, j])))
@@ -49,46 +51,28 @@ fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
   return vec4<f32>(0.0, 0.0, r_t[(d * OUT + k) * R_BLOCKS_BEFORE * HIDDEN + j], 0.0);
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let j = wg.x * WG + lid;
-  let d = wg.y;
-  let b0 = wg.z * BT;
-  let s = step.s;
+fn store_next(row: u32, j: u32, h: f32) {
+  h_next[row * OUT + j] = h;
+}
 
-  // acc[bb] = (a_z, a_r, a_h, 0) with LINEAR_BEFORE_RESET, else (0, 0, a_h, 0).
-  let acc = recurrent_matvec(d, b0, j, HIDDEN, OUT, lid);
-  if (j >= HIDDEN) {
-    return;
+fn advance_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 {
+  let rs = row_step(d, s, b);
+  if (!rs.advances) {
+    y[y_index(rs.t, b, d, j)] = inactive_y(hp);
+    return hp;
   }
-
-  for (var bb = 0u; bb < BT; bb++) {
-    let b = b0 + bb;
-    if (b >= dims.batch) {
-      break;
-    }
-    let row = state_row(d, b);
-    let hp = h_prev[row * OUT + j];
-    let rs = row_step(d, s, b);
-    if (!rs.advances) {
-      h_next[row * OUT + j] = hp;
-      y[y_index(rs.t, b, d, j)] = inactive_y(hp);
-      continue;
-    }
-    let t = rs.t;
-    let xo = ((t * dims.batch + b) * DIRS + d) * 3u * HIDDEN + j;
-    var z: f32;
-    var n: f32;
-    if (LINEAR_BEFORE_RESET) {
-      z = activation(d, 0u, clip_gate(xproj[xo] + acc[bb].x));
-      let r = activation(d, 0u, clip_gate(xproj[xo + HIDDEN] + acc[bb].y));
-      n = activation(d, 1u, clip_gate(xproj[xo + 2u * HIDDEN] + r * (acc[bb].z + rbh[d * HIDDEN + j])));
-    } else {
-      z = gate_tmp[(row * 2u) * HIDDEN + j];
-      n = activation(d, 1u, clip_gate(xproj[xo + 2u * HIDDEN] + acc[bb].z));
-    }
-    let h = (1.0 - z) * n + z * hp;
-    h_next[row * OUT + j] = h;
-    y[y_index(t, b, d, j)] = h;
+  let xo = ((rs.t * dims.batch + b) * DIRS + d) * 3u * HIDDEN + j;
+  var z: f32;
+  var n: f32;
+  if (LINEAR_BEFORE_RESET) {
+    z = activation(d, 0u, clip_gate(xproj[xo] + acc.x));
+    let r = activation(d, 0u, clip_gate(xproj[xo + HIDDEN] + acc.y));
+    n = activation(d, 1u, clip_gate(xproj[xo + 2u * HIDDEN] + r * (acc.z + rbh[d * HIDDEN + j])));
+  } else {
+    z = gate_tmp[(state_row(d, b) * 2u) * HIDDEN + j];
+    n = activation(d, 1u, clip_gate(xproj[xo + 2u * HIDDEN] + acc.z));
   }
+  let h = (1.0 - z) * n + z * hp;
+  y[y_index(rs.t, b, d, j)] = h;
+  return h;
 }

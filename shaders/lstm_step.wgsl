@@ -1,8 +1,9 @@
-// lstm_step.wgsl: one LSTM timestep of one layer, every direction and batch row in one dispatch.
-// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, recurrent_matvec.)
+// lstm_step.wgsl: the LSTM cell: one timestep of one layer (or, through main_seq, the whole sequence),
+// every direction and batch row in one dispatch.
+// (step_common.wgsl and cell_step.wgsl are prepended: bindings 0-2, overrides, activations, and
+// the entry points main (one step) and main_seq (the whole sequence), which call the hooks below.)
 //
-// Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
-// Invocation (j, d, block of BT batch rows), for each active row b (t from row_step(d, step.s, b)):
+// Grids: see cell_step.wgsl. Unit j of row (d, b) at step s, when the row advances (t from row_step):
 //   g = xproj[t, b, d, :, j] + sum_k r_t[d, k, :, j] * h_prev[d, b, k]      gate blocks i, o, f, c
 //   i = f(clip(g_i + P_i c)),  f = 1 - i (INPUT_FORGET) or f(clip(g_f + P_f c)),
 //   c' = f c + i g(clip(g_c)),  o = f(clip(g_o + P_o c')),  m = o h(c')     (no clip inside h: ORT)
@@ -41,55 +42,38 @@ fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
   return vec4<f32>(r_t[base], r_t[base + HIDDEN], r_t[base + 2u * HIDDEN], r_t[base + 3u * HIDDEN]);
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let j = wg.x * WG + lid;
-  let d = wg.y;
-  let b0 = wg.z * BT;
-  let s = step.s;
-
-  // acc[bb] = R h_prev for the four gates of unit j, batch row b0 + bb.
-  let acc = recurrent_matvec(d, b0, j, HIDDEN, OUT, lid);
-  if (j >= HIDDEN) {
-    return;
+// Without PROJECTED: h_next; with it, the unprojected m [D, B, HIDDEN] bound at h_next.
+fn store_next(row: u32, j: u32, h: f32) {
+  if (PROJECTED) {
+    h_next[row * HIDDEN + j] = h;
+  } else {
+    h_next[row * OUT + j] = h;
   }
+}
 
-  let p_i = peephole[(d * 3u) * HIDDEN + j];
-  let p_o = peephole[(d * 3u + 1u) * HIDDEN + j];
-  let p_f = peephole[(d * 3u + 2u) * HIDDEN + j];
-  for (var bb = 0u; bb < BT; bb++) {
-    let b = b0 + bb;
-    if (b >= dims.batch) {
-      break;
+fn advance_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 {
+  let rs = row_step(d, s, b);
+  if (!rs.advances) {
+    if (!PROJECTED) {
+      y[y_index(rs.t, b, d, j)] = inactive_y(hp);
     }
-    let row = state_row(d, b);
-    let rs = row_step(d, s, b);
-    if (!rs.advances) {
-      if (!PROJECTED) {
-        let hp = h_prev[row * OUT + j];
-        h_next[row * OUT + j] = hp;
-        y[y_index(rs.t, b, d, j)] = inactive_y(hp);
-      }
-      continue;
-    }
-    let t = rs.t;
-    let xo = ((t * dims.batch + b) * DIRS + d) * 4u * HIDDEN + j;
-    let pre = acc[bb] + vec4<f32>(xproj[xo], xproj[xo + HIDDEN], xproj[xo + 2u * HIDDEN], xproj[xo + 3u * HIDDEN]);
-    let c_prev = c[row * HIDDEN + j];
-    let i = activation(d, 0u, clip_gate(pre.x + p_i * c_prev));
-    var f = 1.0 - i;
-    if (!INPUT_FORGET) {
-      f = activation(d, 0u, clip_gate(pre.z + p_f * c_prev));
-    }
-    let c_new = f * c_prev + i * activation(d, 1u, clip_gate(pre.w));
-    let o = activation(d, 0u, clip_gate(pre.y + p_o * c_new));
-    let m = o * activation(d, 2u, c_new);
-    c[row * HIDDEN + j] = c_new;
-    if (PROJECTED) {
-      h_next[row * HIDDEN + j] = m;
-    } else {
-      h_next[row * OUT + j] = m;
-      y[y_index(t, b, d, j)] = m;
-    }
+    return hp;
   }
+  let row = state_row(d, b);
+  let xo = ((rs.t * dims.batch + b) * DIRS + d) * 4u * HIDDEN + j;
+  let pre = acc + vec4<f32>(xproj[xo], xproj[xo + HIDDEN], xproj[xo + 2u * HIDDEN], xproj[xo + 3u * HIDDEN]);
+  let c_prev = c[row * HIDDEN + j];
+  let i = activation(d, 0u, clip_gate(pre.x + peephole[(d * 3u) * HIDDEN + j] * c_prev));
+  var f = 1.0 - i;
+  if (!INPUT_FORGET) {
+    f = activation(d, 0u, clip_gate(pre.z + peephole[(d * 3u + 2u) * HIDDEN + j] * c_prev));
+  }
+  let c_new = f * c_prev + i * activation(d, 1u, clip_gate(pre.w));
+  let o = activation(d, 0u, clip_gate(pre.y + peephole[(d * 3u + 1u) * HIDDEN + j] * c_new));
+  let m = o * activation(d, 2u, c_new);
+  c[row * HIDDEN + j] = c_new;
+  if (!PROJECTED) {
+    y[y_index(rs.t, b, d, j)] = m;
+  }
+  return m;
 }

@@ -1,8 +1,9 @@
-// rnn_step.wgsl: one Elman RNN timestep of one layer, every direction and batch row in one dispatch.
-// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, recurrent_matvec.)
+// rnn_step.wgsl: the Elman RNN cell: one timestep of one layer (or, through main_seq, the whole
+// sequence), every direction and batch row in one dispatch.
+// (step_common.wgsl and cell_step.wgsl are prepended: bindings 0-2, overrides, activations, and
+// the entry points main (one step) and main_seq (the whole sequence), which call the hooks below.)
 //
-// Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
-// Invocation (j, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)):
+// Grids: see cell_step.wgsl. Unit j of row (d, b) at step s, when the row advances (t from row_step):
 //   h_next[d, b, j] = f(clip(xproj[t, b, d, j] + sum_k r_t[d, k, j] * h_prev[d, b, k]))
 //   y[t, b, d, j] = h_next[d, b, j]
 // An inactive row (past its length, or masked) keeps its state (h_next = h_prev) and writes
@@ -26,34 +27,17 @@ fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
   return vec4<f32>(r_t[(d * OUT + k) * HIDDEN + j], 0.0, 0.0, 0.0);
 }
 
-@compute @workgroup_size(WG)
-fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
-  let j = wg.x * WG + lid;
-  let d = wg.y;
-  let b0 = wg.z * BT;
-  let s = step.s;
+fn store_next(row: u32, j: u32, h: f32) {
+  h_next[row * OUT + j] = h;
+}
 
-  let acc = recurrent_matvec(d, b0, j, HIDDEN, OUT, lid);
-  if (j >= HIDDEN) {
-    return;
+fn advance_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 {
+  let rs = row_step(d, s, b);
+  if (!rs.advances) {
+    y[y_index(rs.t, b, d, j)] = inactive_y(hp);
+    return hp;
   }
-
-  for (var bb = 0u; bb < BT; bb++) {
-    let b = b0 + bb;
-    if (b >= dims.batch) {
-      break;
-    }
-    let row = state_row(d, b);
-    let rs = row_step(d, s, b);
-    if (!rs.advances) {
-      let hp = h_prev[row * OUT + j];
-      h_next[row * OUT + j] = hp;
-      y[y_index(rs.t, b, d, j)] = inactive_y(hp);
-      continue;
-    }
-    let t = rs.t;
-    let h = activation(d, 0u, clip_gate(xproj[((t * dims.batch + b) * DIRS + d) * HIDDEN + j] + acc[bb].x));
-    h_next[row * OUT + j] = h;
-    y[y_index(t, b, d, j)] = h;
-  }
+  let h = activation(d, 0u, clip_gate(xproj[((rs.t * dims.batch + b) * DIRS + d) * HIDDEN + j] + acc.x));
+  y[y_index(rs.t, b, d, j)] = h;
+  return h;
 }

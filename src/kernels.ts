@@ -6,6 +6,7 @@
 // of bind groups serves all of a kernel's specialisations.
 import inputProj from '../shaders/input_proj.wgsl?raw';
 import stepCommon from '../shaders/step_common.wgsl?raw';
+import cellStep from '../shaders/cell_step.wgsl?raw';
 import rnnStep from '../shaders/rnn_step.wgsl?raw';
 import lstmStep from '../shaders/lstm_step.wgsl?raw';
 import lstmProjection from '../shaders/lstm_projection.wgsl?raw';
@@ -14,17 +15,25 @@ import gruStep from '../shaders/gru_step.wgsl?raw';
 import { ShaderContractError } from './errors.js';
 import { checkConstants, reflectKernel, type KernelInfo } from './reflect.js';
 
-export type KernelName = 'input_proj' | 'rnn_step' | 'lstm_step' | 'lstm_projection' | 'gru_reset' | 'gru_step';
+export type KernelName = 'input_proj' | 'rnn_step' | 'lstm_step' | 'lstm_projection' | 'gru_reset' | 'gru_step'
+  | 'rnn_seq' | 'lstm_seq' | 'gru_seq';
 export type Constants = Record<string, number | boolean>;
 
-/** Step kernels get step_common.wgsl prepended (WGSL has no #include). */
-const SOURCES: Record<KernelName, { code: string; dynamicOffsets: string[] }> = {
-  input_proj: { code: inputProj, dynamicOffsets: [] },
-  rnn_step: { code: stepCommon + rnnStep, dynamicOffsets: ['step'] },
-  lstm_step: { code: stepCommon + lstmStep, dynamicOffsets: ['step'] },
-  lstm_projection: { code: stepCommon + lstmProjection, dynamicOffsets: ['step'] },
-  gru_reset: { code: stepCommon + gruReset, dynamicOffsets: ['step'] },
-  gru_step: { code: stepCommon + gruStep, dynamicOffsets: ['step'] },
+// Step kernels get step_common.wgsl prepended, and the three cells with a one-dispatch step also
+// cell_step.wgsl, whose two entry points are two kernels here: `*_step` (main, one timestep) and
+// `*_seq` (main_seq, the whole sequence in one dispatch). WGSL has no #include.
+const cell = (body: string) => stepCommon + cellStep + body;
+const step = ['step'];
+const SOURCES: Record<KernelName, { code: string; entryPoint: string; dynamicOffsets: string[] }> = {
+  input_proj: { code: inputProj, entryPoint: 'main', dynamicOffsets: [] },
+  rnn_step: { code: cell(rnnStep), entryPoint: 'main', dynamicOffsets: step },
+  lstm_step: { code: cell(lstmStep), entryPoint: 'main', dynamicOffsets: step },
+  gru_step: { code: cell(gruStep), entryPoint: 'main', dynamicOffsets: step },
+  rnn_seq: { code: cell(rnnStep), entryPoint: 'main_seq', dynamicOffsets: step },
+  lstm_seq: { code: cell(lstmStep), entryPoint: 'main_seq', dynamicOffsets: step },
+  gru_seq: { code: cell(gruStep), entryPoint: 'main_seq', dynamicOffsets: step },
+  lstm_projection: { code: stepCommon + lstmProjection, entryPoint: 'main', dynamicOffsets: step },
+  gru_reset: { code: stepCommon + gruReset, entryPoint: 'main', dynamicOffsets: step },
 };
 
 export const KERNEL_NAMES = Object.keys(SOURCES) as KernelName[];
@@ -36,7 +45,7 @@ const reflected = new Map<KernelName, Reflected>();
 export function kernelInfo(name: KernelName): Reflected {
   let info = reflected.get(name);
   if (!info) {
-    info = reflectKernel(name, SOURCES[name].code, SOURCES[name].dynamicOffsets);
+    info = reflectKernel(name, SOURCES[name].code, SOURCES[name].entryPoint, SOURCES[name].dynamicOffsets);
     reflected.set(name, info);
   }
   return info;

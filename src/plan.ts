@@ -13,8 +13,37 @@ export interface KernelCall {
 
 export interface LayerPlan {
   inputProj: KernelCall;
-  /** The dispatches of one timestep, in order (one, or two when a cell needs a whole vector first). */
+  /** The dispatches of one timestep, in order (one, or two when a cell needs a whole vector first); empty with `sequence`. */
   step: KernelCall[];
+  /** The persistent kernel that runs every timestep in one dispatch, when the layer uses it. */
+  sequence?: KernelCall;
+}
+
+/**
+ * How a layer's timesteps are dispatched: 'per-step' (one fused dispatch per step, any size),
+ * 'persistent' (one dispatch for the whole sequence: one workgroup per direction and block of batch
+ * rows loops over the steps with h in workgroup memory), or 'auto' (persistent where it applies).
+ */
+export type StepKernels = 'auto' | 'per-step' | 'persistent';
+
+/** The resident h of the persistent kernel holds K_TILE (cell_step.wgsl) floats per row. */
+export const PERSISTENT_MAX_OUT = 256;
+
+/** Why the persistent kernel cannot run this spec, or undefined when it can. */
+export function persistentUnsupported(s: ResolvedSpec): string | undefined {
+  if (s.projected) return 'an LSTM projection needs a second phase per step';
+  if (s.cell === 'gru' && !s.linearBeforeReset) return 'a GRU without linearBeforeReset needs a second phase per step';
+  if (s.outputSize > PERSISTENT_MAX_OUT) return `hidden size ${s.outputSize} exceeds ${PERSISTENT_MAX_OUT}, the h a workgroup keeps resident`;
+  return undefined;
+}
+
+/**
+ * 'auto' picks the persistent kernel wherever it applies. It saves T - 1 dispatches per layer
+ * (tens of µs each), but one workgroup per recurrence does the whole mat-vec; the crossover on
+ * real GPUs is still to be measured on the benchmark page, hence the 256 bound.
+ */
+export function usesPersistent(s: ResolvedSpec, mode: StepKernels): boolean {
+  return mode !== 'per-step' && persistentUnsupported(s) === undefined;
 }
 
 /** Batch rows per step workgroup (the BT override): each recurrent weight read then serves BT rows. */
@@ -61,7 +90,8 @@ function commonStepConstants(s: ResolvedSpec, wg: number, bt: number, masked: bo
 
 export const GEMM_TILE = 64;
 
-export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch: number, maxInvocations: number, masked = false): LayerPlan {
+export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch: number, maxInvocations: number, masked = false,
+  mode: StepKernels = 'per-step'): LayerPlan {
   const { hiddenSize: H, outputSize: Hout, directions: D, gates: G } = s;
   const bt = batchTile(batch);
   const rowBlocks = Math.ceil(batch / bt);
@@ -75,6 +105,12 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
     const wg = stepWorkgroupSize(H, maxInvocations);
     return { kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...extra }, grid: [Math.ceil(H / wg), D, rowBlocks] };
   };
+  if (usesPersistent(s, mode)) {
+    const wg = stepWorkgroupSize(H, maxInvocations);
+    const kernel: KernelName = s.cell === 'rnn' ? 'rnn_seq' : s.cell === 'gru' ? 'gru_seq' : 'lstm_seq';
+    const extra: Constants = s.cell === 'gru' ? { LINEAR_BEFORE_RESET: true } : s.cell === 'lstm' ? { INPUT_FORGET: s.inputForget, PROJECTED: false } : {};
+    return { inputProj, step: [], sequence: { kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...extra }, grid: [1, D, rowBlocks] } };
+  }
   let step: KernelCall[];
   if (s.cell === 'rnn') {
     step = [hiddenCall('rnn_step', {})];
@@ -123,8 +159,11 @@ export function runSizes(s: ResolvedSpec, seqLen: number, batch: number) {
 }
 
 /** Dispatches a run issues: per layer one input projection plus the step kernels of every timestep. */
-export function dispatchCount(s: ResolvedSpec, seqLen: number, batch: number): number {
+export function dispatchCount(s: ResolvedSpec, seqLen: number, batch: number, mode: StepKernels = 'per-step'): number {
   let n = 0;
-  for (let l = 0; l < s.numLayers; l++) n += 1 + seqLen * planLayer(s, l, seqLen, batch, 256).step.length;
+  for (let l = 0; l < s.numLayers; l++) {
+    const p = planLayer(s, l, seqLen, batch, 256, false, mode);
+    n += 1 + (p.sequence ? 1 : seqLen * p.step.length);
+  }
   return n;
 }

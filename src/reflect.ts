@@ -29,10 +29,10 @@ export interface KernelInfo {
   declaredOverrides: Set<string>;
 }
 
-export function reflectKernel(name: string, code: string, dynamicOffsets: readonly string[]): KernelInfo & { layoutEntries: GPUBindGroupLayoutEntry[] } {
+export function reflectKernel(name: string, code: string, entryPoint: string, dynamicOffsets: readonly string[]): KernelInfo & { layoutEntries: GPUBindGroupLayoutEntry[] } {
   const reflect = new WgslReflect(code);
-  const entry = reflect.entry.compute[0];
-  if (!entry || reflect.entry.compute.length !== 1) throw new ShaderContractError(`${name}: expected exactly one compute entry point`);
+  const entry = reflect.entry.compute.find((e) => e.name === entryPoint);
+  if (!entry) throw new ShaderContractError(`${name}: no compute entry point ${entryPoint}`);
   const groups = reflect.getBindGroups();
   if (groups.length !== 1) throw new ShaderContractError(`${name}: expected all bindings in @group(0), found ${groups.length} groups`);
   const bindings: BindingInfo[] = groups[0].filter(Boolean).map((v) => {

@@ -1,11 +1,11 @@
 // The model object: owns the weight buffers and a grow-only workspace, encodes a whole run
 // (every layer, every timestep, both directions) into one command buffer, submits once and reads
 // back once.
-import { DestroyedError, DeviceLimitError, InputError } from './errors.js';
+import { DestroyedError, DeviceLimitError, InputError, SpecError } from './errors.js';
 import { MAP_MODE_READ, paddedSize, storageBuffer, Usage, withErrorScopes, writeArray } from './gpu.js';
 import { bindGroupLayout, kernelInfo, pipeline, type KernelName } from './kernels.js';
 import { packLayer, recurrentBlocks, type PackedLayer } from './pack.js';
-import { inputStrides, outputStrides, planLayer, runSizes, type KernelCall } from './plan.js';
+import { inputStrides, outputStrides, persistentUnsupported, planLayer, runSizes, type KernelCall, type LayerPlan, type StepKernels } from './plan.js';
 import { checkBindings } from './reflect.js';
 import { resolveSpec, validateWeights, type ResolvedSpec, type RnnSpec, type RnnWeights } from './spec.js';
 
@@ -75,8 +75,8 @@ interface Workspace {
   steps: GPUBuffer;
   dims: GPUBuffer;
   staging: GPUBuffer;
-  /** bindGroups[layer].inputProj; bindGroups[layer].step[call][parity]. */
-  bindGroups: { inputProj: GPUBindGroup; step: [GPUBindGroup, GPUBindGroup][] }[];
+  /** bindGroups[layer].inputProj; .step[call][parity]; .sequence for the persistent kernel. */
+  bindGroups: { inputProj: GPUBindGroup; step: [GPUBindGroup, GPUBindGroup][]; sequence?: GPUBindGroup }[];
 }
 
 interface RunRequest {
@@ -92,6 +92,11 @@ interface RunRequest {
 
 type Resource = { buffer: GPUBuffer; offset?: number; size?: number; elements?: number };
 
+/** A layer's pipelines in the order encodeAndRead uses them: the GEMM, then the sequence or step kernels. */
+function layerCalls(plan: LayerPlan): KernelCall[] {
+  return [plan.inputProj, ...(plan.sequence ? [plan.sequence] : plan.step)];
+}
+
 function positiveInt(name: string, v: unknown): number {
   if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new InputError(`${name} must be a positive integer, got ${String(v)}`);
   return v;
@@ -104,15 +109,25 @@ export interface CreateRnnOptions {
    * variant on its first run, which then takes longer.
    */
   batch?: number;
+  /**
+   * How timesteps are dispatched (default 'auto'): 'per-step', one fused dispatch per step;
+   * 'persistent', one dispatch per layer for the whole sequence (RNN, LSTM without projection,
+   * GRU with linearBeforeReset, hidden size <= 256); 'auto', persistent where it applies.
+   */
+  stepKernels?: StepKernels;
 }
 
 export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWeights, options: CreateRnnOptions = {}): Promise<Rnn> {
   const s = resolveSpec(spec);
   validateWeights(s, weights);
   const batch = options.batch === undefined ? 1 : positiveInt('options.batch', options.batch);
+  const mode = options.stepKernels ?? 'auto';
+  if (!['auto', 'per-step', 'persistent'].includes(mode)) throw new SpecError(`options.stepKernels must be 'auto', 'per-step' or 'persistent', got ${JSON.stringify(mode)}`);
+  const why = persistentUnsupported(s);
+  if (mode === 'persistent' && why) throw new SpecError(`options.stepKernels 'persistent' does not apply: ${why}; use 'auto' or 'per-step'`);
   checkModelLimits(device, s);
   return withErrorScopes(device, 'createRnn', async () => {
-    const model = new RnnModel(device, s, weights);
+    const model = new RnnModel(device, s, weights, mode);
     try {
       await model.compile(batch);
     } catch (e) {
@@ -158,9 +173,12 @@ class RnnModel implements Rnn {
   /** Runs share the workspace, so they execute one after another. */
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights) {
+  private readonly mode: StepKernels;
+
+  constructor(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights, mode: StepKernels) {
     this.device = device;
     this.spec = s;
+    this.mode = mode;
     this.layers = weights.map((w, l) => this.upload(l, packLayer(s, w)));
   }
 
@@ -185,8 +203,8 @@ class RnnModel implements Rnn {
   async compile(batch: number, masked = false): Promise<GPUComputePipeline[][]> {
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     return Promise.all(this.layers.map((_, l) => {
-      const plan = planLayer(this.spec, l, 1, batch, maxInv, masked);
-      return Promise.all([plan.inputProj, ...plan.step].map((c) => pipeline(this.device, c.kernel, c.constants)));
+      const plan = planLayer(this.spec, l, 1, batch, maxInv, masked, this.mode);
+      return Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants)));
     }));
   }
 
@@ -282,7 +300,7 @@ class RnnModel implements Rnn {
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     const masked = req.mask !== undefined;
-    const plans = this.layers.map((_, l) => planLayer(s, l, T, B, maxInv, masked));
+    const plans = this.layers.map((_, l) => planLayer(s, l, T, B, maxInv, masked, this.mode));
     const pipelines = await this.compile(B, masked);
     if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
     const ws = this.ensureWorkspace(T, B);
@@ -308,6 +326,12 @@ class RnnModel implements Rnn {
       pass.setPipeline(pipelines[l][0]);
       pass.setBindGroup(0, ws.bindGroups[l].inputProj);
       dispatch(plans[l].inputProj);
+      const sequence = plans[l].sequence;
+      if (sequence) {
+        pass.setPipeline(pipelines[l][1]);
+        pass.setBindGroup(0, ws.bindGroups[l].sequence!, [0]);
+        dispatch(sequence);
+      }
       for (let t = 0; t < T; t++) {
         plans[l].step.forEach((call, i) => {
           pass.setPipeline(pipelines[l][1 + i]);
@@ -323,7 +347,9 @@ class RnnModel implements Rnn {
     const cFloats = D * B * H;
     encoder.copyBufferToBuffer(ws.y, 0, ws.staging, 0, yFloats * 4);
     for (let l = 0; l < L; l++) {
-      encoder.copyBufferToBuffer(ws.h[l][T & 1], 0, ws.staging, (yFloats + l * hFloats) * 4, hFloats * 4);
+      // Per-step kernels leave the final state in h[T & 1]; the persistent kernel writes it to h[1].
+      const final = plans[l].sequence ? 1 : T & 1;
+      encoder.copyBufferToBuffer(ws.h[l][final], 0, ws.staging, (yFloats + l * hFloats) * 4, hFloats * 4);
       if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, ws.staging, (yFloats + L * hFloats + l * cFloats) * 4, cFloats * 4);
     }
     q.submit([encoder.finish()]);
@@ -472,10 +498,12 @@ class RnnModel implements Rnn {
   }
 
   private layerBindGroups(ws: Workspace, l: number) {
-    const plan = planLayer(this.spec, l, ws.seqLen, ws.batch, this.device.limits.maxComputeInvocationsPerWorkgroup);
+    const plan = planLayer(this.spec, l, ws.seqLen, ws.batch, this.device.limits.maxComputeInvocationsPerWorkgroup, false, this.mode);
     return {
       inputProj: this.bindGroup(ws, l, 0, 'input_proj'),
       step: plan.step.map((call) => [0, 1].map((parity) => this.bindGroup(ws, l, parity, call.kernel)) as [GPUBindGroup, GPUBindGroup]),
+      // h_prev = h[0] (the initial state), h_next = h[1] (the final state).
+      sequence: plan.sequence && this.bindGroup(ws, l, 0, plan.sequence.kernel),
     };
   }
 }

@@ -61,6 +61,13 @@ describe('createRnn rejects a bad spec or bad weights', () => {
     await rejects((d) => createRnn(d, { ...lstm, cell: 'lstmp' as 'lstm' }, []), SpecError, /spec.cell must be one of/);
     await rejects((d) => createRnn(d, { ...lstm, direction: 'both' as 'forward' }, []), SpecError, /spec.direction must be one of/);
   });
+  it("stepKernels 'persistent' where it does not apply, and an unknown mode", async () => {
+    const proj: RnnSpec = { ...lstm, projSize: 2 };
+    await rejects((d) => createRnn(d, proj, randomWeights(proj, 1), { stepKernels: 'persistent' }), SpecError, /projection needs a second phase/);
+    const big: RnnSpec = { cell: 'rnn', inputSize: 2, hiddenSize: 300 };
+    await rejects((d) => createRnn(d, big, randomWeights(big, 1), { stepKernels: 'persistent' }), SpecError, /hidden size 300 exceeds 256/);
+    await rejects((d) => createRnn(d, lstm, randomWeights(lstm, 1), { stepKernels: 'fast' as 'auto' }), SpecError, /stepKernels must be/);
+  });
   it('clip that is not positive', async () => {
     await rejects((d) => createRnn(d, { ...lstm, clip: 0 }, randomWeights(lstm, 1)), SpecError, /clip must be a positive/);
   });

@@ -26,23 +26,29 @@ async function check(spec: RnnSpec, o: CaseOptions) {
   count++;
 }
 
-describe('sweep: cells × directions × layers × hidden sizes', () => {
-  let i = 0;
-  for (const v of VARIANTS) {
-    for (const direction of DIRECTIONS) {
-      for (const numLayers of LAYERS) {
-        for (const hiddenSize of HIDDEN) {
-          const k = i++;
-          const [seqLen, batch] = SHAPES[k % SHAPES.length];
-          const spec: RnnSpec = { ...v, inputSize: [2, 5, 1, 9][k % 4], hiddenSize, numLayers, direction,
-            layout: k % 3 === 1 ? 'batch-major' : 'time-major' };
-          const o: CaseOptions = { seqLen, batch, seed: k, lengths: k % 2 === 0, initialStates: k % 3 !== 2 };
-          it(describeCase(spec, o), () => check(spec, o));
+// Under 'auto' the single-dispatch cells with H <= 256 use the persistent kernel; the same cases
+// then run again with 'per-step' so both kernels see every combination.
+for (const stepKernels of ['auto', 'per-step'] as const) {
+  describe(`sweep (${stepKernels}): cells × directions × layers × hidden sizes`, () => {
+    let i = 0;
+    for (const v of VARIANTS) {
+      for (const direction of DIRECTIONS) {
+        for (const numLayers of LAYERS) {
+          for (const hiddenSize of HIDDEN) {
+            const k = i++;
+            const [seqLen, batch] = SHAPES[k % SHAPES.length];
+            const spec: RnnSpec = { ...v, inputSize: [2, 5, 1, 9][k % 4], hiddenSize, numLayers, direction,
+              layout: k % 3 === 1 ? 'batch-major' : 'time-major' };
+            const persistentApplies = (v.cell !== 'gru' || v.linearBeforeReset) && hiddenSize <= 256;
+            if (stepKernels === 'per-step' && !persistentApplies) continue;   // 'auto' already ran it per step
+            const o: CaseOptions = { seqLen, batch, seed: k, lengths: k % 2 === 0, initialStates: k % 3 !== 2, stepKernels };
+            it(describeCase(spec, o), () => check(spec, o));
+          }
         }
       }
     }
-  }
-});
+  });
+}
 
 describe('LSTM options', () => {
   const base = { cell: 'lstm', inputSize: 4, hiddenSize: 37, direction: 'bidirectional', numLayers: 2 } as const;
@@ -96,6 +102,8 @@ describe('activations with alpha and beta, chosen per direction', () => {
 
 describe('TF.js-style masking: masked steps carry state and output forward', () => {
   const run: CaseOptions = { seqLen: 7, batch: 5, mask: true, initialStates: true };
+  it(describeCase({ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional' }, { ...run, stepKernels: 'per-step' }),
+    () => check({ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional' }, { ...run, stepKernels: 'per-step' }));
   const cases: [RnnSpec, CaseOptions][] = [
     [{ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional', numLayers: 2 }, run],
     [{ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional', projSize: 4, layout: 'batch-major' }, run],

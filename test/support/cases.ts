@@ -20,11 +20,13 @@ export interface CaseOptions {
   /** Scale of the weights (default PyTorch's 1/sqrt(H)). */
   weightScale?: number;
   tol?: { atol?: number; rtol?: number };
+  /** createRnn's options.stepKernels (default 'auto'). */
+  stepKernels?: 'auto' | 'per-step' | 'persistent';
 }
 
 export function describeCase(spec: RnnSpec, o: CaseOptions): string {
   const opts = Object.entries(spec).filter(([k]) => !['cell', 'inputSize', 'hiddenSize'].includes(k)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-  const run = [`T=${o.seqLen}`, `B=${o.batch}`, o.lengths ? 'lengths' : '', o.mask ? 'mask' : '', o.initialStates ? 'h0' : '', o.peepholes ? 'peepholes' : ''].filter(Boolean);
+  const run = [o.stepKernels ?? '', `T=${o.seqLen}`, `B=${o.batch}`, o.lengths ? 'lengths' : '', o.mask ? 'mask' : '', o.initialStates ? 'h0' : '', o.peepholes ? 'peepholes' : ''].filter(Boolean);
   return `${spec.cell} I=${spec.inputSize} H=${spec.hiddenSize} ${[...opts, ...run].join(' ')}`;
 }
 
@@ -51,7 +53,7 @@ export async function checkCase(device: GPUDevice, spec: RnnSpec, o: CaseOptions
   const runOpts = { seqLen: T, batch: B, sequenceLens, mask, initialH, initialC };
 
   const expected = referenceRnn(spec, weights, x, runOpts);
-  const rnn = await createRnn(device, spec, weights);
+  const rnn = await createRnn(device, spec, weights, { batch: B, stepKernels: o.stepKernels });
   try {
     const got = await rnn.run(x, runOpts);
     const name = describeCase(spec, o);
