@@ -1,0 +1,223 @@
+// ONNX Runtime Web 1.30: the WebGPU EP (only the 'onnxruntime-web/webgpu' bundle has the native EP with
+// LSTM/GRU kernels; the default import silently runs them on the CPU, anchors.md §7) and the WASM EP
+// ('onnxruntime-web/wasm', one thread). Models are built in the page with the test-side ONNX writer.
+import type { LayerWeights } from '../../../src/index.js';
+import { attr, onnxModel, type InitializerDef, type NodeDef, type ValueDef } from '../../../test/support/onnx-writer.js';
+import { dirs, type BenchShape } from '../shapes.js';
+import type { Engine, Outputs, Prepared } from '../types.js';
+import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
+import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
+
+type Ort = typeof import('onnxruntime-web/webgpu');
+
+const GATES = { lstm: 4, gru: 3, rnn: 1 } as const;
+
+/** One ONNX node per layer; between layers Y [T, D, B, H] → Transpose → Reshape → [T, B, D·H]. */
+export function buildOnnxModel(s: BenchShape, weights: LayerWeights[]): Uint8Array {
+  const D = dirs(s);
+  const G = GATES[s.cell];
+  const H = s.hiddenSize;
+  const T = s.stream ? 1 : s.seqLen;
+  const B = s.batch;
+  const op = s.cell === 'lstm' ? 'LSTM' : s.cell === 'gru' ? 'GRU' : 'RNN';
+  const nodes: NodeDef[] = [];
+  const inputs: ValueDef[] = [{ name: 'X', dims: [T, B, s.inputSize] }];
+  const outputs: ValueDef[] = [{ name: 'Y', dims: [T, D, B, H] }];
+  const initializers: InitializerDef[] = [{ name: 'shape_tb_', dims: [3], data: BigInt64Array.from([0n, 0n, -1n]) }];
+  let xName = 'X';
+  for (let l = 0; l < s.numLayers; l++) {
+    const I = l === 0 ? s.inputSize : D * H;
+    const w = weights[l];
+    initializers.push({ name: `W${l}`, dims: [D, G * H, I], data: w.W as Float32Array });
+    initializers.push({ name: `R${l}`, dims: [D, G * H, H], data: w.R as Float32Array });
+    initializers.push({ name: `B${l}`, dims: [D, 2 * G * H], data: (w.B as Float32Array | undefined) ?? new Float32Array(D * 2 * G * H) });
+    const nodeInputs = [xName, `W${l}`, `R${l}`, `B${l}`];
+    if (s.stream) {
+      nodeInputs.push('', `h0_${l}`);
+      inputs.push({ name: `h0_${l}`, dims: [D, B, H] });
+      if (s.cell === 'lstm') {
+        nodeInputs.push(`c0_${l}`);
+        inputs.push({ name: `c0_${l}`, dims: [D, B, H] });
+      }
+    }
+    const last = l === s.numLayers - 1;
+    const y = last ? 'Y' : `Y${l}`;
+    const nodeOutputs = [y, `Y_h${l}`];
+    outputs.push({ name: `Y_h${l}`, dims: [D, B, H] });
+    if (s.cell === 'lstm') {
+      nodeOutputs.push(`Y_c${l}`);
+      outputs.push({ name: `Y_c${l}`, dims: [D, B, H] });
+    }
+    const attributes: NodeDef['attributes'] = { hidden_size: attr.i(H), direction: attr.s(s.direction) };
+    if (s.activations) attributes.activations = attr.strings(D === 2 ? [...s.activations, ...s.activations] : s.activations);
+    if (s.cell === 'gru' && s.linearBeforeReset) attributes.linear_before_reset = attr.i(1);
+    nodes.push({ opType: op, inputs: nodeInputs, outputs: nodeOutputs, attributes, name: `${op}_${l}` });
+    if (!last) {
+      nodes.push({ opType: 'Transpose', inputs: [y], outputs: [`Yt${l}`], attributes: { perm: attr.ints([0, 2, 1, 3]) } });
+      nodes.push({ opType: 'Reshape', inputs: [`Yt${l}`, 'shape_tb_'], outputs: [`X${l + 1}`] });
+      xName = `X${l + 1}`;
+    }
+  }
+  return onnxModel({ nodes, inputs, outputs, initializers, opset: 14 });
+}
+
+const concat = (parts: Float32Array[]) => {
+  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
+  let o = 0;
+  for (const p of parts) {
+    out.set(p, o);
+    o += p.length;
+  }
+  return out;
+};
+
+// ORT's WASM module binds console.log/console.error once, when it is instantiated, so the console is
+// hooked once (before ORT loads) and routed to whichever capture is active. ORT's own log lines are kept
+// off the console (the session logs verbosely while it is created, to report node placement).
+let activeCapture: string[] | undefined;
+let consoleHooked = false;
+const ORT_LOG = /\[[VIWEF]:onnxruntime/;
+
+function hookConsole(): void {
+  if (consoleHooked) return;
+  consoleHooked = true;
+  for (const m of ['log', 'info', 'warn', 'error', 'debug'] as const) {
+    const original = console[m].bind(console);
+    console[m] = (...args: unknown[]) => {
+      const text = args.map(String).join(' ');
+      if (ORT_LOG.test(text)) {
+        activeCapture?.push(text);
+        if (/\[[EF]:onnxruntime/.test(text)) original(...args);
+        return;
+      }
+      original(...args);
+    };
+  }
+}
+
+/** Collects ORT's log lines while `fn` runs. */
+async function captureOrtLog<T>(fn: () => Promise<T>): Promise<{ value: T; lines: string[] }> {
+  const lines: string[] = [];
+  activeCapture = lines;
+  try {
+    return { value: await fn(), lines };
+  } finally {
+    activeCapture = undefined;
+  }
+}
+
+/**
+ * Which execution provider each recurrent node was assigned to, from ORT's verbose session log
+ * ("Node(s) placed on [XExecutionProvider]. Number of nodes: n" followed by "  OpType (name)" lines,
+ * or "All nodes placed on [XExecutionProvider]").
+ */
+export function parsePlacement(lines: string[], op: string): string | undefined {
+  const text = lines.join('\n');
+  const all = /All nodes placed on \[(\w+)\]/.exec(text);
+  if (all) return all[1];
+  const re = /Node\(s\) placed on \[(\w+)\]\. Number of nodes: (\d+)([\s\S]*?)(?=Node\(s\) placed on|$)/g;
+  const eps = new Set<string>();
+  for (let m = re.exec(text); m; m = re.exec(text)) if (new RegExp(`\\b${op}\\b`).test(m[3])) eps.add(m[1]);
+  return eps.size ? [...eps].join('+') : undefined;
+}
+
+let webgpuOrt: Promise<Ort> | undefined;
+let wasmOrt: Promise<Ort> | undefined;
+
+function loadOrt(kind: 'webgpu' | 'wasm'): Promise<Ort> {
+  hookConsole();
+  const load = async () => {
+    const ort: Ort = kind === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
+    ort.env.wasm.wasmPaths = { wasm: kind === 'webgpu' ? asyncifyWasmUrl : plainWasmUrl };
+    ort.env.wasm.numThreads = 1;
+    ort.env.wasm.proxy = false;
+    // The global level stays at warnings; each session logs verbosely while it is created (logSeverityLevel 0)
+    // so that its node placement is printed, and each run asks for errors only.
+    ort.env.logLevel = 'warning';
+    return ort;
+  };
+  if (kind === 'webgpu') return (webgpuOrt ??= load());
+  return (wasmOrt ??= load());
+}
+
+export function ortEngine(kind: 'webgpu' | 'wasm'): Engine {
+  const ep = kind === 'webgpu' ? 'WebGpuExecutionProvider' : 'CPUExecutionProvider';
+  return {
+    id: `ort-${kind}`,
+    label: kind === 'webgpu' ? 'ORT-Web WebGPU EP' : 'ORT-Web WASM (1 thread)',
+    gpu: kind === 'webgpu',
+    // No shape is ruled out up front: the placement check below rejects what the WebGPU EP would run on the CPU
+    // (the RNN op has no WebGPU kernel), and ORT's own errors (e.g. GRU with Relu) become "n/a" with the message.
+    unsupported: () => null,
+    async prepare(s, weights, x): Promise<Prepared> {
+      const ort = await loadOrt(kind);
+      const model = buildOnnxModel(s, weights);
+      const { value: session, lines } = await captureOrtLog(() => ort.InferenceSession.create(model, {
+        executionProviders: [kind], logSeverityLevel: 0, logVerbosityLevel: 0, graphOptimizationLevel: 'all',
+      }));
+      const op = s.cell === 'lstm' ? 'LSTM' : s.cell === 'gru' ? 'GRU' : 'RNN';
+      const placedOn = parsePlacement(lines, op);
+      const notes = [`${op} node placed on ${placedOn ?? '? (no placement line in the ORT log)'}`];
+      if (kind === 'webgpu' && placedOn !== ep) {
+        await session.release();
+        throw new Error(`the ${op} node was not placed on the WebGPU EP (${placedOn ?? 'placement not logged'}): timing it would measure the CPU`);
+      }
+      const runOptions = { logSeverityLevel: 3 as const };
+      const D = dirs(s);
+      const B = s.batch;
+      const H = s.hiddenSize;
+      const I = s.inputSize;
+      const L = s.numLayers;
+      const hasC = s.cell === 'lstm';
+      const runOnce = async (xs: Float32Array, T: number, h?: Float32Array[], c?: Float32Array[]) => {
+        const feeds: Record<string, InstanceType<Ort['Tensor']>> = { X: new ort.Tensor('float32', xs, [T, B, I]) };
+        if (s.stream) {
+          for (let l = 0; l < L; l++) {
+            feeds[`h0_${l}`] = new ort.Tensor('float32', h?.[l] ?? new Float32Array(D * B * H), [D, B, H]);
+            if (hasC) feeds[`c0_${l}`] = new ort.Tensor('float32', c?.[l] ?? new Float32Array(D * B * H), [D, B, H]);
+          }
+        }
+        const out = await session.run(feeds, runOptions);
+        const get = (name: string) => out[name].data as Float32Array;
+        return {
+          Y: get('Y'),
+          h: Array.from({ length: L }, (_, l) => get(`Y_h${l}`)),
+          c: hasC ? Array.from({ length: L }, (_, l) => get(`Y_c${l}`)) : undefined,
+        };
+      };
+      const run = async (): Promise<Outputs> => {
+        if (!s.stream) {
+          const r = await runOnce(x, s.seqLen);
+          return { Y: r.Y, Y_h: concat(r.h), Y_c: r.c ? concat(r.c) : undefined };
+        }
+        const ys: Float32Array[] = [];
+        let h: Float32Array[] | undefined;
+        let c: Float32Array[] | undefined;
+        for (let k = 0; k < s.stream; k++) {
+          const r = await runOnce(x.subarray(k * B * I, (k + 1) * B * I), 1, h, c);
+          ys.push(r.Y);
+          h = r.h;
+          c = r.c;
+        }
+        return { Y: concat(ys), Y_h: concat(h!), Y_c: c ? concat(c) : undefined };
+      };
+      return {
+        run,
+        dispose: () => session.release(),
+        placement: placedOn === 'WebGpuExecutionProvider' ? 'webgpu' : placedOn === 'CPUExecutionProvider' ? 'cpu (wasm)' : placedOn,
+        notes,
+        device: kind === 'webgpu' ? await ortDevice(ort) : undefined,
+      };
+    },
+  };
+}
+
+/** ORT's own GPUDevice (for timestamp queries), where this build exposes it. */
+async function ortDevice(ort: Ort): Promise<GPUDevice | undefined> {
+  try {
+    const d = (ort.env.webgpu as { device?: GPUDevice | Promise<GPUDevice> }).device;
+    return d ? await d : undefined;
+  } catch {
+    return undefined;
+  }
+}

@@ -1,0 +1,96 @@
+// Benchmark shapes and configurations. The realistic set follows ../shared/reference/anchors.md §5.
+import type { RnnSpec } from '../../src/index.js';
+
+export interface BenchShape {
+  id: string;
+  label: string;
+  cell: RnnSpec['cell'];
+  inputSize: number;
+  hiddenSize: number;
+  numLayers: number;
+  direction: 'forward' | 'reverse' | 'bidirectional';
+  /** Timesteps per call (1 for streaming shapes). */
+  seqLen: number;
+  batch: number;
+  /** Streaming: `stream` calls of one step each per timed run, the state carried from call to call. */
+  stream?: number;
+  linearBeforeReset?: boolean;
+  /** ONNX activation names for one direction (f, g[, h]); default: the ONNX defaults. */
+  activations?: string[];
+  note?: string;
+}
+
+export interface BenchConfig {
+  name: string;
+  shapes: BenchShape[];
+  warmup: number;
+  /** Timed runs per engine and shape (at least 5). */
+  reps: number;
+  /** Stop adding timed runs (beyond 5) once an engine has spent this long on a shape. */
+  budgetMs: number;
+}
+
+export function specOf(s: BenchShape): RnnSpec {
+  return {
+    cell: s.cell, inputSize: s.inputSize, hiddenSize: s.hiddenSize, numLayers: s.numLayers, direction: s.direction,
+    ...(s.linearBeforeReset ? { linearBeforeReset: true } : {}),
+    ...(s.activations ? { activations: s.direction === 'bidirectional' ? [...s.activations, ...s.activations] : s.activations } : {}),
+  };
+}
+
+export const dirs = (s: BenchShape) => (s.direction === 'bidirectional' ? 2 : 1);
+/** Timesteps processed per timed run. */
+export const stepsPerRun = (s: BenchShape) => (s.stream ? s.stream : s.seqLen);
+/** The whole input sequence of one timed run, as one time-major tensor [steps, B, I]. */
+export const totalSteps = stepsPerRun;
+
+export function describeShape(s: BenchShape): string {
+  const dir = s.direction === 'bidirectional' ? 'bi' : s.direction === 'reverse' ? 'rev ' : '';
+  const layers = s.numLayers > 1 ? `${s.numLayers}×` : '';
+  const mode = s.stream ? `${s.stream} streaming calls of T=1` : `T=${s.seqLen}`;
+  const extra = [s.linearBeforeReset ? 'lbr' : '', s.activations ? s.activations.join('/') : ''].filter(Boolean).join(' ');
+  return `${dir}${s.cell.toUpperCase()} ${s.inputSize}→${layers}${s.hiddenSize}, ${mode}, B=${s.batch}${extra ? ', ' + extra : ''}`;
+}
+
+const REALISTIC: BenchShape[] = [
+  { id: 'silero-vad', label: 'Silero VAD LSTM 128 (stream)', cell: 'lstm', inputSize: 128, hiddenSize: 128, numLayers: 1, direction: 'forward',
+    seqLen: 1, batch: 1, stream: 8, note: 'one 32 ms frame per call, state [h, c] carried between calls' },
+  { id: 'rnnoise-denoise', label: 'RNNoise denoise GRU 96', cell: 'gru', inputSize: 114, hiddenSize: 96, numLayers: 1, direction: 'forward',
+    seqLen: 100, batch: 1, activations: ['Sigmoid', 'Relu'], note: 'WebNN sample: sigmoid/relu, reset before the matmul (lbr 0)' },
+  { id: 'nsnet2', label: 'NSNet2 GRU 2×400, 10 frames', cell: 'gru', inputSize: 400, hiddenSize: 400, numLayers: 2, direction: 'forward',
+    seqLen: 10, batch: 1, note: 'lbr 0 so that TF.js can run it' },
+  { id: 'bilstm-256', label: 'BiLSTM 256, T=100', cell: 'lstm', inputSize: 256, hiddenSize: 256, numLayers: 1, direction: 'bidirectional',
+    seqLen: 100, batch: 1 },
+  { id: 'lstm-2x512-b8', label: 'LSTM 2×512, T=100, B=8', cell: 'lstm', inputSize: 512, hiddenSize: 512, numLayers: 2, direction: 'forward',
+    seqLen: 100, batch: 8 },
+  { id: 'tfjs-lstm-20', label: 'TF.js bench LSTM 20, T=20, B=128', cell: 'lstm', inputSize: 20, hiddenSize: 20, numLayers: 1, direction: 'forward',
+    seqLen: 20, batch: 128, note: 'tfjs-layers integration benchmark shape' },
+  { id: 'char-rnn', label: 'char-RNN LSTM 2×512 (generate)', cell: 'lstm', inputSize: 96, hiddenSize: 512, numLayers: 2, direction: 'forward',
+    seqLen: 1, batch: 1, stream: 8, note: 'one character per call (one-hot 96), state carried' },
+];
+
+const FULL_EXTRA: BenchShape[] = [
+  { id: 'rnnoise-vad', label: 'RNNoise VAD GRU 24', cell: 'gru', inputSize: 24, hiddenSize: 24, numLayers: 1, direction: 'forward',
+    seqLen: 100, batch: 1, activations: ['Sigmoid', 'Relu'] },
+  { id: 'rnnoise-noise', label: 'RNNoise noise GRU 48', cell: 'gru', inputSize: 90, hiddenSize: 48, numLayers: 1, direction: 'forward',
+    seqLen: 100, batch: 1, activations: ['Sigmoid', 'Relu'] },
+  { id: 'tfjs-gru-20', label: 'TF.js bench GRU 20, T=20, B=128', cell: 'gru', inputSize: 20, hiddenSize: 20, numLayers: 1, direction: 'forward',
+    seqLen: 20, batch: 128 },
+  { id: 'tfjs-rnn-20', label: 'TF.js bench SimpleRNN 20, T=20, B=128', cell: 'rnn', inputSize: 20, hiddenSize: 20, numLayers: 1, direction: 'forward',
+    seqLen: 20, batch: 128, note: 'ONNX Runtime has no WebGPU RNN kernel' },
+  { id: 'bigru-256-lbr', label: 'BiGRU 256 (lbr 1), T=100', cell: 'gru', inputSize: 256, hiddenSize: 256, numLayers: 1, direction: 'bidirectional',
+    seqLen: 100, batch: 1, linearBeforeReset: true, note: 'PyTorch-style GRU; TF.js cannot run reset_after' },
+];
+
+const QUICK: BenchShape[] = [
+  { id: 'q-bilstm', label: 'quick BiLSTM 16, T=6, B=2', cell: 'lstm', inputSize: 8, hiddenSize: 16, numLayers: 1, direction: 'bidirectional', seqLen: 6, batch: 2 },
+  { id: 'q-gru', label: 'quick GRU 2×16, T=6', cell: 'gru', inputSize: 8, hiddenSize: 16, numLayers: 2, direction: 'forward', seqLen: 6, batch: 1 },
+  { id: 'q-rnn', label: 'quick RNN 16, T=6, B=3', cell: 'rnn', inputSize: 8, hiddenSize: 16, numLayers: 1, direction: 'forward', seqLen: 6, batch: 3 },
+  { id: 'q-stream', label: 'quick LSTM 16 (stream ×3)', cell: 'lstm', inputSize: 8, hiddenSize: 16, numLayers: 1, direction: 'forward', seqLen: 1, batch: 1, stream: 3 },
+];
+
+export const CONFIGS: Record<string, BenchConfig> = {
+  quick: { name: 'quick', shapes: QUICK, warmup: 1, reps: 5, budgetMs: 1000 },
+  realistic: { name: 'realistic', shapes: REALISTIC, warmup: 2, reps: 10, budgetMs: 4000 },
+  full: { name: 'full', shapes: [...REALISTIC, ...FULL_EXTRA], warmup: 3, reps: 20, budgetMs: 10000 },
+};

@@ -1,0 +1,41 @@
+// What every engine on the benchmark page provides.
+import type { LayerWeights } from '../../src/index.js';
+import type { BenchShape } from './shapes.js';
+
+/** ONNX-layout outputs of one timed run: Y [steps, D, B, H] (last layer), Y_h / Y_c [L·D, B, H]. */
+export interface Outputs {
+  Y: Float32Array;
+  Y_h?: Float32Array;
+  Y_c?: Float32Array;
+}
+
+export interface Prepared {
+  /** One timed run: from Float32Array inputs to Float32Array outputs (GPU work awaited by reading back). */
+  run(): Promise<Outputs>;
+  dispose(): void | Promise<void>;
+  /** The GPUDevice the engine runs on, for timestamp queries (absent for CPU engines). */
+  device?: GPUDevice;
+  /** Where the work ran, as verified (e.g. 'webgpu', 'cpu', 'mixed: …'). */
+  placement?: string;
+  /** Free-form facts shown in the table (e.g. ORT's node placement log line). */
+  notes?: string[];
+}
+
+export interface Engine {
+  id: string;
+  label: string;
+  /** Runs on the GPU (dispatch counts and GPU time apply). */
+  gpu: boolean;
+  /** Why this engine cannot run the shape, or null. */
+  unsupported(s: BenchShape): string | null;
+  /** Builds the model for `s` with ONNX-layout weights and the time-major input x [steps, B, I]. */
+  prepare(s: BenchShape, weights: LayerWeights[], x: Float32Array): Promise<Prepared>;
+}
+
+export const ENGINE_COLORS: Record<string, string> = {
+  'webgpu-rnn': '#1b9e77',
+  'ort-webgpu': '#d95f02',
+  'ort-wasm': '#7570b3',
+  'tfjs-webgpu': '#e7298a',
+  'js-f32': '#888888',
+};

@@ -1,0 +1,66 @@
+// `npm run bench [-- --quick | --full | --config NAME] [--shapes id,id] [--engines id,id] [--reps N] [--no-build] [--headed]`
+// Builds the benchmark page (vite.demo.config.ts), serves it on 127.0.0.1 with vite preview, drives it in
+// headless Chromium (CHROMIUM_PATH, default /usr/bin/chromium) with WebGPU enabled, waits for
+// globalThis.__bench, prints the side-by-side table with ratios and the adapter, and writes
+// bench-results/<timestamp>.json and .png (a full-page screenshot).
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
+import type { BenchResults } from '../demo/bench/main.js';
+import { adapterLine, buildSite, forwardConsole, formatTable, launchChromium, ROOT, serveSite } from '../test/browser/harness.js';
+
+const argv = process.argv.slice(2);
+const flag = (name: string) => argv.includes(`--${name}`);
+const option = (name: string) => {
+  const i = argv.indexOf(`--${name}`);
+  return i >= 0 ? argv[i + 1] : undefined;
+};
+const config = option('config') ?? (flag('quick') ? 'quick' : flag('full') ? 'full' : 'realistic');
+const timeoutMin = Number(option('timeout-min') ?? (config === 'quick' ? 10 : 90));
+
+const started = Date.now();
+const elapsed = () => `${((Date.now() - started) / 1000).toFixed(1)} s`;
+
+if (!flag('no-build')) {
+  console.log('building the pages (vite build --config vite.demo.config.ts)…');
+  await buildSite();
+}
+const site = await serveSite();
+const browser = await launchChromium();
+let exitCode = 0;
+try {
+  const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
+  forwardConsole(page, '[bench]', (l) => console.log(`${elapsed().padStart(7)} ${l}`));
+  const query = new URLSearchParams({ config });
+  for (const k of ['shapes', 'engines', 'reps']) if (option(k)) query.set(k, option(k)!);
+  const url = `${site.url}/demo/bench.html?${query}`;
+  console.log(`opening ${url}`);
+  await page.goto(url);
+  await page.waitForFunction(() => globalThis.__bench?.done === true, null, { timeout: timeoutMin * 60_000, polling: 500 });
+  const results = (await page.evaluate(() => globalThis.__bench)) as BenchResults;
+  console.log(`\nadapter: ${adapterLine(results)}`);
+  console.log(`config: ${results.config}; agreement tolerance vs float64 reference: ${results.tolerance.atol} + ${results.tolerance.rtol}·|ref|`);
+  console.log(formatTable(results));
+  const stamp = new Date().toISOString().replace(/[:.]/g, '-');
+  const dir = join(ROOT, 'bench-results');
+  mkdirSync(dir, { recursive: true });
+  const json = join(dir, `${stamp}-${config}.json`);
+  writeFileSync(json, JSON.stringify(results, null, 2));
+  const png = join(dir, `${stamp}-${config}.png`);
+  await page.screenshot({ path: png, fullPage: true });
+  console.log(`\nwrote ${relative(ROOT, json)} and ${relative(ROOT, png)} (${elapsed()})`);
+  if (results.error) {
+    console.error(`the page reported an error: ${results.error}`);
+    exitCode = 1;
+  }
+  if (!results.adapter) {
+    console.error('no WebGPU adapter in Chromium: the GPU engines could not run');
+    exitCode = 1;
+  }
+} catch (e) {
+  console.error(e);
+  exitCode = 1;
+} finally {
+  await browser.close();
+  await site.close();
+}
+process.exit(exitCode);

@@ -1,0 +1,131 @@
+// Browser tests on Chromium's WebGPU (headless, SwiftShader on a machine without a GPU): the BUILT package
+// (dist/index.js) in a page runs a correctness sweep and the 12 ONNX conformance tests against the float64
+// reference, and the benchmark page completes its quick configuration with every engine agreeing with the
+// reference. The pages are built with vite.demo.config.ts and served by vite preview on 127.0.0.1.
+// Without a WebGPU adapter these tests fail; they never skip.
+import { existsSync, mkdirSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Browser, Page } from 'playwright';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { BenchResults } from '../demo/bench/main.js';
+import { conformanceCases } from './browser/conformance-data.js';
+import { adapterLine, buildSite, forwardConsole, formatTable, launchChromium, ROOT, serveSite, type Site } from './browser/harness.js';
+import { ATOL, RTOL, type CaseResult } from './browser/protocol.js';
+import { sweepCases } from './browser/sweep-cases.js';
+
+const ARTIFACTS = join(ROOT, 'test-results');
+
+let site: Site | undefined;
+let browser: Browser | undefined;
+
+beforeAll(async () => {
+  if (!existsSync(join(ROOT, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run `npm run build` first (npm test does)');
+  await buildSite();
+  site = await serveSite();
+  browser = await launchChromium();
+}, 180_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await site?.close();
+});
+
+/** Opens a served page; only its errors reach the test log (progress lines would drown it). */
+async function openPage(path: string): Promise<Page> {
+  const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
+  forwardConsole(page, '\u0000never', (l) => console.log(l));
+  await page.goto(`${site!.url}${path}`);
+  return page;
+}
+
+/** Every comparison of every case within ATOL + RTOL·|ref|; the message names the failing ones. */
+function expectAllClose(results: CaseResult[], what: string): number {
+  let worst = 0;
+  const failures: string[] = [];
+  for (const r of results) {
+    if (r.error) failures.push(`${r.name}: ${r.error}`);
+    for (const c of r.comparisons) {
+      worst = Math.max(worst, c.maxAbs);
+      if (c.failures) failures.push(`${r.name} ${c.label}: ${c.failures}/${c.count} outside ${ATOL} + ${RTOL}·|ref|, max |diff| ${c.maxAbs}` +
+        (c.worst ? ` at [${c.worst[0]}]: got ${c.worst[1]}, expected ${c.worst[2]}` : ''));
+    }
+    if (!r.error && r.comparisons.length === 0) failures.push(`${r.name}: nothing compared`);
+  }
+  expect(failures, `${what}:\n${failures.join('\n')}`).toEqual([]);
+  return worst;
+}
+
+describe('browser: the built package (dist/) on Chromium WebGPU', () => {
+  let page: Page;
+  beforeAll(async () => {
+    page = await openPage('/test/browser/dist.html');
+    await page.waitForFunction(() => globalThis.__dist !== undefined, null, { timeout: 60_000 });
+  }, 90_000);
+  afterAll(() => page?.close());
+
+  it('Chromium offers a WebGPU adapter', async () => {
+    const a = await page.evaluate(() => globalThis.__dist!.adapter());
+    console.log(`[browser tests] adapter: ${JSON.stringify(a.info ?? a.error)}`);
+    expect(a.found, `no WebGPU adapter in Chromium (${a.error}); launched with ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'} --enable-unsafe-webgpu`).toBe(true);
+  });
+
+  it('correctness sweep: cells × directions × sizes × lengths/masks match the float64 reference', async () => {
+    const cases = sweepCases();
+    const results = await page.evaluate((c) => globalThis.__dist!.sweep(c), cases);
+    expect(results.length).toBe(cases.length);
+    const worst = expectAllClose(results, 'sweep');
+    console.log(`[browser tests] sweep: ${cases.length} cases, max |gpu - ref| = ${worst.toExponential(2)}`);
+  }, 240_000);
+
+  it('the 12 ONNX conformance tests match ONNX and the float64 reference', async () => {
+    const cases = conformanceCases();
+    expect(cases.length).toBe(12);
+    const results = await page.evaluate((c) => globalThis.__dist!.conformance(c), cases);
+    const worst = expectAllClose(results, 'conformance');
+    console.log(`[browser tests] conformance: ${cases.length} tests, max |gpu - expected| = ${worst.toExponential(2)}`);
+  }, 180_000);
+});
+
+describe('browser: the benchmark page', () => {
+  it('completes ?config=quick with every engine, all agreeing with the reference; screenshot saved', async () => {
+    const page = await openPage('/demo/bench.html?config=quick');
+    try {
+      await page.waitForFunction(() => globalThis.__bench?.done === true, null, { timeout: 420_000, polling: 500 });
+      const r = (await page.evaluate(() => globalThis.__bench)) as BenchResults;
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'bench-quick.png'), fullPage: true });
+      console.log(`[browser tests] bench adapter: ${adapterLine(r)}${formatTable(r)}`);
+      expect(r.error).toBeUndefined();
+      expect(r.adapter, 'the bench page found no WebGPU adapter').not.toBeNull();
+      expect(r.engines.map((e) => e.id)).toEqual(['webgpu-rnn', 'ort-webgpu', 'ort-wasm', 'tfjs-webgpu', 'js-f32']);
+      expect(r.shapes.length).toBeGreaterThanOrEqual(4);
+      const problems: string[] = [];
+      for (const s of r.shapes) {
+        for (const e of s.results) {
+          // ONNX Runtime Web has no WebGPU kernel for the RNN op: the page must refuse to time it, not pass off a CPU run.
+          const expectedNa = e.engine === 'ort-webgpu' && s.shape.cell === 'rnn';
+          if (expectedNa) {
+            if (e.status !== 'n/a' || !/not placed on the WebGPU EP/.test(e.reason ?? '')) problems.push(`${s.shape.id} ${e.engine}: expected n/a for the RNN op, got ${e.status} ${e.reason ?? ''}`);
+            continue;
+          }
+          if (e.status !== 'ok') problems.push(`${s.shape.id} ${e.engine}: ${e.reason}`);
+          else {
+            if (!e.agrees) problems.push(`${s.shape.id} ${e.engine}: ${e.mismatches} outputs differ from the reference (max ${e.maxAbsDiff})`);
+            if ((e.runsMs?.length ?? 0) < 5) problems.push(`${s.shape.id} ${e.engine}: only ${e.runsMs?.length} timed runs`);
+            if (!(e.medianMs! > 0)) problems.push(`${s.shape.id} ${e.engine}: median ${e.medianMs}`);
+          }
+          // The exact per-design count is test/dispatch.test.ts's job; here: GPU work happened, within the L·(1+T) budget.
+          if (e.engine === 'webgpu-rnn' && !(e.dispatches! >= 1 && e.dispatches! <= e.expectedDispatches!)) problems.push(`${s.shape.id} webgpu-rnn: ${e.dispatches} dispatches, budget ${e.expectedDispatches}`);
+          if (e.engine === 'ort-webgpu' && e.status === 'ok' && (e.placement !== 'webgpu' || !e.dispatches)) problems.push(`${s.shape.id} ort-webgpu: placement ${e.placement}, ${e.dispatches} dispatches`);
+          if (e.engine === 'tfjs-webgpu' && e.status === 'ok' && !e.dispatches) problems.push(`${s.shape.id} tfjs-webgpu: no GPU dispatch counted`);
+        }
+      }
+      expect(problems, problems.join('\n')).toEqual([]);
+      // The page says when the adapter is a software fallback.
+      const banner = await page.textContent('#fallback');
+      expect(banner).toMatch(r.adapter!.software ? /Software adapter/ : /Hardware adapter/);
+    } finally {
+      await page.close();
+    }
+  }, 480_000);
+});
