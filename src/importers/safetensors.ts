@@ -5,6 +5,7 @@
 // because the bytes usually come from the network: a bad file must give a FormatError, never a
 // RangeError, a huge allocation or a silently wrong tensor.
 import { FormatError, UnsupportedError } from '../errors.js';
+import { bfloat16ToFloat, halfToFloat } from './numbers.js';
 
 /** Float dtypes we decode (to Float32Array). F64 is narrowed to f32, which the GPU runs anyway. */
 export type SafetensorsFloatDtype = 'F32' | 'F16' | 'BF16' | 'F64';
@@ -39,16 +40,6 @@ function isObject(v: unknown): v is Record<string, unknown> {
   return typeof v === 'object' && v !== null && !Array.isArray(v);
 }
 
-/** Decodes IEEE half (binary16) bits. */
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24; // zero and subnormals
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
 function decode(bytes: Uint8Array, dtype: SafetensorsFloatDtype, count: number): Float32Array {
   const out = new Float32Array(count);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -67,16 +58,9 @@ function decode(bytes: Uint8Array, dtype: SafetensorsFloatDtype, count: number):
     case 'F16':
       for (let i = 0; i < count; i++) out[i] = halfToFloat(view.getUint16(2 * i, true));
       break;
-    case 'BF16': {
-      // bfloat16 is the upper half of a float32: shift the bits back into place.
-      const bits = new Uint32Array(1);
-      const f = new Float32Array(bits.buffer);
-      for (let i = 0; i < count; i++) {
-        bits[0] = view.getUint16(2 * i, true) << 16;
-        out[i] = f[0];
-      }
+    case 'BF16':
+      for (let i = 0; i < count; i++) out[i] = bfloat16ToFloat(view.getUint16(2 * i, true));
       break;
-    }
   }
   return out;
 }

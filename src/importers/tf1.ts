@@ -10,6 +10,7 @@
 import { FormatError, UnsupportedError, WeightError } from '../errors.js';
 import type { RnnSpec, RnnWeights } from '../spec.js';
 import { concatFloat32, GATE_PERM, permuteGateBlocks, transpose2d } from './gates.js';
+import { concatBytes, halfToFloat } from './numbers.js';
 
 export interface WeightsManifestEntry {
   name: string;
@@ -65,15 +66,6 @@ function toBytes(what: string, b: unknown): Uint8Array {
   if (b instanceof Uint8Array) return b;
   if (b instanceof ArrayBuffer) return new Uint8Array(b);
   throw new FormatError(`${what} must be an ArrayBuffer or Uint8Array, got ${Object.prototype.toString.call(b)}`);
-}
-
-function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 0x1f) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
 }
 
 const PLAIN_SIZES: Record<string, number> = { float32: 4, int32: 4, bool: 1, complex64: 8 };
@@ -149,16 +141,6 @@ function decodeTfjsManifest(manifest: unknown[], weightData: WeightData): Map<st
 
 function need(what: string, offset: number, size: number, total: number): void {
   if (offset + size > total) throw new FormatError(`${what}: needs bytes ${offset}..${offset + size} but the weight data is only ${total} bytes (truncated or missing shard?)`);
-}
-
-function concatBytes(parts: Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
 }
 
 /** deeplearn.js checkpoint manifest (ml5 CharRNN): files keyed by filename, raw float32 each. */

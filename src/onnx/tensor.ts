@@ -5,6 +5,7 @@
 // BOOL). int64 values outside the int32 range are saturated: in recurrent models they only appear as
 // "to the end" markers (Slice ends = INT64_MAX) whose meaning survives saturation.
 import { FormatError, UnsupportedError } from '../errors.js';
+import { bfloat16ToFloat, halfToFloat } from '../importers/numbers.js';
 import type { TensorProtoData } from './proto.js';
 
 export interface Tensor {
@@ -64,24 +65,6 @@ export function sameKind(dims: number[], like: Tensor, n = numel(dims, 'tensor')
 export function saturate(v: number): number {
   if (Number.isNaN(v)) return 0;
   return v > 2147483647 ? 2147483647 : v < -2147483648 ? -2147483648 : Math.trunc(v);
-}
-
-/** IEEE half-precision bits -> number. */
-export function halfToFloat(h: number): number {
-  const sign = h & 0x8000 ? -1 : 1;
-  const exp = (h >> 10) & 0x1f;
-  const frac = h & 0x3ff;
-  if (exp === 0) return sign * frac * 2 ** -24;
-  if (exp === 31) return frac ? NaN : sign * Infinity;
-  return sign * (1 + frac / 1024) * 2 ** (exp - 15);
-}
-
-const f32 = new Float32Array(1);
-const u32 = new Uint32Array(f32.buffer);
-
-function bfloat16ToFloat(h: number): number {
-  u32[0] = (h & 0xffff) << 16;
-  return f32[0];
 }
 
 /** Bytes per element in raw_data. */

@@ -2,6 +2,7 @@
 // LSTM/GRU kernels; the default import silently runs them on the CPU, anchors.md §7) and the WASM EP
 // ('onnxruntime-web/wasm', one thread). Models are built in the page with the test-side ONNX writer.
 import type { LayerWeights } from '../../../src/index.js';
+import { concatFloat32 as concat } from '../../../src/importers/gates.js';
 import { attr, onnxModel, type InitializerDef, type NodeDef, type ValueDef } from '../../../test/support/onnx-writer.js';
 import { dirs, type BenchShape } from '../shapes.js';
 import type { Engine, Outputs, Prepared } from '../types.js';
@@ -61,15 +62,6 @@ export function buildOnnxModel(s: BenchShape, weights: LayerWeights[]): Uint8Arr
   return onnxModel({ nodes, inputs, outputs, initializers, opset: 14 });
 }
 
-const concat = (parts: Float32Array[]) => {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let o = 0;
-  for (const p of parts) {
-    out.set(p, o);
-    o += p.length;
-  }
-  return out;
-};
 
 // ORT's WASM module binds console.log/console.error once, when it is instantiated, so the console is
 // hooked once (before ORT loads) and routed to whichever capture is active. ORT's own log lines are kept

@@ -3,6 +3,7 @@
 // TF.js weights format), so every size is checked against what is left before anything is allocated.
 import { FormatError, UnsupportedError } from '../../errors.js';
 import { isObject } from './format.js';
+import { concatBytes } from '../numbers.js';
 
 export interface WeightTensor {
   name: string;
@@ -21,14 +22,7 @@ export function concatShards(weightData: unknown): Uint8Array {
     throw new FormatError(`${where} must be an ArrayBuffer, got ${Object.prototype.toString.call(v)}`);
   };
   if (!Array.isArray(weightData)) return asBytes(weightData, 'weightData');
-  const parts = weightData.map((p, i) => asBytes(p, `weightData[${i}]`));
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
-  return out;
+  return concatBytes(weightData.map((p, i) => asBytes(p, `weightData[${i}]`)));
 }
 
 function checkShape(v: unknown, where: string): number[] {
