@@ -38,12 +38,15 @@ export function persistentUnsupported(s: ResolvedSpec): string | undefined {
 }
 
 /**
- * 'auto' picks the persistent kernel wherever it applies. It saves T - 1 dispatches per layer
- * (tens of µs each), but one workgroup per recurrence does the whole mat-vec; the crossover on
- * real GPUs is still to be measured on the benchmark page, hence the 256 bound.
+ * 'auto' picks the persistent kernel wherever it applies and the sequence has more than one step.
+ * It saves T - 1 dispatches per layer (tens of µs each), but one workgroup per recurrence does the
+ * whole mat-vec, so for a single step (streaming) the per-step kernel, which spreads the units over
+ * several workgroups, is never slower. The crossover on real GPUs is still to be measured on the
+ * benchmark page, hence the 256 bound.
  */
-export function usesPersistent(s: ResolvedSpec, mode: StepKernels): boolean {
-  return mode !== 'per-step' && persistentUnsupported(s) === undefined;
+export function usesPersistent(s: ResolvedSpec, mode: StepKernels, seqLen: number): boolean {
+  if (mode === 'per-step' || persistentUnsupported(s) !== undefined) return false;
+  return mode === 'persistent' || seqLen > 1;
 }
 
 /** Batch rows per step workgroup (the BT override): each recurrent weight read then serves BT rows. */
@@ -105,7 +108,7 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
     const wg = stepWorkgroupSize(H, maxInvocations);
     return { kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...extra }, grid: [Math.ceil(H / wg), D, rowBlocks] };
   };
-  if (usesPersistent(s, mode)) {
+  if (usesPersistent(s, mode, seqLen)) {
     const wg = stepWorkgroupSize(H, maxInvocations);
     const kernel: KernelName = s.cell === 'rnn' ? 'rnn_seq' : s.cell === 'gru' ? 'gru_seq' : 'lstm_seq';
     const extra: Constants = s.cell === 'gru' ? { LINEAR_BEFORE_RESET: true } : s.cell === 'lstm' ? { INPUT_FORGET: s.inputForget, PROJECTED: false } : {};

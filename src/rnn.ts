@@ -5,7 +5,7 @@ import { DestroyedError, DeviceLimitError, InputError, SpecError } from './error
 import { MAP_MODE_READ, paddedSize, storageBuffer, Usage, withErrorScopes, writeArray } from './gpu.js';
 import { bindGroupLayout, kernelInfo, pipeline, type KernelName } from './kernels.js';
 import { packLayer, recurrentBlocks, type PackedLayer } from './pack.js';
-import { inputStrides, outputStrides, persistentUnsupported, planLayer, runSizes, type KernelCall, type LayerPlan, type StepKernels } from './plan.js';
+import { inputStrides, outputStrides, persistentUnsupported, planLayer, runSizes, usesPersistent, type KernelCall, type LayerPlan, type StepKernels } from './plan.js';
 import { checkBindings } from './reflect.js';
 import { resolveSpec, validateWeights, type ResolvedSpec, type RnnSpec, type RnnWeights } from './spec.js';
 
@@ -129,7 +129,8 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
   return withErrorScopes(device, 'createRnn', async () => {
     const model = new RnnModel(device, s, weights, mode);
     try {
-      await model.compile(batch);
+      // Sequences (the persistent kernel where it applies) and single steps (streaming) alike.
+      await Promise.all([model.compile(batch, false, 2), model.compile(batch, false, 1)]);
     } catch (e) {
       model.destroy();
       throw e;
@@ -200,10 +201,10 @@ class RnnModel implements Rnn {
   }
 
   /** Compiles (or finds cached) every pipeline a run with this batch size needs. */
-  async compile(batch: number, masked = false): Promise<GPUComputePipeline[][]> {
+  async compile(batch: number, masked = false, seqLen = 2): Promise<GPUComputePipeline[][]> {
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     return Promise.all(this.layers.map((_, l) => {
-      const plan = planLayer(this.spec, l, 1, batch, maxInv, masked, this.mode);
+      const plan = planLayer(this.spec, l, seqLen, batch, maxInv, masked, this.mode);
       return Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants)));
     }));
   }
@@ -301,7 +302,7 @@ class RnnModel implements Rnn {
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     const masked = req.mask !== undefined;
     const plans = this.layers.map((_, l) => planLayer(s, l, T, B, maxInv, masked, this.mode));
-    const pipelines = await this.compile(B, masked);
+    const pipelines = await this.compile(B, masked, T);
     if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
     const ws = this.ensureWorkspace(T, B);
     const q = this.device.queue;
@@ -498,12 +499,16 @@ class RnnModel implements Rnn {
   }
 
   private layerBindGroups(ws: Workspace, l: number) {
-    const plan = planLayer(this.spec, l, ws.seqLen, ws.batch, this.device.limits.maxComputeInvocationsPerWorkgroup, false, this.mode);
+    // Bind groups for both ways a run may go: per step (any run under 'per-step', single steps
+    // under 'auto') and persistent (longer runs where it applies).
+    const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
+    const perStep = this.mode === 'persistent' ? undefined : planLayer(this.spec, l, 1, ws.batch, maxInv, false, 'per-step');
+    const persistent = usesPersistent(this.spec, this.mode, 2) ? planLayer(this.spec, l, 2, ws.batch, maxInv, false, this.mode) : undefined;
     return {
       inputProj: this.bindGroup(ws, l, 0, 'input_proj'),
-      step: plan.step.map((call) => [0, 1].map((parity) => this.bindGroup(ws, l, parity, call.kernel)) as [GPUBindGroup, GPUBindGroup]),
+      step: (perStep?.step ?? []).map((call) => [0, 1].map((parity) => this.bindGroup(ws, l, parity, call.kernel)) as [GPUBindGroup, GPUBindGroup]),
       // h_prev = h[0] (the initial state), h_next = h[1] (the final state).
-      sequence: plan.sequence && this.bindGroup(ws, l, 0, plan.sequence.kernel),
+      sequence: persistent?.sequence && this.bindGroup(ws, l, 0, persistent.sequence.kernel),
     };
   }
 }

@@ -125,6 +125,14 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
       t0 = performance.now();
       let last = await prepared.run();
       r.firstRunMs = performance.now() - t0;
+      if (cfg.maxFirstRunMs !== undefined && r.firstRunMs > cfg.maxFirstRunMs) {
+        const c = compareOutputs(last, ref);
+        Object.assign(r, { maxAbsDiff: c.maxAbs, mismatches: c.mismatches, agrees: c.mismatches === 0 });
+        r.reason = `not timed: its first run took ${(r.firstRunMs / 1000).toFixed(1)} s, over this configuration's ` +
+          `${cfg.maxFirstRunMs / 1000} s cap (max |diff| of that run ${c.maxAbs.toExponential(1)}); use --full to time it anyway`;
+        hooks.log(`${shape.label} · ${engine.id}: n/a (${r.reason})`);
+        continue;
+      }
       // Slow engines (a run over 2 s) get no further warm-up: the first run already compiled everything.
       for (let i = 1; i < cfg.warmup && r.firstRunMs < 2000; i++) last = await prepared.run();
       if (engine.gpu) {
