@@ -125,7 +125,7 @@ function renderTable(shapes: ShapeResult[]): void {
       const ratio = base?.status === 'ok' && r.engine !== 'webgpu-rnn' ? r.medianMs! / base.medianMs! : undefined;
       const ratioCell = ratio === undefined ? (r.engine === 'webgpu-rnn' ? '1 (baseline)' : 'n/a')
         : `<span class="${ratio >= 1 ? 'faster' : 'slower'}" title="${ratio >= 1 ? 'webgpu-rnn is faster' : 'this engine is faster'}">${ratio.toFixed(2)}</span>`;
-      const disp = r.dispatches === undefined ? '–' : `${r.dispatches}${r.expectedDispatches !== undefined ? ` (L·(1+T): ${r.expectedDispatches})` : ''}`;
+      const disp = r.dispatches === undefined ? '–' : `${r.dispatches}${r.expectedDispatches !== undefined ? ` (planned: ${r.expectedDispatches})` : ''}`;
       const gpu = typeof r.gpuMs === 'number' ? fmtMs(r.gpuMs) : r.gpuMs ? `<span class="muted">${escapeHtml(r.gpuMs)}</span>` : '–';
       const diff = r.maxAbsDiff === undefined ? '' : `<span class="${r.agrees ? '' : 'slower'}">${r.maxAbsDiff.toExponential(1)}${r.agrees ? '' : ` ✗ (${r.mismatches})`}</span>`;
       const notes = [r.placement ? `placement: ${r.placement}` : '', ...(r.notes ?? []), `build ${fmtMs(r.prepareMs)} ms, first run ${fmtMs(r.firstRunMs)} ms`].filter(Boolean);
@@ -156,6 +156,8 @@ async function getEngines(): Promise<Engine[]> {
     const device = await requestDevice();
     device.lost.then((l) => log(`webgpu-rnn device lost: ${l.message}`));
     list.push(webgpuRnnEngine(device));
+    // The per-step variant only in the longer configurations (the quick one stays five engines).
+    if (params.get('config') !== 'quick') list.push(webgpuRnnEngine(device, 'per-step'));
   } catch (e) {
     log(`webgpu-rnn unavailable: ${(e as Error).message}`);
   }

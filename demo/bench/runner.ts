@@ -144,6 +144,7 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
         r.submits = counted.counts.submits;
         r.computePasses = counted.counts.passes;
         if (engine.id === 'webgpu-rnn') r.expectedDispatches = expectedDispatches(shape);
+        if (engine.id === 'webgpu-rnn-per-step') r.expectedDispatches = expectedDispatches(shape, 'per-step');
         if (r.dispatches === 0) r.notes = [...(r.notes ?? []), 'no GPU dispatch was counted: the work ran on the CPU'];
         let gpuMs = counted.value.gpuMs;
         for (let k = 0; typeof gpuMs === 'number'; k++) {

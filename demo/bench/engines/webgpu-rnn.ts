@@ -1,23 +1,26 @@
-// webgpu-rnn itself: createRnn with the ONNX-layout weights as given.
-import { createRnn, type LayerWeights, type RunResult } from '../../../src/index.js';
+// webgpu-rnn itself: createRnn with the ONNX-layout weights as given; a second engine forces the
+// per-step kernels, to measure where the persistent kernel pays off on the adapter at hand.
+import { createRnn, type LayerWeights, type RunResult, type StepKernels } from '../../../src/index.js';
+import { dispatchCount, usesPersistent } from '../../../src/plan.js';
+import { resolveSpec } from '../../../src/spec.js';
 import { dirs, specOf, type BenchShape } from '../shapes.js';
 import type { Engine, Outputs, Prepared } from '../types.js';
 
-/** The dispatches one timed run should make: L·(1 + T), or L·(1 + 2T) for GRU lbr 0 (ARCHITECTURE.md). */
-export function expectedDispatches(s: BenchShape): number {
-  const perStep = s.cell === 'gru' && !s.linearBeforeReset ? 2 : 1;
-  const calls = s.stream ?? 1;
-  return calls * s.numLayers * (1 + perStep * s.seqLen);
+/** The dispatches one timed run should make under the default kernels (the library's own plan). */
+export function expectedDispatches(s: BenchShape, mode: StepKernels = 'auto'): number {
+  return (s.stream ?? 1) * dispatchCount(resolveSpec(specOf(s)), s.seqLen, s.batch, mode);
 }
 
-export function webgpuRnnEngine(device: GPUDevice): Engine {
+export function webgpuRnnEngine(device: GPUDevice, stepKernels: StepKernels = 'auto'): Engine {
+  const perStep = stepKernels === 'per-step';
   return {
-    id: 'webgpu-rnn',
-    label: 'webgpu-rnn',
+    id: perStep ? 'webgpu-rnn-per-step' : 'webgpu-rnn',
+    label: perStep ? 'webgpu-rnn, per-step kernels' : 'webgpu-rnn',
     gpu: true,
-    unsupported: () => null,
+    unsupported: (s) => (perStep && !usesPersistent(resolveSpec(specOf(s)), 'auto', s.seqLen)
+      ? 'the default already runs this shape with per-step kernels' : null),
     async prepare(s: BenchShape, weights: LayerWeights[], x: Float32Array): Promise<Prepared> {
-      const rnn = await createRnn(device, specOf(s), weights, { batch: s.batch });
+      const rnn = await createRnn(device, specOf(s), weights, { batch: s.batch, stepKernels });
       const B = s.batch;
       const I = s.inputSize;
       const run = async (): Promise<Outputs> => {
