@@ -168,13 +168,12 @@ class RnnModel implements Rnn {
   readonly spec: ResolvedSpec;
   private readonly device: GPUDevice;
   private readonly layers: LayerBuffers[];
+  private readonly mode: StepKernels;
   private readonly owned: GPUBuffer[] = [];
   private workspace: Workspace | undefined;
   private destroyed = false;
   /** Runs share the workspace, so they execute one after another. */
   private tail: Promise<unknown> = Promise.resolve();
-
-  private readonly mode: StepKernels;
 
   constructor(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights, mode: StepKernels) {
     this.device = device;
@@ -200,7 +199,7 @@ class RnnModel implements Rnn {
     };
   }
 
-  /** Compiles (or finds cached) every pipeline a run with this batch size needs. */
+  /** Compiles (or finds cached) every pipeline a run of this batch size, masking and length needs. */
   async compile(batch: number, masked = false, seqLen = 2): Promise<GPUComputePipeline[][]> {
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     return Promise.all(this.layers.map((_, l) => {
