@@ -7,6 +7,9 @@
 //                                   mat-vecs acc and its previous h; returns the new h (hp if the
 //                                   row does not advance) and writes y (and c) itself
 //   store_next(row, j, h)           where the new h goes (h_next, or the LSTM's unprojected m)
+//   phase1_weights, phase1_unit     main_seq's first phase of a step, for a cell that needs the
+//                                   whole of a first vector before its mat-vec (GRU without
+//                                   linear_before_reset: r ⊙ h); stubs elsewhere (TWO_PHASE false)
 //
 // main: one timestep (step.s). Grid x = ceil(HIDDEN / WG) blocks of units j, y = direction d,
 //   z = ceil(batch / BT) blocks of rows. The recurrent vector is staged from h_prev by
@@ -16,11 +19,17 @@
 //   direction and loops over all dims.seq_len steps, keeping h in workgroup memory (two halves
 //   of hbuf, alternating by step parity) with a barrier between steps; invocation lid computes
 //   units lid, lid + WG, …. The rows of different workgroups never interact, so no grid-wide
-//   barrier is needed. h_prev is read once at the start, h_next written once at the end.
+//   barrier is needed. h_prev is read once at the start, h_next written once at the end. With
+//   TWO_PHASE each step first computes phase1_unit for every unit into pbuf, then (after a
+//   barrier) the main mat-vec runs over pbuf instead of h.
+
+override TWO_PHASE: bool = false;
 
 // main_seq's resident h: hbuf[half * HALF + bb * K_TILE + k], half = step parity. 8 KiB.
 const HALF = 1024u;   // K_TILE * BT_MAX
 var<workgroup> hbuf: array<f32, 2048>;
+// The first phase's output with TWO_PHASE: pbuf[bb * K_TILE + k]. 4 KiB.
+var<workgroup> pbuf: array<f32, 1024>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
@@ -62,6 +71,24 @@ fn main_seq(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
   for (var s = 0u; s < dims.seq_len; s++) {
     let cur = (s & 1u) * HALF;
     let nxt = HALF - cur;
+    if (TWO_PHASE) {
+      for (var j = lid; j < HIDDEN; j += WG) {
+        var acc = array<vec4<f32>, BT_MAX>();
+        for (var k = 0u; k < OUT; k++) {
+          let w = phase1_weights(d, k, j);
+          for (var bb = 0u; bb < BT; bb++) {
+            acc[bb] += w * hbuf[cur + bb * K_TILE + k];
+          }
+        }
+        for (var bb = 0u; bb < BT; bb++) {
+          let b = b0 + bb;
+          if (b < dims.batch) {
+            pbuf[bb * K_TILE + j] = phase1_unit(d, b, j, s, acc[bb], hbuf[cur + bb * K_TILE + j]);
+          }
+        }
+      }
+      workgroupBarrier();
+    }
     for (var j = lid; j < HIDDEN; j += WG) {
       // Explicitly zeroed: an initializer-less var in a loop was seen to keep its value from the
       // previous iteration on Dawn + lavapipe.
@@ -69,7 +96,7 @@ fn main_seq(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
       for (var k = 0u; k < OUT; k++) {
         let w = load_weights(d, k, j);
         for (var bb = 0u; bb < BT; bb++) {
-          acc[bb] += w * hbuf[cur + bb * K_TILE + k];
+          acc[bb] += w * select(hbuf[cur + bb * K_TILE + k], pbuf[bb * K_TILE + k], TWO_PHASE);
         }
       }
       for (var bb = 0u; bb < BT; bb++) {

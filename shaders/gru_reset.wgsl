@@ -12,7 +12,8 @@
 // Inactive rows are skipped; gru_step keeps their state.
 //
 // Layouts (f32, row-major): xproj [T, B, D, 3, HIDDEN] (gate blocks z, r, h; all biases folded in);
-// r_t [D, HIDDEN, 2, HIDDEN] (the z and r blocks of ONNX R, transposed); h_prev [D, B, HIDDEN];
+// r_t [D, HIDDEN, 3, HIDDEN] (the z, r, h blocks of ONNX R, transposed; this kernel reads z and r);
+// h_prev [D, B, HIDDEN];
 // gate_tmp [D, B, 2, HIDDEN].
 
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
@@ -26,7 +27,7 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
 
 // Gates z, r of unit j at column k.
 fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
-  let base = (d * OUT + k) * 2u * HIDDEN + j;
+  let base = (d * OUT + k) * 3u * HIDDEN + j;
   return vec4<f32>(r_t[base], r_t[base + HIDDEN], 0.0, 0.0);
 }
 

@@ -3,7 +3,7 @@
 // row in one dispatch.
 // (step_common.wgsl and cell_step.wgsl are prepended: bindings 0-2, overrides, activations, and
 // the entry points main (one step) and main_seq (the whole sequence), which call the hooks below;
-// main_seq is only used with LINEAR_BEFORE_RESET.)
+// without LINEAR_BEFORE_RESET main_seq runs gru_reset's work as its first phase, TWO_PHASE.)
 //
 // Grids: see cell_step.wgsl. Unit j of row (d, b) at step s, when the row advances (t from row_step),
 // x_g = xproj[t, b, d, g, j], hp = h_prev[d, b, j]:
@@ -17,23 +17,19 @@
 //
 // Layouts (f32, row-major): xproj [T, B, D, 3, HIDDEN] (z, r, h; folded biases: Wb + Rb for z and r,
 // and for h only Wbh when LINEAR_BEFORE_RESET, since Rbh sits inside r ⊙ (…), else Wbh + Rbh);
-// r_t [D, HIDDEN, 3, HIDDEN] (z, r, h blocks of R transposed) or [D, HIDDEN, 1, HIDDEN] (h block only);
+// r_t [D, HIDDEN, 3, HIDDEN] (z, r, h blocks of R transposed; without LINEAR_BEFORE_RESET main reads h only);
 // rbh [D, HIDDEN] (Rbh; zeros and unused without LINEAR_BEFORE_RESET); gate_tmp [D, B, 2, HIDDEN]
-// (unused with LINEAR_BEFORE_RESET); h_prev, h_next [D, B, HIDDEN]; y: y_index.
+// (z and r ⊙ h_prev; unused with LINEAR_BEFORE_RESET); h_prev, h_next [D, B, HIDDEN]; y: y_index.
 
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
 @group(0) @binding(4) var<storage, read> r_t: array<f32>;
 @group(0) @binding(5) var<storage, read> rbh: array<f32>;
-@group(0) @binding(6) var<storage, read> gate_tmp: array<f32>;
+@group(0) @binding(6) var<storage, read_write> gate_tmp: array<f32>;
 @group(0) @binding(7) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(8) var<storage, read_write> h_next: array<f32>;
 @group(0) @binding(9) var<storage, read_write> y: array<f32>;
 
 override LINEAR_BEFORE_RESET: bool;
-
-// Gate blocks stored in r_t: z, r, h, or h alone.
-const R_BLOCKS_AFTER = 3u;
-const R_BLOCKS_BEFORE = 1u;
 
 fn load_vector(d: u32, b: u32, k: u32) -> f32 {
   if (LINEAR_BEFORE_RESET) {
@@ -44,11 +40,31 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
 
 // (z, r, h) weights of unit j at column k with LINEAR_BEFORE_RESET, else (0, 0, h).
 fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
+  let base = (d * OUT + k) * 3u * HIDDEN + j;
   if (LINEAR_BEFORE_RESET) {
-    let base = (d * OUT + k) * R_BLOCKS_AFTER * HIDDEN + j;
     return vec4<f32>(r_t[base], r_t[base + HIDDEN], r_t[base + 2u * HIDDEN], 0.0);
   }
-  return vec4<f32>(0.0, 0.0, r_t[(d * OUT + k) * R_BLOCKS_BEFORE * HIDDEN + j], 0.0);
+  return vec4<f32>(0.0, 0.0, r_t[base + 2u * HIDDEN], 0.0);
+}
+
+// main_seq's first phase without LINEAR_BEFORE_RESET (what gru_reset does per step): z and r of
+// unit j; z goes to gate_tmp, read back by this same invocation in advance_unit, and r ⊙ h is
+// returned for the second phase's mat-vec, which needs it for every unit.
+fn phase1_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
+  let base = (d * OUT + k) * 3u * HIDDEN + j;
+  return vec4<f32>(r_t[base], r_t[base + HIDDEN], 0.0, 0.0);
+}
+
+fn phase1_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 {
+  let rs = row_step(d, s, b);
+  if (!rs.advances) {
+    return 0.0;
+  }
+  let xo = ((rs.t * dims.batch + b) * DIRS + d) * 3u * HIDDEN + j;
+  let z = activation(d, 0u, clip_gate(xproj[xo] + acc.x));
+  let r = activation(d, 0u, clip_gate(xproj[xo + HIDDEN] + acc.y));
+  gate_tmp[(state_row(d, b) * 2u) * HIDDEN + j] = z;
+  return r * hp;
 }
 
 fn store_next(row: u32, j: u32, h: f32) {

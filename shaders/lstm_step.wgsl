@@ -77,3 +77,12 @@ fn advance_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 
   }
   return m;
 }
+
+// No first phase: cell_step.wgsl's TWO_PHASE is false for this cell.
+fn phase1_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
+  return vec4<f32>();
+}
+
+fn phase1_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 {
+  return 0.0;
+}

@@ -20,11 +20,9 @@ export function transposeBlocks(m: Float32Array, D: number, G: number, H: number
   return out;
 }
 
-/** The gate blocks each step kernel's r_t holds (ONNX block indices). */
-export function recurrentBlocks(s: ResolvedSpec): { step: number[]; reset?: number[] } {
-  if (s.cell === 'lstm') return { step: [0, 1, 2, 3] };
-  if (s.cell === 'rnn') return { step: [0] };
-  return s.linearBeforeReset ? { step: [0, 1, 2] } : { step: [2], reset: [0, 1] };
+/** The gate blocks r_t holds (ONNX block indices): every block, in ONNX order, for every cell. */
+export function recurrentBlocks(s: ResolvedSpec): number[] {
+  return Array.from({ length: s.gates }, (_, g) => g);
 }
 
 /**
@@ -54,7 +52,6 @@ export interface PackedLayer {
   w: Float32Array;
   bias: Float32Array;
   rStep: Float32Array;
-  rReset?: Float32Array;
   peephole?: Float32Array;
   rbh?: Float32Array;
   wrT?: Float32Array;
@@ -67,8 +64,7 @@ export function packLayer(s: ResolvedSpec, w: LayerWeights): PackedLayer {
   return {
     w: w.W,
     bias: folded,
-    rStep: transposeBlocks(w.R, D, G, H, Hout, blocks.step),
-    rReset: blocks.reset && transposeBlocks(w.R, D, G, H, Hout, blocks.reset),
+    rStep: transposeBlocks(w.R, D, G, H, Hout, blocks),
     peephole: s.cell === 'lstm' ? (w.P ?? new Float32Array(D * 3 * H)) : undefined,
     rbh: s.cell === 'gru' ? rbh : undefined,
     // Wr [D, Hout, H] -> [D, H, Hout]: one block of Hout rows, K = H.

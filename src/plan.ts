@@ -32,7 +32,6 @@ export const PERSISTENT_MAX_OUT = 256;
 /** Why the persistent kernel cannot run this spec, or undefined when it can. */
 export function persistentUnsupported(s: ResolvedSpec): string | undefined {
   if (s.projected) return 'an LSTM projection needs a second phase per step';
-  if (s.cell === 'gru' && !s.linearBeforeReset) return 'a GRU without linearBeforeReset needs a second phase per step';
   if (s.outputSize > PERSISTENT_MAX_OUT) return `hidden size ${s.outputSize} exceeds ${PERSISTENT_MAX_OUT}, the h a workgroup keeps resident`;
   return undefined;
 }
@@ -111,7 +110,9 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
   if (usesPersistent(s, mode, seqLen)) {
     const wg = stepWorkgroupSize(H, maxInvocations);
     const kernel: KernelName = s.cell === 'rnn' ? 'rnn_seq' : s.cell === 'gru' ? 'gru_seq' : 'lstm_seq';
-    const extra: Constants = s.cell === 'gru' ? { LINEAR_BEFORE_RESET: true } : s.cell === 'lstm' ? { INPUT_FORGET: s.inputForget, PROJECTED: false } : {};
+    // A GRU without linear_before_reset runs gru_reset's work as the persistent kernel's first phase.
+    const extra: Constants = s.cell === 'gru' ? { LINEAR_BEFORE_RESET: s.linearBeforeReset, TWO_PHASE: !s.linearBeforeReset }
+      : s.cell === 'lstm' ? { INPUT_FORGET: s.inputForget, PROJECTED: false } : {};
     return { inputProj, step: [], sequence: { kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...extra }, grid: [1, D, rowBlocks] } };
   }
   let step: KernelCall[];

@@ -52,7 +52,6 @@ interface LayerBuffers {
   w: GPUBuffer;
   bias: GPUBuffer;
   rStep: GPUBuffer;
-  rReset?: GPUBuffer;
   peephole?: GPUBuffer;
   rbh?: GPUBuffer;
   wrT?: GPUBuffer;
@@ -111,8 +110,8 @@ export interface CreateRnnOptions {
   batch?: number;
   /**
    * How timesteps are dispatched (default 'auto'): 'per-step', one fused dispatch per step;
-   * 'persistent', one dispatch per layer for the whole sequence (RNN, LSTM without projection,
-   * GRU with linearBeforeReset, hidden size <= 256); 'auto', persistent where it applies.
+   * 'persistent', one dispatch per layer for the whole sequence (RNN, GRU, LSTM without
+   * projection, hidden size <= 256); 'auto', persistent where it applies and T > 1.
    */
   stepKernels?: StepKernels;
 }
@@ -192,7 +191,6 @@ class RnnModel implements Rnn {
       w: make('w', p.w),
       bias: make('bias', p.bias),
       rStep: make('r_t', p.rStep),
-      rReset: p.rReset && make('r_t_reset', p.rReset),
       peephole: p.peephole && make('peephole', p.peephole),
       rbh: p.rbh && make('rbh', p.rbh),
       wrT: p.wrT && make('wr_t', p.wrT),
@@ -453,8 +451,6 @@ class RnnModel implements Rnn {
     const sizes = runSizes(s, ws.seqLen, ws.batch);
     const { directions: D, gates: G, hiddenSize: H, outputSize: Hout } = s;
     const I = l === 0 ? s.inputSize : D * Hout;
-    const blocks = recurrentBlocks(s);
-    const rBlocks = kernel === 'gru_reset' ? blocks.reset! : blocks.step;
     const res: Record<string, Resource> = {
       step: { buffer: ws.steps, offset: 0, size: UNIFORM_BINDING },
       // Slot 0 of a layer holds the GEMM's dims, slot 1 the step kernels'.
@@ -464,7 +460,7 @@ class RnnModel implements Rnn {
       w: { buffer: w.w, elements: D * G * H * I },
       bias: { buffer: w.bias, elements: D * G * H },
       xproj: { buffer: ws.xproj, elements: sizes.xproj },
-      r_t: { buffer: kernel === 'gru_reset' ? w.rReset! : w.rStep, elements: D * Hout * rBlocks.length * H },
+      r_t: { buffer: w.rStep, elements: D * Hout * recurrentBlocks(s).length * H },
       h_prev: { buffer: ws.h[l][parity], elements: sizes.h },
       h_next: { buffer: ws.h[l][1 - parity], elements: sizes.h },
       y: { buffer: l === s.numLayers - 1 ? ws.y : ws.sequences[l % 2], elements: sizes.sequence },

@@ -41,7 +41,7 @@ describe('dispatches per run (per-step kernels)', () => {
 describe('dispatches per run (persistent kernels, the default where they apply)', () => {
   for (const [spec] of cases) {
     const L = spec.numLayers!;
-    const applies = !spec.projSize && (spec.cell !== 'gru' || spec.linearBeforeReset);
+    const applies = !spec.projSize;
     if (!applies) continue;
     it(`${spec.cell}${spec.linearBeforeReset ? ' lbr' : ''} ${spec.direction} L=${L}: exactly ${2 * L} dispatches (GEMM + whole sequence per layer)`, async () => {
       const { device, counts, reset } = countingDevice(await getTestDevice());

@@ -89,6 +89,7 @@ const RACE_CASES: [KernelName, Record<string, number>][] = [
   ['rnn_seq', STEP_CONSTANTS],
   ['lstm_seq', STEP_CONSTANTS],
   ['gru_seq', { ...STEP_CONSTANTS, LINEAR_BEFORE_RESET: 1 }],
+  ['gru_seq', { ...STEP_CONSTANTS, LINEAR_BEFORE_RESET: 0, TWO_PHASE: 1 }],
 ];
 
 describe('wgsl_reflect race detection (one workgroup in lockstep)', () => {

@@ -26,8 +26,8 @@ async function check(spec: RnnSpec, o: CaseOptions) {
   count++;
 }
 
-// Under 'auto' the single-dispatch cells with H <= 256 use the persistent kernel; the same cases
-// then run again with 'per-step' so both kernels see every combination.
+// Under 'auto' layers with H <= 256 (no projection) use the persistent kernel when T > 1; the
+// same cases then run again with 'per-step' so both kernels see every combination.
 for (const stepKernels of ['auto', 'per-step'] as const) {
   describe(`sweep (${stepKernels}): cells × directions × layers × hidden sizes`, () => {
     let i = 0;
@@ -39,7 +39,7 @@ for (const stepKernels of ['auto', 'per-step'] as const) {
             const [seqLen, batch] = SHAPES[k % SHAPES.length];
             const spec: RnnSpec = { ...v, inputSize: [2, 5, 1, 9][k % 4], hiddenSize, numLayers, direction,
               layout: k % 3 === 1 ? 'batch-major' : 'time-major' };
-            const persistentApplies = (v.cell !== 'gru' || v.linearBeforeReset) && hiddenSize <= 256;
+            const persistentApplies = hiddenSize <= 256;
             if (stepKernels === 'per-step' && !persistentApplies) continue;   // 'auto' already ran it per step
             const o: CaseOptions = { seqLen, batch, seed: k, lengths: k % 2 === 0, initialStates: k % 3 !== 2, stepKernels };
             it(describeCase(spec, o), () => check(spec, o));
