@@ -3,9 +3,10 @@
 // w is ONNX's W [D, G·H, I_k] read as [N, K]; bias holds the biases that can be folded into the
 // projection (rnn-semantics.md §9; the host computes them). This is the parallel bulk of a layer's work.
 //
-// Grid: x = ceil(N / 64), y = ceil(M / 64). Workgroup 16 × 16 invocations; each computes a 4 × 4 block of
-// the workgroup's 64 × 64 output tile, from x and w tiles staged through workgroup memory 16 columns
-// of K at a time (2 × 4 KiB).
+// Grid: x = ceil(N / 64), y = ceil(M / (16·TM)). Workgroup 16 × 16 invocations; each computes a TM × 4
+// block of the workgroup's (16·TM) × 64 output tile, from x and w tiles staged through workgroup
+// memory 16 columns of K at a time (2 × 4 KiB). TM = 4 normally; TM = 1 when M is small (a streaming
+// step has M = B), where 64-row tiles would compute up to 64 times the useful rows.
 // Row m = t·B + b of x is read at t·dims.x_stride_t + b·dims.x_stride_b (k contiguous), so one kernel
 // reads the time-major input [T, B, I], the batch-major input [B, T, I] and the previous layer's
 // output [T, B, D·Hout] alike.
@@ -26,31 +27,34 @@ struct Dims {
 
 override K: u32;
 override N: u32;
+override TM: u32 = 4u;   // output rows per invocation: 4, or 1 for small M
 
-const TILE = 64u;   // output rows and columns per workgroup
+const TILE = 64u;   // output columns per workgroup, and the x_tile row stride
 const TK = 16u;     // K columns staged per pass
 
-var<workgroup> x_tile: array<f32, 1024>;   // [TK][TILE]
+var<workgroup> x_tile: array<f32, 1024>;   // [TK][TILE]: rows 0 .. 16·TM - 1 used
 var<workgroup> w_tile: array<f32, 1024>;   // [TK][TILE]
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,
         @builtin(local_invocation_index) li: u32) {
-  let m0 = wg.y * TILE;
+  let m0 = wg.y * 16u * TM;
   let n0 = wg.x * TILE;
-  var acc: array<vec4<f32>, 4>;   // acc[r][c]: row m0 + 4 lid.y + r, column n0 + 4 lid.x + c
+  var acc: array<vec4<f32>, 4>;   // acc[r][c]: row m0 + TM lid.y + r (r < TM), column n0 + 4 lid.x + c
 
   for (var k0 = 0u; k0 < K; k0 += TK) {
     for (var e = li; e < TILE * TK; e += 256u) {
       let r = e / TK;
       let kk = e % TK;
       let k = k0 + kk;
-      let m = m0 + r;
-      var xv = 0.0;
-      if (m < dims.rows && k < K) {
-        xv = x[(m / dims.batch) * dims.x_stride_t + (m % dims.batch) * dims.x_stride_b + k];
+      if (r < 16u * TM) {
+        let m = m0 + r;
+        var xv = 0.0;
+        if (m < dims.rows && k < K) {
+          xv = x[(m / dims.batch) * dims.x_stride_t + (m % dims.batch) * dims.x_stride_b + k];
+        }
+        x_tile[kk * TILE + r] = xv;
       }
-      x_tile[kk * TILE + r] = xv;
       let n = n0 + r;
       var wv = 0.0;
       if (n < N && k < K) {
@@ -60,19 +64,18 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {
-      let xo = kk * TILE + lid.y * 4u;
+      let xo = kk * TILE + lid.y * TM;
       let wo = kk * TILE + lid.x * 4u;
       let wv = vec4<f32>(w_tile[wo], w_tile[wo + 1u], w_tile[wo + 2u], w_tile[wo + 3u]);
-      acc[0] += x_tile[xo] * wv;
-      acc[1] += x_tile[xo + 1u] * wv;
-      acc[2] += x_tile[xo + 2u] * wv;
-      acc[3] += x_tile[xo + 3u] * wv;
+      for (var r = 0u; r < TM; r++) {
+        acc[r] += x_tile[xo + r] * wv;
+      }
     }
     workgroupBarrier();
   }
 
-  for (var r = 0u; r < 4u; r++) {
-    let m = m0 + lid.y * 4u + r;
+  for (var r = 0u; r < TM; r++) {
+    let m = m0 + lid.y * TM + r;
     if (m >= dims.rows) {
       break;
     }

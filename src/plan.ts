@@ -28,6 +28,14 @@ export type StepKernels = 'auto' | 'per-step' | 'persistent';
 
 /** The resident h of the persistent kernel holds K_TILE (cell_step.wgsl) floats per row. */
 export const PERSISTENT_MAX_OUT = 256;
+/**
+ * The largest h 'auto' runs persistently. Measured on CPU-emulated adapters only (lavapipe, Node):
+ * persistent was faster for a GRU 96 over 100 steps (14.8 vs 19.3 ms) and slower for a
+ * bidirectional LSTM 256 (184 vs 140 ms) and for an LSTM 20 at batch 128 (15.9 vs 12.6 ms), where
+ * per-step dispatches spread the work over more workgroups. Real GPUs pay more per dispatch
+ * relative to compute, so their crossover is likely higher; re-measure with the benchmark page.
+ */
+export const PERSISTENT_AUTO_MAX_OUT = 128;
 
 /** Why the persistent kernel cannot run this spec, or undefined when it can. */
 export function persistentUnsupported(s: ResolvedSpec): string | undefined {
@@ -37,15 +45,14 @@ export function persistentUnsupported(s: ResolvedSpec): string | undefined {
 }
 
 /**
- * 'auto' picks the persistent kernel wherever it applies and the sequence has more than one step.
- * It saves T - 1 dispatches per layer (tens of µs each), but one workgroup per recurrence does the
- * whole mat-vec, so for a single step (streaming) the per-step kernel, which spreads the units over
- * several workgroups, is never slower. The crossover on real GPUs is still to be measured on the
- * benchmark page, hence the 256 bound.
+ * 'auto' picks the persistent kernel where it applies, h <= PERSISTENT_AUTO_MAX_OUT and the
+ * sequence has more than one step. It saves T - 1 dispatches per layer (tens of µs each), but one
+ * workgroup per recurrence does the whole mat-vec, so for a single step (streaming) the per-step
+ * kernel, which spreads the units over several workgroups, is never slower.
  */
 export function usesPersistent(s: ResolvedSpec, mode: StepKernels, seqLen: number): boolean {
   if (mode === 'per-step' || persistentUnsupported(s) !== undefined) return false;
-  return mode === 'persistent' || seqLen > 1;
+  return mode === 'persistent' || (seqLen > 1 && s.outputSize <= PERSISTENT_AUTO_MAX_OUT);
 }
 
 /** Batch rows per step workgroup (the BT override): each recurrent weight read then serves BT rows. */
@@ -98,10 +105,13 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
   const bt = batchTile(batch);
   const rowBlocks = Math.ceil(batch / bt);
   const N = D * G * H;
+  const M = seqLen * batch;
+  // 4 output rows per invocation (64-row tiles), or 1 (16-row tiles) when there are few rows.
+  const TM = M <= 16 ? 1 : 4;
   const inputProj: KernelCall = {
     kernel: 'input_proj',
-    constants: { K: layerInputSize(s, layer), N },
-    grid: [Math.ceil(N / GEMM_TILE), Math.ceil((seqLen * batch) / GEMM_TILE), 1],
+    constants: { K: layerInputSize(s, layer), N, TM },
+    grid: [Math.ceil(N / GEMM_TILE), Math.ceil(M / (16 * TM)), 1],
   };
   const hiddenCall = (kernel: KernelName, extra: Constants): KernelCall => {
     const wg = stepWorkgroupSize(H, maxInvocations);

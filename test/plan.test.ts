@@ -13,7 +13,12 @@ describe('plan', () => {
     expect((proj.grid[0] * Number(proj.constants.WG))).toBeGreaterThanOrEqual(37);
     expect(main.grid[1]).toBe(2);
     expect(main.grid[2] * Number(main.constants.BT)).toBeGreaterThanOrEqual(7);
-    expect(p.inputProj.grid).toEqual([Math.ceil((2 * 4 * 130) / 64), 1, 1]);
+    expect(p.inputProj.grid).toEqual([Math.ceil((2 * 4 * 130) / 64), Math.ceil(35 / 64), 1]);
+    expect(p.inputProj.constants.TM).toBe(4);
+    // A streaming step (M = B = 3 rows) uses 16-row GEMM tiles.
+    const one = planLayer(s, 0, 1, 3, 256);
+    expect(one.inputProj.constants.TM).toBe(1);
+    expect(one.inputProj.grid[1]).toBe(1);
   });
   it('workgroup sizes respect the device limit; batch tiles are 1, 2 or 4', () => {
     expect(stepWorkgroupSize(3, 256)).toBe(32);

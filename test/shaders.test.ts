@@ -80,6 +80,7 @@ function buffers(name: KernelName): Record<number, Record<number, Uint32Array | 
 const STEP_CONSTANTS = { HIDDEN: 40, OUT: 40, DIRS: 1, WG: 32, BT: 2, ACT_0: 2, ACT_1: 1, ACT_2: 1, ACT_3: 2, ACT_4: 1, ACT_5: 1 };
 const RACE_CASES: [KernelName, Record<string, number>][] = [
   ['input_proj', { K: 16, N: 64 }],
+  ['input_proj', { K: 16, N: 64, TM: 1 }],
   ['rnn_step', STEP_CONSTANTS],
   ['lstm_step', STEP_CONSTANTS],
   ['lstm_projection', { ...STEP_CONSTANTS, OUT: 20 }],

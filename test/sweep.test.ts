@@ -26,7 +26,7 @@ async function check(spec: RnnSpec, o: CaseOptions) {
   count++;
 }
 
-// Under 'auto' layers with H <= 256 (no projection) use the persistent kernel when T > 1; the
+// Under 'auto' layers with H <= 128 (no projection) use the persistent kernel when T > 1; the
 // same cases then run again with 'per-step' so both kernels see every combination.
 for (const stepKernels of ['auto', 'per-step'] as const) {
   describe(`sweep (${stepKernels}): cells × directions × layers × hidden sizes`, () => {
@@ -39,7 +39,7 @@ for (const stepKernels of ['auto', 'per-step'] as const) {
             const [seqLen, batch] = SHAPES[k % SHAPES.length];
             const spec: RnnSpec = { ...v, inputSize: [2, 5, 1, 9][k % 4], hiddenSize, numLayers, direction,
               layout: k % 3 === 1 ? 'batch-major' : 'time-major' };
-            const persistentApplies = hiddenSize <= 256;
+            const persistentApplies = hiddenSize <= 128 && seqLen > 1;
             if (stepKernels === 'per-step' && !persistentApplies) continue;   // 'auto' already ran it per step
             const o: CaseOptions = { seqLen, batch, seed: k, lengths: k % 2 === 0, initialStates: k % 3 !== 2, stepKernels };
             it(describeCase(spec, o), () => check(spec, o));
@@ -49,6 +49,17 @@ for (const stepKernels of ['auto', 'per-step'] as const) {
     }
   });
 }
+
+describe('persistent kernel forced up to its limit, H = 256', () => {
+  const run: CaseOptions = { seqLen: 5, batch: 3, lengths: true, initialStates: true, stepKernels: 'persistent' };
+  const cases: [RnnSpec, CaseOptions][] = [
+    [{ cell: 'lstm', inputSize: 4, hiddenSize: 256, direction: 'bidirectional', numLayers: 2 }, { ...run, peepholes: true }],
+    [{ cell: 'gru', inputSize: 4, hiddenSize: 130, direction: 'bidirectional' }, run],
+    [{ cell: 'gru', inputSize: 4, hiddenSize: 256, direction: 'reverse', linearBeforeReset: true }, { ...run, mask: true, lengths: false }],
+    [{ cell: 'rnn', inputSize: 4, hiddenSize: 200, direction: 'bidirectional', layout: 'batch-major' }, run],
+  ];
+  for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
+});
 
 describe('LSTM options', () => {
   const base = { cell: 'lstm', inputSize: 4, hiddenSize: 37, direction: 'bidirectional', numLayers: 2 } as const;
