@@ -30,8 +30,8 @@ export type StepKernels = 'auto' | 'per-step' | 'persistent';
 export const PERSISTENT_MAX_OUT = 256;
 /**
  * The largest h 'auto' runs persistently. Measured on CPU-emulated adapters only (lavapipe, Node):
- * persistent was faster for a GRU 96 over 100 steps (14.8 vs 19.3 ms) and slower for a
- * bidirectional LSTM 256 (184 vs 140 ms) and for an LSTM 20 at batch 128 (15.9 vs 12.6 ms), where
+ * persistent was faster for a GRU 96 over 100 steps (11.7 vs 18.6 ms) and slower for a
+ * bidirectional LSTM 256 (153 vs 135 ms) and for an LSTM 20 at batch 128 (13.4 vs 12.3 ms), where
  * per-step dispatches spread the work over more workgroups. Real GPUs pay more per dispatch
  * relative to compute, so their crossover is likely higher; re-measure with the benchmark page.
  */
@@ -39,7 +39,7 @@ export const PERSISTENT_AUTO_MAX_OUT = 128;
 
 /** Why the persistent kernel cannot run this spec, or undefined when it can. */
 export function persistentUnsupported(s: ResolvedSpec): string | undefined {
-  if (s.projected) return 'an LSTM projection needs a second phase per step';
+  if (s.projected) return 'LSTM projection is not implemented in the persistent kernel yet';
   if (s.outputSize > PERSISTENT_MAX_OUT) return `hidden size ${s.outputSize} exceeds ${PERSISTENT_MAX_OUT}, the h a workgroup keeps resident`;
   return undefined;
 }
