@@ -3,7 +3,7 @@
 // each against the float64 reference (test/reference.ts).
 import { createRnn, requestDevice, type LayerWeights } from '../../dist/index.js';
 import { referenceRnn } from '../reference.js';
-import { randomWeights, rng, uniform } from '../support/random.js';
+import { caseInputs } from '../support/random.js';
 import { ATOL, RTOL, type CaseResult, type Comparison, type ConformanceCase, type DistApi, type SweepCase } from './protocol.js';
 
 declare global {
@@ -32,25 +32,10 @@ let device: Promise<GPUDevice> | undefined;
 const getDevice = () => (device ??= requestDevice());
 
 async function sweepOne(c: SweepCase): Promise<CaseResult> {
-  const r = rng(c.seed * 7919 + 17);
-  const { spec, seqLen: T, batch: B } = c;
-  const D = spec.direction === 'bidirectional' ? 2 : 1;
-  const L = spec.numLayers ?? 1;
-  const Hout = spec.projSize ?? spec.hiddenSize;
-  const weights: LayerWeights[] = randomWeights(spec, c.seed, { peepholes: c.peepholes });
-  const x = uniform(r, T * B * spec.inputSize);
-  let sequenceLens: Int32Array | undefined;
-  if (c.lengths) {
-    sequenceLens = Int32Array.from({ length: B }, () => Math.floor(r() * (T + 1)));
-    sequenceLens[0] = T;
-    if (B > 2) sequenceLens[B - 1] = 0;
-  }
-  const mask = c.mask ? Uint8Array.from({ length: T * B }, () => (r() < 0.7 ? 1 : 0)) : undefined;
-  const initialH = c.initialStates ? uniform(r, L * D * B * Hout) : undefined;
-  const initialC = c.initialStates && spec.cell === 'lstm' ? uniform(r, L * D * B * spec.hiddenSize) : undefined;
-  const opts = { seqLen: T, batch: B, sequenceLens, mask, initialH, initialC };
+  const { spec } = c;
+  const { weights, x, run: opts } = caseInputs(spec, c);
   const ref = referenceRnn(spec, weights, x, opts);
-  const rnn = await createRnn(await getDevice(), spec, weights, { batch: B });
+  const rnn = await createRnn(await getDevice(), spec, weights, { batch: c.batch });
   try {
     const got = await rnn.run(x, opts);
     const comparisons = [compare('Y', got.Y, ref.Y), compare('Y_h', got.Y_h, ref.Y_h)];

@@ -2,23 +2,9 @@
 import { createRnn, type RnnSpec } from '../../src/index.js';
 import { referenceRnn } from '../reference.js';
 import { expectClose } from './close.js';
-import { randomWeights, rng, uniform } from './random.js';
+import { caseInputs, type CaseInputOptions } from './random.js';
 
-export interface CaseOptions {
-  seqLen: number;
-  batch: number;
-  seed?: number;
-  /** Random lengths in [0, T] (at least one full and, for B > 2, one zero), or explicit ones. */
-  lengths?: boolean | number[];
-  /** TF.js-style random step mask (holes anywhere) instead of lengths. */
-  mask?: boolean;
-  initialStates?: boolean;
-  peepholes?: boolean;
-  bias?: boolean;
-  /** Scale of the inputs (default 1). */
-  xScale?: number;
-  /** Scale of the weights (default PyTorch's 1/sqrt(H)). */
-  weightScale?: number;
+export interface CaseOptions extends CaseInputOptions {
   tol?: { atol?: number; rtol?: number };
   /** createRnn's options.stepKernels (default 'auto'). */
   stepKernels?: 'auto' | 'per-step' | 'persistent';
@@ -32,28 +18,9 @@ export function describeCase(spec: RnnSpec, o: CaseOptions): string {
 
 /** Returns the largest absolute difference seen over Y, Y_h and Y_c. */
 export async function checkCase(device: GPUDevice, spec: RnnSpec, o: CaseOptions): Promise<number> {
-  const seed = o.seed ?? 1;
-  const r = rng(seed * 7919 + 17);
-  const { seqLen: T, batch: B } = o;
-  const D = spec.direction === 'bidirectional' ? 2 : 1;
-  const L = spec.numLayers ?? 1;
-  const Hout = spec.projSize ?? spec.hiddenSize;
-  const weights = randomWeights(spec, seed, { bias: o.bias, peepholes: o.peepholes, scale: o.weightScale });
-  const x = uniform(r, T * B * spec.inputSize, o.xScale ?? 1);
-  let sequenceLens: Int32Array | undefined;
-  if (Array.isArray(o.lengths)) sequenceLens = Int32Array.from(o.lengths);
-  else if (o.lengths) {
-    sequenceLens = Int32Array.from({ length: B }, () => Math.floor(r() * (T + 1)));
-    sequenceLens[0] = T;
-    if (B > 2) sequenceLens[B - 1] = 0;
-  }
-  const mask = o.mask ? Uint8Array.from({ length: T * B }, () => (r() < 0.7 ? 1 : 0)) : undefined;
-  const initialH = o.initialStates ? uniform(r, L * D * B * Hout) : undefined;
-  const initialC = o.initialStates && spec.cell === 'lstm' ? uniform(r, L * D * B * spec.hiddenSize) : undefined;
-  const runOpts = { seqLen: T, batch: B, sequenceLens, mask, initialH, initialC };
-
+  const { weights, x, run: runOpts } = caseInputs(spec, o);
   const expected = referenceRnn(spec, weights, x, runOpts);
-  const rnn = await createRnn(device, spec, weights, { batch: B, stepKernels: o.stepKernels });
+  const rnn = await createRnn(device, spec, weights, { batch: o.batch, stepKernels: o.stepKernels });
   try {
     const got = await rnn.run(x, runOpts);
     const name = describeCase(spec, o);

@@ -35,3 +35,43 @@ export function randomWeights(spec: RnnSpec, seed: number, opts: { bias?: boolea
     return w;
   });
 }
+
+export interface CaseInputOptions {
+  seqLen: number;
+  batch: number;
+  seed?: number;
+  /** Random lengths in [0, T] (first row full; last row 0 when B > 2), or explicit ones. */
+  lengths?: boolean | number[];
+  /** TF.js-style random step mask (holes anywhere) instead of lengths. */
+  mask?: boolean;
+  initialStates?: boolean;
+  peepholes?: boolean;
+  bias?: boolean;
+  /** Scale of the inputs (default 1). */
+  xScale?: number;
+  /** Scale of the weights (default PyTorch's 1/sqrt(H)). */
+  weightScale?: number;
+}
+
+/** Seeded weights, input and run options of one test case (shared by the Node and the browser sweeps). */
+export function caseInputs(spec: RnnSpec, o: CaseInputOptions) {
+  const seed = o.seed ?? 1;
+  const r = rng(seed * 7919 + 17);
+  const { seqLen: T, batch: B } = o;
+  const D = spec.direction === 'bidirectional' ? 2 : 1;
+  const L = spec.numLayers ?? 1;
+  const Hout = spec.projSize ?? spec.hiddenSize;
+  const weights = randomWeights(spec, seed, { bias: o.bias, peepholes: o.peepholes, scale: o.weightScale });
+  const x = uniform(r, T * B * spec.inputSize, o.xScale ?? 1);
+  let sequenceLens: Int32Array | undefined;
+  if (Array.isArray(o.lengths)) sequenceLens = Int32Array.from(o.lengths);
+  else if (o.lengths) {
+    sequenceLens = Int32Array.from({ length: B }, () => Math.floor(r() * (T + 1)));
+    sequenceLens[0] = T;
+    if (B > 2) sequenceLens[B - 1] = 0;
+  }
+  const mask = o.mask ? Uint8Array.from({ length: T * B }, () => (r() < 0.7 ? 1 : 0)) : undefined;
+  const initialH = o.initialStates ? uniform(r, L * D * B * Hout) : undefined;
+  const initialC = o.initialStates && spec.cell === 'lstm' ? uniform(r, L * D * B * spec.hiddenSize) : undefined;
+  return { weights, x, run: { seqLen: T, batch: B, sequenceLens, mask, initialH, initialC } };
+}
