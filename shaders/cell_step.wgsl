@@ -7,9 +7,10 @@
 //                                   mat-vecs acc and its previous h; returns the new h (hp if the
 //                                   row does not advance) and writes y (and c) itself
 //   store_next(row, j, h)           where the new h goes (h_next, or the LSTM's unprojected m)
-//   phase1_weights, phase1_unit     main_seq's first phase of a step, for a cell that needs the
+//   phase1_weights, phase1_unit     the first phase of a step, for a cell that needs the
 //                                   whole of a first vector before its mat-vec (GRU without
 //                                   linear_before_reset: r ⊙ h); stubs elsewhere (TWO_PHASE false)
+//   store_phase1(row, j, v)         where main_direct_phase1 leaves the first phase's unit j
 //
 // main: one timestep (step.s). Grid x = ceil(HIDDEN / WG) blocks of units j, y = direction d,
 //   z = ceil(batch / BT) blocks of rows. The recurrent vector is staged from h_prev by
@@ -22,6 +23,18 @@
 //   barrier is needed. h_prev is read once at the start, h_next written once at the end. With
 //   TWO_PHASE each step first computes phase1_unit for every unit into pbuf, then (after a
 //   barrier) the main mat-vec runs over pbuf instead of h.
+// main_direct: one timestep with no workgroup memory and no barrier. Grid x = ceil(ceil(B / BT) ·
+//   HIDDEN / WG) blocks of (row block, unit) pairs p = (b0 / BT)·HIDDEN + j, y = direction d;
+//   invocation p computes unit j of rows (d, b0 .. b0 + BT - 1) alone (BT = 1 or 4), reading the
+//   recurrent vector from storage (direct_matvec). For TWO_PHASE cells main_direct_phase1 runs
+//   the first phase on the same grid as a dispatch of its own, before main_direct, and stores it
+//   with store_phase1 where the cell's load_vector reads it.
+// main_rows: the whole sequence in one dispatch with no workgroup memory and no barrier, for tiny
+//   layers with many rows. Grid x = ceil(B / WG) blocks of rows b, y = direction d: invocation
+//   (d, b) runs every step of its row for every unit. The vector of step s is the row's own output
+//   of its previous step, read back from y (h_prev at the first step; with TWO_PHASE the first
+//   phase's vector, through load_vector), so nothing is shared between invocations; the final h
+//   goes to h_next. Only rows whose length has run out skip the mat-vecs.
 
 override TWO_PHASE: bool = false;
 
@@ -40,6 +53,12 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
   if (j >= HIDDEN) {
     return;
   }
+  advance_rows(d, b0, j, acc);
+}
+
+// The cell for unit j of rows b0 .. b0 + BT - 1 of direction d at this step, given their mat-vecs
+// (main and main_direct).
+fn advance_rows(d: u32, b0: u32, j: u32, acc: array<vec4<f32>, BT_MAX>) {
   for (var bb = 0u; bb < BT; bb++) {
     let b = b0 + bb;
     if (b >= dims.batch) {
@@ -115,5 +134,96 @@ fn main_seq(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
     if (k < OUT && b < dims.batch) {
       h_next[state_row(d, b) * OUT + k] = hbuf[fin + e];
     }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main_direct(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let d = gid.y;
+  let b0 = (gid.x / HIDDEN) * BT;
+  let j = gid.x % HIDDEN;
+  if (b0 >= dims.batch) {
+    return;
+  }
+  advance_rows(d, b0, j, direct_matvec(d, b0, j, OUT));
+}
+
+@compute @workgroup_size(WG)
+fn main_direct_phase1(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let d = gid.y;
+  let b0 = (gid.x / HIDDEN) * BT;
+  let j = gid.x % HIDDEN;
+  for (var bb = 0u; bb < BT; bb++) {
+    let b = b0 + bb;
+    if (b >= dims.batch) {
+      break;
+    }
+    let row = state_row(d, b);
+    var acc = vec4<f32>();
+    for (var k = 0u; k < OUT; k++) {
+      acc += phase1_weights(d, k, j) * h_prev[row * OUT + k];
+    }
+    store_phase1(row, j, phase1_unit(d, b, j, step.s, acc, h_prev[row * OUT + j]));
+  }
+}
+
+// main_rows' view of h_{s-1}: element k of the row's output at its previous step (time t_prev),
+// or of h_prev before the first step.
+fn row_h(d: u32, b: u32, k: u32, t_prev: u32, started: bool) -> f32 {
+  if (started) {
+    return y[y_index(t_prev, b, d, k)];
+  }
+  return h_prev[state_row(d, b) * OUT + k];
+}
+
+@compute @workgroup_size(WG)
+fn main_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let d = gid.y;
+  let b = gid.x;
+  if (b >= dims.batch) {
+    return;
+  }
+  let row = state_row(d, b);
+  var t_prev = 0u;
+  var started = false;
+  for (var s = 0u; s < dims.seq_len; s++) {
+    let rs = row_step(d, s, b);
+    if (rs.advances) {
+      if (TWO_PHASE) {
+        for (var j = 0u; j < HIDDEN; j++) {
+          var acc = vec4<f32>();
+          for (var k = 0u; k < OUT; k++) {
+            acc += phase1_weights(d, k, j) * row_h(d, b, k, t_prev, started);
+          }
+          store_phase1(row, j, phase1_unit(d, b, j, s, acc, row_h(d, b, j, t_prev, started)));
+        }
+      }
+      for (var j = 0u; j < HIDDEN; j++) {
+        var acc = vec4<f32>();
+        for (var k = 0u; k < OUT; k++) {
+          var v: f32;
+          if (TWO_PHASE) {
+            v = load_vector(d, b, k);
+          } else {
+            v = row_h(d, b, k, t_prev, started);
+          }
+          acc += load_weights(d, k, j) * v;
+        }
+        advance_unit(d, b, j, s, acc, row_h(d, b, j, t_prev, started));
+      }
+    } else {
+      // Past the row's length (y = 0) or masked (y = h carried): advance_unit writes y only.
+      for (var j = 0u; j < HIDDEN; j++) {
+        advance_unit(d, b, j, s, vec4<f32>(), row_h(d, b, j, t_prev, started));
+      }
+    }
+    // y[rs.t] now holds h_s, except past a length, where the state stays at the last valid step.
+    if (rs.advances || MASKED) {
+      t_prev = rs.t;
+      started = true;
+    }
+  }
+  for (var k = 0u; k < OUT; k++) {
+    h_next[row * OUT + k] = row_h(d, b, k, t_prev, started);
   }
 }

@@ -4,20 +4,20 @@
 //
 // Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
 // Invocation (j, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)):
-//   z = f(clip(xproj[t, b, d, 0, j] + sum_k r_t[d, k, 0, j] h_prev[d, b, k]))
-//   r = f(clip(xproj[t, b, d, 1, j] + sum_k r_t[d, k, 1, j] h_prev[d, b, k]))
+//   z = f(clip(xproj[t, b, d, 0, j] + sum_k r_t[d, k, j].x h_prev[d, b, k]))
+//   r = f(clip(xproj[t, b, d, 1, j] + sum_k r_t[d, k, j].y h_prev[d, b, k]))
 //   gate_tmp[d, b, 0, j] = z;  gate_tmp[d, b, 1, j] = r * h_prev[d, b, j]
 // The candidate needs (r ⊙ h_prev) · Rhᵀ, i.e. r of every unit of the row, which this dispatch's
 // workgroups produce together: hence the second dispatch (WebGPU has no grid-wide barrier).
 // Inactive rows are skipped; gru_step keeps their state.
 //
 // Layouts (f32, row-major): xproj [T, B, D, 3, HIDDEN] (gate blocks z, r, h; all biases folded in);
-// r_t [D, HIDDEN, 3, HIDDEN] (the z, r, h blocks of ONNX R, transposed; this kernel reads z and r);
+// r_t [D, HIDDEN, HIDDEN] of vec4 (z, r, h, 0; see gru_step.wgsl; this kernel reads z and r);
 // h_prev [D, B, HIDDEN];
 // gate_tmp [D, B, 2, HIDDEN].
 
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
-@group(0) @binding(4) var<storage, read> r_t: array<f32>;
+@group(0) @binding(4) var<storage, read> r_t: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gate_tmp: array<f32>;
 
@@ -27,8 +27,8 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
 
 // Gates z, r of unit j at column k.
 fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
-  let base = (d * OUT + k) * 3u * HIDDEN + j;
-  return vec4<f32>(r_t[base], r_t[base + HIDDEN], 0.0, 0.0);
+  let i = (d * OUT + k) * HIDDEN + j;
+  return vec4<f32>(r_t[i].x, r_t[i].y, 0.0, 0.0);
 }
 
 @compute @workgroup_size(WG)

@@ -17,12 +17,13 @@
 //
 // Layouts (f32, row-major): xproj [T, B, D, 3, HIDDEN] (z, r, h; folded biases: Wb + Rb for z and r,
 // and for h only Wbh when LINEAR_BEFORE_RESET, since Rbh sits inside r ⊙ (…), else Wbh + Rbh);
-// r_t [D, HIDDEN, 3, HIDDEN] (z, r, h blocks of R transposed; without LINEAR_BEFORE_RESET main reads h only);
+// r_t [D, HIDDEN, HIDDEN] of vec4 (z, r, h, 0): R transposed with a unit's gate weights side by side
+// (one 16-byte load per column; without LINEAR_BEFORE_RESET the second phase uses h only);
 // rbh [D, HIDDEN] (Rbh; zeros and unused without LINEAR_BEFORE_RESET); gate_tmp [D, B, 2, HIDDEN]
 // (z and r ⊙ h_prev; unused with LINEAR_BEFORE_RESET); h_prev, h_next [D, B, HIDDEN]; y: y_index.
 
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
-@group(0) @binding(4) var<storage, read> r_t: array<f32>;
+@group(0) @binding(4) var<storage, read> r_t: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> rbh: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gate_tmp: array<f32>;
 @group(0) @binding(7) var<storage, read> h_prev: array<f32>;
@@ -39,20 +40,21 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
 }
 
 // (z, r, h) weights of unit j at column k with LINEAR_BEFORE_RESET, else (0, 0, h).
+// Components are read one by one, not as a vec4: a CPU emulator then loads only the words used.
 fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
-  let base = (d * OUT + k) * 3u * HIDDEN + j;
+  let i = (d * OUT + k) * HIDDEN + j;
   if (LINEAR_BEFORE_RESET) {
-    return vec4<f32>(r_t[base], r_t[base + HIDDEN], r_t[base + 2u * HIDDEN], 0.0);
+    return vec4<f32>(r_t[i].x, r_t[i].y, r_t[i].z, 0.0);
   }
-  return vec4<f32>(0.0, 0.0, r_t[base + 2u * HIDDEN], 0.0);
+  return vec4<f32>(0.0, 0.0, r_t[i].z, 0.0);
 }
 
 // main_seq's first phase without LINEAR_BEFORE_RESET (what gru_reset does per step): z and r of
 // unit j; z goes to gate_tmp, read back by this same invocation in advance_unit, and r ⊙ h is
 // returned for the second phase's mat-vec, which needs it for every unit.
 fn phase1_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
-  let base = (d * OUT + k) * 3u * HIDDEN + j;
-  return vec4<f32>(r_t[base], r_t[base + HIDDEN], 0.0, 0.0);
+  let i = (d * OUT + k) * HIDDEN + j;
+  return vec4<f32>(r_t[i].x, r_t[i].y, 0.0, 0.0);
 }
 
 fn phase1_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 {
@@ -65,6 +67,12 @@ fn phase1_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 {
   let r = activation(d, 0u, clip_gate(xproj[xo + HIDDEN] + acc.y));
   gate_tmp[(state_row(d, b) * 2u) * HIDDEN + j] = z;
   return r * hp;
+}
+
+// main_direct_phase1's r ⊙ h_prev goes where load_vector reads it without LINEAR_BEFORE_RESET
+// (gru_reset's layout); z was written by phase1_unit itself.
+fn store_phase1(row: u32, j: u32, v: f32) {
+  gate_tmp[(row * 2u + 1u) * HIDDEN + j] = v;
 }
 
 fn store_next(row: u32, j: u32, h: f32) {

@@ -1,6 +1,7 @@
 // input_proj.wgsl: the input projection of one layer for all timesteps and both directions, one tiled GEMM:
-//   xproj[m, n] = sum_k x[m, k] * w[n, k] + bias[n],   m in [0, M = T·B), n in [0, N = D·G·H), k in [0, K = I_k)
-// w is ONNX's W [D, G·H, I_k] read as [N, K]; bias holds the biases that can be folded into the
+//   xproj[m, n] = sum_k x[m, k] * w_t[k, n] + bias[n],   m in [0, M = T·B), n in [0, N = D·G·H), k in [0, K = I_k)
+// w_t is ONNX's W [D, G·H, I_k] read as [N, K] and transposed to [K, NP], NP = N rounded up to a
+// multiple of 4 (zero columns; pack.ts transposeInput), shared with input_gemv.wgsl; bias holds the biases that can be folded into the
 // projection (rnn-semantics.md §9; the host computes them). This is the parallel bulk of a layer's work.
 //
 // Grid: x = ceil(N / 64), y = ceil(M / (16·TM)). Workgroup 16 × 16 invocations; each computes a TM × 4
@@ -10,7 +11,7 @@
 // Row m = t·B + b of x is read at t·dims.x_stride_t + b·dims.x_stride_b (k contiguous), so one kernel
 // reads the time-major input [T, B, I], the batch-major input [B, T, I] and the previous layer's
 // output [T, B, D·Hout] alike.
-// Layouts (f32, row-major): x as above; w [N, K]; bias [N]; xproj [M, N] = [T, B, D, G, H].
+// Layouts (f32, row-major): x as above; w_t [K, NP]; bias [N]; xproj [M, N] = [T, B, D, G, H].
 
 struct Dims {
   rows: u32,
@@ -21,7 +22,7 @@ struct Dims {
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
+@group(0) @binding(2) var<storage, read> w_t: array<f32>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> xproj: array<f32>;
 
@@ -55,12 +56,15 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         }
         x_tile[kk * TILE + r] = xv;
       }
-      let n = n0 + r;
+      // Staged transposed: element e reads column n0 + e % TILE of row k0 + e / TILE of w_t, so
+      // neighbouring invocations read neighbouring words.
+      let wn = n0 + e % TILE;
+      let wk = k0 + e / TILE;
       var wv = 0.0;
-      if (n < N && k < K) {
-        wv = w[n * K + k];
+      if (wn < N && wk < K) {
+        wv = w_t[wk * ((N + 3u) & ~3u) + wn];
       }
-      w_tile[kk * TILE + r] = wv;
+      w_tile[e] = wv;
     }
     workgroupBarrier();
     for (var kk = 0u; kk < TK; kk++) {

@@ -2,7 +2,8 @@
 // every direction and batch row in one dispatch; runs right after lstm_step with PROJECTED.
 // (step_common.wgsl is prepended: bindings 0-2, overrides, recurrent_matvec.)
 //
-// Grid: x = ceil(OUT / WG) blocks of output units p, y = direction d, z = ceil(batch / BT).
+// Grids: main (tiled): x = ceil(OUT / WG) blocks of output units p, y = direction d,
+// z = ceil(batch / BT); main_direct (no barriers): x = ceil(ceil(B / BT)·OUT / WG) blocks of pairs (b0 / BT)·OUT + p.
 // Invocation (p, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)):
 //   h_next[d, b, p] = sum_k wr_t[d, k, p] * m[d, b, k]      (m = o ⊙ h(c) from lstm_step)
 //   y[t, b, d, p] = h_next[d, b, p]
@@ -28,32 +29,54 @@ fn load_weights(d: u32, k: u32, p: u32) -> vec4<f32> {
   return vec4<f32>(wr_t[(d * HIDDEN + k) * OUT + p], 0.0, 0.0, 0.0);
 }
 
+// Output unit p of row (d, b) at step s, given its projection acc = sum_k wr_t[d, k, p] m[d, b, k].
+fn project_unit(d: u32, b: u32, p: u32, s: u32, acc: f32) {
+  let row = state_row(d, b);
+  let rs = row_step(d, s, b);
+  if (!rs.advances) {
+    let hp = h_prev[row * OUT + p];
+    h_next[row * OUT + p] = hp;
+    y[y_index(rs.t, b, d, p)] = inactive_y(hp);
+    return;
+  }
+  h_next[row * OUT + p] = acc;
+  y[y_index(rs.t, b, d, p)] = acc;
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {
   let p = wg.x * WG + lid;
   let d = wg.y;
   let b0 = wg.z * BT;
-  let s = step.s;
 
   let acc = recurrent_matvec(d, b0, p, OUT, HIDDEN, lid);
   if (p >= OUT) {
     return;
   }
-
   for (var bb = 0u; bb < BT; bb++) {
     let b = b0 + bb;
     if (b >= dims.batch) {
       break;
     }
-    let row = state_row(d, b);
-    let rs = row_step(d, s, b);
-    if (!rs.advances) {
-      let hp = h_prev[row * OUT + p];
-      h_next[row * OUT + p] = hp;
-      y[y_index(rs.t, b, d, p)] = inactive_y(hp);
-      continue;
+    project_unit(d, b, p, step.s, acc[bb].x);
+  }
+}
+
+// Without workgroup memory or barriers: x = ceil(ceil(B / BT)·OUT / WG) blocks of (row block,
+// output unit) pairs, as main_direct in cell_step.wgsl.
+@compute @workgroup_size(WG)
+fn main_direct(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let d = gid.y;
+  let b0 = (gid.x / OUT) * BT;
+  let p = gid.x % OUT;
+  if (b0 >= dims.batch) {
+    return;
+  }
+  let acc = direct_matvec(d, b0, p, HIDDEN);
+  for (var bb = 0u; bb < BT; bb++) {
+    if (b0 + bb >= dims.batch) {
+      break;
     }
-    h_next[row * OUT + p] = acc[bb].x;
-    y[y_index(rs.t, b, d, p)] = acc[bb].x;
+    project_unit(d, b0 + bb, p, step.s, acc[bb].x);
   }
 }

@@ -17,12 +17,13 @@
 // each r_t element read serves BT batch rows.
 //
 // Layouts (f32, row-major): xproj [T, B, D, 4, HIDDEN] (both biases folded in by input_proj);
-// r_t [D, OUT, 4, HIDDEN] (ONNX R [D, 4H, Hout] transposed so neighbouring invocations read
-// neighbouring words); peephole [D, 3, HIDDEN] (i, o, f; zeros when the model has none);
+// r_t [D, OUT, HIDDEN] of vec4 (i, o, f, c): ONNX R [D, 4H, Hout] transposed with the four gate
+// weights of a unit side by side, so one 16-byte load per column serves a unit and neighbouring
+// invocations read neighbouring words; peephole [D, 3, HIDDEN] (i, o, f; zeros when the model has none);
 // h_prev, h_next [D, B, OUT] (h_next: [D, B, HIDDEN] with PROJECTED); c [D, B, HIDDEN]; y: y_index.
 
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
-@group(0) @binding(4) var<storage, read> r_t: array<f32>;
+@group(0) @binding(4) var<storage, read> r_t: array<vec4<f32>>;
 @group(0) @binding(5) var<storage, read> peephole: array<f32>;
 @group(0) @binding(6) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(7) var<storage, read_write> h_next: array<f32>;
@@ -38,8 +39,7 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
 
 // Gates i, o, f, c of unit j at column k.
 fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
-  let base = (d * OUT + k) * 4u * HIDDEN + j;
-  return vec4<f32>(r_t[base], r_t[base + HIDDEN], r_t[base + 2u * HIDDEN], r_t[base + 3u * HIDDEN]);
+  return r_t[(d * OUT + k) * HIDDEN + j];
 }
 
 // Without PROJECTED: h_next; with it, the unprojected m [D, B, HIDDEN] bound at h_next.
@@ -85,4 +85,7 @@ fn phase1_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
 
 fn phase1_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 {
   return 0.0;
+}
+
+fn store_phase1(row: u32, j: u32, v: f32) {
 }

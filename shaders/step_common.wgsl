@@ -2,8 +2,10 @@
 // lstm_projection, gru_reset, gru_step). kernels.ts prepends this file to each of them, unchanged
 // (WGSL has no #include); it is not a kernel on its own.
 //
-// Grid convention of all step kernels: x = blocks of WG units (hidden or output units),
-// y = direction d (0 forward, 1 backward), z = blocks of BT batch rows.
+// Grid convention of the tiled step kernels (main): x = blocks of WG units (hidden or output
+// units), y = direction d (0 forward, 1 backward), z = blocks of BT batch rows. The barrier-free
+// kernels (main_direct) flatten (row, unit) pairs into x instead: x = blocks of WG pairs
+// p = b·units + j, y = direction d (no BT: one invocation, one row).
 //
 // Bindings 0-2 are the same in every step kernel:
 //   step      the step index s; the host writes s into 256-byte slot s of one uniform buffer once and
@@ -85,6 +87,50 @@ fn recurrent_matvec(d: u32, b0: u32, unit: u32, units: u32, width: u32, lid: u32
     workgroupBarrier();
   }
   return acc;
+}
+
+// The same mat-vec without workgroup memory or barriers, for batch rows b0 .. b0 + BT - 1 (BT = 1
+// or 4): the recurrent vector is read straight from storage (neighbouring invocations of one row
+// read the same word, which a GPU broadcasts), so nothing waits for the rest of the workgroup. CPU
+// emulators turn every barrier into a switch between invocations; real GPUs keep every invocation
+// busy. With BT = 4 each weight read serves four rows; rows past the batch repeat row b0 and are
+// dropped by the caller. Used by main_direct.
+fn direct_matvec(d: u32, b0: u32, unit: u32, width: u32) -> array<vec4<f32>, BT_MAX> {
+  if (BT == 1u) {
+    return array<vec4<f32>, BT_MAX>(direct_matvec_row(d, b0, unit, width), vec4<f32>(), vec4<f32>(), vec4<f32>());
+  }
+  let b1 = select(b0, b0 + 1u, b0 + 1u < dims.batch);
+  let b2 = select(b0, b0 + 2u, b0 + 2u < dims.batch);
+  let b3 = select(b0, b0 + 3u, b0 + 3u < dims.batch);
+  var a0 = vec4<f32>();
+  var a1 = vec4<f32>();
+  var a2 = vec4<f32>();
+  var a3 = vec4<f32>();
+  for (var k = 0u; k < width; k++) {
+    let w = load_weights(d, k, unit);
+    a0 += w * load_vector(d, b0, k);
+    a1 += w * load_vector(d, b1, k);
+    a2 += w * load_vector(d, b2, k);
+    a3 += w * load_vector(d, b3, k);
+  }
+  return array<vec4<f32>, BT_MAX>(a0, a1, a2, a3);
+}
+
+// direct_matvec of one row, unrolled by four with two accumulators.
+fn direct_matvec_row(d: u32, b: u32, unit: u32, width: u32) -> vec4<f32> {
+  var acc0 = vec4<f32>();
+  var acc1 = vec4<f32>();
+  let k4 = width & ~3u;
+  for (var k = 0u; k < k4; k += 4u) {
+    acc0 += load_weights(d, k, unit) * load_vector(d, b, k);
+    acc1 += load_weights(d, k + 1u, unit) * load_vector(d, b, k + 1u);
+    acc0 += load_weights(d, k + 2u, unit) * load_vector(d, b, k + 2u);
+    acc1 += load_weights(d, k + 3u, unit) * load_vector(d, b, k + 3u);
+  }
+  for (var k = k4; k < width; k++) {
+    acc0 += load_weights(d, k, unit) * load_vector(d, b, k);
+  }
+  return acc0 + acc1;
 }
 
 // The time index direction d processes at step s of a row of length len (s < len): forward
@@ -173,6 +219,10 @@ override BETA_2: f32 = 0.0;
 override BETA_3: f32 = 0.0;
 override BETA_4: f32 = 0.0;
 override BETA_5: f32 = 0.0;
+// Both directions use the same activations (always with one direction): activation() then needs no
+// per-direction choice, which a CPU emulator would evaluate for every case of the switch.
+override SAME_DIRS: bool = ACT_0 == ACT_3 && ACT_1 == ACT_4 && ACT_2 == ACT_5 && ALPHA_0 == ALPHA_3 && ALPHA_1 == ALPHA_4
+  && ALPHA_2 == ALPHA_5 && BETA_0 == BETA_3 && BETA_1 == BETA_4 && BETA_2 == BETA_5;
 
 // Logistic sigmoid from exp(-|x|), which never overflows: exact 0 and 1 far out, never NaN.
 fn sigmoid_stable(x: f32) -> f32 {
@@ -183,14 +233,13 @@ fn sigmoid_stable(x: f32) -> f32 {
 
 // tanh from exp(-2|x|) (no overflow for |x| = 1e4, unlike a naive (e^x - e^-x) / (e^x + e^-x) or
 // some builtin tanh implementations); a Taylor polynomial near 0 avoids the cancellation in 1 - e.
+// Both forms are computed and one selected: no branch, which SIMD lanes would diverge on.
 fn tanh_stable(x: f32) -> f32 {
   let ax = abs(x);
-  if (ax < 0.0625) {
-    let x2 = x * x;
-    return x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0))));
-  }
+  let x2 = x * x;
+  let taylor = x * (1.0 + x2 * (-1.0 / 3.0 + x2 * (2.0 / 15.0 + x2 * (-17.0 / 315.0))));
   let e = exp(-2.0 * ax);
-  return sign(x) * (1.0 - e) / (1.0 + e);
+  return select(sign(x) * (1.0 - e) / (1.0 + e), taylor, ax < 0.0625);
 }
 
 fn apply_activation(code: u32, x: f32, alpha: f32, beta: f32) -> f32 {
@@ -212,7 +261,7 @@ fn apply_activation(code: u32, x: f32, alpha: f32, beta: f32) -> f32 {
 
 // Activation k (0 = f, 1 = g, 2 = h) of direction d.
 fn activation(d: u32, k: u32, x: f32) -> f32 {
-  switch d * 3u + k {
+  switch select(d * 3u + k, k, SAME_DIRS) {
     case 0u: { return apply_activation(ACT_0, x, ALPHA_0, BETA_0); }
     case 1u: { return apply_activation(ACT_1, x, ALPHA_1, BETA_1); }
     case 2u: { return apply_activation(ACT_2, x, ALPHA_2, BETA_2); }

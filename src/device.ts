@@ -57,7 +57,8 @@ export async function requestDevice(options: RequestDeviceOptions = {}): Promise
   }
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
-  const requiredFeatures = (['timestamp-query'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  // timestamp-query for benchmarks; subgroups for the split-K step kernel (stepKernels 'subgroup').
+  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ label: 'webgpu-rnn', requiredLimits, requiredFeatures });
   if (!nav?.gpu) {
     liveDawnInstances.add(gpu);

@@ -31,19 +31,32 @@ export function storageBuffer(device: GPUDevice, label: string, data: Float32Arr
   return buffer;
 }
 
-/** Runs `body` inside validation and out-of-memory error scopes; rejects with GpuError naming `what`. */
-export async function withErrorScopes<T>(device: GPUDevice, what: string, body: () => Promise<T> | T): Promise<T> {
+/**
+ * Runs `body` inside validation and out-of-memory error scopes; rejects with GpuError naming `what`.
+ * `body` may close the scopes early by calling the function it is given (right after its last
+ * submit, say): popping a scope is a round trip to the GPU process in a browser, and closed early
+ * those round trips overlap with the body's own waiting (a readback) instead of following it.
+ */
+export async function withErrorScopes<T>(device: GPUDevice, what: string, body: (closeScopes: () => void) => Promise<T> | T): Promise<T> {
   device.pushErrorScope('out-of-memory');
   device.pushErrorScope('validation');
+  let popped: Promise<[GPUError | null, GPUError | null]> | undefined;
+  const closeScopes = () => {
+    popped ??= (async () => {
+      const validation = device.popErrorScope();
+      const oom = device.popErrorScope();
+      return [await validation, await oom];
+    })();
+  };
   let result: T;
   let thrown: unknown;
   try {
-    result = await body();
+    result = await body(closeScopes);
   } catch (e) {
     thrown = e;
   }
-  const validation = await device.popErrorScope();
-  const oom = await device.popErrorScope();
+  closeScopes();
+  const [validation, oom] = await popped!;
   if (thrown !== undefined) throw thrown;
   if (oom) throw new GpuError(`${what}: the GPU ran out of memory (${oom.message}); use smaller batches or sequences, or a device with more memory`);
   if (validation) throw new GpuError(`${what}: WebGPU validation error: ${validation.message}`);

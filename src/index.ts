@@ -1,7 +1,8 @@
 // webgpu-rnn: RNN, LSTM and GRU inference on WebGPU. Public surface only.
 export { createRnn } from './rnn.js';
-export type { Rnn, RunOptions, RunResult, CreateRnnOptions } from './rnn.js';
-export type { StepKernels } from './plan.js';
+export type { Rnn, RunOptions, RunResult, CreateRnnOptions, KernelPlan } from './rnn.js';
+export type { StepKernels, StepVariant, ProjectionVariant, LayerChoice } from './plan.js';
+export type { TuningTable, TuningEntry, TuneShape, TuneReport } from './tuning.js';
 export { requestDevice } from './device.js';
 export type { RequestDeviceOptions } from './device.js';
 export type { RnnSpec, RnnWeights, LayerWeights, CellType, Direction, Layout, ResolvedSpec } from './spec.js';

@@ -5,6 +5,7 @@
 // reflection (reflect.ts) and are shared by every pipeline of one kernel on one device, so one set
 // of bind groups serves all of a kernel's specialisations.
 import inputProj from '../shaders/input_proj.wgsl?raw';
+import inputGemv from '../shaders/input_gemv.wgsl?raw';
 import stepCommon from '../shaders/step_common.wgsl?raw';
 import cellStep from '../shaders/cell_step.wgsl?raw';
 import rnnStep from '../shaders/rnn_step.wgsl?raw';
@@ -12,27 +13,48 @@ import lstmStep from '../shaders/lstm_step.wgsl?raw';
 import lstmProjection from '../shaders/lstm_projection.wgsl?raw';
 import gruReset from '../shaders/gru_reset.wgsl?raw';
 import gruStep from '../shaders/gru_step.wgsl?raw';
+import subgroupEnable from '../shaders/subgroup_enable.wgsl?raw';
+import cellSubgroup from '../shaders/cell_subgroup.wgsl?raw';
 import { ShaderContractError } from './errors.js';
 import { checkConstants, reflectKernel, type KernelInfo } from './reflect.js';
 
-export type KernelName = 'input_proj' | 'rnn_step' | 'lstm_step' | 'lstm_projection' | 'gru_reset' | 'gru_step'
-  | 'rnn_seq' | 'lstm_seq' | 'gru_seq';
+export type KernelName = 'input_proj' | 'input_gemv' | 'rnn_step' | 'lstm_step' | 'lstm_projection' | 'gru_reset' | 'gru_step'
+  | 'rnn_seq' | 'lstm_seq' | 'gru_seq' | 'rnn_direct' | 'lstm_direct' | 'gru_direct' | 'gru_direct_reset' | 'lstm_projection_direct'
+  | 'rnn_rows' | 'lstm_rows' | 'gru_rows' | 'rnn_subgroup' | 'lstm_subgroup' | 'gru_subgroup';
 export type Constants = Record<string, number | boolean>;
 
-// Step kernels get step_common.wgsl prepended, and the three cells with a one-dispatch step also
-// cell_step.wgsl, whose two entry points are two kernels here: `*_step` (main, one timestep) and
-// `*_seq` (main_seq, the whole sequence in one dispatch). WGSL has no #include.
+// Step kernels get step_common.wgsl prepended, and the three cells also cell_step.wgsl, whose entry
+// points are kernels here: `*_step` (main, one tiled timestep), `*_seq` (main_seq, the whole
+// sequence in one dispatch), `*_direct` (main_direct, one barrier-free timestep), `*_rows`
+// (main_rows, the whole sequence, one invocation per row), `*_subgroup` (main_subgroup of
+// cell_subgroup.wgsl, split-K over a subgroup; needs the 'subgroups' feature) and
+// gru_direct_reset (main_direct_phase1, the GRU's first half before gru_direct without
+// linear_before_reset). WGSL has no #include.
 const cell = (body: string) => stepCommon + cellStep + body;
+// The subgroup kernels: the directives first (WGSL wants them before any declaration), then the cell.
+const subgroupCell = (body: string) => subgroupEnable + cell(body) + cellSubgroup;
 const step = ['step'];
 const SOURCES: Record<KernelName, { code: string; entryPoint: string; dynamicOffsets: string[] }> = {
   input_proj: { code: inputProj, entryPoint: 'main', dynamicOffsets: [] },
+  input_gemv: { code: inputGemv, entryPoint: 'main', dynamicOffsets: [] },
   rnn_step: { code: cell(rnnStep), entryPoint: 'main', dynamicOffsets: step },
   lstm_step: { code: cell(lstmStep), entryPoint: 'main', dynamicOffsets: step },
   gru_step: { code: cell(gruStep), entryPoint: 'main', dynamicOffsets: step },
   rnn_seq: { code: cell(rnnStep), entryPoint: 'main_seq', dynamicOffsets: step },
   lstm_seq: { code: cell(lstmStep), entryPoint: 'main_seq', dynamicOffsets: step },
   gru_seq: { code: cell(gruStep), entryPoint: 'main_seq', dynamicOffsets: step },
+  rnn_direct: { code: cell(rnnStep), entryPoint: 'main_direct', dynamicOffsets: step },
+  lstm_direct: { code: cell(lstmStep), entryPoint: 'main_direct', dynamicOffsets: step },
+  gru_direct: { code: cell(gruStep), entryPoint: 'main_direct', dynamicOffsets: step },
+  gru_direct_reset: { code: cell(gruStep), entryPoint: 'main_direct_phase1', dynamicOffsets: step },
+  rnn_rows: { code: cell(rnnStep), entryPoint: 'main_rows', dynamicOffsets: step },
+  lstm_rows: { code: cell(lstmStep), entryPoint: 'main_rows', dynamicOffsets: step },
+  gru_rows: { code: cell(gruStep), entryPoint: 'main_rows', dynamicOffsets: step },
+  rnn_subgroup: { code: subgroupCell(rnnStep), entryPoint: 'main_subgroup', dynamicOffsets: step },
+  lstm_subgroup: { code: subgroupCell(lstmStep), entryPoint: 'main_subgroup', dynamicOffsets: step },
+  gru_subgroup: { code: subgroupCell(gruStep), entryPoint: 'main_subgroup', dynamicOffsets: step },
   lstm_projection: { code: stepCommon + lstmProjection, entryPoint: 'main', dynamicOffsets: step },
+  lstm_projection_direct: { code: stepCommon + lstmProjection, entryPoint: 'main_direct', dynamicOffsets: step },
   gru_reset: { code: stepCommon + gruReset, entryPoint: 'main', dynamicOffsets: step },
 };
 

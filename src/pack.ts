@@ -2,27 +2,28 @@
 import type { LayerWeights, ResolvedSpec } from './spec.js';
 
 /**
- * Selected gate blocks of a [D, G·H, K] matrix, transposed to [D, K, blocks.length, H]:
- * out[d, k, i, j] = m[d, blocks[i]·H + j, k]. In a step kernel, invocation j then reads
- * neighbouring words of its neighbours for every k (coalesced), one word per gate.
+ * R [D, G·H, K] with the gates of each unit side by side: [D, K, H, lanes],
+ * out[d, k, j, g] = m[d, g·H + j, k] for g < G, zeros in lanes g >= G. With lanes = 4 (LSTM; GRU
+ * with one zero lane) a step kernel reads every gate weight of its unit at column k with one vec4
+ * load, and neighbouring invocations read neighbouring 16-byte words (coalesced); lanes = 1 is
+ * the plain transpose (RNN).
  */
-export function transposeBlocks(m: Float32Array, D: number, G: number, H: number, K: number, blocks: readonly number[]): Float32Array {
-  const nb = blocks.length;
-  const out = new Float32Array(D * K * nb * H);
+export function interleaveGates(m: Float32Array, D: number, G: number, H: number, K: number, lanes: number): Float32Array {
+  const out = new Float32Array(D * K * H * lanes);
   for (let d = 0; d < D; d++) {
-    for (let i = 0; i < nb; i++) {
+    for (let g = 0; g < G; g++) {
       for (let j = 0; j < H; j++) {
-        const src = ((d * G + blocks[i]) * H + j) * K;
-        for (let k = 0; k < K; k++) out[((d * K + k) * nb + i) * H + j] = m[src + k];
+        const src = ((d * G + g) * H + j) * K;
+        for (let k = 0; k < K; k++) out[((d * K + k) * H + j) * lanes + g] = m[src + k];
       }
     }
   }
   return out;
 }
 
-/** The gate blocks r_t holds (ONNX block indices): every block, in ONNX order, for every cell. */
-export function recurrentBlocks(s: ResolvedSpec): number[] {
-  return Array.from({ length: s.gates }, (_, g) => g);
+/** Floats per (column, unit) in r_t: 4 (the gates in one vec4) for LSTM and GRU, 1 for RNN. */
+export function recurrentLanes(s: ResolvedSpec): number {
+  return s.cell === 'rnn' ? 1 : 4;
 }
 
 /**
@@ -47,9 +48,26 @@ export function foldBiases(s: ResolvedSpec, B: Float32Array | undefined): { fold
   return { folded, rbh };
 }
 
+/** N rounded up to a multiple of 4: the columns of w_t, so that input_gemv reads 4 columns as one vec4. */
+export function paddedColumns(N: number): number {
+  return Math.ceil(N / 4) * 4;
+}
+
+/**
+ * ONNX W [D, G·H, K] read as [N, K] (N = D·G·H), transposed to w_t [K, paddedColumns(N)] with zero
+ * columns past N: the projection kernels read a row of w_t across neighbouring invocations
+ * (neighbouring output columns), and input_gemv reads 4 columns as one vec4.
+ */
+export function transposeInput(W: Float32Array, N: number, K: number): Float32Array {
+  const NP = paddedColumns(N);
+  const out = new Float32Array(K * NP);
+  for (let n = 0; n < N; n++) for (let k = 0; k < K; k++) out[k * NP + n] = W[n * K + k];
+  return out;
+}
+
 /** Everything one layer uploads, in kernel layouts. */
 export interface PackedLayer {
-  w: Float32Array;
+  wT: Float32Array;
   bias: Float32Array;
   rStep: Float32Array;
   peephole?: Float32Array;
@@ -57,17 +75,16 @@ export interface PackedLayer {
   wrT?: Float32Array;
 }
 
-export function packLayer(s: ResolvedSpec, w: LayerWeights): PackedLayer {
+export function packLayer(s: ResolvedSpec, w: LayerWeights, inputSize: number): PackedLayer {
   const { directions: D, gates: G, hiddenSize: H, outputSize: Hout } = s;
-  const blocks = recurrentBlocks(s);
   const { folded, rbh } = foldBiases(s, w.B);
   return {
-    w: w.W,
+    wT: transposeInput(w.W, D * G * H, inputSize),
     bias: folded,
-    rStep: transposeBlocks(w.R, D, G, H, Hout, blocks),
+    rStep: interleaveGates(w.R, D, G, H, Hout, recurrentLanes(s)),
     peephole: s.cell === 'lstm' ? (w.P ?? new Float32Array(D * 3 * H)) : undefined,
     rbh: s.cell === 'gru' ? rbh : undefined,
     // Wr [D, Hout, H] -> [D, H, Hout]: one block of Hout rows, K = H.
-    wrT: s.projected ? transposeBlocks(w.Wr!, D, 1, Hout, H, [0]) : undefined,
+    wrT: s.projected ? interleaveGates(w.Wr!, D, 1, Hout, H, 1) : undefined,
   };
 }

@@ -20,22 +20,46 @@ export interface LayerPlan {
 }
 
 /**
- * How a layer's timesteps are dispatched: 'per-step' (one fused dispatch per step, any size),
- * 'persistent' (one dispatch for the whole sequence: one workgroup per direction and block of batch
- * rows loops over the steps with h in workgroup memory), or 'auto' (persistent where it applies).
+ * How a layer's timesteps run (the step variant), each a set of kernels with the same contract:
+ * - 'tiled': one dispatch per step; each workgroup stages the recurrent vector of BT batch rows
+ *   through workgroup memory (barriers), so each weight read serves BT rows.
+ * - 'direct': one dispatch per step with no workgroup memory and no barrier: one invocation per
+ *   (row, unit) computes its whole mat-vec from storage. CPU emulators pay for every barrier.
+ * - 'persistent': one dispatch for the whole sequence: one workgroup per direction and block of
+ *   batch rows loops over the steps with h in workgroup memory (RNN, GRU, LSTM without projection,
+ *   h <= 256).
+ * - 'rows': one dispatch for the whole sequence with no barrier: one invocation per (direction,
+ *   row) computes every unit of every step, so it suits tiny layers with many rows (RNN, GRU, LSTM
+ *   without projection).
+ * - 'subgroup': one dispatch per step; each unit's dot products are split over the invocations of
+ *   a subgroup and summed with subgroupAdd, for large h on GPUs (needs the 'subgroups' feature).
+ * GRU without linear_before_reset and LSTM with projection take a second dispatch per step under
+ * 'tiled' and 'direct' (a whole vector is needed first; WebGPU has no grid-wide barrier).
  */
-export type StepKernels = 'auto' | 'per-step' | 'persistent';
+export type StepVariant = 'tiled' | 'direct' | 'persistent' | 'rows' | 'subgroup';
+export const STEP_VARIANTS: readonly StepVariant[] = ['tiled', 'direct', 'persistent', 'rows', 'subgroup'];
+
+/**
+ * How a layer's input projection runs: 'gemm', the 64×64-tiled GEMM (16-row tiles for few rows)
+ * through workgroup memory; 'gemv', one invocation per output column and 1 or 4 rows, no barrier.
+ */
+export type ProjectionVariant = 'gemm' | 'gemv';
+export const PROJECTION_VARIANTS: readonly ProjectionVariant[] = ['gemm', 'gemv'];
+
+/** The kernels one layer runs for a given (seqLen, batch). */
+export interface LayerChoice {
+  step: StepVariant;
+  projection: ProjectionVariant;
+}
+
+/**
+ * createRnn's `stepKernels`: 'auto' (the defaults below, or a tuning table), or a step variant
+ * forced on every layer ('per-step' is the older name of 'tiled').
+ */
+export type StepKernels = 'auto' | StepVariant | 'per-step';
 
 /** The resident h of the persistent kernel holds K_TILE (cell_step.wgsl) floats per row. */
 export const PERSISTENT_MAX_OUT = 256;
-/**
- * The largest h 'auto' runs persistently. Measured on CPU-emulated adapters only (lavapipe, Node):
- * persistent was faster for a GRU 96 over 100 steps (11.7 vs 18.6 ms) and slower for a
- * bidirectional LSTM 256 (153 vs 135 ms) and for an LSTM 20 at batch 128 (13.4 vs 12.3 ms), where
- * per-step dispatches spread the work over more workgroups. Real GPUs pay more per dispatch
- * relative to compute, so their crossover is likely higher; re-measure with the benchmark page.
- */
-export const PERSISTENT_AUTO_MAX_OUT = 128;
 
 /** Why the persistent kernel cannot run this spec, or undefined when it can. */
 export function persistentUnsupported(s: ResolvedSpec): string | undefined {
@@ -44,31 +68,61 @@ export function persistentUnsupported(s: ResolvedSpec): string | undefined {
   return undefined;
 }
 
-/**
- * 'auto' picks the persistent kernel where it applies, h <= PERSISTENT_AUTO_MAX_OUT and the
- * sequence has more than one step. It saves T - 1 dispatches per layer (tens of µs each), but one
- * workgroup per recurrence does the whole mat-vec, so for a single step (streaming) the per-step
- * kernel, which spreads the units over several workgroups, is never slower.
- */
-export function usesPersistent(s: ResolvedSpec, mode: StepKernels, seqLen: number): boolean {
-  if (mode === 'per-step' || persistentUnsupported(s) !== undefined) return false;
-  return mode === 'persistent' || (seqLen > 1 && s.outputSize <= PERSISTENT_AUTO_MAX_OUT);
+/** Why `variant` cannot run this spec (on a device with `features`), or undefined when it can. */
+export function variantUnsupported(s: ResolvedSpec, variant: StepVariant, features?: ReadonlySet<string>): string | undefined {
+  if (variant === 'persistent') return persistentUnsupported(s);
+  if (variant === 'subgroup' && features && !features.has('subgroups')) {
+    return "the device lacks the 'subgroups' feature (requestDevice() asks for it where the adapter has it; pass requiredFeatures: ['subgroups'] to your own requestDevice)";
+  }
+  if (variant === 'rows' && s.projected) return 'LSTM projection is not implemented in the rows kernel yet';
+  return undefined;
 }
 
-/** Batch rows per step workgroup (the BT override): each recurrent weight read then serves BT rows. */
+/**
+ * What the adapter is, for the defaults: 'emulated' (a CPU implementation of WebGPU: SwiftShader,
+ * lavapipe/llvmpipe, WARP), where every workgroup barrier is a switch between invocations and a
+ * dispatch costs little next to compute; 'gpu' otherwise.
+ */
+export type AdapterKind = 'emulated' | 'gpu';
+
+/**
+ * The default kernels of a layer when nothing is forced or tuned (createRnn's `tune` measures
+ * instead). The rules come from measurements, named in ARCHITECTURE.md "Choosing kernels":
+ * - emulated adapters: the barrier-free 'direct' step and 'gemv' projection everywhere, since a
+ *   barrier costs more there than the reuse it buys; the persistent kernel, which needs barriers
+ *   between steps, loses on every shape measured.
+ * - real GPUs (not measured from here yet): the persistent kernel for h <= 128 over more than one
+ *   step (it saves T − 1 dispatches of 24–71 µs each, anchors.md §2.4), else 'direct', which keeps
+ *   one invocation per (row, unit) busy; the tiled GEMM for more than 16 rows.
+ */
+export function defaultChoice(s: ResolvedSpec, seqLen: number, batch: number, kind: AdapterKind): LayerChoice {
+  if (kind === 'emulated') return { step: 'direct', projection: 'gemv' };
+  const persistent = seqLen > 1 && s.outputSize <= 128 && persistentUnsupported(s) === undefined;
+  return { step: persistent ? 'persistent' : 'direct', projection: seqLen * batch <= 16 ? 'gemv' : 'gemm' };
+}
+
+/** The choice for a forced step variant: the projection follows the default for the adapter. */
+export function forcedChoice(s: ResolvedSpec, variant: StepVariant, seqLen: number, batch: number, kind: AdapterKind): LayerChoice {
+  return { step: variant, projection: defaultChoice(s, seqLen, batch, kind).projection };
+}
+
+/** Batch rows per tiled step workgroup (the BT override): each recurrent weight read then serves BT rows. */
 export function batchTile(batch: number): number {
   return batch >= 3 ? 4 : batch;
 }
 
 /**
- * Invocations per step workgroup (the WG override), for `units` outputs per (direction, row).
- * Not yet tuned on real GPUs: 32 for tiny layers so few invocations idle, 64 otherwise, 128 for
- * large layers where more invocations share each staged vector tile.
+ * Invocations per tiled step workgroup (the WG override), for `units` outputs per (direction, row):
+ * 32 for tiny layers so few invocations idle, 64 otherwise, 128 for large layers where more
+ * invocations share each staged vector tile.
  */
 export function stepWorkgroupSize(units: number, maxInvocations: number): number {
   const wg = units <= 32 ? 32 : units < 1024 ? 64 : 128;
   return Math.min(wg, maxInvocations);
 }
+
+/** Invocations per workgroup of the barrier-free kernels (direct steps, gemv), which flatten rows and units. */
+export const DIRECT_WORKGROUP = 64;
 
 /** Constants every step kernel takes (step_common.wgsl). */
 function commonStepConstants(s: ResolvedSpec, wg: number, bt: number, masked: boolean): Constants {
@@ -99,47 +153,98 @@ function commonStepConstants(s: ResolvedSpec, wg: number, bt: number, masked: bo
 
 export const GEMM_TILE = 64;
 
-export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch: number, maxInvocations: number, masked = false,
-  mode: StepKernels = 'per-step'): LayerPlan {
-  const { hiddenSize: H, outputSize: Hout, directions: D, gates: G } = s;
-  const bt = batchTile(batch);
-  const rowBlocks = Math.ceil(batch / bt);
-  const N = D * G * H;
-  const M = seqLen * batch;
+function projectionCall(s: ResolvedSpec, layer: number, M: number, variant: ProjectionVariant): KernelCall {
+  const N = s.directions * s.gates * s.hiddenSize;
+  const K = layerInputSize(s, layer);
+  if (variant === 'gemv') {
+    const TM = M === 1 ? 1 : 4;
+    return { kernel: 'input_gemv', constants: { K, N, TM, WG: DIRECT_WORKGROUP }, grid: [Math.ceil(N / 4 / DIRECT_WORKGROUP), Math.ceil(M / TM), 1] };
+  }
   // 4 output rows per invocation (64-row tiles), or 1 (16-row tiles) when there are few rows.
   const TM = M <= 16 ? 1 : 4;
-  const inputProj: KernelCall = {
-    kernel: 'input_proj',
-    constants: { K: layerInputSize(s, layer), N, TM },
-    grid: [Math.ceil(N / GEMM_TILE), Math.ceil(M / (16 * TM)), 1],
-  };
-  const hiddenCall = (kernel: KernelName, extra: Constants): KernelCall => {
+  return { kernel: 'input_proj', constants: { K, N, TM }, grid: [Math.ceil(N / GEMM_TILE), Math.ceil(M / (16 * TM)), 1] };
+}
+
+/** The cell-specific constants of the kernels built on cell_step.wgsl. */
+function cellConstants(s: ResolvedSpec, twoPhase: boolean): Constants {
+  if (s.cell === 'gru') return { LINEAR_BEFORE_RESET: s.linearBeforeReset, TWO_PHASE: twoPhase };
+  if (s.cell === 'lstm') return { INPUT_FORGET: s.inputForget, PROJECTED: s.projected };
+  return {};
+}
+
+const SEQUENCE_KERNEL = { rnn: 'rnn_seq', gru: 'gru_seq', lstm: 'lstm_seq' } as const;
+const TILED_KERNEL = { rnn: 'rnn_step', gru: 'gru_step', lstm: 'lstm_step' } as const;
+const DIRECT_KERNEL = { rnn: 'rnn_direct', gru: 'gru_direct', lstm: 'lstm_direct' } as const;
+const ROWS_KERNEL = { rnn: 'rnn_rows', gru: 'gru_rows', lstm: 'lstm_rows' } as const;
+const SUBGROUP_KERNEL = { rnn: 'rnn_subgroup', gru: 'gru_subgroup', lstm: 'lstm_subgroup' } as const;
+
+/** (row, unit) pairs per workgroup of the subgroup kernel (its UNITS override). */
+export const SUBGROUP_UNITS = 8;
+
+/** Invocations per workgroup of the rows kernel: few, so that even a small batch spreads over several workgroups. */
+export const ROWS_WORKGROUP = 8;
+
+export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch: number, maxInvocations: number, masked: boolean,
+  choice: LayerChoice): LayerPlan {
+  const { hiddenSize: H, outputSize: Hout, directions: D } = s;
+  const inputProj = projectionCall(s, layer, seqLen * batch, choice.projection);
+  const gruTwoPhase = s.cell === 'gru' && !s.linearBeforeReset;
+  if (choice.step === 'persistent') {
+    const why = persistentUnsupported(s);
+    if (why) throw new Error(`internal: the persistent kernel was planned for a layer it cannot run (${why})`);
     const wg = stepWorkgroupSize(H, maxInvocations);
-    return { kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...extra }, grid: [Math.ceil(H / wg), D, rowBlocks] };
-  };
-  if (usesPersistent(s, mode, seqLen)) {
-    const wg = stepWorkgroupSize(H, maxInvocations);
-    const kernel: KernelName = s.cell === 'rnn' ? 'rnn_seq' : s.cell === 'gru' ? 'gru_seq' : 'lstm_seq';
+    const bt = batchTile(batch);
     // A GRU without linear_before_reset runs gru_reset's work as the persistent kernel's first phase.
-    const extra: Constants = s.cell === 'gru' ? { LINEAR_BEFORE_RESET: s.linearBeforeReset, TWO_PHASE: !s.linearBeforeReset }
-      : s.cell === 'lstm' ? { INPUT_FORGET: s.inputForget, PROJECTED: false } : {};
-    return { inputProj, step: [], sequence: { kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...extra }, grid: [1, D, rowBlocks] } };
+    const constants = { ...commonStepConstants(s, wg, bt, masked), ...cellConstants(s, gruTwoPhase) };
+    return { inputProj, step: [], sequence: { kernel: SEQUENCE_KERNEL[s.cell], constants, grid: [1, D, Math.ceil(batch / bt)] } };
   }
-  let step: KernelCall[];
-  if (s.cell === 'rnn') {
-    step = [hiddenCall('rnn_step', {})];
-  } else if (s.cell === 'gru') {
-    step = s.linearBeforeReset
-      ? [hiddenCall('gru_step', { LINEAR_BEFORE_RESET: true })]
-      : [hiddenCall('gru_reset', {}), hiddenCall('gru_step', { LINEAR_BEFORE_RESET: false })];
-  } else {
-    step = [hiddenCall('lstm_step', { INPUT_FORGET: s.inputForget, PROJECTED: s.projected })];
-    if (s.projected) {
-      const wg = stepWorkgroupSize(Hout, maxInvocations);
-      step.push({ kernel: 'lstm_projection', constants: commonStepConstants(s, wg, bt, masked), grid: [Math.ceil(Hout / wg), D, rowBlocks] });
-    }
+  if (choice.step === 'rows') {
+    const why = variantUnsupported(s, 'rows');
+    if (why) throw new Error(`internal: the rows kernel was planned for a layer it cannot run (${why})`);
+    const wg = Math.min(ROWS_WORKGROUP, maxInvocations);
+    const constants = { ...commonStepConstants(s, wg, 1, masked), ...cellConstants(s, gruTwoPhase) };
+    return { inputProj, step: [], sequence: { kernel: ROWS_KERNEL[s.cell], constants, grid: [Math.ceil(batch / wg), D, 1] } };
   }
+  if (choice.step === 'subgroup') {
+    // The cell's mat-vec split over subgroups; the GRU's first half and the LSTM projection, which
+    // are small next to it, run barrier-free as under 'direct'.
+    const wg = Math.min(DIRECT_WORKGROUP, maxInvocations);
+    const constants = { ...commonStepConstants(s, wg, 1, masked), ...cellConstants(s, false), UNITS: SUBGROUP_UNITS };
+    const step: KernelCall[] = [{ kernel: SUBGROUP_KERNEL[s.cell], constants, grid: [Math.ceil((batch * H) / SUBGROUP_UNITS), D, 1] }];
+    const direct = (kernel: KernelName, units: number, extra: Constants): KernelCall => ({
+      kernel, constants: { ...commonStepConstants(s, wg, 1, masked), ...extra }, grid: [Math.ceil((batch * units) / wg), D, 1],
+    });
+    if (gruTwoPhase) step.unshift(direct('gru_direct_reset', H, cellConstants(s, false)));
+    if (s.projected) step.push(direct('lstm_projection_direct', Hout, {}));
+    return { inputProj, step };
+  }
+  if (choice.step === 'direct') {
+    const wg = Math.min(DIRECT_WORKGROUP, maxInvocations);
+    // Four rows per invocation once there are several: each weight read then serves four rows.
+    const bt = batch === 1 ? 1 : 4;
+    const direct = (kernel: KernelName, units: number): KernelCall => ({
+      kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...cellConstants(s, false) }, grid: [Math.ceil((Math.ceil(batch / bt) * units) / wg), D, 1],
+    });
+    const step = [direct(DIRECT_KERNEL[s.cell], H)];
+    if (gruTwoPhase) step.unshift(direct('gru_direct_reset', H));
+    if (s.projected) step.push({ ...direct('lstm_projection_direct', Hout), constants: commonStepConstants(s, wg, bt, masked) });
+    return { inputProj, step };
+  }
+  const bt = batchTile(batch);
+  const rowBlocks = Math.ceil(batch / bt);
+  const tiled = (kernel: KernelName, units: number, extra: Constants): KernelCall => {
+    const wg = stepWorkgroupSize(units, maxInvocations);
+    return { kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...extra }, grid: [Math.ceil(units / wg), D, rowBlocks] };
+  };
+  const step = [tiled(TILED_KERNEL[s.cell], H, cellConstants(s, false))];
+  if (gruTwoPhase) step.unshift(tiled('gru_reset', H, {}));
+  if (s.projected) step.push(tiled('lstm_projection', Hout, {}));
   return { inputProj, step };
+}
+
+/** Whether a planned layer fits the device's grid limit (maxComputeWorkgroupsPerDimension). */
+export function planFits(plan: LayerPlan, maxWorkgroups: number): boolean {
+  return [plan.inputProj, ...plan.step, ...(plan.sequence ? [plan.sequence] : [])].every((c) => c.grid.every((g) => g <= maxWorkgroups));
 }
 
 /** Element strides (t, b, d) of a layer's sequence output; the last layer writes the public Y layout. */
@@ -172,11 +277,11 @@ export function runSizes(s: ResolvedSpec, seqLen: number, batch: number) {
   };
 }
 
-/** Dispatches a run issues: per layer one input projection plus the step kernels of every timestep. */
-export function dispatchCount(s: ResolvedSpec, seqLen: number, batch: number, mode: StepKernels = 'per-step'): number {
+/** Dispatches a run issues with these per-layer choices: per layer one input projection plus the step kernels of every timestep. */
+export function dispatchCount(s: ResolvedSpec, seqLen: number, batch: number, choices: LayerChoice[]): number {
   let n = 0;
   for (let l = 0; l < s.numLayers; l++) {
-    const p = planLayer(s, l, seqLen, batch, 256, false, mode);
+    const p = planLayer(s, l, seqLen, batch, 256, false, choices[l]);
     n += 1 + (p.sequence ? 1 : seqLen * p.step.length);
   }
   return n;

@@ -73,10 +73,11 @@ export function checkConstants(info: KernelInfo, constants: Record<string, numbe
 
 /**
  * Every binding of the kernel has exactly one buffer, none is extra, and each buffer holds at least
- * the bytes the WGSL type needs (fixed size) or `elements` array elements (runtime-sized arrays).
+ * the bytes the WGSL type needs (fixed size) or `words` 4-byte words (runtime-sized arrays, rounded
+ * up to whole elements: one buffer may be an array<f32> in one kernel and an array<vec4<f32>> in another).
  * `what` names the model part for the message (e.g. "layer 1").
  */
-export function checkBindings(info: KernelInfo, provided: Record<string, { size: number; elements?: number }>, what: string): void {
+export function checkBindings(info: KernelInfo, provided: Record<string, { size: number; words?: number }>, what: string): void {
   const names = new Set(info.bindings.map((b) => b.name));
   for (const key of Object.keys(provided)) {
     if (!names.has(key)) throw new ShaderContractError(`${info.name} (${what}): the host binds ${key}, which the WGSL does not declare`);
@@ -84,7 +85,7 @@ export function checkBindings(info: KernelInfo, provided: Record<string, { size:
   for (const b of info.bindings) {
     const p = provided[b.name];
     if (!p) throw new ShaderContractError(`${info.name} (${what}): no buffer for binding ${b.name}`);
-    const need = b.size > 0 ? b.size : b.stride * (p.elements ?? 1);
+    const need = b.size > 0 ? b.size : b.stride * Math.ceil((4 * (p.words ?? 1)) / b.stride);
     if (p.size < need) throw new ShaderContractError(`${info.name} (${what}): ${b.name}: ${p.size} B < ${need} B`);
   }
 }

@@ -4,10 +4,18 @@
 import { DestroyedError, DeviceLimitError, InputError, SpecError } from './errors.js';
 import { MAP_MODE_READ, paddedSize, storageBuffer, Usage, withErrorScopes, writeArray } from './gpu.js';
 import { bindGroupLayout, kernelInfo, pipeline, type KernelName } from './kernels.js';
-import { packLayer, recurrentBlocks, type PackedLayer } from './pack.js';
-import { inputStrides, outputStrides, persistentUnsupported, planLayer, runSizes, usesPersistent, type KernelCall, type LayerPlan, type StepKernels } from './plan.js';
+import { packLayer, paddedColumns, recurrentLanes, type PackedLayer } from './pack.js';
+import { adapterDescription, adapterKind } from './adapter.js';
+import {
+  candidates, describeChoices, lookupTuning, modelKey, searchChoices, validateTuning,
+  type TuneReport, type TuneShape, type TuningEntry, type TuningTable,
+} from './tuning.js';
+import {
+  defaultChoice, dispatchCount, forcedChoice, inputStrides, outputStrides, planFits, planLayer, PROJECTION_VARIANTS, runSizes, STEP_VARIANTS, variantUnsupported,
+  type AdapterKind, type KernelCall, type LayerChoice, type LayerPlan, type ProjectionVariant, type StepKernels, type StepVariant,
+} from './plan.js';
 import { checkBindings } from './reflect.js';
-import { resolveSpec, validateWeights, type ResolvedSpec, type RnnSpec, type RnnWeights } from './spec.js';
+import { layerInputSize, resolveSpec, validateWeights, type ResolvedSpec, type RnnSpec, type RnnWeights } from './spec.js';
 
 export interface RunOptions {
   seqLen: number;
@@ -35,8 +43,24 @@ export interface RunResult {
   Y_c?: Float32Array;
 }
 
+/** The kernels of a run: per layer the step and projection variants, and the dispatches the run issues. */
+export interface KernelPlan {
+  layers: LayerChoice[];
+  dispatches: number;
+}
+
 export interface Rnn {
   run(x: Float32Array, options: RunOptions): Promise<RunResult>;
+  /** Which kernels a run of (seqLen, batch) uses on this device, and how many dispatches it issues. */
+  kernels(seqLen: number, batch: number): KernelPlan;
+  /**
+   * Times the kernel variants that apply on this device for runs of these shapes (default batch:
+   * createRnn's options.batch) and keeps the fastest per layer; later runs of those shapes (and of
+   * the nearest sequence length, see ARCHITECTURE.md) use them. Runs wait while it measures.
+   */
+  tune(shapes: TuneShape | TuneShape[]): Promise<TuneReport>;
+  /** The tuning table so far (serialisable): store it and pass it to createRnn as options.tuning to skip tune(). */
+  readonly tuning: TuningTable;
   /** Frees every GPU buffer the model created. Idempotent; pipelines stay cached per device. */
   destroy(): void;
   /** The spec with every default applied. */
@@ -49,7 +73,7 @@ const UNIFORM_SLOT = 256;
 const UNIFORM_BINDING = 32;
 
 interface LayerBuffers {
-  w: GPUBuffer;
+  wT: GPUBuffer;
   bias: GPUBuffer;
   rStep: GPUBuffer;
   peephole?: GPUBuffer;
@@ -74,8 +98,8 @@ interface Workspace {
   steps: GPUBuffer;
   dims: GPUBuffer;
   staging: GPUBuffer;
-  /** bindGroups[layer].inputProj; .step[call][parity]; .sequence for the persistent kernel. */
-  bindGroups: { inputProj: GPUBindGroup; step: [GPUBindGroup, GPUBindGroup][]; sequence?: GPUBindGroup }[];
+  /** Bind groups by `layer|kernel|parity`, made when a plan first needs them. */
+  bindGroups: Map<string, GPUBindGroup>;
 }
 
 interface RunRequest {
@@ -89,7 +113,7 @@ interface RunRequest {
   initialC?: Float32Array;
 }
 
-type Resource = { buffer: GPUBuffer; offset?: number; size?: number; elements?: number };
+type Resource = { buffer: GPUBuffer; offset?: number; size?: number; words?: number };
 
 /** A layer's pipelines in the order encodeAndRead uses them: the GEMM, then the sequence or step kernels. */
 function layerCalls(plan: LayerPlan): KernelCall[] {
@@ -109,11 +133,34 @@ export interface CreateRnnOptions {
    */
   batch?: number;
   /**
-   * How timesteps are dispatched (default 'auto'): 'per-step', one fused dispatch per step;
-   * 'persistent', one dispatch per layer for the whole sequence (RNN, GRU, LSTM without
-   * projection, hidden size <= 256); 'auto', persistent where it applies and T > 1.
+   * Forces one step variant on every layer (default 'auto': the measured defaults for the adapter,
+   * see plan.ts defaultChoice): 'tiled' (one dispatch per step, the recurrent vector staged through
+   * workgroup memory; 'per-step' is its older name), 'direct' (one dispatch per step, no workgroup
+   * memory or barrier), 'persistent' (one dispatch per layer for the whole sequence: RNN, GRU,
+   * LSTM without projection, hidden size <= 256).
    */
   stepKernels?: StepKernels;
+  /** Forces the input projection kernel on every layer: 'gemm' (tiled) or 'gemv' (barrier-free); default 'auto'. */
+  projection?: 'auto' | ProjectionVariant;
+  /**
+   * The sequence length the app will run (default: none; single steps and short sequences are
+   * always prepared). createRnn compiles and warms up the kernels of runs of (seqLen, batch), so
+   * that the first run costs about what later ones do.
+   */
+  seqLen?: number;
+  /**
+   * Measure the kernel variants on this device before returning (rnn.tune()): true tunes a single
+   * step and, with options.seqLen, that sequence length, at options.batch; or give the shapes.
+   * Excludes stepKernels and projection, which force a choice instead.
+   */
+  tune?: boolean | TuneShape | TuneShape[];
+  /** A table from rnn.tuning (e.g. stored by the app on an earlier visit): its choices are used and nothing is measured. */
+  tuning?: TuningTable;
+  /**
+   * Run the prepared kernels once on zeros before returning (default true), so that drivers that
+   * compile on first use (lavapipe, SwiftShader) do it now and not in the first real run.
+   */
+  warmUp?: boolean;
 }
 
 export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWeights, options: CreateRnnOptions = {}): Promise<Rnn> {
@@ -121,21 +168,43 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
   validateWeights(s, weights);
   const batch = options.batch === undefined ? 1 : positiveInt('options.batch', options.batch);
   const mode = options.stepKernels ?? 'auto';
-  if (!['auto', 'per-step', 'persistent'].includes(mode)) throw new SpecError(`options.stepKernels must be 'auto', 'per-step' or 'persistent', got ${JSON.stringify(mode)}`);
-  const why = persistentUnsupported(s);
-  if (mode === 'persistent' && why) throw new SpecError(`options.stepKernels 'persistent' does not apply: ${why}; use 'auto' or 'per-step'`);
+  const modes = ['auto', ...STEP_VARIANTS, 'per-step'];
+  if (!modes.includes(mode)) throw new SpecError(`options.stepKernels must be one of ${modes.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(mode)}`);
+  const forced: StepVariant | undefined = mode === 'auto' ? undefined : mode === 'per-step' ? 'tiled' : mode;
+  const why = forced && variantUnsupported(s, forced, device.features as ReadonlySet<string>);
+  if (why) throw new SpecError(`options.stepKernels '${mode}' does not apply: ${why}; use 'auto', 'direct' or 'tiled'`);
+  const projection = options.projection ?? 'auto';
+  if (!['auto', ...PROJECTION_VARIANTS].includes(projection)) {
+    throw new SpecError(`options.projection must be 'auto', ${PROJECTION_VARIANTS.map((m) => `'${m}'`).join(' or ')}, got ${JSON.stringify(projection)}`);
+  }
+  const seqLen = options.seqLen === undefined ? undefined : positiveInt('options.seqLen', options.seqLen);
+  const tuning = options.tuning === undefined ? undefined : validateTuning(options.tuning, s, device.features as ReadonlySet<string>);
+  const tune = options.tune === true ? [{ seqLen: 1, batch }, ...(seqLen && seqLen > 1 ? [{ seqLen, batch }] : [])]
+    : !options.tune ? [] : Array.isArray(options.tune) ? options.tune : [options.tune];
+  if (tune.length && (forced || projection !== 'auto')) {
+    throw new SpecError('options.tune measures the kernel variants, options.stepKernels and options.projection force one: give one or the other');
+  }
   checkModelLimits(device, s);
-  return withErrorScopes(device, 'createRnn', async () => {
-    const model = new RnnModel(device, s, weights, mode);
+  const model = await withErrorScopes(device, 'createRnn', async () => {
+    const m = new RnnModel(device, s, weights, { forced, projection: projection === 'auto' ? undefined : projection, kind: adapterKind(device), tuning });
     try {
-      // Sequences (the persistent kernel where it applies) and single steps (streaming) alike.
-      await Promise.all([model.compile(batch, false, 2), model.compile(batch, false, 1)]);
+      // Single steps (streaming), short sequences and the app's own length alike, compiled in parallel.
+      const lengths = [...new Set([1, 2, seqLen ?? 2])];
+      await Promise.all(lengths.map((T) => m.compile(batch, false, T)));
     } catch (e) {
-      model.destroy();
+      m.destroy();
       throw e;
     }
-    return model;
+    return m;
   });
+  try {
+    if (tune.length) await model.tune(tune);
+    if (options.warmUp ?? true) await model.warmUp(batch, seqLen);
+  } catch (e) {
+    model.destroy();
+    throw e;
+  }
+  return model;
 }
 
 /** Rejects, before any GPU work, a model whose kernels or weights exceed the device's limits. */
@@ -145,7 +214,12 @@ function checkModelLimits(device: GPUDevice, s: ResolvedSpec): void {
     const have = lim[limit] as number;
     if (value > have) throw new DeviceLimitError(`${what} needs ${value} but the device's ${String(limit)} is ${have}; ${hint}`);
   };
-  const kernels: KernelName[] = ['input_proj', ...planLayer(s, 0, 1, 1, lim.maxComputeInvocationsPerWorkgroup).step.map((c) => c.kernel)];
+  const kernels = new Set<KernelName>(['input_proj', 'input_gemv']);
+  for (const step of STEP_VARIANTS) {
+    if (variantUnsupported(s, step, device.features as ReadonlySet<string>)) continue;
+    const plan = planLayer(s, 0, 1, 1, lim.maxComputeInvocationsPerWorkgroup, false, { step, projection: 'gemm' });
+    for (const c of [...plan.step, ...(plan.sequence ? [plan.sequence] : [])]) kernels.add(c.kernel);
+  }
   for (const k of kernels) {
     const storage = kernelInfo(k).bindings.filter((b) => b.kind !== 'uniform').length;
     need(`kernel ${k}`, storage, 'maxStorageBuffersPerShaderStage', 'every WebGPU device offers 8; request the default limits or more');
@@ -167,18 +241,31 @@ class RnnModel implements Rnn {
   readonly spec: ResolvedSpec;
   private readonly device: GPUDevice;
   private readonly layers: LayerBuffers[];
-  private readonly mode: StepKernels;
+  private readonly forced?: StepVariant;
+  private readonly forcedProjection?: ProjectionVariant;
+  private readonly kind: AdapterKind;
+  private readonly adapter: string;
+  private table: TuningTable;
+  /** The choices tune() is measuring, which every run uses meanwhile. */
+  private trial?: LayerChoice[];
   private readonly owned: GPUBuffer[] = [];
   private workspace: Workspace | undefined;
   private destroyed = false;
   /** Runs share the workspace, so they execute one after another. */
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights, mode: StepKernels) {
+  constructor(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights,
+    o: { forced?: StepVariant; projection?: ProjectionVariant; kind: AdapterKind; tuning?: TuningTable }) {
     this.device = device;
     this.spec = s;
-    this.mode = mode;
-    this.layers = weights.map((w, l) => this.upload(l, packLayer(s, w)));
+    this.forced = o.forced;
+    this.forcedProjection = o.projection;
+    this.kind = o.kind;
+    this.adapter = adapterDescription(device);
+    // A table measured on another adapter says nothing about this one: start afresh.
+    const reuse = o.tuning && o.tuning.adapter === this.adapter;
+    this.table = { version: 1, adapter: this.adapter, model: modelKey(s), entries: reuse ? o.tuning!.entries.map((e) => ({ ...e })) : [] };
+    this.layers = weights.map((w, l) => this.upload(l, packLayer(s, w, layerInputSize(s, l))));
   }
 
   private upload(l: number, p: PackedLayer): LayerBuffers {
@@ -188,7 +275,7 @@ class RnnModel implements Rnn {
       return b;
     };
     return {
-      w: make('w', p.w),
+      wT: make('w_t', p.wT),
       bias: make('bias', p.bias),
       rStep: make('r_t', p.rStep),
       peephole: p.peephole && make('peephole', p.peephole),
@@ -197,13 +284,110 @@ class RnnModel implements Rnn {
     };
   }
 
+  /**
+   * The kernels each layer runs for (seqLen, batch): forced by createRnn's options, else the
+   * defaults for the adapter. A choice whose grid exceeds the device's workgroup-count limit falls
+   * back to one that fits (the tiled kernels' grids are the smallest).
+   */
+  choices(seqLen: number, batch: number): LayerChoice[] {
+    if (this.trial) return this.trial;
+    const tuned = lookupTuning(this.table, seqLen, batch);
+    if (tuned) return tuned.layers;
+    const s = this.spec;
+    const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
+    const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
+    return this.layers.map((_, l) => {
+      const c = this.forced ? forcedChoice(s, this.forced, seqLen, batch, this.kind) : defaultChoice(s, seqLen, batch, this.kind);
+      const choice = { ...c, projection: this.forcedProjection ?? c.projection };
+      if (planFits(planLayer(s, l, seqLen, batch, maxInv, false, choice), maxGroups)) return choice;
+      return { step: this.forced ?? 'tiled', projection: this.forcedProjection ?? 'gemm' };
+    });
+  }
+
+  kernels(seqLen: number, batch: number): KernelPlan {
+    positiveInt('seqLen', seqLen);
+    positiveInt('batch', batch);
+    const layers = this.choices(seqLen, batch);
+    return { layers, dispatches: dispatchCount(this.spec, seqLen, batch, layers) };
+  }
+
+  get tuning(): TuningTable {
+    return JSON.parse(JSON.stringify(this.table)) as TuningTable;
+  }
+
+  async tune(shapes: TuneShape | TuneShape[]): Promise<TuneReport> {
+    if (this.destroyed) throw new DestroyedError('tune() was called after destroy(); create a new model with createRnn()');
+    const list = (Array.isArray(shapes) ? shapes : [shapes]).map((sh, i) => {
+      if (typeof sh !== 'object' || sh === null) throw new InputError(`tune(): shape ${i} must be { seqLen, batch? }`);
+      return { seqLen: positiveInt(`tune(): shapes[${i}].seqLen`, sh.seqLen), batch: sh.batch === undefined ? 1 : positiveInt(`tune(): shapes[${i}].batch`, sh.batch) };
+    });
+    if (this.forced || this.forcedProjection) throw new SpecError('tune() measures the kernel variants, but this model was created with stepKernels or projection forced');
+    const started = performance.now();
+    const report: TuneReport = { entries: [], trials: [], tookMs: 0 };
+    const s = this.spec;
+    const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
+    const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
+    for (const shape of list) {
+      const { seqLen: T, batch: B } = shape;
+      const fits = (c: LayerChoice) => this.layers.every((_, l) => planFits(planLayer(s, l, T, B, maxInv, false, c), maxGroups));
+      const options = candidates(s, B, this.device.features as ReadonlySet<string>).filter(fits);
+      // Every candidate's pipelines compile in parallel before anything is timed.
+      await Promise.all(options.map((c) => this.layers.map((_, l) =>
+        layerCalls(planLayer(s, l, T, B, maxInv, false, c)).map((call) => pipeline(this.device, call.kernel, call.constants)))).flat(2));
+      const x = new Float32Array(T * B * s.inputSize).map((_, i) => Math.sin(i));
+      const once = async () => {
+        const t0 = performance.now();
+        await this.run(x, { seqLen: T, batch: B });
+        return performance.now() - t0;
+      };
+      const measure = async (layers: LayerChoice[], bestMs: number) => {
+        this.trial = layers;
+        try {
+          await once();   // drivers that compile on first use (lavapipe, SwiftShader) do it here
+          const first = await once();
+          if (first > 1.5 * bestMs) return first;   // clearly behind: one run says enough
+          const runs = [first, await once(), await once()].sort((a, b) => a - b);
+          return runs[1];
+        } finally {
+          this.trial = undefined;
+        }
+      };
+      const start = this.choices(T, B);
+      const best = await searchChoices(start, options, measure,
+        (layers, ms) => report.trials.push({ shape, layers: describeChoices(layers), medianMs: ms }));
+      const entry: TuningEntry = { seqLen: T, batch: B, layers: best.layers, medianMs: best.medianMs };
+      this.table.entries = this.table.entries.filter((e) => e.seqLen !== T || e.batch !== B);
+      this.table.entries.push(entry);
+      report.entries.push(entry);
+    }
+    report.tookMs = performance.now() - started;
+    return report;
+  }
+
+  /**
+   * One run on zeros of each distinct set of kernels that runs of (1, batch), (2, batch) and
+   * (seqLen, batch) use: drivers that compile a pipeline on its first dispatch (lavapipe,
+   * SwiftShader) do so here rather than in the app's first run, and the workspace is allocated.
+   */
+  async warmUp(batch: number, seqLen?: number): Promise<void> {
+    const seen = new Set<string>();
+    for (const T of [...new Set([1, 2, seqLen ?? 2])]) {
+      const key = this.plans(T, batch, false).flatMap((p) => layerCalls(p).map((c) => `${c.kernel}${JSON.stringify(c.constants)}`)).join();
+      if (seen.has(key)) continue;
+      seen.add(key);
+      await this.run(new Float32Array(T * batch * this.spec.inputSize), { seqLen: T, batch });
+    }
+  }
+
+  private plans(seqLen: number, batch: number, masked: boolean): LayerPlan[] {
+    const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
+    const choices = this.choices(seqLen, batch);
+    return this.layers.map((_, l) => planLayer(this.spec, l, seqLen, batch, maxInv, masked, choices[l]));
+  }
+
   /** Compiles (or finds cached) every pipeline a run of this batch size, masking and length needs. */
   async compile(batch: number, masked = false, seqLen = 2): Promise<GPUComputePipeline[][]> {
-    const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
-    return Promise.all(this.layers.map((_, l) => {
-      const plan = planLayer(this.spec, l, seqLen, batch, maxInv, masked, this.mode);
-      return Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants)));
-    }));
+    return Promise.all(this.plans(seqLen, batch, masked).map((plan) => Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants)))));
   }
 
   run(x: Float32Array, options: RunOptions): Promise<RunResult> {
@@ -285,20 +469,19 @@ class RnnModel implements Rnn {
 
   private async execute(req: RunRequest): Promise<RunResult> {
     try {
-      return await withErrorScopes(this.device, 'run', () => this.encodeAndRead(req));
+      return await withErrorScopes(this.device, 'run', (closeScopes) => this.encodeAndRead(req, closeScopes));
     } catch (e) {
       if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
       throw e;
     }
   }
 
-  private async encodeAndRead(req: RunRequest): Promise<RunResult> {
+  private async encodeAndRead(req: RunRequest, closeScopes: () => void): Promise<RunResult> {
     const s = this.spec;
     const { seqLen: T, batch: B } = req;
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
-    const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     const masked = req.mask !== undefined;
-    const plans = this.layers.map((_, l) => planLayer(s, l, T, B, maxInv, masked, this.mode));
+    const plans = this.plans(T, B, masked);
     const pipelines = await this.compile(B, masked, T);
     if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
     const ws = this.ensureWorkspace(T, B);
@@ -322,18 +505,20 @@ class RnnModel implements Rnn {
     for (let l = 0; l < L; l++) {
       const dispatch = (call: KernelCall) => pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
       pass.setPipeline(pipelines[l][0]);
-      pass.setBindGroup(0, ws.bindGroups[l].inputProj);
+      pass.setBindGroup(0, this.bindGroup(ws, l, 0, plans[l].inputProj.kernel));
       dispatch(plans[l].inputProj);
       const sequence = plans[l].sequence;
       if (sequence) {
+        // h_prev = h[0] (the initial state), h_next = h[1] (the final state).
         pass.setPipeline(pipelines[l][1]);
-        pass.setBindGroup(0, ws.bindGroups[l].sequence!, [0]);
+        pass.setBindGroup(0, this.bindGroup(ws, l, 0, sequence.kernel), [0]);
         dispatch(sequence);
       }
+      const stepGroups = plans[l].step.map((call) => [0, 1].map((parity) => this.bindGroup(ws, l, parity, call.kernel)));
       for (let t = 0; t < T; t++) {
         plans[l].step.forEach((call, i) => {
           pass.setPipeline(pipelines[l][1 + i]);
-          pass.setBindGroup(0, ws.bindGroups[l].step[i][t & 1], [t * UNIFORM_SLOT]);
+          pass.setBindGroup(0, stepGroups[i][t & 1], [t * UNIFORM_SLOT]);
           dispatch(call);
         });
       }
@@ -351,6 +536,7 @@ class RnnModel implements Rnn {
       if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, ws.staging, (yFloats + L * hFloats + l * cFloats) * 4, cFloats * 4);
     }
     q.submit([encoder.finish()]);
+    closeScopes();
 
     const total = yFloats + L * hFloats + (s.cell === 'lstm' ? L * cFloats : 0);
     await ws.staging.mapAsync(MAP_MODE_READ, 0, paddedSize(total * 4));
@@ -434,16 +620,15 @@ class RnnModel implements Rnn {
       seqLens: storage('seq_lens', seqLen * batch),   // [B] lengths or a [T, B] mask
       dims: other('dims', L * 2 * UNIFORM_SLOT, Usage.UNIFORM | Usage.COPY_DST),
       staging: other('staging', stagingFloats * 4, Usage.MAP_READ | Usage.COPY_DST),
-      bindGroups: [],
+      bindGroups: new Map(),
     };
     this.workspace = ws;
-    ws.bindGroups = this.layers.map((_, l) => this.layerBindGroups(ws, l));
     return ws;
   }
 
   /**
    * The buffer behind each WGSL binding name of `kernel` in layer l; `parity` selects which h buffer
-   * is h_prev. `elements` is what the kernel indexes, checked against the buffer's size.
+   * is h_prev. `words` is what the kernel indexes (4-byte words), checked against the buffer's size.
    */
   private resources(ws: Workspace, l: number, parity: number, kernel: KernelName): Record<string, Resource> {
     const s = this.spec;
@@ -453,38 +638,49 @@ class RnnModel implements Rnn {
     const I = l === 0 ? s.inputSize : D * Hout;
     const res: Record<string, Resource> = {
       step: { buffer: ws.steps, offset: 0, size: UNIFORM_BINDING },
-      // Slot 0 of a layer holds the GEMM's dims, slot 1 the step kernels'.
-      dims: { buffer: ws.dims, offset: (l * 2 + (kernel === 'input_proj' ? 0 : 1)) * UNIFORM_SLOT, size: UNIFORM_BINDING },
-      seq_lens: { buffer: ws.seqLens, elements: ws.seqLen * ws.batch },
-      x: { buffer: l === 0 ? ws.x : ws.sequences[(l - 1) % 2], elements: ws.seqLen * ws.batch * I },
-      w: { buffer: w.w, elements: D * G * H * I },
-      bias: { buffer: w.bias, elements: D * G * H },
-      xproj: { buffer: ws.xproj, elements: sizes.xproj },
-      r_t: { buffer: w.rStep, elements: D * Hout * recurrentBlocks(s).length * H },
-      h_prev: { buffer: ws.h[l][parity], elements: sizes.h },
-      h_next: { buffer: ws.h[l][1 - parity], elements: sizes.h },
-      y: { buffer: l === s.numLayers - 1 ? ws.y : ws.sequences[l % 2], elements: sizes.sequence },
-      m: { buffer: ws.scratch, elements: sizes.c },
-      gate_tmp: { buffer: ws.scratch, elements: sizes.scratch },
+      // Slot 0 of a layer holds the input projection's dims, slot 1 the step kernels'.
+      dims: { buffer: ws.dims, offset: (l * 2 + (kernel === 'input_proj' || kernel === 'input_gemv' ? 0 : 1)) * UNIFORM_SLOT, size: UNIFORM_BINDING },
+      seq_lens: { buffer: ws.seqLens, words: ws.seqLen * ws.batch },
+      x: { buffer: l === 0 ? ws.x : ws.sequences[(l - 1) % 2], words: ws.seqLen * ws.batch * I },
+      w_t: { buffer: w.wT, words: I * paddedColumns(D * G * H) },
+      bias: { buffer: w.bias, words: D * G * H },
+      xproj: { buffer: ws.xproj, words: sizes.xproj },
+      r_t: { buffer: w.rStep, words: D * Hout * H * recurrentLanes(s) },
+      h_prev: { buffer: ws.h[l][parity], words: sizes.h },
+      h_next: { buffer: ws.h[l][1 - parity], words: sizes.h },
+      y: { buffer: l === s.numLayers - 1 ? ws.y : ws.sequences[l % 2], words: sizes.sequence },
+      m: { buffer: ws.scratch, words: sizes.c },
+      gate_tmp: { buffer: ws.scratch, words: sizes.scratch },
     };
     if (s.cell === 'lstm') {
-      res.c = { buffer: ws.c[l], elements: sizes.c };
-      res.peephole = { buffer: w.peephole!, elements: D * 3 * H };
-      // With a projection, lstm_step's h_next is the unprojected m that lstm_projection reads.
-      if (s.projected && kernel === 'lstm_step') res.h_next = { buffer: ws.scratch, elements: sizes.c };
+      res.c = { buffer: ws.c[l], words: sizes.c };
+      res.peephole = { buffer: w.peephole!, words: D * 3 * H };
+      // With a projection, the cell's h_next is the unprojected m that the projection kernel reads.
+      if (s.projected && (kernel === 'lstm_step' || kernel === 'lstm_direct')) res.h_next = { buffer: ws.scratch, words: sizes.c };
     }
-    if (w.rbh) res.rbh = { buffer: w.rbh, elements: D * H };
-    if (w.wrT) res.wr_t = { buffer: w.wrT, elements: D * H * Hout };
+    if (w.rbh) res.rbh = { buffer: w.rbh, words: D * H };
+    if (w.wrT) res.wr_t = { buffer: w.wrT, words: D * H * Hout };
     return res;
   }
 
+  /** Layer l's bind group for `kernel` (h_prev = h[parity]), made once per workspace. */
   private bindGroup(ws: Workspace, l: number, parity: number, kernel: KernelName): GPUBindGroup {
+    const key = `${l}|${kernel}|${parity}`;
+    let group = ws.bindGroups.get(key);
+    if (!group) {
+      group = this.makeBindGroup(ws, l, parity, kernel);
+      ws.bindGroups.set(key, group);
+    }
+    return group;
+  }
+
+  private makeBindGroup(ws: Workspace, l: number, parity: number, kernel: KernelName): GPUBindGroup {
     const info = kernelInfo(kernel);
     const res = this.resources(ws, l, parity, kernel);
     const bound = Object.fromEntries(info.bindings.map((b) => [b.name, res[b.name]]));
     checkBindings(info, Object.fromEntries(info.bindings.filter((b) => bound[b.name]).map((b) => {
       const r = bound[b.name];
-      return [b.name, { size: r.size ?? r.buffer.size - (r.offset ?? 0), elements: r.elements }];
+      return [b.name, { size: r.size ?? r.buffer.size - (r.offset ?? 0), words: r.words }];
     })), `layer ${l}`);
     return this.device.createBindGroup({
       label: `${kernel}|L${l}|p${parity}`,
@@ -493,17 +689,4 @@ class RnnModel implements Rnn {
     });
   }
 
-  private layerBindGroups(ws: Workspace, l: number) {
-    // Bind groups for both ways a run may go: per step (any run under 'per-step', single steps
-    // under 'auto') and persistent (longer runs where it applies).
-    const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
-    const perStep = this.mode === 'persistent' ? undefined : planLayer(this.spec, l, 1, ws.batch, maxInv, false, 'per-step');
-    const persistent = usesPersistent(this.spec, this.mode, 2) ? planLayer(this.spec, l, 2, ws.batch, maxInv, false, this.mode) : undefined;
-    return {
-      inputProj: this.bindGroup(ws, l, 0, 'input_proj'),
-      step: (perStep?.step ?? []).map((call) => [0, 1].map((parity) => this.bindGroup(ws, l, parity, call.kernel)) as [GPUBindGroup, GPUBindGroup]),
-      // h_prev = h[0] (the initial state), h_next = h[1] (the final state).
-      sequence: persistent?.sequence && this.bindGroup(ws, l, 0, persistent.sequence.kernel),
-    };
-  }
 }

@@ -1,7 +1,7 @@
 // The 12 official ONNX backend node tests for LSTM, GRU and RNN (../shared/conformance/onnx-node),
 // run through createRnn on the GPU, including the three layout = 1 tests ONNX Runtime refuses.
 import { afterAll, describe, expect, it } from 'vitest';
-import { createRnn } from '../src/index.js';
+import { createRnn, type CreateRnnOptions } from '../src/index.js';
 import { referenceRnn } from './reference.js';
 import { expectClose } from './support/close.js';
 import { conformanceTestNames, loadConformanceTest } from './support/conformance.js';
@@ -12,13 +12,17 @@ const TESTS = conformanceTestNames();
 let worst = 0;
 afterAll(async () => console.log(`[conformance] ${TESTS.length} ONNX node tests on ${adapterName(await getTestDevice())}; max |gpu - onnx| = ${worst.toExponential(2)}`));
 
+// Under the defaults, and with every kernel variant forced.
+const VARIANTS: CreateRnnOptions[] = [{}, { stepKernels: 'tiled', projection: 'gemm' }, { stepKernels: 'direct', projection: 'gemv' },
+  { stepKernels: 'persistent', projection: 'gemm' }, { stepKernels: 'rows', projection: 'gemv' }, { stepKernels: 'subgroup', projection: 'gemv' }];
+
 describe('ONNX backend conformance tests (onnx/onnx 1.23 data)', () => {
   it('finds all 12 tests', () => expect(TESTS.length).toBe(12));
-  for (const name of TESTS) {
-    it(name, async () => {
+  for (const name of TESTS) for (const options of VARIANTS) {
+    it(`${name}${options.stepKernels ? ` (${options.stepKernels}/${options.projection})` : ''}`, async () => {
       const t = loadConformanceTest(name);
       expect(t.expected.length).toBeGreaterThan(0);
-      const rnn = await createRnn(await getTestDevice(), t.spec, [t.weights]);
+      const rnn = await createRnn(await getTestDevice(), t.spec, [t.weights], options);
       const got = await rnn.run(t.x, t.run);
       const ref = referenceRnn(t.spec, [t.weights], t.x, t.run);
       rnn.destroy();

@@ -22,30 +22,35 @@ for (const direction of ['forward', 'reverse', 'bidirectional'] as const) {
   }
 }
 
-describe('dispatches per run (per-step kernels)', () => {
-  for (const [spec, budget] of cases) {
-    const L = spec.numLayers!;
-    it(`${spec.cell}${spec.projSize ? ' proj' : ''}${spec.linearBeforeReset ? ' lbr' : ''} ${spec.direction} L=${L}: <= ${budget(L)} dispatches, 1 submit`, async () => {
-      const { device, counts, reset } = countingDevice(await getTestDevice());
-      const rnn = await createRnn(device, spec, randomWeights(spec, 3), { stepKernels: 'per-step' });
-      reset();
-      await rnn.run(uniform(rng(1), T * B * spec.inputSize), { seqLen: T, batch: B, sequenceLens: Int32Array.from([7, 2, 0]) });
-      expect(counts.dispatches).toBeGreaterThan(0);
-      expect(counts.dispatches).toBeLessThanOrEqual(budget(L));
-      expect(counts.submits).toBe(1);
-      rnn.destroy();
-    });
-  }
-});
+for (const stepKernels of ['tiled', 'direct', 'subgroup'] as const) {
+  describe(`dispatches per run (${stepKernels} per-step kernels)`, () => {
+    for (const [spec, budget] of cases) {
+      const L = spec.numLayers!;
+      it(`${spec.cell}${spec.projSize ? ' proj' : ''}${spec.linearBeforeReset ? ' lbr' : ''} ${spec.direction} L=${L}: <= ${budget(L)} dispatches, 1 submit, as planned`, async () => {
+        const { device, counts, reset } = countingDevice(await getTestDevice());
+        const rnn = await createRnn(device, spec, randomWeights(spec, 3), { stepKernels });
+        reset();
+        await rnn.run(uniform(rng(1), T * B * spec.inputSize), { seqLen: T, batch: B, sequenceLens: Int32Array.from([7, 2, 0]) });
+        expect(counts.dispatches).toBeGreaterThan(0);
+        expect(counts.dispatches).toBeLessThanOrEqual(budget(L));
+        expect(counts.dispatches).toBe(rnn.kernels(T, B).dispatches);
+        expect(rnn.kernels(T, B).layers.every((c) => c.step === stepKernels)).toBe(true);
+        expect(counts.submits).toBe(1);
+        rnn.destroy();
+      });
+    }
+  });
+}
 
-describe('dispatches per run (persistent kernels, the default where they apply)', () => {
+describe('dispatches per run (sequence kernels)', () => {
   for (const [spec] of cases) {
     const L = spec.numLayers!;
     const applies = !spec.projSize;
     if (!applies) continue;
-    it(`${spec.cell}${spec.linearBeforeReset ? ' lbr' : ''} ${spec.direction} L=${L}: exactly ${2 * L} dispatches (GEMM + whole sequence per layer)`, async () => {
+    const stepKernels = spec.numLayers === 1 ? 'persistent' : 'rows';
+    it(`${stepKernels}: ${spec.cell}${spec.linearBeforeReset ? ' lbr' : ''} ${spec.direction} L=${L}: exactly ${2 * L} dispatches (projection + whole sequence per layer)`, async () => {
       const { device, counts, reset } = countingDevice(await getTestDevice());
-      const rnn = await createRnn(device, spec, randomWeights(spec, 3));
+      const rnn = await createRnn(device, spec, randomWeights(spec, 3), { stepKernels });
       reset();
       await rnn.run(uniform(rng(1), T * B * spec.inputSize), { seqLen: T, batch: B, sequenceLens: Int32Array.from([7, 2, 0]) });
       expect(counts.dispatches).toBe(2 * L);

@@ -66,7 +66,9 @@ describe('createRnn rejects a bad spec or bad weights', () => {
     await rejects((d) => createRnn(d, proj, randomWeights(proj, 1), { stepKernels: 'persistent' }), SpecError, /projection is not implemented in the persistent kernel/);
     const big: RnnSpec = { cell: 'rnn', inputSize: 2, hiddenSize: 300 };
     await rejects((d) => createRnn(d, big, randomWeights(big, 1), { stepKernels: 'persistent' }), SpecError, /hidden size 300 exceeds 256/);
-    await rejects((d) => createRnn(d, lstm, randomWeights(lstm, 1), { stepKernels: 'fast' as 'auto' }), SpecError, /stepKernels must be/);
+    await rejects((d) => createRnn(d, lstm, randomWeights(lstm, 1), { stepKernels: 'fast' as 'auto' }), SpecError, /stepKernels must be one of 'auto', 'tiled', 'direct', 'persistent', 'rows'/);
+    await rejects((d) => createRnn(d, proj, randomWeights(proj, 1), { stepKernels: 'rows' }), SpecError, /projection is not implemented in the rows kernel/);
+    await rejects((d) => createRnn(d, lstm, randomWeights(lstm, 1), { projection: 'fft' as 'gemm' }), SpecError, /options.projection must be 'auto', 'gemm' or 'gemv'/);
   });
   it('clip that is not positive', async () => {
     await rejects((d) => createRnn(d, { ...lstm, clip: 0 }, randomWeights(lstm, 1)), SpecError, /clip must be a positive/);

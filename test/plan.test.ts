@@ -1,12 +1,15 @@
 // The dispatch plan, without a GPU: grids, workgroup sizes, batch tiles and output strides.
 import { describe, expect, it } from 'vitest';
-import { batchTile, dispatchCount, outputStrides, planLayer, stepWorkgroupSize } from '../src/plan.js';
+import { batchTile, defaultChoice, dispatchCount, outputStrides, planLayer, stepWorkgroupSize, type LayerChoice } from '../src/plan.js';
 import { resolveSpec } from '../src/spec.js';
 
+const TILED: LayerChoice = { step: 'tiled', projection: 'gemm' };
+const DIRECT: LayerChoice = { step: 'direct', projection: 'gemv' };
+
 describe('plan', () => {
-  it('step grids cover every unit, direction and batch row', () => {
+  it('tiled step grids cover every unit, direction and batch row', () => {
     const s = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 130, direction: 'bidirectional', projSize: 37 });
-    const p = planLayer(s, 0, 5, 7, 256);
+    const p = planLayer(s, 0, 5, 7, 256, false, TILED);
     expect(p.step.map((c) => c.kernel)).toEqual(['lstm_step', 'lstm_projection']);
     const [main, proj] = p.step;
     expect((main.grid[0] * Number(main.constants.WG))).toBeGreaterThanOrEqual(130);
@@ -16,18 +19,58 @@ describe('plan', () => {
     expect(p.inputProj.grid).toEqual([Math.ceil((2 * 4 * 130) / 64), Math.ceil(35 / 64), 1]);
     expect(p.inputProj.constants.TM).toBe(4);
     // A streaming step (M = B = 3 rows) uses 16-row GEMM tiles.
-    const one = planLayer(s, 0, 1, 3, 256);
+    const one = planLayer(s, 0, 1, 3, 256, false, TILED);
     expect(one.inputProj.constants.TM).toBe(1);
     expect(one.inputProj.grid[1]).toBe(1);
+  });
+  it('barrier-free grids cover every (row block, unit) pair and every column quad', () => {
+    const s = resolveSpec({ cell: 'gru', inputSize: 3, hiddenSize: 130, direction: 'bidirectional' });
+    for (const [T, B] of [[5, 7], [1, 1], [3, 4]]) {
+      const p = planLayer(s, 0, T, B, 256, false, DIRECT);
+      // GRU without linear_before_reset: the first phase, then the cell, on the same grid.
+      expect(p.step.map((c) => c.kernel)).toEqual(['gru_direct_reset', 'gru_direct']);
+      for (const c of p.step) {
+        const bt = Number(c.constants.BT);
+        expect(bt).toBe(B === 1 ? 1 : 4);
+        expect(c.grid[0] * Number(c.constants.WG)).toBeGreaterThanOrEqual(Math.ceil(B / bt) * 130);
+        expect(c.grid[1]).toBe(2);
+      }
+      const quads = Math.ceil((2 * 3 * 130) / 4);
+      expect(p.inputProj.kernel).toBe('input_gemv');
+      expect(p.inputProj.grid[0] * Number(p.inputProj.constants.WG)).toBeGreaterThanOrEqual(quads);
+      expect(p.inputProj.grid[1] * Number(p.inputProj.constants.TM)).toBeGreaterThanOrEqual(T * B);
+      expect(p.inputProj.constants.TM).toBe(T * B === 1 ? 1 : 4);
+    }
+    // The sequence kernels: one workgroup per (row block, direction), or one invocation per row.
+    const seq = planLayer(s, 0, 5, 7, 256, false, { step: 'persistent', projection: 'gemm' });
+    expect(seq.step).toEqual([]);
+    expect(seq.sequence!.grid[2] * Number(seq.sequence!.constants.BT)).toBeGreaterThanOrEqual(7);
+    const rows = planLayer(s, 0, 5, 37, 256, false, { step: 'rows', projection: 'gemm' });
+    expect(rows.sequence!.kernel).toBe('gru_rows');
+    expect(rows.sequence!.grid[0] * Number(rows.sequence!.constants.WG)).toBeGreaterThanOrEqual(37);
+  });
+  it('defaults: barrier-free kernels on emulated adapters; on GPUs persistent for small h over several steps', () => {
+    const small = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 64 });
+    const big = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 512 });
+    expect(defaultChoice(small, 100, 1, 'emulated')).toEqual({ step: 'direct', projection: 'gemv' });
+    expect(defaultChoice(small, 100, 1, 'gpu')).toEqual({ step: 'persistent', projection: 'gemm' });
+    expect(defaultChoice(small, 1, 1, 'gpu')).toEqual({ step: 'direct', projection: 'gemv' });
+    expect(defaultChoice(big, 100, 8, 'gpu')).toEqual({ step: 'direct', projection: 'gemm' });
   });
   it('workgroup sizes respect the device limit; batch tiles are 1, 2 or 4', () => {
     expect(stepWorkgroupSize(3, 256)).toBe(32);
     expect(stepWorkgroupSize(2000, 64)).toBe(64);
     expect([1, 2, 3, 4, 100].map(batchTile)).toEqual([1, 2, 4, 4, 4]);
   });
-  it('dispatches: one GEMM per layer plus one or two per step', () => {
-    expect(dispatchCount(resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 4, numLayers: 3, direction: 'bidirectional' }), 10, 2)).toBe(3 * 11);
-    expect(dispatchCount(resolveSpec({ cell: 'gru', inputSize: 3, hiddenSize: 4, numLayers: 2 }), 10, 2)).toBe(2 * 21);
+  it('dispatches: one projection per layer plus one or two per step, or one for the whole sequence', () => {
+    const lstm = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 4, numLayers: 3, direction: 'bidirectional' });
+    const gru = resolveSpec({ cell: 'gru', inputSize: 3, hiddenSize: 4, numLayers: 2 });
+    for (const c of [TILED, DIRECT]) {
+      expect(dispatchCount(lstm, 10, 2, [c, c, c])).toBe(3 * 11);
+      expect(dispatchCount(gru, 10, 2, [c, c])).toBe(2 * 21);
+    }
+    const rows: LayerChoice = { step: 'rows', projection: 'gemv' };
+    expect(dispatchCount(gru, 10, 2, [rows, TILED])).toBe(2 + 21);
   });
   it('inner layers write [T, B, D·Hout]; the last writes ONNX Y or batch-major Y', () => {
     const s = resolveSpec({ cell: 'rnn', inputSize: 3, hiddenSize: 4, numLayers: 2, direction: 'bidirectional' });

@@ -26,10 +26,23 @@ async function check(spec: RnnSpec, o: CaseOptions) {
   count++;
 }
 
-// Under 'auto' layers with H <= 128 (no projection) use the persistent kernel when T > 1; the
-// same cases then run again with 'per-step' so both kernels see every combination.
-for (const stepKernels of ['auto', 'per-step'] as const) {
-  describe(`sweep (${stepKernels}): cells × directions × layers × hidden sizes`, () => {
+// Every kernel variant, forced on every layer (createRnn's stepKernels and projection options).
+// 'auto' runs the whole sweep; on the CPU-emulated adapters of CI it picks the barrier-free kernels
+// (direct steps, gemv projection). Each forced variant runs a representative third of the cases
+// (every cell, direction, layer count and hidden size still meets every variant), so that CI stays
+// short; SWEEP_ALL_VARIANTS=1 runs the whole sweep under every variant.
+const FORCED: Pick<CaseOptions, 'stepKernels' | 'projection'>[] = [
+  { stepKernels: 'tiled', projection: 'gemm' },
+  { stepKernels: 'direct', projection: 'gemv' },
+  { stepKernels: 'direct', projection: 'gemm' },
+  { stepKernels: 'persistent', projection: 'gemv' },
+  { stepKernels: 'rows', projection: 'gemm' },
+  { stepKernels: 'subgroup', projection: 'gemv' },
+];
+const allVariants = process.env.SWEEP_ALL_VARIANTS === '1';
+for (const forced of [undefined, ...FORCED]) {
+  const name = forced ? `${forced.stepKernels}/${forced.projection}` : 'auto';
+  describe(`sweep (${name}): cells × directions × layers × hidden sizes`, () => {
     let i = 0;
     for (const v of VARIANTS) {
       for (const direction of DIRECTIONS) {
@@ -39,9 +52,11 @@ for (const stepKernels of ['auto', 'per-step'] as const) {
             const [seqLen, batch] = SHAPES[k % SHAPES.length];
             const spec: RnnSpec = { ...v, inputSize: [2, 5, 1, 9][k % 4], hiddenSize, numLayers, direction,
               layout: k % 3 === 1 ? 'batch-major' : 'time-major' };
-            const persistentApplies = hiddenSize <= 128 && seqLen > 1;
-            if (stepKernels === 'per-step' && !persistentApplies) continue;   // 'auto' already ran it per step
-            const o: CaseOptions = { seqLen, batch, seed: k, lengths: k % 2 === 0, initialStates: k % 3 !== 2, stepKernels };
+            if (forced && !allVariants && (k + FORCED.indexOf(forced)) % 3 !== 0) continue;
+            // The persistent kernel keeps at most 256 units of h resident; the others take any size.
+            if (forced?.stepKernels === 'persistent' && hiddenSize > 256) continue;
+            const o: CaseOptions = { seqLen, batch, seed: k, lengths: k % 2 === 0, initialStates: k % 3 !== 2,
+              stepKernels: forced?.stepKernels, projection: forced?.projection };
             it(describeCase(spec, o), () => check(spec, o));
           }
         }
@@ -77,6 +92,13 @@ describe('LSTM options', () => {
     [{ ...base, hiddenSize: 12 }, { seqLen: 9, batch: 9, lengths: true, initialStates: true, bias: false }],
   ];
   for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
+  // The per-step variants handle projection with their own second kernel; the sequence kernels refuse it.
+  for (const [stepKernels, projection] of [['tiled', 'gemm'], ['direct', 'gemv'], ['subgroup', 'gemv']] as const) {
+    for (const [spec, o] of cases.slice(0, 6)) {
+      const forced = { ...o, stepKernels, projection };
+      it(describeCase(spec, forced), () => check(spec, forced));
+    }
+  }
 });
 
 describe('GRU and RNN options', () => {
@@ -113,8 +135,11 @@ describe('activations with alpha and beta, chosen per direction', () => {
 
 describe('TF.js-style masking: masked steps carry state and output forward', () => {
   const run: CaseOptions = { seqLen: 7, batch: 5, mask: true, initialStates: true };
-  it(describeCase({ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional' }, { ...run, stepKernels: 'per-step' }),
-    () => check({ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional' }, { ...run, stepKernels: 'per-step' }));
+  for (const stepKernels of ['tiled', 'direct', 'persistent', 'rows', 'subgroup'] as const) {
+    for (const spec of [{ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional' }, { cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'reverse' }] as RnnSpec[]) {
+      it(describeCase(spec, { ...run, stepKernels }), () => check(spec, { ...run, stepKernels }));
+    }
+  }
   const cases: [RnnSpec, CaseOptions][] = [
     [{ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional', numLayers: 2 }, run],
     [{ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional', projSize: 4, layout: 'batch-major' }, run],

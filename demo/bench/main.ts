@@ -156,8 +156,8 @@ async function getEngines(): Promise<Engine[]> {
     const device = await requestDevice();
     device.lost.then((l) => log(`webgpu-rnn device lost: ${l.message}`));
     list.push(webgpuRnnEngine(device));
-    // The per-step variant only in the longer configurations (the quick one stays five engines).
-    if (params.get('config') !== 'quick') list.push(webgpuRnnEngine(device, 'per-step'));
+    // The forced variants only in the longer configurations (the quick one stays five engines).
+    if (params.get('config') !== 'quick') for (const v of ['direct', 'tiled', 'persistent'] as const) list.push(webgpuRnnEngine(device, v));
   } catch (e) {
     log(`webgpu-rnn unavailable: ${(e as Error).message}`);
   }

@@ -8,7 +8,6 @@ import { randomWeights, rng, uniform } from '../../test/support/random.js';
 import { countDuring, gpuTimeDuring } from './instrument.js';
 import { describeShape, specOf, stepsPerRun, type BenchConfig, type BenchShape } from './shapes.js';
 import type { Engine, Outputs } from './types.js';
-import { expectedDispatches } from './engines/webgpu-rnn.js';
 
 /** Agreement with the float64 reference: |engine − ref| <= ATOL + RTOL·|ref| for every element. */
 export const TOLERANCE = { atol: 1e-4, rtol: 1e-3 };
@@ -143,8 +142,7 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
         r.dispatches = counted.counts.dispatches;
         r.submits = counted.counts.submits;
         r.computePasses = counted.counts.passes;
-        if (engine.id === 'webgpu-rnn') r.expectedDispatches = expectedDispatches(shape);
-        if (engine.id === 'webgpu-rnn-per-step') r.expectedDispatches = expectedDispatches(shape, 'per-step');
+        r.expectedDispatches = prepared.expectedDispatches;
         if (r.dispatches === 0) r.notes = [...(r.notes ?? []), 'no GPU dispatch was counted: the work ran on the CPU'];
         let gpuMs = counted.value.gpuMs;
         for (let k = 0; typeof gpuMs === 'number'; k++) {

@@ -17,6 +17,8 @@ export interface Prepared {
   device?: GPUDevice;
   /** Where the work ran, as verified (e.g. 'webgpu', 'cpu', 'mixed: …'). */
   placement?: string;
+  /** For webgpu-rnn: the dispatches one timed run should make, from the library's own plan. */
+  expectedDispatches?: number;
   /** Free-form facts shown in the table (e.g. ORT's node placement log line). */
   notes?: string[];
 }

@@ -1,5 +1,5 @@
 // Runs one configuration on the GPU and through the float64 reference, and compares every output.
-import { createRnn, type RnnSpec } from '../../src/index.js';
+import { createRnn, type ProjectionVariant, type RnnSpec, type StepKernels } from '../../src/index.js';
 import { referenceRnn } from '../reference.js';
 import { expectClose } from './close.js';
 import { caseInputs, type CaseInputOptions } from './random.js';
@@ -7,12 +7,14 @@ import { caseInputs, type CaseInputOptions } from './random.js';
 export interface CaseOptions extends CaseInputOptions {
   tol?: { atol?: number; rtol?: number };
   /** createRnn's options.stepKernels (default 'auto'). */
-  stepKernels?: 'auto' | 'per-step' | 'persistent';
+  stepKernels?: StepKernels;
+  /** createRnn's options.projection (default 'auto'). */
+  projection?: 'auto' | ProjectionVariant;
 }
 
 export function describeCase(spec: RnnSpec, o: CaseOptions): string {
   const opts = Object.entries(spec).filter(([k]) => !['cell', 'inputSize', 'hiddenSize'].includes(k)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-  const run = [o.stepKernels ?? '', `T=${o.seqLen}`, `B=${o.batch}`, o.lengths ? 'lengths' : '', o.mask ? 'mask' : '', o.initialStates ? 'h0' : '', o.peepholes ? 'peepholes' : ''].filter(Boolean);
+  const run = [[o.stepKernels, o.projection].filter(Boolean).join('/'), `T=${o.seqLen}`, `B=${o.batch}`, o.lengths ? 'lengths' : '', o.mask ? 'mask' : '', o.initialStates ? 'h0' : '', o.peepholes ? 'peepholes' : ''].filter(Boolean);
   return `${spec.cell} I=${spec.inputSize} H=${spec.hiddenSize} ${[...opts, ...run].join(' ')}`;
 }
 
@@ -20,7 +22,8 @@ export function describeCase(spec: RnnSpec, o: CaseOptions): string {
 export async function checkCase(device: GPUDevice, spec: RnnSpec, o: CaseOptions): Promise<number> {
   const { weights, x, run: runOpts } = caseInputs(spec, o);
   const expected = referenceRnn(spec, weights, x, runOpts);
-  const rnn = await createRnn(device, spec, weights, { batch: o.batch, stepKernels: o.stepKernels });
+  // No warm-up: the run below compiles what it needs anyway (test/tuning.test.ts covers warm-up).
+  const rnn = await createRnn(device, spec, weights, { batch: o.batch, stepKernels: o.stepKernels, projection: o.projection, warmUp: false });
   try {
     const got = await rnn.run(x, runOpts);
     const name = describeCase(spec, o);

@@ -1,24 +1,16 @@
-// webgpu-rnn itself: createRnn with the ONNX-layout weights as given; a second engine forces the
-// per-step kernels, to measure where the persistent kernel pays off on the adapter at hand.
+// webgpu-rnn itself: createRnn with the ONNX-layout weights as given, under its defaults ('auto'),
+// and engines that force one step variant each, to measure the variants on the adapter at hand.
 import { createRnn, type LayerWeights, type RunResult, type StepKernels } from '../../../src/index.js';
-import { dispatchCount, usesPersistent } from '../../../src/plan.js';
-import { resolveSpec } from '../../../src/spec.js';
 import { dirs, specOf, type BenchShape } from '../shapes.js';
 import type { Engine, Outputs, Prepared } from '../types.js';
 
-/** The dispatches one timed run should make under the default kernels (the library's own plan). */
-export function expectedDispatches(s: BenchShape, mode: StepKernels = 'auto'): number {
-  return (s.stream ?? 1) * dispatchCount(resolveSpec(specOf(s)), s.seqLen, s.batch, mode);
-}
-
 export function webgpuRnnEngine(device: GPUDevice, stepKernels: StepKernels = 'auto'): Engine {
-  const perStep = stepKernels === 'per-step';
+  const forced = stepKernels !== 'auto';
   return {
-    id: perStep ? 'webgpu-rnn-per-step' : 'webgpu-rnn',
-    label: perStep ? 'webgpu-rnn, per-step kernels' : 'webgpu-rnn',
+    id: forced ? `webgpu-rnn-${stepKernels}` : 'webgpu-rnn',
+    label: forced ? `webgpu-rnn, ${stepKernels} kernels` : 'webgpu-rnn',
     gpu: true,
-    unsupported: (s) => (perStep && !usesPersistent(resolveSpec(specOf(s)), 'auto', s.seqLen)
-      ? 'the default already runs this shape with per-step kernels' : null),
+    unsupported: () => null,
     async prepare(s: BenchShape, weights: LayerWeights[], x: Float32Array): Promise<Prepared> {
       const rnn = await createRnn(device, specOf(s), weights, { batch: s.batch, stepKernels });
       const B = s.batch;
@@ -35,7 +27,12 @@ export function webgpuRnnEngine(device: GPUDevice, stepKernels: StepKernels = 'a
         }
         return { Y, Y_h: last!.Y_h, Y_c: last!.Y_c };
       };
-      return { run, dispose: () => rnn.destroy(), device, placement: 'webgpu' };
+      const plan = rnn.kernels(s.seqLen, B);
+      return {
+        run, dispose: () => rnn.destroy(), device, placement: 'webgpu',
+        expectedDispatches: (s.stream ?? 1) * plan.dispatches,
+        notes: [`kernels: ${plan.layers.map((c) => `${c.step}+${c.projection}`).join(', ')}`],
+      };
     },
   };
 }

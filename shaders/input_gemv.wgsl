@@ -1,0 +1,90 @@
+// input_gemv.wgsl: the input projection of one layer without workgroup memory or barriers, for few
+// rows (a streaming step has M = B rows) and for CPU-emulated adapters, where input_proj.wgsl's
+// barriers cost more than its shared tiles save:
+//   xproj[m, n] = sum_k x[m, k] * w_t[k, n] + bias[n],   m < M = T·B, n < N = D·G·H, k < K = I_k
+// The same contract as input_proj.wgsl (bindings by name; w_t is ONNX's W [D, G·H, I_k] transposed
+// to [K, NP] with NP = N rounded up to a multiple of 4, zero columns past N; bias the folded
+// biases; rows read through the x strides), so either kernel serves a layer.
+//
+// Grid: x = ceil(NP / 4 / WG) blocks of column quads q, y = ceil(M / TM) blocks of TM rows (TM = 1
+// or 4). Invocation (q, block) computes the TM × 4 block xproj[m0 .. m0 + TM - 1, 4q .. 4q + 3]
+// in registers: per k one vec4 load of w_t (neighbouring invocations read neighbouring 16-byte
+// words) and TM loads of x (the same word for every invocation of the block: a broadcast) feed
+// 4·TM multiply-adds. Nothing computes rows or columns that do not exist beyond the last quad.
+// Layouts (f32, row-major): x as in input_proj.wgsl; w_t [K, NP] read as vec4 [K, NP / 4];
+// bias [N]; xproj [M, N] = [T, B, D, G, H].
+
+struct Dims {
+  rows: u32,
+  batch: u32,
+  x_stride_t: u32,
+  x_stride_b: u32,
+}
+
+@group(0) @binding(0) var<uniform> dims: Dims;
+@group(0) @binding(1) var<storage, read> x: array<f32>;
+@group(0) @binding(2) var<storage, read> w_t: array<vec4<f32>>;
+@group(0) @binding(3) var<storage, read> bias: array<f32>;
+@group(0) @binding(4) var<storage, read_write> xproj: array<f32>;
+
+override K: u32;
+override N: u32;
+override TM: u32 = 4u;   // rows per invocation: 1 or 4
+override WG: u32 = 64u;
+
+// Offset of row m of x; rows past the end read row 0 (their sums are computed and dropped).
+fn x_row(m: u32) -> u32 {
+  let mm = select(0u, m, m < dims.rows);
+  return (mm / dims.batch) * dims.x_stride_t + (mm % dims.batch) * dims.x_stride_b;
+}
+
+// Row m of the block: columns 4q .. 4q + 3 of acc plus their biases, where they exist.
+fn store_row(m: u32, q: u32, acc: vec4<f32>) {
+  if (m >= dims.rows) {
+    return;
+  }
+  for (var c = 0u; c < 4u; c++) {
+    let n = 4u * q + c;
+    if (n < N) {
+      xproj[m * N + n] = acc[c] + bias[n];
+    }
+  }
+}
+
+@compute @workgroup_size(WG)
+fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
+  let q = gid.x;
+  let quads = (N + 3u) / 4u;
+  if (q >= quads) {
+    return;
+  }
+  let m0 = gid.y * TM;
+  if (TM == 1u) {
+    let o = x_row(m0);
+    var acc = vec4<f32>();
+    for (var k = 0u; k < K; k++) {
+      acc += w_t[k * quads + q] * x[o + k];
+    }
+    store_row(m0, q, acc);
+    return;
+  }
+  let o0 = x_row(m0);
+  let o1 = x_row(m0 + 1u);
+  let o2 = x_row(m0 + 2u);
+  let o3 = x_row(m0 + 3u);
+  var a0 = vec4<f32>();
+  var a1 = vec4<f32>();
+  var a2 = vec4<f32>();
+  var a3 = vec4<f32>();
+  for (var k = 0u; k < K; k++) {
+    let wv = w_t[k * quads + q];
+    a0 += wv * x[o0 + k];
+    a1 += wv * x[o1 + k];
+    a2 += wv * x[o2 + k];
+    a3 += wv * x[o3 + k];
+  }
+  store_row(m0, q, a0);
+  store_row(m0 + 1u, q, a1);
+  store_row(m0 + 2u, q, a2);
+  store_row(m0 + 3u, q, a3);
+}
