@@ -5,16 +5,12 @@
 // bench-results/<timestamp>.json and .png (a full-page screenshot).
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { BenchResults } from '../demo/bench/main.js';
-import { adapterLine, buildSite, forwardConsole, formatTable, launchChromium, ROOT, serveSite } from '../test/browser/harness.js';
+import { adapterLine, formatTable, type BenchResults } from '../demo/bench/report.js';
+import { buildSite, forwardConsole, launchChromium, ROOT, serveSite } from '../test/browser/harness.js';
+import { benchArgs } from './args.js';
 
 const argv = process.argv.slice(2);
-const flag = (name: string) => argv.includes(`--${name}`);
-const option = (name: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
-const config = option('config') ?? (flag('quick') ? 'quick' : flag('full') ? 'full' : 'realistic');
+const { flag, option, config } = benchArgs(argv);
 const timeoutMin = Number(option('timeout-min') ?? (config === 'quick' ? 10 : 90));
 
 const started = Date.now();

@@ -30,6 +30,8 @@ export interface Engine {
   unsupported(s: BenchShape): string | null;
   /** Builds the model for `s` with ONNX-layout weights and the time-major input x [steps, B, I]. */
   prepare(s: BenchShape, weights: LayerWeights[], x: Float32Array): Promise<Prepared>;
+  /** The dispatches one run should make by the engine's own plan (checked against the counted ones), if it has one. */
+  expectedDispatches?(s: BenchShape): number | undefined;
 }
 
 export const ENGINE_COLORS: Record<string, string> = {
