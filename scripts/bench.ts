@@ -1,20 +1,23 @@
-// `npm run bench [-- --quick | --full | --config NAME] [--shapes id,id] [--engines id,id] [--reps N] [--no-build] [--headed]`
+// `npm run bench [-- --quick | --full | --config NAME] [--shapes id,id] [--engines id,id] [--reps N] [--no-build] [--headed]`;
+// `npm run bench -- --node …` runs the Node bench (npm run bench:node) with the other options instead.
 // Builds the benchmark page (vite.demo.config.ts), serves it on 127.0.0.1 with vite preview, drives it in
 // headless Chromium (CHROMIUM_PATH, default /usr/bin/chromium) with WebGPU enabled, waits for
 // globalThis.__bench, prints the side-by-side table with ratios and the adapter, and writes
 // bench-results/<timestamp>.json and .png (a full-page screenshot).
+import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import type { BenchResults } from '../demo/bench/main.js';
-import { adapterLine, buildSite, forwardConsole, formatTable, launchChromium, ROOT, serveSite } from '../test/browser/harness.js';
+import { adapterLine, formatTable, type BenchResults } from '../demo/bench/report.js';
+import { buildSite, forwardConsole, launchChromium, ROOT, serveSite } from '../test/browser/harness.js';
+import { benchArgs } from './args.js';
 
 const argv = process.argv.slice(2);
-const flag = (name: string) => argv.includes(`--${name}`);
-const option = (name: string) => {
-  const i = argv.indexOf(`--${name}`);
-  return i >= 0 ? argv[i + 1] : undefined;
-};
-const config = option('config') ?? (flag('quick') ? 'quick' : flag('full') ? 'full' : 'realistic');
+const { flag, option, config } = benchArgs(argv);
+if (flag('node')) {
+  // `npm run bench -- --node …`: the same benchmark in Node over Dawn (scripts/bench-node.ts).
+  const r = spawnSync('npm', ['run', '--silent', 'bench:node', '--', ...argv.filter((a) => a !== '--node')], { stdio: 'inherit' });
+  process.exit(r.status ?? 1);
+}
 const timeoutMin = Number(option('timeout-min') ?? (config === 'quick' ? 10 : 90));
 
 const started = Date.now();

@@ -7,9 +7,9 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import type { BenchResults } from '../demo/bench/main.js';
+import { adapterLine, formatTable, type BenchResults } from '../demo/bench/report.js';
 import { conformanceCases } from './browser/conformance-data.js';
-import { adapterLine, buildSite, forwardConsole, formatTable, launchChromium, ROOT, serveSite, type Site } from './browser/harness.js';
+import { buildSite, forwardConsole, launchChromium, ROOT, serveSite, type Site } from './browser/harness.js';
 import { ATOL, RTOL, type CaseResult } from './browser/protocol.js';
 import { sweepCases } from './browser/sweep-cases.js';
 

@@ -4,39 +4,15 @@
 import { requestDevice } from '../../src/index.js';
 import { renderCharts } from './charts.js';
 import { jsEngine } from './engines/js.js';
-import { ortEngine } from './engines/ort.js';
+import { ortWebEngine } from './engines/ort-web.js';
 import { tfjsEngine } from './engines/tfjs.js';
-import { webgpuRnnEngine } from './engines/webgpu-rnn.js';
+import { STEP_KERNEL_VARIANTS, webgpuRnnEngine } from './engines/webgpu-rnn.js';
+import { formatCount } from './flops.js';
 import { installInstrumentation } from './instrument.js';
+import { adapterReport, fmtMs, fmtRate, type AdapterReport, type BenchResults } from './report.js';
 import { benchShape, TOLERANCE, type EngineResult, type ShapeResult } from './runner.js';
-import { CONFIGS, type BenchConfig, type BenchShape } from './shapes.js';
+import { selectConfig, type BenchConfig, type BenchShape } from './shapes.js';
 import { ENGINE_COLORS, type Engine } from './types.js';
-
-export interface AdapterReport {
-  vendor: string;
-  architecture: string;
-  device: string;
-  description: string;
-  isFallbackAdapter: boolean | null;
-  software: boolean;
-  softwareReason: string;
-  features: string[];
-  limits: Record<string, number>;
-  timestampQuery: boolean;
-}
-
-export interface BenchResults {
-  done: boolean;
-  config: string;
-  startedAt: string;
-  finishedAt?: string;
-  userAgent: string;
-  adapter: AdapterReport | null;
-  tolerance: typeof TOLERANCE;
-  engines: { id: string; label: string }[];
-  shapes: ShapeResult[];
-  error?: string;
-}
 
 declare global {
   // eslint-disable-next-line no-var
@@ -53,28 +29,6 @@ function log(msg: string): void {
   el.textContent += line + '\n';
   el.scrollTop = el.scrollHeight;
   $('status').textContent = msg;
-}
-
-async function adapterReport(): Promise<AdapterReport | null> {
-  if (!navigator.gpu) return null;
-  const adapter = await navigator.gpu.requestAdapter();
-  if (!adapter) return null;
-  const info = adapter.info as GPUAdapterInfo & { isFallbackAdapter?: boolean };
-  const legacy = (adapter as GPUAdapter & { isFallbackAdapter?: boolean }).isFallbackAdapter;
-  const isFallbackAdapter = info.isFallbackAdapter ?? legacy ?? null;
-  const text = `${info.vendor} ${info.architecture} ${info.device} ${info.description}`;
-  const reasons: string[] = [];
-  if (isFallbackAdapter) reasons.push('isFallbackAdapter = true');
-  if (/swiftshader|llvmpipe|lavapipe|software|warp/i.test(text)) reasons.push(`adapter names a software rasterizer (${text.trim()})`);
-  else if (info.vendor === 'google' && !info.architecture) reasons.push('vendor "google" without an architecture (SwiftShader)');
-  const limits: Record<string, number> = {};
-  for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
-    'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupsPerDimension'] as const) limits[k] = adapter.limits[k];
-  return {
-    vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
-    isFallbackAdapter, software: reasons.length > 0, softwareReason: reasons.join('; '),
-    features: [...adapter.features].map(String).sort(), limits, timestampQuery: adapter.features.has('timestamp-query'),
-  };
 }
 
 function renderAdapter(a: AdapterReport | null): void {
@@ -100,8 +54,6 @@ function escapeHtml(s: string): string {
   return s.replace(/[&<>"]/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' })[c]!);
 }
 
-const fmtMs = (v: number | undefined) => (v === undefined ? '' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
-
 export function ratioText(peer: EngineResult, base: EngineResult | undefined): string {
   if (!base || base.status !== 'ok' || peer.status !== 'ok' || peer.engine === 'webgpu-rnn') return '';
   const r = peer.medianMs! / base.medianMs!;
@@ -110,16 +62,17 @@ export function ratioText(peer: EngineResult, base: EngineResult | undefined): s
 
 function renderTable(shapes: ShapeResult[]): void {
   const rows: string[] = [];
-  rows.push(`<table><thead><tr><th class="l">engine</th><th>median ms</th><th>IQR ms</th><th>min–max ms</th><th>runs</th><th>ms / step</th>
+  rows.push(`<table><thead><tr><th class="l">engine</th><th>median ms</th><th>IQR ms</th><th>min–max ms</th><th>runs</th><th>ms / step</th><th title="2 × multiply-adds per run / median time">GFLOP/s</th>
     <th>peer / webgpu-rnn</th><th>dispatches / run</th><th>submits</th><th>GPU ms (timestamps)</th><th>max |Δ| vs ref</th><th class="l">placement / notes</th></tr></thead><tbody>`);
   for (const s of shapes) {
     const base = s.results.find((r) => r.engine === 'webgpu-rnn');
-    rows.push(`<tr class="shape"><td colspan="12">${escapeHtml(s.shape.label)} <span class="muted">— ${escapeHtml(s.description)}; ${s.stepsPerRun} steps per run;
+    rows.push(`<tr class="shape"><td colspan="13">${escapeHtml(s.shape.label)} <span class="muted">— ${escapeHtml(s.description)}; ${s.stepsPerRun} steps per run;
+      ${formatCount(s.multiplyAdds)} multiply-adds per run;
       float64 reference ${fmtMs(s.referenceMs)} ms${s.shape.note ? '; ' + escapeHtml(s.shape.note) : ''}</span></td></tr>`);
     for (const r of s.results) {
       const sw = `<span class="swatch" style="background:${ENGINE_COLORS[r.engine] ?? '#999'}"></span>`;
       if (r.status !== 'ok') {
-        rows.push(`<tr><td class="l">${sw}${escapeHtml(r.label)}</td><td>n/a</td><td colspan="10" class="l na">${escapeHtml(r.reason ?? '')}</td></tr>`);
+        rows.push(`<tr><td class="l">${sw}${escapeHtml(r.label)}</td><td>n/a</td><td colspan="11" class="l na">${escapeHtml(r.reason ?? '')}</td></tr>`);
         continue;
       }
       const ratio = base?.status === 'ok' && r.engine !== 'webgpu-rnn' ? r.medianMs! / base.medianMs! : undefined;
@@ -130,7 +83,7 @@ function renderTable(shapes: ShapeResult[]): void {
       const diff = r.maxAbsDiff === undefined ? '' : `<span class="${r.agrees ? '' : 'slower'}">${r.maxAbsDiff.toExponential(1)}${r.agrees ? '' : ` ✗ (${r.mismatches})`}</span>`;
       const notes = [r.placement ? `placement: ${r.placement}` : '', ...(r.notes ?? []), `build ${fmtMs(r.prepareMs)} ms, first run ${fmtMs(r.firstRunMs)} ms`].filter(Boolean);
       rows.push(`<tr><td class="l">${sw}${escapeHtml(r.label)}</td><td><b>${fmtMs(r.medianMs)}</b></td><td>${fmtMs(r.q1Ms)}–${fmtMs(r.q3Ms)}</td>
-        <td>${fmtMs(r.minMs)}–${fmtMs(r.maxMs)}</td><td>${r.runsMs!.length}</td><td>${fmtMs(r.perStepMs)}</td><td>${ratioCell}</td><td>${disp}</td>
+        <td>${fmtMs(r.minMs)}–${fmtMs(r.maxMs)}</td><td>${r.runsMs!.length}</td><td>${fmtMs(r.perStepMs)}</td><td>${fmtRate(r.gflops)}</td><td>${ratioCell}</td><td>${disp}</td>
         <td>${r.submits ?? '–'}</td><td>${gpu}</td><td>${diff}</td><td class="l muted">${escapeHtml(notes.join('; '))}</td></tr>`);
     }
   }
@@ -157,11 +110,11 @@ async function getEngines(): Promise<Engine[]> {
     device.lost.then((l) => log(`webgpu-rnn device lost: ${l.message}`));
     list.push(webgpuRnnEngine(device));
     // The forced variants only in the longer configurations (the quick one stays five engines).
-    if (params.get('config') !== 'quick') for (const v of ['direct', 'tiled', 'persistent'] as const) list.push(webgpuRnnEngine(device, v));
+    if (params.get('config') !== 'quick') for (const v of [...STEP_KERNEL_VARIANTS, 'tune'] as const) list.push(webgpuRnnEngine(device, v));
   } catch (e) {
     log(`webgpu-rnn unavailable: ${(e as Error).message}`);
   }
-  list.push(ortEngine('webgpu'), ortEngine('wasm'), tfjsEngine(), jsEngine());
+  list.push(ortWebEngine('webgpu'), ortWebEngine('wasm'), tfjsEngine(), jsEngine());
   const only = params.get('engines')?.split(',');
   engines = only ? list.filter((e) => only.includes(e.id)) : list;
   results.engines = engines.map((e) => ({ id: e.id, label: e.label }));
@@ -225,19 +178,21 @@ window.addEventListener('error', (e) => log(`page error: ${e.message}`));
 window.addEventListener('unhandledrejection', (e) => log(`unhandled rejection: ${String((e as PromiseRejectionEvent).reason)}`));
 
 installInstrumentation();
-results.adapter = await adapterReport();
+results.adapter = await adapterReport(navigator.gpu);
 renderAdapter(results.adapter);
 render();
 const configName = params.get('config');
 if (configName) {
-  const base = CONFIGS[configName];
-  if (!base) {
-    log(`unknown config "${configName}"; use quick, realistic or full`);
-  } else {
-    const ids = params.get('shapes')?.split(',');
-    const reps = params.get('reps') ? Math.max(5, Number(params.get('reps'))) : base.reps;
-    await runConfig({ ...base, reps, shapes: ids ? base.shapes.filter((s) => ids.includes(s.id)) : base.shapes });
+  let cfg: BenchConfig | undefined;
+  try {
+    cfg = selectConfig(configName, { shapes: params.get('shapes')?.split(','), reps: Number(params.get('reps')) || undefined });
+  } catch (e) {
+    // Published as a finished run with an error, so that scripts/bench.ts stops waiting.
+    log((results.error = (e as Error).message));
+    results.done = true;
+    globalThis.__bench = JSON.parse(JSON.stringify(results)) as BenchResults;
   }
+  if (cfg) await runConfig(cfg);
 } else {
   log('pick a configuration above (?config=quick, realistic or full) or run a custom shape');
 }

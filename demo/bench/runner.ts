@@ -5,13 +5,13 @@
 import type { LayerWeights } from '../../src/index.js';
 import { referenceRnn } from '../../test/reference.js';
 import { randomWeights, rng, uniform } from '../../test/support/random.js';
+import { gflops, multiplyAdds } from './flops.js';
 import { countDuring, gpuTimeDuring } from './instrument.js';
-import { describeShape, specOf, stepsPerRun, type BenchConfig, type BenchShape } from './shapes.js';
+import { describeShape, MIN_TIMED_RUNS, specOf, stepsPerRun, type BenchConfig, type BenchShape } from './shapes.js';
 import type { Engine, Outputs } from './types.js';
 
 /** Agreement with the float64 reference: |engine − ref| <= ATOL + RTOL·|ref| for every element. */
 export const TOLERANCE = { atol: 1e-4, rtol: 1e-3 };
-export const MIN_TIMED_RUNS = 5;
 
 export interface EngineResult {
   engine: string;
@@ -27,10 +27,12 @@ export interface EngineResult {
   q1Ms?: number;
   q3Ms?: number;
   perStepMs?: number;
+  /** Achieved GFLOP/s at the median time: 2 · ShapeResult.multiplyAdds / median. */
+  gflops?: number;
   dispatches?: number;
   submits?: number;
   computePasses?: number;
-  /** For webgpu-rnn: the count its design predicts, L·(1+T) (or L·(1+2T)), per call. */
+  /** For webgpu-rnn: the count its plan predicts per run (Prepared.expectedDispatches, from rnn.kernels()). */
   expectedDispatches?: number;
   /** Sum of the compute-pass durations of one run from timestamp queries, or why there is none. */
   gpuMs?: number | string;
@@ -46,6 +48,8 @@ export interface ShapeResult {
   shape: BenchShape;
   description: string;
   stepsPerRun: number;
+  /** Multiply-adds of one timed run (flops.ts): the napkin math behind EngineResult.gflops. */
+  multiplyAdds: number;
   referenceMs: number;
   results: EngineResult[];
 }
@@ -96,7 +100,7 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
   let t0 = performance.now();
   const ref = referenceRnn(spec, weights, x, { seqLen: steps, batch: B });
   const referenceMs = performance.now() - t0;
-  const out: ShapeResult = { shape, description: describeShape(shape), stepsPerRun: steps, referenceMs, results: [] };
+  const out: ShapeResult = { shape, description: describeShape(shape), stepsPerRun: steps, multiplyAdds: multiplyAdds(shape), referenceMs, results: [] };
   for (const engine of engines) {
     const r: EngineResult = { engine: engine.id, label: engine.label, status: 'n/a' };
     out.results.push(r);
@@ -165,13 +169,14 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
       Object.assign(r, {
         status: 'ok', runsMs: runs, medianMs: quantile(sorted, 0.5), minMs: sorted[0], maxMs: sorted[sorted.length - 1],
         q1Ms: quantile(sorted, 0.25), q3Ms: quantile(sorted, 0.75), perStepMs: quantile(sorted, 0.5) / steps,
+        gflops: gflops(out.multiplyAdds, quantile(sorted, 0.5)),
       });
       const c = compareOutputs(last, ref);
       r.maxAbsDiff = c.maxAbs;
       r.mismatches = c.mismatches;
       r.agrees = c.mismatches === 0;
       r.notes = [...(r.notes ?? []), `compared ${c.compared.join(', ')}`];
-      hooks.log(`${shape.label} · ${engine.id}: median ${r.medianMs!.toFixed(3)} ms, max |diff| ${c.maxAbs.toExponential(2)}${r.agrees ? '' : ` (${c.mismatches} outside tolerance)`}`);
+      hooks.log(`${shape.label} · ${engine.id}: median ${r.medianMs!.toFixed(3)} ms, ${r.gflops!.toPrecision(3)} GFLOP/s, max |diff| ${c.maxAbs.toExponential(2)}${r.agrees ? '' : ` (${c.mismatches} outside tolerance)`}`);
     } catch (e) {
       Object.assign(r, { status: 'n/a', reason: `failed to run: ${(e as Error).message ?? String(e)}` });
       hooks.log(`${shape.label} · ${engine.id}: n/a (${r.reason})`);

@@ -20,6 +20,9 @@ export interface BenchShape {
   note?: string;
 }
 
+/** Every engine gets at least this many timed runs per shape. */
+export const MIN_TIMED_RUNS = 5;
+
 export interface BenchConfig {
   name: string;
   shapes: BenchShape[];
@@ -43,6 +46,9 @@ export function specOf(s: BenchShape): RnnSpec {
     ...(s.activations ? { activations: s.direction === 'bidirectional' ? [...s.activations, ...s.activations] : s.activations } : {}),
   };
 }
+
+/** Gate blocks per cell: LSTM i, o, f, c; GRU z, r, h; RNN one. */
+export const GATES = { lstm: 4, gru: 3, rnn: 1 } as const;
 
 export const dirs = (s: BenchShape) => (s.direction === 'bidirectional' ? 2 : 1);
 /** Timesteps processed per timed run. */
@@ -100,3 +106,20 @@ export const CONFIGS: Record<string, BenchConfig> = {
   realistic: { name: 'realistic', shapes: REALISTIC, warmup: 2, reps: 10, budgetMs: 4000, maxFirstRunMs: 20_000 },
   full: { name: 'full', shapes: [...REALISTIC, ...FULL_EXTRA], warmup: 3, reps: 20, budgetMs: 10000 },
 };
+
+/**
+ * A configuration by name, narrowed to the shapes `ids` (in the configuration's order) and with `reps`
+ * timed runs (at least MIN_TIMED_RUNS) where given: the ?shapes= and ?reps= of the page, the --shapes
+ * and --reps of the Node bench.
+ */
+export function selectConfig(name: string, o: { shapes?: string[]; reps?: number } = {}): BenchConfig {
+  const base = CONFIGS[name];
+  if (!base) throw new Error(`unknown config "${name}"; use ${Object.keys(CONFIGS).join(', ')}`);
+  const unknown = o.shapes?.filter((id) => !base.shapes.some((s) => s.id === id)) ?? [];
+  if (unknown.length) throw new Error(`config ${name} has no shape ${unknown.join(', ')}; its shapes: ${base.shapes.map((s) => s.id).join(', ')}`);
+  return {
+    ...base,
+    reps: o.reps ? Math.max(MIN_TIMED_RUNS, o.reps) : base.reps,
+    shapes: o.shapes ? base.shapes.filter((s) => o.shapes!.includes(s.id)) : base.shapes,
+  };
+}

@@ -2,7 +2,7 @@
 // double-precision accumulation as JS numbers), one thread. A baseline of "no library at all", written
 // for speed within reason (flat arrays, no allocation per step); ONNX semantics, default options only.
 import type { LayerWeights } from '../../../src/index.js';
-import { dirs, type BenchShape } from '../shapes.js';
+import { dirs, GATES, type BenchShape } from '../shapes.js';
 import type { Engine, Outputs, Prepared } from '../types.js';
 
 type Act = (x: number) => number;
@@ -12,7 +12,6 @@ const ACT: Record<string, Act> = {
   relu: (x) => (x > 0 ? x : 0),
   hardsigmoid: (x) => Math.min(1, Math.max(0, 0.2 * x + 0.5)),
 };
-const GATES = { lstm: 4, gru: 3, rnn: 1 } as const;
 
 /** One layer, all directions and rows, over T steps; h and c ([D, B, H]) are read and updated in place. */
 function layer(s: BenchShape, w: LayerWeights, Il: number, xs: Float32Array, T: number, h: Float32Array, c: Float32Array, out: Float32Array): void {

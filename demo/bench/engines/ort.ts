@@ -1,17 +1,30 @@
-// ONNX Runtime Web 1.30: the WebGPU EP (only the 'onnxruntime-web/webgpu' bundle has the native EP with
-// LSTM/GRU kernels; the default import silently runs them on the CPU, anchors.md §7) and the WASM EP
-// ('onnxruntime-web/wasm', one thread). Models are built in the page with the test-side ONNX writer.
+// ONNX Runtime engines, one per flavor: ONNX Runtime Web 1.30's WebGPU EP (only the 'onnxruntime-web/webgpu'
+// bundle has the native EP with LSTM/GRU kernels; the default import silently runs them on the CPU,
+// anchors.md §7) and WASM EP ('onnxruntime-web/wasm', one thread), in the page (ort-web.ts) or in Node,
+// and onnxruntime-node on the CPU (Node bench). Models are built with the test-side ONNX writer.
 import type { LayerWeights } from '../../../src/index.js';
 import { concatFloat32 as concat } from '../../../src/importers/gates.js';
 import { attr, onnxModel, type InitializerDef, type NodeDef, type ValueDef } from '../../../test/support/onnx-writer.js';
-import { dirs, type BenchShape } from '../shapes.js';
+import { dirs, GATES, type BenchShape } from '../shapes.js';
 import type { Engine, Outputs, Prepared } from '../types.js';
-import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
-import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 
-type Ort = typeof import('onnxruntime-web/webgpu');
+/** The ONNX Runtime API the engine uses; onnxruntime-node's module (onnxruntime-common too) is cast to it. */
+export type Ort = typeof import('onnxruntime-web/webgpu');
 
-const GATES = { lstm: 4, gru: 3, rnn: 1 } as const;
+/** How one ONNX Runtime engine loads ORT and which execution provider it asks for. */
+export interface OrtFlavor {
+  id: string;
+  label: string;
+  /** The session's executionProviders entry. */
+  ep: 'webgpu' | 'wasm' | 'cpu';
+  load(): Promise<Ort>;
+  /**
+   * Where the work runs, when ORT's log cannot tell (onnxruntime-node logs natively to stderr, so its
+   * verbose session log is neither asked for nor parsed). Absent: the placement is read from the log.
+   */
+  placement?: string;
+}
+
 
 /** One ONNX node per layer; between layers Y [T, D, B, H] → Transpose → Reshape → [T, B, D·H]. */
 export function buildOnnxModel(s: BenchShape, weights: LayerWeights[]): Uint8Array {
@@ -62,13 +75,20 @@ export function buildOnnxModel(s: BenchShape, weights: LayerWeights[]): Uint8Arr
   return onnxModel({ nodes, inputs, outputs, initializers, opset: 14 });
 }
 
-
 // ORT's WASM module binds console.log/console.error once, when it is instantiated, so the console is
 // hooked once (before ORT loads) and routed to whichever capture is active. ORT's own log lines are kept
-// off the console (the session logs verbosely while it is created, to report node placement).
+// off the console (the session logs verbosely while it is created, to report node placement). In Node,
+// Emscripten writes to the file descriptors instead; the Node bench routes those through offerOrtLine.
 let activeCapture: string[] | undefined;
 let consoleHooked = false;
 const ORT_LOG = /\[[VIWEF]:onnxruntime/;
+
+/** Takes `text` into the active capture if it is an ORT log line; true when it should not be printed (all but errors). */
+export function offerOrtLine(text: string): boolean {
+  if (!ORT_LOG.test(text)) return false;
+  activeCapture?.push(text);
+  return !/\[[EF]:onnxruntime/.test(text);
+}
 
 function hookConsole(): void {
   if (consoleHooked) return;
@@ -76,13 +96,7 @@ function hookConsole(): void {
   for (const m of ['log', 'info', 'warn', 'error', 'debug'] as const) {
     const original = console[m].bind(console);
     console[m] = (...args: unknown[]) => {
-      const text = args.map(String).join(' ');
-      if (ORT_LOG.test(text)) {
-        activeCapture?.push(text);
-        if (/\[[EF]:onnxruntime/.test(text)) original(...args);
-        return;
-      }
-      original(...args);
+      if (!offerOrtLine(args.map(String).join(' '))) original(...args);
     };
   }
 }
@@ -113,14 +127,17 @@ export function parsePlacement(lines: string[], op: string): string | undefined 
   return eps.size ? [...eps].join('+') : undefined;
 }
 
-let webgpuOrt: Promise<Ort> | undefined;
-let wasmOrt: Promise<Ort> | undefined;
+const webOrt = new Map<string, Promise<Ort>>();
 
-function loadOrt(kind: 'webgpu' | 'wasm'): Promise<Ort> {
+/**
+ * ONNX Runtime Web, loaded once per bundle: one thread, no proxy worker, warnings only. `wasmPaths`
+ * where the page serves the .wasm (absent in Node: ORT finds it next to its own module).
+ */
+export function loadOrtWeb(kind: 'webgpu' | 'wasm', wasmPaths?: { wasm: string }): Promise<Ort> {
   hookConsole();
   const load = async () => {
     const ort: Ort = kind === 'webgpu' ? await import('onnxruntime-web/webgpu') : await import('onnxruntime-web/wasm');
-    ort.env.wasm.wasmPaths = { wasm: kind === 'webgpu' ? asyncifyWasmUrl : plainWasmUrl };
+    if (wasmPaths) ort.env.wasm.wasmPaths = wasmPaths;
     ort.env.wasm.numThreads = 1;
     ort.env.wasm.proxy = false;
     // The global level stays at warnings; each session logs verbosely while it is created (logSeverityLevel 0)
@@ -128,29 +145,31 @@ function loadOrt(kind: 'webgpu' | 'wasm'): Promise<Ort> {
     ort.env.logLevel = 'warning';
     return ort;
   };
-  if (kind === 'webgpu') return (webgpuOrt ??= load());
-  return (wasmOrt ??= load());
+  let p = webOrt.get(kind);
+  if (!p) webOrt.set(kind, (p = load()));
+  return p;
 }
 
-export function ortEngine(kind: 'webgpu' | 'wasm'): Engine {
-  const ep = kind === 'webgpu' ? 'WebGpuExecutionProvider' : 'CPUExecutionProvider';
+export function ortEngine(flavor: OrtFlavor): Engine {
+  const kind = flavor.ep;
   return {
-    id: `ort-${kind}`,
-    label: kind === 'webgpu' ? 'ORT-Web WebGPU EP' : 'ORT-Web WASM (1 thread)',
+    id: flavor.id,
+    label: flavor.label,
     gpu: kind === 'webgpu',
     // No shape is ruled out up front: the placement check below rejects what the WebGPU EP would run on the CPU
     // (the RNN op has no WebGPU kernel), and ORT's own errors (e.g. GRU with Relu) become "n/a" with the message.
     unsupported: () => null,
     async prepare(s, weights, x): Promise<Prepared> {
-      const ort = await loadOrt(kind);
+      const ort = await flavor.load();
       const model = buildOnnxModel(s, weights);
+      const logLevel = flavor.placement ? 3 : 0;
       const { value: session, lines } = await captureOrtLog(() => ort.InferenceSession.create(model, {
-        executionProviders: [kind], logSeverityLevel: 0, logVerbosityLevel: 0, graphOptimizationLevel: 'all',
+        executionProviders: [kind], logSeverityLevel: logLevel, logVerbosityLevel: 0, graphOptimizationLevel: 'all',
       }));
       const op = s.cell === 'lstm' ? 'LSTM' : s.cell === 'gru' ? 'GRU' : 'RNN';
-      const placedOn = parsePlacement(lines, op);
-      const notes = [`${op} node placed on ${placedOn ?? '? (no placement line in the ORT log)'}`];
-      if (kind === 'webgpu' && placedOn !== ep) {
+      const placedOn = flavor.placement ? undefined : parsePlacement(lines, op);
+      const notes = flavor.placement ? [] : [`${op} node placed on ${placedOn ?? '? (no placement line in the ORT log)'}`];
+      if (kind === 'webgpu' && placedOn !== 'WebGpuExecutionProvider') {
         await session.release();
         throw new Error(`the ${op} node was not placed on the WebGPU EP (${placedOn ?? 'placement not logged'}): timing it would measure the CPU`);
       }
@@ -196,7 +215,7 @@ export function ortEngine(kind: 'webgpu' | 'wasm'): Engine {
       return {
         run,
         dispose: () => session.release(),
-        placement: placedOn === 'WebGpuExecutionProvider' ? 'webgpu' : placedOn === 'CPUExecutionProvider' ? 'cpu (wasm)' : placedOn,
+        placement: flavor.placement ?? (placedOn === 'WebGpuExecutionProvider' ? 'webgpu' : placedOn === 'CPUExecutionProvider' ? 'cpu (wasm)' : placedOn),
         notes,
         device: kind === 'webgpu' ? await ortDevice(ort) : undefined,
       };

@@ -4,14 +4,13 @@
 // TF.js's GRU is reset_after = false only, i.e. ONNX linear_before_reset = 0.
 import type * as TfTypes from '@tensorflow/tfjs';
 import type { LayerWeights } from '../../../src/index.js';
-import { dirs, type BenchShape } from '../shapes.js';
+import { dirs, GATES, type BenchShape } from '../shapes.js';
 import type { Engine, Outputs, Prepared } from '../types.js';
 
 type Tf = typeof TfTypes;
 type Tensor = TfTypes.Tensor;
 type SymbolicTensor = TfTypes.SymbolicTensor;
 
-const GATES = { lstm: 4, gru: 3, rnn: 1 } as const;
 /** Keras block k comes from ONNX block PERM[k]. */
 const PERM = { lstm: [0, 2, 3, 1], gru: [0, 1, 2], rnn: [0] } as const;
 const ACTIVATIONS: Record<string, string> = { sigmoid: 'sigmoid', tanh: 'tanh', relu: 'relu', hardsigmoid: 'hardSigmoid' };

@@ -1,18 +1,29 @@
-// webgpu-rnn itself: createRnn with the ONNX-layout weights as given, under its defaults ('auto'),
-// and engines that force one step variant each, to measure the variants on the adapter at hand.
-import { createRnn, type LayerWeights, type RunResult, type StepKernels } from '../../../src/index.js';
+// webgpu-rnn itself: createRnn with the ONNX-layout weights as given, under its defaults ('auto').
+// Further engines force one kernel variant each through createRnn's stepKernels option, or ask for
+// { tune: true } (the variants measured on this adapter while the model is built), to see where
+// each variant pays off on the adapter at hand. A variant that does not apply to a shape is n/a
+// with createRnn's own message.
+import { createRnn, type CreateRnnOptions, type LayerWeights, type RunResult, type StepVariant } from '../../../src/index.js';
 import { dirs, specOf, type BenchShape } from '../shapes.js';
 import type { Engine, Outputs, Prepared } from '../types.js';
 
-export function webgpuRnnEngine(device: GPUDevice, stepKernels: StepKernels = 'auto'): Engine {
-  const forced = stepKernels !== 'auto';
+/** The forced variants the benchmarks offer besides the default and tuning. */
+export const STEP_KERNEL_VARIANTS: readonly StepVariant[] = ['direct', 'tiled', 'persistent', 'rows', 'subgroup'];
+/** 'auto' (the defaults), a forced step variant, or 'tune' for createRnn(…, { tune: true }). */
+export type Variant = 'auto' | StepVariant | 'tune';
+
+export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): Engine {
+  const tune = variant === 'tune';
   return {
-    id: forced ? `webgpu-rnn-${stepKernels}` : 'webgpu-rnn',
-    label: forced ? `webgpu-rnn, ${stepKernels} kernels` : 'webgpu-rnn',
+    id: variant === 'auto' ? 'webgpu-rnn' : `webgpu-rnn-${variant}`,
+    label: variant === 'auto' ? 'webgpu-rnn' : tune ? 'webgpu-rnn, tune: true' : `webgpu-rnn, ${variant} kernels`,
     gpu: true,
     unsupported: () => null,
     async prepare(s: BenchShape, weights: LayerWeights[], x: Float32Array): Promise<Prepared> {
-      const rnn = await createRnn(device, specOf(s), weights, { batch: s.batch, stepKernels });
+      const options: CreateRnnOptions = { batch: s.batch, seqLen: s.seqLen };
+      if (tune) options.tune = true;
+      else if (variant !== 'auto') options.stepKernels = variant;
+      const rnn = await createRnn(device, specOf(s), weights, options);
       const B = s.batch;
       const I = s.inputSize;
       const run = async (): Promise<Outputs> => {
@@ -30,6 +41,7 @@ export function webgpuRnnEngine(device: GPUDevice, stepKernels: StepKernels = 'a
       const plan = rnn.kernels(s.seqLen, B);
       return {
         run, dispose: () => rnn.destroy(), device, placement: 'webgpu',
+        // The library's own plan, checked against the dispatches counted.
         expectedDispatches: (s.stream ?? 1) * plan.dispatches,
         notes: [`kernels: ${plan.layers.map((c) => `${c.step}+${c.projection}`).join(', ')}`],
       };
