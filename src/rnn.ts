@@ -67,6 +67,9 @@ export interface Rnn {
   readonly spec: ResolvedSpec;
 }
 
+/** The LSTM step kernels that, with a projection, write the unprojected m (bound at h_next) for the projection kernel. */
+const PROJECTED_CELL_KERNELS: ReadonlySet<KernelName> = new Set(['lstm_step', 'lstm_direct', 'lstm_subgroup']);
+
 /** Uniform slots are 256 bytes apart: minUniformBufferOffsetAlignment is at most 256 everywhere. */
 const UNIFORM_SLOT = 256;
 /** Bytes bound at each uniform slot (the structs are 32 bytes or less). */
@@ -656,7 +659,7 @@ class RnnModel implements Rnn {
       res.c = { buffer: ws.c[l], words: sizes.c };
       res.peephole = { buffer: w.peephole!, words: D * 3 * H };
       // With a projection, the cell's h_next is the unprojected m that the projection kernel reads.
-      if (s.projected && (kernel === 'lstm_step' || kernel === 'lstm_direct')) res.h_next = { buffer: ws.scratch, words: sizes.c };
+      if (s.projected && PROJECTED_CELL_KERNELS.has(kernel)) res.h_next = { buffer: ws.scratch, words: sizes.c };
     }
     if (w.rbh) res.rbh = { buffer: w.rbh, words: D * H };
     if (w.wrT) res.wr_t = { buffer: w.wrT, words: D * H * Hout };
