@@ -6,8 +6,10 @@
 // to [K, NP] with NP = N rounded up to a multiple of 4, zero columns past N; bias the folded
 // biases; rows read through the x strides), so either kernel serves a layer.
 //
-// Grid: x = ceil(NP / 4 / WG) blocks of column quads q, y = ceil(M / TM) blocks of TM rows (TM = 1
-// or 4). Invocation (q, block) computes the TM × 4 block xproj[m0 .. m0 + TM - 1, 4q .. 4q + 3]
+// Grid: x = ceil(quads · ceil(M / TM) / WG) blocks of WG invocations, quads = NP / 4 column quads;
+// invocation i takes column quad q = i % quads of row block i / quads (TM = 1 or 4 rows), so every
+// invocation of a workgroup has work even when N is small. It computes the TM × 4 block
+// xproj[m0 .. m0 + TM - 1, 4q .. 4q + 3]
 // in registers: per k one vec4 load of w_t (neighbouring invocations read neighbouring 16-byte
 // words) and TM loads of x (the same word for every invocation of the block: a broadcast) feed
 // 4·TM multiply-adds. Nothing computes rows or columns that do not exist beyond the last quad.
@@ -53,12 +55,12 @@ fn store_row(m: u32, q: u32, acc: vec4<f32>) {
 
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
-  let q = gid.x;
   let quads = (N + 3u) / 4u;
-  if (q >= quads) {
+  let q = gid.x % quads;
+  let m0 = (gid.x / quads) * TM;
+  if (m0 >= dims.rows) {
     return;
   }
-  let m0 = gid.y * TM;
   if (TM == 1u) {
     let o = x_row(m0);
     var acc = vec4<f32>();

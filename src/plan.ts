@@ -158,7 +158,8 @@ function projectionCall(s: ResolvedSpec, layer: number, M: number, variant: Proj
   const K = layerInputSize(s, layer);
   if (variant === 'gemv') {
     const TM = M === 1 ? 1 : 4;
-    return { kernel: 'input_gemv', constants: { K, N, TM, WG: DIRECT_WORKGROUP }, grid: [Math.ceil(N / 4 / DIRECT_WORKGROUP), Math.ceil(M / TM), 1] };
+    const invocations = Math.ceil(N / 4) * Math.ceil(M / TM);
+    return { kernel: 'input_gemv', constants: { K, N, TM, WG: DIRECT_WORKGROUP }, grid: [Math.ceil(invocations / DIRECT_WORKGROUP), 1, 1] };
   }
   // 4 output rows per invocation (64-row tiles), or 1 (16-row tiles) when there are few rows.
   const TM = M <= 16 ? 1 : 4;

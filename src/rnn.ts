@@ -303,7 +303,12 @@ class RnnModel implements Rnn {
       const c = this.forced ? forcedChoice(s, this.forced, seqLen, batch, this.kind) : defaultChoice(s, seqLen, batch, this.kind);
       const choice = { ...c, projection: this.forcedProjection ?? c.projection };
       if (planFits(planLayer(s, l, seqLen, batch, maxInv, false, choice), maxGroups)) return choice;
-      return { step: this.forced ?? 'tiled', projection: this.forcedProjection ?? 'gemm' };
+      const fallback: LayerChoice = { step: this.forced ?? 'tiled', projection: this.forcedProjection ?? 'gemm' };
+      if (!planFits(planLayer(s, l, seqLen, batch, maxInv, false, fallback), maxGroups)) {
+        throw new DeviceLimitError(`a run of seqLen ${seqLen} and batch ${batch} with the forced kernels (${describeChoices([fallback])}) needs more ` +
+          `workgroups than maxComputeWorkgroupsPerDimension (${maxGroups}); split the run, or leave stepKernels/projection on 'auto'`);
+      }
+      return fallback;
     });
   }
 

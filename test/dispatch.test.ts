@@ -28,7 +28,7 @@ for (const stepKernels of ['tiled', 'direct', 'subgroup'] as const) {
       const L = spec.numLayers!;
       it(`${spec.cell}${spec.projSize ? ' proj' : ''}${spec.linearBeforeReset ? ' lbr' : ''} ${spec.direction} L=${L}: <= ${budget(L)} dispatches, 1 submit, as planned`, async () => {
         const { device, counts, reset } = countingDevice(await getTestDevice());
-        const rnn = await createRnn(device, spec, randomWeights(spec, 3), { stepKernels });
+        const rnn = await createRnn(device, spec, randomWeights(spec, 3), { stepKernels, warmUp: false });
         reset();
         await rnn.run(uniform(rng(1), T * B * spec.inputSize), { seqLen: T, batch: B, sequenceLens: Int32Array.from([7, 2, 0]) });
         expect(counts.dispatches).toBeGreaterThan(0);
@@ -50,7 +50,7 @@ describe('dispatches per run (sequence kernels)', () => {
     const stepKernels = spec.numLayers === 1 ? 'persistent' : 'rows';
     it(`${stepKernels}: ${spec.cell}${spec.linearBeforeReset ? ' lbr' : ''} ${spec.direction} L=${L}: exactly ${2 * L} dispatches (projection + whole sequence per layer)`, async () => {
       const { device, counts, reset } = countingDevice(await getTestDevice());
-      const rnn = await createRnn(device, spec, randomWeights(spec, 3), { stepKernels });
+      const rnn = await createRnn(device, spec, randomWeights(spec, 3), { stepKernels, warmUp: false });
       reset();
       await rnn.run(uniform(rng(1), T * B * spec.inputSize), { seqLen: T, batch: B, sequenceLens: Int32Array.from([7, 2, 0]) });
       expect(counts.dispatches).toBe(2 * L);
