@@ -33,6 +33,19 @@ export class DestroyedError extends WebGpuRnnError {}
 /** The GPU reported an error (validation, out of memory, device lost) while the model was built or run. */
 export class GpuError extends WebGpuRnnError {}
 
+/**
+ * The GPUDevice was lost (driver reset, GPU process crash, device.destroy()): the model cannot run
+ * on it again. Create the model again with createRnn on a new device. `reason` is the browser's
+ * GPUDeviceLostInfo.reason ('destroyed' or 'unknown').
+ */
+export class DeviceLostError extends GpuError {
+  readonly reason: string;
+  constructor(message: string, reason: string) {
+    super(message);
+    this.reason = reason;
+  }
+}
+
 /** A model file is truncated, corrupt or inconsistent (bad magic, lengths out of range, shapes that disagree). */
 export class FormatError extends WebGpuRnnError {}
 

@@ -9,7 +9,7 @@ export type { RnnSpec, RnnWeights, LayerWeights, CellType, Direction, Layout, Re
 export { ACTIVATION_NAMES } from './activations.js';
 export {
   WebGpuRnnError, WebGPUUnavailableError, SpecError, WeightError, InputError, DeviceLimitError,
-  ShaderContractError, DestroyedError, GpuError, FormatError, UnsupportedError,
+  ShaderContractError, DestroyedError, GpuError, DeviceLostError, FormatError, UnsupportedError,
 } from './errors.js';
 export { readSafetensors } from './importers/safetensors.js';
 export type { SafetensorsTensor, SafetensorsFloatDtype, ReadSafetensorsOptions } from './importers/safetensors.js';

@@ -1,7 +1,7 @@
 // The model object: owns the weight buffers and a grow-only workspace, encodes a whole run
 // (every layer, every timestep, both directions) into one command buffer, submits once and reads
 // back once.
-import { DestroyedError, DeviceLimitError, InputError, SpecError } from './errors.js';
+import { DestroyedError, DeviceLimitError, DeviceLostError, GpuError, InputError, SpecError, WebGpuRnnError } from './errors.js';
 import { MAP_MODE_READ, paddedSize, storageBuffer, Usage, withErrorScopes, writeArray } from './gpu.js';
 import { bindGroupLayout, kernelInfo, pipeline, type KernelName } from './kernels.js';
 import { packLayer, paddedColumns, recurrentLanes, type PackedLayer } from './pack.js';
@@ -166,7 +166,29 @@ export interface CreateRnnOptions {
   warmUp?: boolean;
 }
 
+/** Rejects anything that is not a GPUDevice with a message that says where one comes from. */
+function checkDevice(device: unknown): asserts device is GPUDevice {
+  const d = device as Partial<GPUDevice> | null | undefined;
+  if (typeof d !== 'object' || d === null || typeof d.createBuffer !== 'function' || typeof d.createComputePipelineAsync !== 'function'
+    || typeof d.queue !== 'object' || typeof d.limits !== 'object') {
+    const got = d === null ? 'null' : typeof d === 'object' ? Object.prototype.toString.call(d) : typeof d;
+    throw new InputError(`createRnn(device, spec, weights): device must be a GPUDevice (from requestDevice(), or navigator.gpu's adapter.requestDevice()), got ${got}`);
+  }
+}
+
+/**
+ * The library's error for a GPU failure when the device turns out to be lost: WebGPU rejects
+ * pending work with a bare AbortError/OperationError, and device.lost may settle a moment later.
+ */
+async function lostDeviceError(device: GPUDevice, known?: GPUDeviceLostInfo): Promise<DeviceLostError | undefined> {
+  const info = known ?? await Promise.race([device.lost, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
+  if (!info) return undefined;
+  return new DeviceLostError(`the GPU device was lost (reason '${info.reason}'${info.message ? `: ${info.message}` : ''}); ` +
+    'this model cannot run on it again: create it again with createRnn on a new device (requestDevice())', info.reason);
+}
+
 export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWeights, options: CreateRnnOptions = {}): Promise<Rnn> {
+  checkDevice(device);
   const s = resolveSpec(spec);
   validateWeights(s, weights);
   const batch = options.batch === undefined ? 1 : positiveInt('options.batch', options.batch);
@@ -188,6 +210,17 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
     throw new SpecError('options.tune measures the kernel variants, options.stepKernels and options.projection force one: give one or the other');
   }
   checkModelLimits(device, s);
+  try {
+    return await buildModel(device, s, weights, { forced, projection, tuning, tune, batch, seqLen, warmUp: options.warmUp ?? true });
+  } catch (e) {
+    throw (e instanceof WebGpuRnnError && !(e instanceof GpuError)) ? e : (await lostDeviceError(device)) ?? e;
+  }
+}
+
+async function buildModel(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights, o: {
+  forced?: StepVariant; projection: 'auto' | ProjectionVariant; tuning?: TuningTable; tune: TuneShape[]; batch: number; seqLen?: number; warmUp: boolean;
+}): Promise<Rnn> {
+  const { forced, projection, tuning, tune, batch, seqLen } = o;
   const model = await withErrorScopes(device, 'createRnn', async () => {
     const m = new RnnModel(device, s, weights, { forced, projection: projection === 'auto' ? undefined : projection, kind: adapterKind(device), tuning });
     try {
@@ -202,7 +235,7 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
   });
   try {
     if (tune.length) await model.tune(tune);
-    if (options.warmUp ?? true) await model.warmUp(batch, seqLen);
+    if (o.warmUp) await model.warmUp(batch, seqLen);
   } catch (e) {
     model.destroy();
     throw e;
@@ -251,6 +284,8 @@ class RnnModel implements Rnn {
   private table: TuningTable;
   /** The choices tune() is measuring, which every run uses meanwhile. */
   private trial?: LayerChoice[];
+  /** Set once the device is lost: every later run() rejects with DeviceLostError at once. */
+  private lostInfo?: GPUDeviceLostInfo;
   private readonly owned: GPUBuffer[] = [];
   private workspace: Workspace | undefined;
   private destroyed = false;
@@ -265,6 +300,9 @@ class RnnModel implements Rnn {
     this.forcedProjection = o.projection;
     this.kind = o.kind;
     this.adapter = adapterDescription(device);
+    void device.lost?.then((info) => {
+      this.lostInfo = info;
+    });
     // A table measured on another adapter says nothing about this one: start afresh.
     const reuse = o.tuning && o.tuning.adapter === this.adapter;
     this.table = { version: 1, adapter: this.adapter, model: modelKey(s), entries: reuse ? o.tuning!.entries.map((e) => ({ ...e })) : [] };
@@ -400,6 +438,7 @@ class RnnModel implements Rnn {
 
   run(x: Float32Array, options: RunOptions): Promise<RunResult> {
     if (this.destroyed) return Promise.reject(new DestroyedError('run() was called after destroy(); create a new model with createRnn()'));
+    if (this.lostInfo) return lostDeviceError(this.device, this.lostInfo).then((e) => Promise.reject(e));
     let req: RunRequest;
     try {
       req = this.validateRun(x, options);
@@ -480,7 +519,7 @@ class RnnModel implements Rnn {
       return await withErrorScopes(this.device, 'run', (closeScopes) => this.encodeAndRead(req, closeScopes));
     } catch (e) {
       if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
-      throw e;
+      throw (await lostDeviceError(this.device, this.lostInfo)) ?? e;
     }
   }
 
