@@ -87,10 +87,15 @@ export type AdapterKind = 'emulated' | 'gpu';
 
 /**
  * The default kernels of a layer when nothing is forced or tuned (createRnn's `tune` measures
- * instead). The rules come from measurements, named in ARCHITECTURE.md "Choosing kernels":
+ * instead). The rules come from these measurements (2026-11-30, 2 vCPUs; README "Benchmark"):
  * - emulated adapters: the barrier-free 'direct' step and 'gemv' projection everywhere, since a
- *   barrier costs more there than the reuse it buys; the persistent kernel, which needs barriers
- *   between steps, loses on every shape measured.
+ *   barrier costs more there than the reuse it buys. Node + SwiftShader, realistic shapes, median
+ *   ms of direct+gemv vs the next best variant: Silero-like LSTM 128 ×8 calls 4.1 (subgroup 5.5),
+ *   RNNoise GRU 96 T=100 23 (subgroup 34, persistent 48), NSNet2 GRU 2×400 T=10 65 (subgroup 84),
+ *   BiLSTM 256 T=100 214 (subgroup 313, persistent 326), LSTM 20 T=20 B=128 19.6 (persistent 31),
+ *   char-RNN LSTM 2×512 ×8 calls 74 (subgroup 116). Per kernel (timestamp queries) the tiled GEMM
+ *   took 117 ms where gemv took 6 (LSTM 20, 2560 rows). On lavapipe the persistent kernel wins
+ *   RNNoise (5.8 vs 10.3 ms) and the tiled step the char-RNN (19.5 vs 23 ms): tuning finds those.
  * - real GPUs (not measured from here yet): the persistent kernel for h <= 128 over more than one
  *   step (it saves T − 1 dispatches of 24–71 µs each, anchors.md §2.4), else 'direct', which keeps
  *   one invocation per (row, unit) busy; the tiled GEMM for more than 16 rows.
