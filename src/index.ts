@@ -3,6 +3,7 @@ export { createRnn } from './rnn.js';
 export type { Rnn, RunOptions, RunResult, CreateRnnOptions, KernelPlan } from './rnn.js';
 export type { StepKernels, StepVariant, ProjectionVariant, LayerChoice } from './plan.js';
 export type { TuningTable, TuningEntry, TuneShape, TuneReport } from './tuning.js';
+export type { RnnStream, StreamOptions } from './stream.js';
 export { requestDevice } from './device.js';
 export type { RequestDeviceOptions } from './device.js';
 export type { RnnSpec, RnnWeights, LayerWeights, CellType, Direction, Layout, ResolvedSpec } from './spec.js';

@@ -6,6 +6,7 @@ import { MAP_MODE_READ, paddedSize, storageBuffer, Usage, withErrorScopes, write
 import { bindGroupLayout, kernelInfo, pipeline, type KernelName } from './kernels.js';
 import { packLayer, paddedColumns, recurrentLanes, type PackedLayer } from './pack.js';
 import { adapterDescription, adapterKind } from './adapter.js';
+import { Stream, type ResidentState, type RnnStream, type StreamHost, type StreamOptions } from './stream.js';
 import {
   candidates, describeChoices, lookupTuning, modelKey, searchChoices, validateTuning,
   type TuneReport, type TuneShape, type TuningEntry, type TuningTable,
@@ -61,6 +62,12 @@ export interface Rnn {
   tune(shapes: TuneShape | TuneShape[]): Promise<TuneReport>;
   /** The tuning table so far (serialisable): store it and pass it to createRnn as options.tuning to skip tune(). */
   readonly tuning: TuningTable;
+  /**
+   * A stream: step() continues the recurrence from where the previous call left it, with the state
+   * kept on the GPU (no state upload or readback per call). Unidirectional models only. Streams of
+   * one model are independent; their steps run one after another with the model's runs.
+   */
+  stream(options?: StreamOptions): RnnStream;
   /** Frees every GPU buffer the model created. Idempotent; pipelines stay cached per device. */
   destroy(): void;
   /** The spec with every default applied. */
@@ -107,6 +114,8 @@ interface Workspace {
 
 interface RunRequest {
   x: Float32Array;
+  /** A stream's state on the GPU: read as the initial state and left there as the final one (only Y is read back). */
+  resident?: ResidentState;
   seqLen: number;
   batch: number;
   lens: Uint32Array;
@@ -273,7 +282,7 @@ function checkModelLimits(device: GPUDevice, s: ResolvedSpec): void {
   need('the input projection grid (x workgroups)', Math.ceil((D * G * H) / 64), 'maxComputeWorkgroupsPerDimension', 'use a smaller hidden size');
 }
 
-class RnnModel implements Rnn {
+class RnnModel implements Rnn, StreamHost {
   readonly spec: ResolvedSpec;
   private readonly device: GPUDevice;
   private readonly layers: LayerBuffers[];
@@ -286,6 +295,7 @@ class RnnModel implements Rnn {
   private trial?: LayerChoice[];
   /** Set once the device is lost: every later run() rejects with DeviceLostError at once. */
   private lostInfo?: GPUDeviceLostInfo;
+  private readonly streams = new Set<Stream>();
   private readonly owned: GPUBuffer[] = [];
   private workspace: Workspace | undefined;
   private destroyed = false;
@@ -445,17 +455,111 @@ class RnnModel implements Rnn {
     } catch (e) {
       return Promise.reject(e);
     }
-    const job = this.tail.then(() => this.execute(req));
-    this.tail = job.catch(() => undefined);
-    return job;
+    return this.enqueue(() => this.execute(req));
   }
 
   destroy(): void {
     if (this.destroyed) return;
+    for (const st of [...this.streams]) st.destroy();
     this.destroyed = true;
     for (const b of this.owned) b.destroy();
     this.owned.length = 0;
     this.dropWorkspace();
+  }
+
+  get batchMajor(): boolean {
+    return this.spec.batchMajor;
+  }
+
+  stream(options: StreamOptions = {}): RnnStream {
+    if (this.destroyed) throw new DestroyedError('stream() was called after destroy(); create a new model with createRnn()');
+    if (this.spec.directions === 2) {
+      throw new SpecError('stream() needs a unidirectional model: the backward direction of a bidirectional layer starts from the end of ' +
+        'the sequence, which a stream has not seen yet; run() the whole sequence instead');
+    }
+    if (typeof options !== 'object' || options === null) throw new InputError('stream(options): options must be an object { batch?, initialH?, initialC? }');
+    const batch = options.batch === undefined ? 1 : positiveInt('stream(): options.batch', options.batch);
+    const state = this.createState(batch);
+    try {
+      this.writeState(state, batch, options.initialH, options.initialC);
+    } catch (e) {
+      for (const b of [...state.h, ...state.c]) b.destroy();
+      throw e;
+    }
+    const st = new Stream(this, batch, state);
+    this.streams.add(st);
+    return st;
+  }
+
+  createState(batch: number): ResidentState {
+    const s = this.spec;
+    const make = (l: number, name: string, floats: number) => storageBuffer(this.device, `${s.cell}|stream|L${l}|${name}`, floats);
+    return {
+      h: this.layers.map((_, l) => make(l, 'h', batch * s.outputSize)),
+      c: s.cell === 'lstm' ? this.layers.map((_, l) => make(l, 'c', batch * s.hiddenSize)) : [],
+    };
+  }
+
+  writeState(state: ResidentState, batch: number, initialH?: Float32Array, initialC?: Float32Array): void {
+    const s = this.spec;
+    this.checkInitial('initialH', initialH, s.outputSize, batch);
+    if (initialC !== undefined && s.cell !== 'lstm') throw new InputError(`options.initialC applies to LSTM only; remove it for a ${s.cell.toUpperCase()}`);
+    this.checkInitial('initialC', initialC, s.hiddenSize, batch);
+    const req = { batch, lens: new Uint32Array(batch).fill(1) } as RunRequest;
+    this.layers.forEach((_, l) => {
+      writeArray(this.device.queue, state.h[l], this.initialState(req, initialH, l, s.outputSize));
+      if (s.cell === 'lstm') writeArray(this.device.queue, state.c[l], this.initialState(req, initialC, l, s.hiddenSize));
+    });
+  }
+
+  runResident(x: Float32Array, seqLen: number, batch: number, state: ResidentState): Promise<Float32Array> {
+    if (this.destroyed) return Promise.reject(new DestroyedError('step() was called after the model was destroyed'));
+    if (this.lostInfo) return lostDeviceError(this.device, this.lostInfo).then((e) => Promise.reject(e));
+    let req: RunRequest;
+    try {
+      req = { ...this.validateRun(x, { seqLen, batch }), resident: state };
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    return this.enqueue(() => this.execute(req)).then((r) => r.Y);
+  }
+
+  readState(state: ResidentState, batch: number): Promise<{ Y_h: Float32Array; Y_c?: Float32Array }> {
+    const s = this.spec;
+    return this.enqueue(async () => {
+      const L = s.numLayers;
+      const hFloats = batch * s.outputSize;
+      const cFloats = batch * s.hiddenSize;
+      const total = L * hFloats + (s.cell === 'lstm' ? L * cFloats : 0);
+      const staging = this.device.createBuffer({ label: `${s.cell}|stream state`, size: paddedSize(total * 4), usage: Usage.MAP_READ | Usage.COPY_DST });
+      try {
+        const encoder = this.device.createCommandEncoder({ label: 'webgpu-rnn stream state' });
+        for (let l = 0; l < L; l++) {
+          encoder.copyBufferToBuffer(state.h[l], 0, staging, l * hFloats * 4, hFloats * 4);
+          if (s.cell === 'lstm') encoder.copyBufferToBuffer(state.c[l], 0, staging, (L * hFloats + l * cFloats) * 4, cFloats * 4);
+        }
+        this.device.queue.submit([encoder.finish()]);
+        await staging.mapAsync(MAP_MODE_READ);
+        const out = new Float32Array(staging.getMappedRange().slice(0, total * 4));
+        const Y_h = this.stateOut(out.subarray(0, L * hFloats), batch, s.outputSize);
+        return s.cell === 'lstm' ? { Y_h, Y_c: this.stateOut(out.subarray(L * hFloats), batch, s.hiddenSize) } : { Y_h };
+      } catch (e) {
+        throw (await lostDeviceError(this.device, this.lostInfo)) ?? e;
+      } finally {
+        staging.destroy();
+      }
+    });
+  }
+
+  release(stream: Stream): void {
+    this.streams.delete(stream);
+  }
+
+  /** Runs `job` after every run, step and state read queued before it (they share the workspace). */
+  private enqueue<T>(job: () => Promise<T>): Promise<T> {
+    const next = this.tail.then(job);
+    this.tail = next.catch(() => undefined);
+    return next;
   }
 
   private validateRun(x: Float32Array, o: RunOptions): RunRequest {
@@ -477,12 +581,7 @@ class RnnModel implements Rnn {
         lens[b] = len;
       });
     }
-    const state = (name: string, v: Float32Array | undefined, width: number) => {
-      if (v === undefined) return;
-      if (!(v instanceof Float32Array)) throw new InputError(`options.${name} must be a Float32Array`);
-      const shape = s.batchMajor ? `[B, L·D, ${width}]` : `[L·D, B, ${width}]`;
-      if (v.length !== L * D * B * width) throw new InputError(`options.${name} has ${v.length} floats, expected ${shape} = ${L * D * B * width}`);
-    };
+    const state = (name: string, v: Float32Array | undefined, width: number) => this.checkInitial(name, v, width, B);
     let mask: Uint32Array | undefined;
     if (o.mask !== undefined) {
       if (o.sequenceLens !== undefined) throw new InputError('options.mask and options.sequenceLens exclude each other: masks follow TF.js, lengths follow ONNX; give one');
@@ -496,6 +595,15 @@ class RnnModel implements Rnn {
     state('initialC', o.initialC, H);
     this.checkRunLimits(T, B);
     return { x, seqLen: T, batch: B, lens, mask, initialH: o.initialH, initialC: o.initialC };
+  }
+
+  /** An initial state given as options.NAME: a Float32Array of run()'s state layout for B rows, or absent. */
+  private checkInitial(name: string, v: Float32Array | undefined, width: number, B: number): void {
+    if (v === undefined) return;
+    const { numLayers: L, directions: D, batchMajor } = this.spec;
+    if (!(v instanceof Float32Array)) throw new InputError(`options.${name} must be a Float32Array`);
+    const shape = batchMajor ? `[B, L·D, ${width}]` : `[L·D, B, ${width}]`;
+    if (v.length !== L * D * B * width) throw new InputError(`options.${name} has ${v.length} floats, expected ${shape} = ${L * D * B * width}`);
   }
 
   private checkRunLimits(T: number, B: number): void {
@@ -542,12 +650,21 @@ class RnnModel implements Rnn {
       const ys = outputStrides(s, l, T, B);
       dims.set([T * B, B, xs.t, xs.b], (l * 2 * UNIFORM_SLOT) / 4);
       dims.set([B, T, ys.t, ys.b, ys.d], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
+      if (req.resident) continue;
       writeArray(q, ws.h[l][0], this.initialState(req, req.initialH, l, Hout));
       if (s.cell === 'lstm') writeArray(q, ws.c[l], this.initialState(req, req.initialC, l, H));
     }
     writeArray(q, ws.dims, dims);
 
+    const yFloats = T * D * B * Hout;
+    const hFloats = D * B * Hout;
+    const cFloats = D * B * H;
     const encoder = this.device.createCommandEncoder({ label: 'webgpu-rnn run' });
+    // A stream's state enters and leaves by GPU copies: nothing uploaded, nothing read back.
+    for (let l = 0; req.resident && l < L; l++) {
+      encoder.copyBufferToBuffer(req.resident.h[l], 0, ws.h[l][0], 0, hFloats * 4);
+      if (s.cell === 'lstm') encoder.copyBufferToBuffer(req.resident.c[l], 0, ws.c[l], 0, cFloats * 4);
+    }
     const pass = encoder.beginComputePass({ label: 'webgpu-rnn layers' });
     for (let l = 0; l < L; l++) {
       const dispatch = (call: KernelCall) => pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
@@ -572,24 +689,27 @@ class RnnModel implements Rnn {
     }
     pass.end();
 
-    const yFloats = T * D * B * Hout;
-    const hFloats = D * B * Hout;
-    const cFloats = D * B * H;
     encoder.copyBufferToBuffer(ws.y, 0, ws.staging, 0, yFloats * 4);
     for (let l = 0; l < L; l++) {
-      // Per-step kernels leave the final state in h[T & 1]; the persistent kernel writes it to h[1].
+      // Per-step kernels leave the final state in h[T & 1]; the sequence kernels write it to h[1].
       const final = plans[l].sequence ? 1 : T & 1;
+      if (req.resident) {
+        encoder.copyBufferToBuffer(ws.h[l][final], 0, req.resident.h[l], 0, hFloats * 4);
+        if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, req.resident.c[l], 0, cFloats * 4);
+        continue;
+      }
       encoder.copyBufferToBuffer(ws.h[l][final], 0, ws.staging, (yFloats + l * hFloats) * 4, hFloats * 4);
       if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, ws.staging, (yFloats + L * hFloats + l * cFloats) * 4, cFloats * 4);
     }
     q.submit([encoder.finish()]);
     closeScopes();
 
-    const total = yFloats + L * hFloats + (s.cell === 'lstm' ? L * cFloats : 0);
+    const total = req.resident ? yFloats : yFloats + L * hFloats + (s.cell === 'lstm' ? L * cFloats : 0);
     await ws.staging.mapAsync(MAP_MODE_READ, 0, paddedSize(total * 4));
     const out = new Float32Array(ws.staging.getMappedRange(0, paddedSize(total * 4)).slice(0, total * 4));
     ws.staging.unmap();
     const Y = out.slice(0, yFloats);
+    if (req.resident) return { Y, Y_h: new Float32Array(0) };
     const Y_h = this.stateOut(out.subarray(yFloats, yFloats + L * hFloats), B, Hout);
     const Y_c = s.cell === 'lstm' ? this.stateOut(out.subarray(yFloats + L * hFloats, total), B, H) : undefined;
     return Y_c ? { Y, Y_h, Y_c } : { Y, Y_h };

@@ -3,7 +3,7 @@
 // { tune: true } (the variants measured on this adapter while the model is built), to see where
 // each variant pays off on the adapter at hand. A variant that does not apply to a shape is n/a
 // with createRnn's own message.
-import { createRnn, type CreateRnnOptions, type LayerWeights, type RunResult, type StepVariant } from '../../../src/index.js';
+import { createRnn, type CreateRnnOptions, type LayerWeights, type StepVariant } from '../../../src/index.js';
 import { dirs, specOf, type BenchShape } from '../shapes.js';
 import type { Engine, Outputs, Prepared } from '../types.js';
 
@@ -26,22 +26,22 @@ export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): E
       const rnn = await createRnn(device, specOf(s), weights, options);
       const B = s.batch;
       const I = s.inputSize;
+      // Streaming shapes: one rnn.stream() call per step with the state kept on the GPU (as an app
+      // would, and as TF.js keeps it), the state read back once at the end of the timed run.
+      const stream = s.stream ? rnn.stream({ batch: B }) : undefined;
       const run = async (): Promise<Outputs> => {
-        if (!s.stream) return rnn.run(x, { seqLen: s.seqLen, batch: B });
+        if (!stream) return rnn.run(x, { seqLen: s.seqLen, batch: B });
         const D = dirs(s);
         const H = s.hiddenSize;
-        const Y = new Float32Array(s.stream * D * B * H);
-        let last: RunResult | undefined;
-        for (let k = 0; k < s.stream; k++) {
-          last = await rnn.run(x.subarray(k * B * I, (k + 1) * B * I), { seqLen: 1, batch: B, initialH: last?.Y_h, initialC: last?.Y_c });
-          Y.set(last.Y, k * D * B * H);
-        }
-        return { Y, Y_h: last!.Y_h, Y_c: last!.Y_c };
+        const Y = new Float32Array(s.stream! * D * B * H);
+        stream.reset();
+        for (let k = 0; k < s.stream!; k++) Y.set((await stream.step(x.subarray(k * B * I, (k + 1) * B * I))).Y, k * D * B * H);
+        return { Y, ...(await stream.state()) };
       };
       const plan = rnn.kernels(s.seqLen, B);
       return {
         run, dispose: () => rnn.destroy(), device, placement: 'webgpu',
-        // The library's own plan, checked against the dispatches counted.
+        // The library's own plan, checked against the dispatches counted (stream state reads dispatch nothing).
         expectedDispatches: (s.stream ?? 1) * plan.dispatches,
         notes: [`kernels: ${plan.layers.map((c) => `${c.step}+${c.projection}`).join(', ')}`],
       };
