@@ -24,6 +24,8 @@ describe('device loss and bad devices', () => {
     const device = await requestDevice();
     const rnn = await createRnn(device, spec, weights);
     await rnn.run(x, run);
+    const stream = rnn.stream({ batch: 2 });
+    await stream.step(x.subarray(0, 6));
     const pending = rnn.run(x, run);
     device.destroy();
     const err = await pending.then(() => undefined, (e: unknown) => e);
@@ -32,6 +34,9 @@ describe('device loss and bad devices', () => {
     expect((err as DeviceLostError).reason).toBe('destroyed');
     expect((err as Error).message).toMatch(/lost \(reason 'destroyed'.*create it again with createRnn on a new device/);
     await expect(rnn.run(x, run)).rejects.toBeInstanceOf(DeviceLostError);
+    // A long-lived stream does not hang: its steps and state reads reject the same way.
+    await expect(stream.step(x.subarray(0, 6))).rejects.toBeInstanceOf(DeviceLostError);
+    await expect(stream.state()).rejects.toBeInstanceOf(DeviceLostError);
     rnn.destroy();
     // createRnn on the lost device says so too.
     await expect(createRnn(device, spec, weights)).rejects.toBeInstanceOf(DeviceLostError);
