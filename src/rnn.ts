@@ -33,6 +33,18 @@ export interface RunOptions {
   initialH?: Float32Array;
   /** [L·D, B, H] time-major or [B, L·D, H] batch-major (LSTM only); absent = zeros. */
   initialC?: Float32Array;
+  /**
+   * 'cpu' (default): resolve to Float32Arrays. 'gpu': resolve to new GPUBuffers in the same layouts
+   * (usage STORAGE | COPY_SRC | COPY_DST), owned by the caller, with nothing read back.
+   */
+  output?: 'cpu' | 'gpu';
+}
+
+/** run()'s outputs left on the GPU (options.output 'gpu'): buffers the caller owns and destroys. */
+export interface GpuRunResult {
+  Y: GPUBuffer;
+  Y_h: GPUBuffer;
+  Y_c?: GPUBuffer;
 }
 
 export interface RunResult {
@@ -51,7 +63,12 @@ export interface KernelPlan {
 }
 
 export interface Rnn {
-  run(x: Float32Array, options: RunOptions): Promise<RunResult>;
+  /**
+   * Runs the model over x: a Float32Array, or a GPUBuffer of f32 in the same layout (usage must
+   * include STORAGE) that is read where it is, without a copy through the CPU.
+   */
+  run(x: Float32Array | GPUBuffer, options: RunOptions & { output: 'gpu' }): Promise<GpuRunResult>;
+  run(x: Float32Array | GPUBuffer, options: RunOptions): Promise<RunResult>;
   /** Which kernels a run of (seqLen, batch) uses on this device, and how many dispatches it issues. */
   kernels(seqLen: number, batch: number): KernelPlan;
   /**
@@ -113,7 +130,8 @@ interface Workspace {
 }
 
 interface RunRequest {
-  x: Float32Array;
+  x: Float32Array | GPUBuffer;
+  output: 'cpu' | 'gpu';
   /** A stream's state on the GPU: read as the initial state and left there as the final one (only Y is read back). */
   resident?: ResidentState;
   seqLen: number;
@@ -127,9 +145,16 @@ interface RunRequest {
 
 type Resource = { buffer: GPUBuffer; offset?: number; size?: number; words?: number };
 
+/** What a run resolves to inside the model: a stream's step reads back (or hands over) Y alone. */
+type Outputs = RunResult | GpuRunResult | { Y: Float32Array | GPUBuffer; Y_h?: undefined; Y_c?: undefined };
+
 /** A layer's pipelines in the order encodeAndRead uses them: the GEMM, then the sequence or step kernels. */
 function layerCalls(plan: LayerPlan): KernelCall[] {
   return [plan.inputProj, ...(plan.sequence ? [plan.sequence] : plan.step)];
+}
+
+function isGpuBuffer(x: unknown): x is GPUBuffer {
+  return typeof x === 'object' && x !== null && typeof (x as GPUBuffer).mapAsync === 'function' && typeof (x as GPUBuffer).usage === 'number';
 }
 
 function positiveInt(name: string, v: unknown): number {
@@ -446,7 +471,9 @@ class RnnModel implements Rnn, StreamHost {
     return Promise.all(this.plans(seqLen, batch, masked).map((plan) => Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants)))));
   }
 
-  run(x: Float32Array, options: RunOptions): Promise<RunResult> {
+  run(x: Float32Array | GPUBuffer, options: RunOptions & { output: 'gpu' }): Promise<GpuRunResult>;
+  run(x: Float32Array | GPUBuffer, options: RunOptions): Promise<RunResult>;
+  run(x: Float32Array | GPUBuffer, options: RunOptions): Promise<RunResult | GpuRunResult> {
     if (this.destroyed) return Promise.reject(new DestroyedError('run() was called after destroy(); create a new model with createRnn()'));
     if (this.lostInfo) return lostDeviceError(this.device, this.lostInfo).then((e) => Promise.reject(e));
     let req: RunRequest;
@@ -455,7 +482,7 @@ class RnnModel implements Rnn, StreamHost {
     } catch (e) {
       return Promise.reject(e);
     }
-    return this.enqueue(() => this.execute(req));
+    return this.enqueue(() => this.execute(req)) as Promise<RunResult>;
   }
 
   destroy(): void {
@@ -512,12 +539,12 @@ class RnnModel implements Rnn, StreamHost {
     });
   }
 
-  runResident(x: Float32Array, seqLen: number, batch: number, state: ResidentState): Promise<Float32Array> {
+  runResident(x: Float32Array | GPUBuffer, seqLen: number, batch: number, state: ResidentState, output: 'cpu' | 'gpu'): Promise<Float32Array | GPUBuffer> {
     if (this.destroyed) return Promise.reject(new DestroyedError('step() was called after the model was destroyed'));
     if (this.lostInfo) return lostDeviceError(this.device, this.lostInfo).then((e) => Promise.reject(e));
     let req: RunRequest;
     try {
-      req = { ...this.validateRun(x, { seqLen, batch }), resident: state };
+      req = { ...this.validateRun(x, { seqLen, batch, output }), resident: state };
     } catch (e) {
       return Promise.reject(e);
     }
@@ -562,15 +589,22 @@ class RnnModel implements Rnn, StreamHost {
     return next;
   }
 
-  private validateRun(x: Float32Array, o: RunOptions): RunRequest {
+  private validateRun(x: Float32Array | GPUBuffer, o: RunOptions): RunRequest {
     const s = this.spec;
     if (typeof o !== 'object' || o === null) throw new InputError('run(x, options): options { seqLen, batch } are required');
     const T = positiveInt('options.seqLen', o.seqLen);
     const B = positiveInt('options.batch', o.batch);
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout, inputSize: I } = s;
     const layout = s.batchMajor ? '[B, T, I]' : '[T, B, I]';
-    if (!(x instanceof Float32Array)) throw new InputError(`x must be a Float32Array ${layout}, got ${Object.prototype.toString.call(x)}`);
-    if (x.length !== T * B * I) throw new InputError(`x has ${x.length} floats, expected seqLen·batch·inputSize = ${T}·${B}·${I} = ${T * B * I} (${layout})`);
+    if (isGpuBuffer(x)) {
+      if (!(x.usage & Usage.STORAGE)) throw new InputError('x is a GPUBuffer without STORAGE usage: create it with GPUBufferUsage.STORAGE (the kernels read it in place)');
+      if (x.size < T * B * I * 4) throw new InputError(`x is a GPUBuffer of ${x.size} bytes, expected at least seqLen·batch·inputSize·4 = ${T * B * I * 4} (f32 ${layout})`);
+    } else {
+      if (!(x instanceof Float32Array)) throw new InputError(`x must be a Float32Array ${layout} or a GPUBuffer, got ${Object.prototype.toString.call(x)}`);
+      if (x.length !== T * B * I) throw new InputError(`x has ${x.length} floats, expected seqLen·batch·inputSize = ${T}·${B}·${I} = ${T * B * I} (${layout})`);
+    }
+    const output = o.output ?? 'cpu';
+    if (output !== 'cpu' && output !== 'gpu') throw new InputError(`options.output must be 'cpu' or 'gpu', got ${JSON.stringify(output)}`);
     const lens = new Uint32Array(B).fill(T);
     if (o.sequenceLens !== undefined) {
       const sl = o.sequenceLens;
@@ -594,7 +628,7 @@ class RnnModel implements Rnn, StreamHost {
     if (o.initialC !== undefined && s.cell !== 'lstm') throw new InputError(`options.initialC applies to LSTM only; remove it for a ${s.cell.toUpperCase()}`);
     state('initialC', o.initialC, H);
     this.checkRunLimits(T, B);
-    return { x, seqLen: T, batch: B, lens, mask, initialH: o.initialH, initialC: o.initialC };
+    return { x, output, seqLen: T, batch: B, lens, mask, initialH: o.initialH, initialC: o.initialC };
   }
 
   /** An initial state given as options.NAME: a Float32Array of run()'s state layout for B rows, or absent. */
@@ -622,7 +656,7 @@ class RnnModel implements Rnn, StreamHost {
     }
   }
 
-  private async execute(req: RunRequest): Promise<RunResult> {
+  private async execute(req: RunRequest): Promise<Outputs> {
     try {
       return await withErrorScopes(this.device, 'run', (closeScopes) => this.encodeAndRead(req, closeScopes));
     } catch (e) {
@@ -631,7 +665,7 @@ class RnnModel implements Rnn, StreamHost {
     }
   }
 
-  private async encodeAndRead(req: RunRequest, closeScopes: () => void): Promise<RunResult> {
+  private async encodeAndRead(req: RunRequest, closeScopes: () => void): Promise<Outputs> {
     const s = this.spec;
     const { seqLen: T, batch: B } = req;
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
@@ -642,7 +676,9 @@ class RnnModel implements Rnn, StreamHost {
     const ws = this.ensureWorkspace(T, B);
     const q = this.device.queue;
 
-    writeArray(q, ws.x, req.x);
+    // A GPUBuffer x is bound where it is (a bind group of its own); an array is uploaded.
+    const externalX = isGpuBuffer(req.x) ? req.x : undefined;
+    if (!isGpuBuffer(req.x)) writeArray(q, ws.x, req.x);
     writeArray(q, ws.seqLens, req.mask ?? req.lens);
     const dims = new Uint32Array((L * 2 * UNIFORM_SLOT) / 4);
     for (let l = 0; l < L; l++) {
@@ -669,7 +705,9 @@ class RnnModel implements Rnn, StreamHost {
     for (let l = 0; l < L; l++) {
       const dispatch = (call: KernelCall) => pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
       pass.setPipeline(pipelines[l][0]);
-      pass.setBindGroup(0, this.bindGroup(ws, l, 0, plans[l].inputProj.kernel));
+      pass.setBindGroup(0, l === 0 && externalX
+        ? this.makeBindGroup(ws, 0, 0, plans[0].inputProj.kernel, { x: { buffer: externalX, words: T * B * s.inputSize } })
+        : this.bindGroup(ws, l, 0, plans[l].inputProj.kernel));
       dispatch(plans[l].inputProj);
       const sequence = plans[l].sequence;
       if (sequence) {
@@ -689,16 +727,21 @@ class RnnModel implements Rnn, StreamHost {
     }
     pass.end();
 
+    // Per-step kernels leave the final state in h[T & 1]; the sequence kernels write it to h[1].
+    const final = (l: number) => (plans[l].sequence ? 1 : T & 1);
+    for (let l = 0; req.resident && l < L; l++) {
+      encoder.copyBufferToBuffer(ws.h[l][final(l)], 0, req.resident.h[l], 0, hFloats * 4);
+      if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, req.resident.c[l], 0, cFloats * 4);
+    }
+    if (req.output === 'gpu') {
+      const out = this.copyOutputs(encoder, ws, plans, req, yFloats);
+      q.submit([encoder.finish()]);
+      closeScopes();
+      return out;
+    }
     encoder.copyBufferToBuffer(ws.y, 0, ws.staging, 0, yFloats * 4);
-    for (let l = 0; l < L; l++) {
-      // Per-step kernels leave the final state in h[T & 1]; the sequence kernels write it to h[1].
-      const final = plans[l].sequence ? 1 : T & 1;
-      if (req.resident) {
-        encoder.copyBufferToBuffer(ws.h[l][final], 0, req.resident.h[l], 0, hFloats * 4);
-        if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, req.resident.c[l], 0, cFloats * 4);
-        continue;
-      }
-      encoder.copyBufferToBuffer(ws.h[l][final], 0, ws.staging, (yFloats + l * hFloats) * 4, hFloats * 4);
+    for (let l = 0; !req.resident && l < L; l++) {
+      encoder.copyBufferToBuffer(ws.h[l][final(l)], 0, ws.staging, (yFloats + l * hFloats) * 4, hFloats * 4);
       if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, ws.staging, (yFloats + L * hFloats + l * cFloats) * 4, cFloats * 4);
     }
     q.submit([encoder.finish()]);
@@ -709,10 +752,47 @@ class RnnModel implements Rnn, StreamHost {
     const out = new Float32Array(ws.staging.getMappedRange(0, paddedSize(total * 4)).slice(0, total * 4));
     ws.staging.unmap();
     const Y = out.slice(0, yFloats);
-    if (req.resident) return { Y, Y_h: new Float32Array(0) };
+    if (req.resident) return { Y };
     const Y_h = this.stateOut(out.subarray(yFloats, yFloats + L * hFloats), B, Hout);
     const Y_c = s.cell === 'lstm' ? this.stateOut(out.subarray(yFloats + L * hFloats, total), B, H) : undefined;
     return Y_c ? { Y, Y_h, Y_c } : { Y, Y_h };
+  }
+
+  /**
+   * options.output 'gpu': new caller-owned buffers holding Y, and (unless the run is a stream's step)
+   * Y_h and Y_c in run()'s layouts, filled by copies recorded on `encoder`. Batch-major states are
+   * transposed by one copy per (layer, direction, row).
+   */
+  private copyOutputs(encoder: GPUCommandEncoder, ws: Workspace, plans: LayerPlan[], req: RunRequest, yFloats: number): Outputs {
+    const s = this.spec;
+    const { seqLen: T, batch: B } = req;
+    const { directions: D, numLayers: L } = s;
+    const make = (label: string, floats: number) => this.device.createBuffer({
+      label: `${s.cell}|${label}`, size: paddedSize(floats * 4), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST,
+    });
+    const Y = make('Y', yFloats);
+    encoder.copyBufferToBuffer(ws.y, 0, Y, 0, yFloats * 4);
+    if (req.resident) return { Y };
+    // State [D, B, width] of layer l, into [L·D, B, width] or, batch-major, [B, L·D, width].
+    const states = (label: string, width: number, source: (l: number) => GPUBuffer) => {
+      const out = make(label, L * D * B * width);
+      for (let l = 0; l < L; l++) {
+        if (!s.batchMajor) {
+          encoder.copyBufferToBuffer(source(l), 0, out, l * D * B * width * 4, D * B * width * 4);
+          continue;
+        }
+        for (let d = 0; d < D; d++) {
+          for (let b = 0; b < B; b++) {
+            encoder.copyBufferToBuffer(source(l), (d * B + b) * width * 4, out, (b * L * D + l * D + d) * width * 4, width * 4);
+          }
+        }
+      }
+      return out;
+    };
+    // Per-step kernels leave the final state in h[T & 1]; the sequence kernels write it to h[1].
+    const Y_h = states('Y_h', s.outputSize, (l) => ws.h[l][plans[l].sequence ? 1 : T & 1]);
+    if (s.cell !== 'lstm') return { Y, Y_h };
+    return { Y, Y_h, Y_c: states('Y_c', s.hiddenSize, (l) => ws.c[l]) };
   }
 
   /** Layer l's initial state as [D, B, width], with rows of length 0 zeroed (ORT: Y_h = Y_c = 0 there). */
@@ -841,9 +921,9 @@ class RnnModel implements Rnn, StreamHost {
     return group;
   }
 
-  private makeBindGroup(ws: Workspace, l: number, parity: number, kernel: KernelName): GPUBindGroup {
+  private makeBindGroup(ws: Workspace, l: number, parity: number, kernel: KernelName, replace: Record<string, Resource> = {}): GPUBindGroup {
     const info = kernelInfo(kernel);
-    const res = this.resources(ws, l, parity, kernel);
+    const res = { ...this.resources(ws, l, parity, kernel), ...replace };
     const bound = Object.fromEntries(info.bindings.map((b) => [b.name, res[b.name]]));
     checkBindings(info, Object.fromEntries(info.bindings.filter((b) => bound[b.name]).map((b) => {
       const r = bound[b.name];

@@ -24,9 +24,11 @@ export interface RnnStream {
    * Runs `seqLen` steps (default 1) of x ([seqLen, B, I] time-major or [B, seqLen, I] batch-major)
    * from the state the previous call left, and resolves to Y in run()'s layout for those steps.
    * A 'reverse' model processes each chunk from its last step to its first: feeding a sequence's
-   * chunks last chunk first equals one run() over the sequence.
+   * chunks last chunk first equals one run() over the sequence. x may be a GPUBuffer (STORAGE
+   * usage) and, with output 'gpu', Y is a new GPUBuffer the caller owns, as in run().
    */
-  step(x: Float32Array, options?: { seqLen?: number }): Promise<{ Y: Float32Array }>;
+  step(x: Float32Array | GPUBuffer, options: { seqLen?: number; output: 'gpu' }): Promise<{ Y: GPUBuffer }>;
+  step(x: Float32Array | GPUBuffer, options?: { seqLen?: number; output?: 'cpu' }): Promise<{ Y: Float32Array }>;
   /** Reads the state back: Y_h (and Y_c) in run()'s layouts. */
   state(): Promise<{ Y_h: Float32Array; Y_c?: Float32Array }>;
   /** Starts again from the given initial state (zeros when absent). */
@@ -43,7 +45,7 @@ export interface StreamHost {
   /** Writes the initial state (run()'s layouts; zeros when absent) into the state buffers. */
   writeState(state: ResidentState, batch: number, initialH?: Float32Array, initialC?: Float32Array): void;
   /** Runs x from the state on the GPU, leaving the final state there; resolves to Y. */
-  runResident(x: Float32Array, seqLen: number, batch: number, state: ResidentState): Promise<Float32Array>;
+  runResident(x: Float32Array | GPUBuffer, seqLen: number, batch: number, state: ResidentState, output: 'cpu' | 'gpu'): Promise<Float32Array | GPUBuffer>;
   /** Reads the state back in run()'s layouts, after every step queued before it. */
   readState(state: ResidentState, batch: number): Promise<{ Y_h: Float32Array; Y_c?: Float32Array }>;
   /** Forgets a destroyed stream. */
@@ -55,12 +57,14 @@ export class Stream implements RnnStream {
 
   constructor(private readonly host: StreamHost, private readonly batch: number, private readonly resident: ResidentState) {}
 
-  step(x: Float32Array, options: { seqLen?: number } = {}): Promise<{ Y: Float32Array }> {
+  step(x: Float32Array | GPUBuffer, options: { seqLen?: number; output: 'gpu' }): Promise<{ Y: GPUBuffer }>;
+  step(x: Float32Array | GPUBuffer, options?: { seqLen?: number; output?: 'cpu' }): Promise<{ Y: Float32Array }>;
+  step(x: Float32Array | GPUBuffer, options: { seqLen?: number; output?: 'cpu' | 'gpu' } = {}): Promise<{ Y: Float32Array | GPUBuffer }> {
     if (this.destroyed) return Promise.reject(new DestroyedError('step() was called after the stream was destroyed; create a new one with rnn.stream()'));
     if (typeof options !== 'object' || options === null) return Promise.reject(new InputError('step(x, options): options must be an object { seqLen? }'));
     const seqLen = options.seqLen ?? 1;
     if (!Number.isInteger(seqLen) || seqLen <= 0) return Promise.reject(new InputError(`step(): seqLen must be a positive integer, got ${String(seqLen)}`));
-    return this.host.runResident(x, seqLen, this.batch, this.resident).then((Y) => ({ Y }));
+    return this.host.runResident(x, seqLen, this.batch, this.resident, options.output ?? 'cpu').then((Y) => ({ Y }));
   }
 
   state(): Promise<{ Y_h: Float32Array; Y_c?: Float32Array }> {
