@@ -1,6 +1,6 @@
 // webgpu-rnn: RNN, LSTM and GRU inference on WebGPU. Public surface only.
 export { createRnn } from './rnn.js';
-export type { Rnn, RunOptions, RunResult, CreateRnnOptions, KernelPlan } from './rnn.js';
+export type { Rnn, RunOptions, RunResult, GpuRunResult, EncodeIO, CreateRnnOptions, KernelPlan } from './rnn.js';
 export type { StepKernels, StepVariant, ProjectionVariant, LayerChoice } from './plan.js';
 export type { TuningTable, TuningEntry, TuneShape, TuneReport } from './tuning.js';
 export type { RnnStream, StreamOptions } from './stream.js';

@@ -78,6 +78,8 @@ interface DeviceKernel {
   bindGroupLayout: GPUBindGroupLayout;
   pipelineLayout: GPUPipelineLayout;
   pipelines: Map<string, Promise<GPUComputePipeline>>;
+  /** The pipelines that have finished compiling, for callers that cannot wait (Rnn.encode). */
+  ready: Map<string, GPUComputePipeline>;
   /** Resolves when the module compiled; rejects with the compiler's messages otherwise. */
   compiled: Promise<void>;
 }
@@ -102,7 +104,7 @@ function deviceKernel(device: GPUDevice, name: KernelName): DeviceKernel {
         throw new ShaderContractError(`${name}.wgsl does not compile: ${errors.map((m) => `line ${m.lineNum}: ${m.message}`).join('; ')}`);
       }
     });
-    k = { module, bindGroupLayout, pipelineLayout, pipelines: new Map(), compiled };
+    k = { module, bindGroupLayout, pipelineLayout, pipelines: new Map(), ready: new Map(), compiled };
     perDevice.set(name, k);
   }
   return k;
@@ -114,6 +116,11 @@ export function bindGroupLayout(device: GPUDevice, name: KernelName): GPUBindGro
 
 function canonicalKey(constants: Constants): string {
   return Object.keys(constants).sort().map((k) => `${k}=${Number(constants[k])}`).join(',');
+}
+
+/** The pipeline of `name` with `constants` if it has finished compiling on this device, else undefined. */
+export function readyPipeline(device: GPUDevice, name: KernelName, constants: Constants): GPUComputePipeline | undefined {
+  return cache.get(device)?.get(name)?.ready.get(canonicalKey(constants));
 }
 
 /** The pipeline of `name` specialised with `constants`, compiled once per device. */
@@ -132,7 +139,8 @@ export function pipeline(device: GPUDevice, name: KernelName, constants: Constan
       compute: { module: k.module, entryPoint: info.entryPoint, constants: numeric },
     }));
     // A failed compile must not stay cached: the next attempt retries.
-    p.catch(() => k.pipelines.delete(key));
+    const kernel = k;
+    p.then((ready) => kernel.ready.set(key, ready), () => kernel.pipelines.delete(key));
     k.pipelines.set(key, p);
   }
   return p;

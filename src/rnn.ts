@@ -3,7 +3,7 @@
 // back once.
 import { DestroyedError, DeviceLimitError, DeviceLostError, GpuError, InputError, SpecError, WebGpuRnnError } from './errors.js';
 import { MAP_MODE_READ, paddedSize, storageBuffer, Usage, withErrorScopes, writeArray } from './gpu.js';
-import { bindGroupLayout, kernelInfo, pipeline, type KernelName } from './kernels.js';
+import { bindGroupLayout, kernelInfo, pipeline, readyPipeline, type KernelName } from './kernels.js';
 import { packLayer, paddedColumns, recurrentLanes, type PackedLayer } from './pack.js';
 import { adapterDescription, adapterKind } from './adapter.js';
 import { Stream, type ResidentState, type RnnStream, type StreamHost, type StreamOptions } from './stream.js';
@@ -40,6 +40,21 @@ export interface RunOptions {
   output?: 'cpu' | 'gpu';
 }
 
+/** Rnn.encode's buffers: f32, run()'s layouts; x needs STORAGE usage, the outputs COPY_DST. */
+export interface EncodeIO {
+  x: GPUBuffer;
+  seqLen: number;
+  batch: number;
+  /** [B] lengths (ONNX sequence_lens); absent = every row runs seqLen steps. */
+  sequenceLens?: Int32Array;
+  /** Initial states; absent = zeros. */
+  initialH?: GPUBuffer;
+  initialC?: GPUBuffer;
+  Y: GPUBuffer;
+  Y_h?: GPUBuffer;
+  Y_c?: GPUBuffer;
+}
+
 /** run()'s outputs left on the GPU (options.output 'gpu'): buffers the caller owns and destroys. */
 export interface GpuRunResult {
   Y: GPUBuffer;
@@ -71,6 +86,14 @@ export interface Rnn {
   run(x: Float32Array | GPUBuffer, options: RunOptions): Promise<RunResult>;
   /** Which kernels a run of (seqLen, batch) uses on this device, and how many dispatches it issues. */
   kernels(seqLen: number, batch: number): KernelPlan;
+  /**
+   * Records a run into the caller's command encoder, with caller-given buffers and no submit or
+   * readback, so that it composes with other WebGPU work in one submit. The kernels of
+   * (seqLen, batch) must be compiled (createRnn's options.batch and seqLen, or an earlier run of
+   * that shape); no run() or step() of this model may be in flight, and the caller submits before
+   * the model's next call (they share its workspace).
+   */
+  encode(encoder: GPUCommandEncoder, io: EncodeIO): void;
   /**
    * Times the kernel variants that apply on this device for runs of these shapes (default batch:
    * createRnn's options.batch) and keeps the fastest per layer; later runs of those shapes (and of
@@ -134,6 +157,8 @@ interface RunRequest {
   output: 'cpu' | 'gpu';
   /** A stream's state on the GPU: read as the initial state and left there as the final one (only Y is read back). */
   resident?: ResidentState;
+  /** encode(): initial states in GPU buffers (run()'s layouts; absent = zeros). */
+  gpuInitial?: { h?: GPUBuffer; c?: GPUBuffer };
   seqLen: number;
   batch: number;
   lens: Uint32Array;
@@ -151,6 +176,11 @@ type Outputs = RunResult | GpuRunResult | { Y: Float32Array | GPUBuffer; Y_h?: u
 /** A layer's pipelines in the order encodeAndRead uses them: the GEMM, then the sequence or step kernels. */
 function layerCalls(plan: LayerPlan): KernelCall[] {
   return [plan.inputProj, ...(plan.sequence ? [plan.sequence] : plan.step)];
+}
+
+/** Where a layer's final h is: per-step kernels leave it in h[T & 1], the sequence kernels write h[1]. */
+function finalState(plan: LayerPlan, T: number): 0 | 1 {
+  return plan.sequence ? 1 : ((T & 1) as 0 | 1);
 }
 
 function isGpuBuffer(x: unknown): x is GPUBuffer {
@@ -321,6 +351,8 @@ class RnnModel implements Rnn, StreamHost {
   /** Set once the device is lost: every later run() rejects with DeviceLostError at once. */
   private lostInfo?: GPUDeviceLostInfo;
   private readonly streams = new Set<Stream>();
+  /** Runs, steps and state reads queued or in flight (encode() refuses to share the workspace with them). */
+  private pending = 0;
   private readonly owned: GPUBuffer[] = [];
   private workspace: Workspace | undefined;
   private destroyed = false;
@@ -584,7 +616,10 @@ class RnnModel implements Rnn, StreamHost {
 
   /** Runs `job` after every run, step and state read queued before it (they share the workspace). */
   private enqueue<T>(job: () => Promise<T>): Promise<T> {
-    const next = this.tail.then(job);
+    this.pending++;
+    const next = this.tail.then(job).finally(() => {
+      this.pending--;
+    });
     this.tail = next.catch(() => undefined);
     return next;
   }
@@ -665,17 +700,17 @@ class RnnModel implements Rnn, StreamHost {
     }
   }
 
-  private async encodeAndRead(req: RunRequest, closeScopes: () => void): Promise<Outputs> {
+  /**
+   * Everything of a run but its outputs: the queue writes of its inputs (x unless a GPUBuffer,
+   * lengths or mask, dims, initial states unless they come from a stream or GPU buffers), then on
+   * `encoder` the copies of GPU-held initial states, the compute pass of every layer and step, and
+   * a stream's final state back to it. The final h is left in ws.h[l][final], c in ws.c[l].
+   */
+  private recordRun(encoder: GPUCommandEncoder, req: RunRequest, plans: LayerPlan[], pipelines: GPUComputePipeline[][], ws: Workspace): void {
     const s = this.spec;
     const { seqLen: T, batch: B } = req;
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
-    const masked = req.mask !== undefined;
-    const plans = this.plans(T, B, masked);
-    const pipelines = await this.compile(B, masked, T);
-    if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
-    const ws = this.ensureWorkspace(T, B);
     const q = this.device.queue;
-
     // A GPUBuffer x is bound where it is (a bind group of its own); an array is uploaded.
     const externalX = isGpuBuffer(req.x) ? req.x : undefined;
     if (!isGpuBuffer(req.x)) writeArray(q, ws.x, req.x);
@@ -686,20 +721,23 @@ class RnnModel implements Rnn, StreamHost {
       const ys = outputStrides(s, l, T, B);
       dims.set([T * B, B, xs.t, xs.b], (l * 2 * UNIFORM_SLOT) / 4);
       dims.set([B, T, ys.t, ys.b, ys.d], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
-      if (req.resident) continue;
+      if (req.resident || req.gpuInitial) continue;
       writeArray(q, ws.h[l][0], this.initialState(req, req.initialH, l, Hout));
       if (s.cell === 'lstm') writeArray(q, ws.c[l], this.initialState(req, req.initialC, l, H));
     }
     writeArray(q, ws.dims, dims);
 
-    const yFloats = T * D * B * Hout;
     const hFloats = D * B * Hout;
     const cFloats = D * B * H;
-    const encoder = this.device.createCommandEncoder({ label: 'webgpu-rnn run' });
     // A stream's state enters and leaves by GPU copies: nothing uploaded, nothing read back.
     for (let l = 0; req.resident && l < L; l++) {
       encoder.copyBufferToBuffer(req.resident.h[l], 0, ws.h[l][0], 0, hFloats * 4);
       if (s.cell === 'lstm') encoder.copyBufferToBuffer(req.resident.c[l], 0, ws.c[l], 0, cFloats * 4);
+    }
+    if (req.gpuInitial) {
+      const zero = (b: GPUBuffer, bytes: number) => encoder.clearBuffer(b, 0, bytes);
+      this.copyStates(encoder, B, Hout, req.gpuInitial.h, (l) => ws.h[l][0], 'in', zero);
+      if (s.cell === 'lstm') this.copyStates(encoder, B, H, req.gpuInitial.c, (l) => ws.c[l], 'in', zero);
     }
     const pass = encoder.beginComputePass({ label: 'webgpu-rnn layers' });
     for (let l = 0; l < L; l++) {
@@ -726,13 +764,54 @@ class RnnModel implements Rnn, StreamHost {
       }
     }
     pass.end();
-
-    // Per-step kernels leave the final state in h[T & 1]; the sequence kernels write it to h[1].
-    const final = (l: number) => (plans[l].sequence ? 1 : T & 1);
     for (let l = 0; req.resident && l < L; l++) {
-      encoder.copyBufferToBuffer(ws.h[l][final(l)], 0, req.resident.h[l], 0, hFloats * 4);
+      encoder.copyBufferToBuffer(ws.h[l][finalState(plans[l], T)], 0, req.resident.h[l], 0, hFloats * 4);
       if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, req.resident.c[l], 0, cFloats * 4);
     }
+  }
+
+  /**
+   * Copies states between a buffer in run()'s layout ([L·D, B, width], or [B, L·D, width]
+   * batch-major) and the per-layer [D, B, width] buffers of the workspace: 'out' into `outer`,
+   * 'in' from it (or, when `outer` is absent, clears the layer buffers with `zero`).
+   */
+  private copyStates(encoder: GPUCommandEncoder, B: number, width: number, outer: GPUBuffer | undefined, layer: (l: number) => GPUBuffer,
+    direction: 'in' | 'out', zero?: (b: GPUBuffer, bytes: number) => void): void {
+    const { numLayers: L, directions: D, batchMajor } = this.spec;
+    const block = D * B * width * 4;
+    for (let l = 0; l < L; l++) {
+      if (!outer) {
+        zero?.(layer(l), block);
+        continue;
+      }
+      const copy = (outerOffset: number, layerOffset: number, bytes: number) => (direction === 'out'
+        ? encoder.copyBufferToBuffer(layer(l), layerOffset, outer, outerOffset, bytes)
+        : encoder.copyBufferToBuffer(outer, outerOffset, layer(l), layerOffset, bytes));
+      if (!batchMajor) {
+        copy(l * block, 0, block);
+        continue;
+      }
+      for (let d = 0; d < D; d++) {
+        for (let b = 0; b < B; b++) copy((b * L * D + l * D + d) * width * 4, (d * B + b) * width * 4, width * 4);
+      }
+    }
+  }
+
+  private async encodeAndRead(req: RunRequest, closeScopes: () => void): Promise<Outputs> {
+    const s = this.spec;
+    const { seqLen: T, batch: B } = req;
+    const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
+    const masked = req.mask !== undefined;
+    const plans = this.plans(T, B, masked);
+    const pipelines = await this.compile(B, masked, T);
+    if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
+    const ws = this.ensureWorkspace(T, B);
+    const q = this.device.queue;
+    const yFloats = T * D * B * Hout;
+    const hFloats = D * B * Hout;
+    const cFloats = D * B * H;
+    const encoder = this.device.createCommandEncoder({ label: 'webgpu-rnn run' });
+    this.recordRun(encoder, req, plans, pipelines, ws);
     if (req.output === 'gpu') {
       const out = this.copyOutputs(encoder, ws, plans, req, yFloats);
       q.submit([encoder.finish()]);
@@ -741,7 +820,7 @@ class RnnModel implements Rnn, StreamHost {
     }
     encoder.copyBufferToBuffer(ws.y, 0, ws.staging, 0, yFloats * 4);
     for (let l = 0; !req.resident && l < L; l++) {
-      encoder.copyBufferToBuffer(ws.h[l][final(l)], 0, ws.staging, (yFloats + l * hFloats) * 4, hFloats * 4);
+      encoder.copyBufferToBuffer(ws.h[l][finalState(plans[l], T)], 0, ws.staging, (yFloats + l * hFloats) * 4, hFloats * 4);
       if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, ws.staging, (yFloats + L * hFloats + l * cFloats) * 4, cFloats * 4);
     }
     q.submit([encoder.finish()]);
@@ -765,34 +844,62 @@ class RnnModel implements Rnn, StreamHost {
    */
   private copyOutputs(encoder: GPUCommandEncoder, ws: Workspace, plans: LayerPlan[], req: RunRequest, yFloats: number): Outputs {
     const s = this.spec;
-    const { seqLen: T, batch: B } = req;
     const { directions: D, numLayers: L } = s;
     const make = (label: string, floats: number) => this.device.createBuffer({
       label: `${s.cell}|${label}`, size: paddedSize(floats * 4), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST,
     });
     const Y = make('Y', yFloats);
-    encoder.copyBufferToBuffer(ws.y, 0, Y, 0, yFloats * 4);
-    if (req.resident) return { Y };
-    // State [D, B, width] of layer l, into [L·D, B, width] or, batch-major, [B, L·D, width].
-    const states = (label: string, width: number, source: (l: number) => GPUBuffer) => {
-      const out = make(label, L * D * B * width);
-      for (let l = 0; l < L; l++) {
-        if (!s.batchMajor) {
-          encoder.copyBufferToBuffer(source(l), 0, out, l * D * B * width * 4, D * B * width * 4);
-          continue;
-        }
-        for (let d = 0; d < D; d++) {
-          for (let b = 0; b < B; b++) {
-            encoder.copyBufferToBuffer(source(l), (d * B + b) * width * 4, out, (b * L * D + l * D + d) * width * 4, width * 4);
-          }
-        }
-      }
-      return out;
+    if (req.resident) {
+      this.recordOutputs(encoder, ws, plans, req, { Y });
+      return { Y };
+    }
+    const Y_h = make('Y_h', L * D * req.batch * s.outputSize);
+    const Y_c = s.cell === 'lstm' ? make('Y_c', L * D * req.batch * s.hiddenSize) : undefined;
+    this.recordOutputs(encoder, ws, plans, req, { Y, Y_h, Y_c });
+    return Y_c ? { Y, Y_h, Y_c } : { Y, Y_h };
+  }
+
+  /** Copies a recorded run's Y (and the final states, where targets are given) into `targets`. */
+  private recordOutputs(encoder: GPUCommandEncoder, ws: Workspace, plans: LayerPlan[], req: RunRequest,
+    targets: { Y: GPUBuffer; Y_h?: GPUBuffer; Y_c?: GPUBuffer }): void {
+    const s = this.spec;
+    const { seqLen: T, batch: B } = req;
+    encoder.copyBufferToBuffer(ws.y, 0, targets.Y, 0, T * s.directions * B * s.outputSize * 4);
+    if (targets.Y_h) this.copyStates(encoder, B, s.outputSize, targets.Y_h, (l) => ws.h[l][finalState(plans[l], T)], 'out');
+    if (targets.Y_c) this.copyStates(encoder, B, s.hiddenSize, targets.Y_c, (l) => ws.c[l], 'out');
+  }
+
+  encode(encoder: GPUCommandEncoder, io: EncodeIO): void {
+    if (this.destroyed) throw new DestroyedError('encode() was called after destroy(); create a new model with createRnn()');
+    if (this.lostInfo) throw new DeviceLostError(`the GPU device was lost (reason '${this.lostInfo.reason}'); create the model again on a new device`, this.lostInfo.reason);
+    if (this.pending > 0) throw new InputError('encode() while a run(), step() or state() of this model is in flight: await it first (they share the workspace)');
+    if (typeof io !== 'object' || io === null) throw new InputError('encode(encoder, io): io { x, seqLen, batch, Y, … } is required');
+    const s = this.spec;
+    const req = this.validateRun(io.x, { seqLen: io.seqLen, batch: io.batch, sequenceLens: io.sequenceLens });
+    if (!isGpuBuffer(io.x)) throw new InputError('encode(): io.x must be a GPUBuffer (STORAGE usage)');
+    const { seqLen: T, batch: B } = req;
+    const { directions: D, numLayers: L } = s;
+    const need = (name: string, b: GPUBuffer | undefined, floats: number, usage: number, usageName: string) => {
+      if (b === undefined) return;
+      if (!isGpuBuffer(b)) throw new InputError(`encode(): io.${name} must be a GPUBuffer`);
+      if (!(b.usage & usage)) throw new InputError(`encode(): io.${name} needs ${usageName} usage`);
+      if (b.size < floats * 4) throw new InputError(`encode(): io.${name} has ${b.size} bytes, needs ${floats * 4}`);
     };
-    // Per-step kernels leave the final state in h[T & 1]; the sequence kernels write it to h[1].
-    const Y_h = states('Y_h', s.outputSize, (l) => ws.h[l][plans[l].sequence ? 1 : T & 1]);
-    if (s.cell !== 'lstm') return { Y, Y_h };
-    return { Y, Y_h, Y_c: states('Y_c', s.hiddenSize, (l) => ws.c[l]) };
+    if (io.Y === undefined) throw new InputError('encode(): io.Y (a GPUBuffer for the output sequence) is required');
+    need('Y', io.Y, T * D * B * s.outputSize, Usage.COPY_DST, 'COPY_DST');
+    need('Y_h', io.Y_h, L * D * B * s.outputSize, Usage.COPY_DST, 'COPY_DST');
+    need('initialH', io.initialH, L * D * B * s.outputSize, Usage.COPY_SRC, 'COPY_SRC');
+    if (s.cell !== 'lstm' && (io.Y_c || io.initialC)) throw new InputError(`encode(): io.Y_c and io.initialC apply to LSTM only, not to a ${s.cell.toUpperCase()}`);
+    need('Y_c', io.Y_c, L * D * B * s.hiddenSize, Usage.COPY_DST, 'COPY_DST');
+    need('initialC', io.initialC, L * D * B * s.hiddenSize, Usage.COPY_SRC, 'COPY_SRC');
+    const plans = this.plans(T, B, false);
+    const pipelines = plans.map((p) => layerCalls(p).map((c) => readyPipeline(this.device, c.kernel, c.constants)));
+    if (pipelines.some((layer) => layer.some((p) => p === undefined))) {
+      throw new InputError(`encode(): the kernels of seqLen ${T}, batch ${B} are not compiled yet: pass { seqLen: ${T}, batch: ${B} } to createRnn, or await one run() of that shape first`);
+    }
+    const ws = this.ensureWorkspace(T, B);
+    this.recordRun(encoder, { ...req, gpuInitial: { h: io.initialH, c: io.initialC } }, plans, pipelines as GPUComputePipeline[][], ws);
+    this.recordOutputs(encoder, ws, plans, req, { Y: io.Y, Y_h: io.Y_h, Y_c: io.Y_c });
   }
 
   /** Layer l's initial state as [D, B, width], with rows of length 0 zeroed (ORT: Y_h = Y_c = 0 there). */

@@ -61,6 +61,37 @@ describe('GPU-resident input and output', () => {
     });
   }
 
+  for (const layout of ['time-major', 'batch-major'] as const) {
+    it(`encode() records a run into the caller's encoder with GPU initial states and outputs (${layout})`, async () => {
+      const device = await getTestDevice();
+      const spec: RnnSpec = { cell: 'lstm', inputSize: 4, hiddenSize: 6, numLayers: 2, direction: 'bidirectional', layout };
+      const weights = randomWeights(spec, 12);
+      const x = uniform(rng(13), T * B * 4);
+      const initialH = uniform(rng(14), 4 * B * 6);
+      const initialC = uniform(rng(15), 4 * B * 6);
+      const rnn = await createRnn(device, spec, weights, { batch: B, seqLen: T });
+      const arrays = await rnn.run(x, { seqLen: T, batch: B, initialH, initialC });
+      const out = { Y: device.createBuffer({ size: arrays.Y.byteLength, usage: STORAGE | COPY_SRC | COPY_DST }),
+        Y_h: device.createBuffer({ size: arrays.Y_h.byteLength, usage: STORAGE | COPY_SRC | COPY_DST }),
+        Y_c: device.createBuffer({ size: arrays.Y_c!.byteLength, usage: STORAGE | COPY_SRC | COPY_DST }) };
+      const io = { x: upload(device, x), seqLen: T, batch: B, initialH: upload(device, initialH, STORAGE | COPY_SRC | COPY_DST),
+        initialC: upload(device, initialC, STORAGE | COPY_SRC | COPY_DST), ...out };
+      const encoder = device.createCommandEncoder();
+      rnn.encode(encoder, io);
+      device.queue.submit([encoder.finish()]);   // one submit, the caller's
+      expectClose(await download(device, out.Y, arrays.Y.length), arrays.Y, 'encode Y', { atol: 0, rtol: 0 });
+      expectClose(await download(device, out.Y_h, arrays.Y_h.length), arrays.Y_h, 'encode Y_h', { atol: 0, rtol: 0 });
+      expectClose(await download(device, out.Y_c, arrays.Y_c!.length), arrays.Y_c!, 'encode Y_c', { atol: 0, rtol: 0 });
+      // Kernels of a shape never compiled, and a run in flight, are refused with what to do.
+      expect(() => rnn.encode(device.createCommandEncoder(), { ...io, seqLen: 1, batch: 1 })).toThrow(/not compiled yet: pass \{ seqLen: 1, batch: 1 \}/);
+      const inFlight = rnn.run(x, { seqLen: T, batch: B });
+      expect(() => rnn.encode(device.createCommandEncoder(), io)).toThrow(/in flight/);
+      await inFlight;
+      rnn.destroy();
+      for (const b of Object.values(io)) if (typeof b === 'object') (b as GPUBuffer).destroy();
+    });
+  }
+
   it("stream steps take GPUBuffer x and give GPU Y", async () => {
     const device = await getTestDevice();
     const spec: RnnSpec = { cell: 'gru', inputSize: 4, hiddenSize: 6, numLayers: 2 };
