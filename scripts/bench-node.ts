@@ -111,7 +111,7 @@ function optional(engine: Engine, packages: string[]): Engine {
 
 /** Every engine; the webgpu-rnn ones only with a device (as on the page). */
 function engineList(device: GPUDevice | undefined): Engine[] {
-  const variants: Variant[] = ['auto', ...STEP_KERNEL_VARIANTS, 'tune'];
+  const variants: Variant[] = ['auto', ...STEP_KERNEL_VARIANTS, 'tune', 'f16'];
   const ortNode = ortEngine({
     id: 'ort-node', label: 'onnxruntime-node (CPU EP)', ep: 'cpu', placement: 'cpu (onnxruntime-node)',
     load: async () => (await import('onnxruntime-node')) as unknown as Ort,

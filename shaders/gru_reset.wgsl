@@ -17,7 +17,7 @@
 // gate_tmp [D, B, 2, HIDDEN].
 
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
-@group(0) @binding(4) var<storage, read> r_t: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> r_t: array<weight4>;
 @group(0) @binding(5) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gate_tmp: array<f32>;
 
@@ -28,7 +28,7 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
 // Gates z, r of unit j at column k.
 fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
   let i = (d * OUT + k) * HIDDEN + j;
-  return vec4<f32>(r_t[i].x, r_t[i].y, 0.0, 0.0);
+  return vec4<f32>(f32(r_t[i].x), f32(r_t[i].y), 0.0, 0.0);
 }
 
 @compute @workgroup_size(WG)

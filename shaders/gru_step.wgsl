@@ -23,7 +23,7 @@
 // (z and r ⊙ h_prev; unused with LINEAR_BEFORE_RESET); h_prev, h_next [D, B, HIDDEN]; y: y_index.
 
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
-@group(0) @binding(4) var<storage, read> r_t: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> r_t: array<weight4>;
 @group(0) @binding(5) var<storage, read> rbh: array<f32>;
 @group(0) @binding(6) var<storage, read_write> gate_tmp: array<f32>;
 @group(0) @binding(7) var<storage, read> h_prev: array<f32>;
@@ -44,9 +44,9 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
 fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
   let i = (d * OUT + k) * HIDDEN + j;
   if (LINEAR_BEFORE_RESET) {
-    return vec4<f32>(r_t[i].x, r_t[i].y, r_t[i].z, 0.0);
+    return vec4<f32>(f32(r_t[i].x), f32(r_t[i].y), f32(r_t[i].z), 0.0);
   }
-  return vec4<f32>(0.0, 0.0, r_t[i].z, 0.0);
+  return vec4<f32>(0.0, 0.0, f32(r_t[i].z), 0.0);
 }
 
 // main_seq's first phase without LINEAR_BEFORE_RESET (what gru_reset does per step): z and r of
@@ -54,7 +54,7 @@ fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
 // returned for the second phase's mat-vec, which needs it for every unit.
 fn phase1_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
   let i = (d * OUT + k) * HIDDEN + j;
-  return vec4<f32>(r_t[i].x, r_t[i].y, 0.0, 0.0);
+  return vec4<f32>(f32(r_t[i].x), f32(r_t[i].y), 0.0, 0.0);
 }
 
 fn phase1_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 {

@@ -25,7 +25,7 @@ struct Dims {
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w_t: array<vec4<f32>>;
+@group(0) @binding(2) var<storage, read> w_t: array<weight4>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> xproj: array<f32>;
 
@@ -65,7 +65,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     let o = x_row(m0);
     var acc = vec4<f32>();
     for (var k = 0u; k < K; k++) {
-      acc += w_t[k * quads + q] * x[o + k];
+      acc += vec4<f32>(w_t[k * quads + q]) * x[o + k];
     }
     store_row(m0, q, acc);
     return;
@@ -79,7 +79,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   var a2 = vec4<f32>();
   var a3 = vec4<f32>();
   for (var k = 0u; k < K; k++) {
-    let wv = w_t[k * quads + q];
+    let wv = vec4<f32>(w_t[k * quads + q]);
     a0 += wv * x[o0 + k];
     a1 += wv * x[o1 + k];
     a2 += wv * x[o2 + k];

@@ -22,7 +22,7 @@ struct Dims {
 
 @group(0) @binding(0) var<uniform> dims: Dims;
 @group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w_t: array<f32>;
+@group(0) @binding(2) var<storage, read> w_t: array<weight>;
 @group(0) @binding(3) var<storage, read> bias: array<f32>;
 @group(0) @binding(4) var<storage, read_write> xproj: array<f32>;
 
@@ -62,7 +62,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
       let wk = k0 + e / TILE;
       var wv = 0.0;
       if (wn < N && wk < K) {
-        wv = w_t[wk * ((N + 3u) & ~3u) + wn];
+        wv = f32(w_t[wk * ((N + 3u) & ~3u) + wn]);
       }
       w_tile[e] = wv;
     }

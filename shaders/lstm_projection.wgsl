@@ -15,7 +15,7 @@
 // Layouts (f32, row-major): wr_t [D, HIDDEN, OUT] (ONNX-style Wr [D, Hout, H] transposed);
 // m [D, B, HIDDEN]; h_prev, h_next [D, B, OUT]; y: y_index.
 
-@group(0) @binding(3) var<storage, read> wr_t: array<f32>;
+@group(0) @binding(3) var<storage, read> wr_t: array<weight>;
 @group(0) @binding(4) var<storage, read> m: array<f32>;
 @group(0) @binding(5) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(6) var<storage, read_write> h_next: array<f32>;
@@ -26,7 +26,7 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
 }
 
 fn load_weights(d: u32, k: u32, p: u32) -> vec4<f32> {
-  return vec4<f32>(wr_t[(d * HIDDEN + k) * OUT + p], 0.0, 0.0, 0.0);
+  return vec4<f32>(f32(wr_t[(d * HIDDEN + k) * OUT + p]), 0.0, 0.0, 0.0);
 }
 
 // Output unit p of row (d, b) at step s, given its projection acc = sum_k wr_t[d, k, p] m[d, b, k].

@@ -23,7 +23,7 @@
 // h_prev, h_next [D, B, OUT] (h_next: [D, B, HIDDEN] with PROJECTED); c [D, B, HIDDEN]; y: y_index.
 
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
-@group(0) @binding(4) var<storage, read> r_t: array<vec4<f32>>;
+@group(0) @binding(4) var<storage, read> r_t: array<weight4>;
 @group(0) @binding(5) var<storage, read> peephole: array<f32>;
 @group(0) @binding(6) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(7) var<storage, read_write> h_next: array<f32>;
@@ -39,7 +39,7 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
 
 // Gates i, o, f, c of unit j at column k.
 fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
-  return r_t[(d * OUT + k) * HIDDEN + j];
+  return vec4<f32>(r_t[(d * OUT + k) * HIDDEN + j]);
 }
 
 // Without PROJECTED: h_next; with it, the unprojected m [D, B, HIDDEN] bound at h_next.

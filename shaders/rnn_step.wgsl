@@ -14,7 +14,7 @@
 // h_prev, h_next [D, B, HIDDEN]; y: y_index.
 
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
-@group(0) @binding(4) var<storage, read> r_t: array<f32>;
+@group(0) @binding(4) var<storage, read> r_t: array<weight>;
 @group(0) @binding(5) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(6) var<storage, read_write> h_next: array<f32>;
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
@@ -24,7 +24,7 @@ fn load_vector(d: u32, b: u32, k: u32) -> f32 {
 }
 
 fn load_weights(d: u32, k: u32, j: u32) -> vec4<f32> {
-  return vec4<f32>(r_t[(d * OUT + k) * HIDDEN + j], 0.0, 0.0, 0.0);
+  return vec4<f32>(f32(r_t[(d * OUT + k) * HIDDEN + j]), 0.0, 0.0, 0.0);
 }
 
 fn store_next(row: u32, j: u32, h: f32) {

@@ -57,8 +57,9 @@ export async function requestDevice(options: RequestDeviceOptions = {}): Promise
   }
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];
-  // timestamp-query for benchmarks; subgroups for the split-K step kernel (stepKernels 'subgroup').
-  const requiredFeatures = (['timestamp-query', 'subgroups'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
+  // timestamp-query for benchmarks; subgroups for the split-K step kernel (stepKernels 'subgroup');
+  // shader-f16 for precision 'f16'.
+  const requiredFeatures = (['timestamp-query', 'subgroups', 'shader-f16'] as GPUFeatureName[]).filter((f) => adapter.features.has(f));
   const device = await adapter.requestDevice({ label: 'webgpu-rnn', requiredLimits, requiredFeatures });
   if (!nav?.gpu) {
     liveDawnInstances.add(gpu);

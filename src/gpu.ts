@@ -19,12 +19,12 @@ export function paddedSize(bytes: number): number {
 }
 
 /** queue.writeBuffer of a whole typed array at offset 0. */
-export function writeArray(queue: GPUQueue, buffer: GPUBuffer, data: Float32Array | Uint32Array): void {
+export function writeArray(queue: GPUQueue, buffer: GPUBuffer, data: Float32Array | Uint32Array | Uint16Array): void {
   queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
 }
 
 /** A storage buffer holding `data`, or `floats` zeros. */
-export function storageBuffer(device: GPUDevice, label: string, data: Float32Array | Uint32Array | number, extraUsage = 0): GPUBuffer {
+export function storageBuffer(device: GPUDevice, label: string, data: Float32Array | Uint32Array | Uint16Array | number, extraUsage = 0): GPUBuffer {
   const bytes = typeof data === 'number' ? data * 4 : data.byteLength;
   const buffer = device.createBuffer({ label, size: paddedSize(bytes), usage: Usage.STORAGE | Usage.COPY_DST | Usage.COPY_SRC | extraUsage });
   if (typeof data !== 'number' && data.byteLength > 0) writeArray(device.queue, buffer, data);

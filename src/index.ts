@@ -2,6 +2,7 @@
 export { createRnn } from './rnn.js';
 export type { Rnn, RunOptions, RunResult, GpuRunResult, EncodeIO, CreateRnnOptions, KernelPlan } from './rnn.js';
 export type { StepKernels, StepVariant, ProjectionVariant, LayerChoice } from './plan.js';
+export type { Precision } from './kernels.js';
 export type { TuningTable, TuningEntry, TuneShape, TuneReport } from './tuning.js';
 export type { RnnStream, StreamOptions } from './stream.js';
 export { requestDevice } from './device.js';

@@ -15,6 +15,8 @@ import gruReset from '../shaders/gru_reset.wgsl?raw';
 import gruStep from '../shaders/gru_step.wgsl?raw';
 import subgroupEnable from '../shaders/subgroup_enable.wgsl?raw';
 import cellSubgroup from '../shaders/cell_subgroup.wgsl?raw';
+import precisionF32 from '../shaders/precision_f32.wgsl?raw';
+import precisionF16 from '../shaders/precision_f16.wgsl?raw';
 import { ShaderContractError } from './errors.js';
 import { checkConstants, reflectKernel, type KernelInfo } from './reflect.js';
 
@@ -22,6 +24,9 @@ export type KernelName = 'input_proj' | 'input_gemv' | 'rnn_step' | 'lstm_step' 
   | 'rnn_seq' | 'lstm_seq' | 'gru_seq' | 'rnn_direct' | 'lstm_direct' | 'gru_direct' | 'gru_direct_reset' | 'lstm_projection_direct'
   | 'rnn_rows' | 'lstm_rows' | 'gru_rows' | 'rnn_subgroup' | 'lstm_subgroup' | 'gru_subgroup';
 export type Constants = Record<string, number | boolean>;
+/** The storage type of the weights (precision_f32.wgsl / precision_f16.wgsl). */
+export type Precision = 'f32' | 'f16';
+const PRECISION_SOURCES: Record<Precision, string> = { f32: precisionF32, f16: precisionF16 };
 
 // Step kernels get step_common.wgsl prepended, and the three cells also cell_step.wgsl, whose entry
 // points are kernels here: `*_step` (main, one tiled timestep), `*_seq` (main_seq, the whole
@@ -31,10 +36,10 @@ export type Constants = Record<string, number | boolean>;
 // gru_direct_reset (main_direct_phase1, the GRU's first half before gru_direct without
 // linear_before_reset). WGSL has no #include.
 const cell = (body: string) => stepCommon + cellStep + body;
-// The subgroup kernels: the directives first (WGSL wants them before any declaration), then the cell.
-const subgroupCell = (body: string) => subgroupEnable + cell(body) + cellSubgroup;
 const step = ['step'];
-const SOURCES: Record<KernelName, { code: string; entryPoint: string; dynamicOffsets: string[] }> = {
+// Every module is [directives] + the precision file + code: WGSL wants directives (the subgroup
+// kernels' enable, precision_f16's enable) before any declaration.
+const SOURCES: Record<KernelName, { directives?: string; code: string; entryPoint: string; dynamicOffsets: string[] }> = {
   input_proj: { code: inputProj, entryPoint: 'main', dynamicOffsets: [] },
   input_gemv: { code: inputGemv, entryPoint: 'main', dynamicOffsets: [] },
   rnn_step: { code: cell(rnnStep), entryPoint: 'main', dynamicOffsets: step },
@@ -50,9 +55,9 @@ const SOURCES: Record<KernelName, { code: string; entryPoint: string; dynamicOff
   rnn_rows: { code: cell(rnnStep), entryPoint: 'main_rows', dynamicOffsets: step },
   lstm_rows: { code: cell(lstmStep), entryPoint: 'main_rows', dynamicOffsets: step },
   gru_rows: { code: cell(gruStep), entryPoint: 'main_rows', dynamicOffsets: step },
-  rnn_subgroup: { code: subgroupCell(rnnStep), entryPoint: 'main_subgroup', dynamicOffsets: step },
-  lstm_subgroup: { code: subgroupCell(lstmStep), entryPoint: 'main_subgroup', dynamicOffsets: step },
-  gru_subgroup: { code: subgroupCell(gruStep), entryPoint: 'main_subgroup', dynamicOffsets: step },
+  rnn_subgroup: { directives: subgroupEnable, code: cell(rnnStep) + cellSubgroup, entryPoint: 'main_subgroup', dynamicOffsets: step },
+  lstm_subgroup: { directives: subgroupEnable, code: cell(lstmStep) + cellSubgroup, entryPoint: 'main_subgroup', dynamicOffsets: step },
+  gru_subgroup: { directives: subgroupEnable, code: cell(gruStep) + cellSubgroup, entryPoint: 'main_subgroup', dynamicOffsets: step },
   lstm_projection: { code: stepCommon + lstmProjection, entryPoint: 'main', dynamicOffsets: step },
   lstm_projection_direct: { code: stepCommon + lstmProjection, entryPoint: 'main_direct', dynamicOffsets: step },
   gru_reset: { code: stepCommon + gruReset, entryPoint: 'main', dynamicOffsets: step },
@@ -61,14 +66,16 @@ const SOURCES: Record<KernelName, { code: string; entryPoint: string; dynamicOff
 export const KERNEL_NAMES = Object.keys(SOURCES) as KernelName[];
 
 type Reflected = ReturnType<typeof reflectKernel>;
-const reflected = new Map<KernelName, Reflected>();
+const reflected = new Map<string, Reflected>();
 
-/** Reflection of one kernel (device-independent, computed once). */
-export function kernelInfo(name: KernelName): Reflected {
-  let info = reflected.get(name);
+/** Reflection of one kernel at one precision (device-independent, computed once). */
+export function kernelInfo(name: KernelName, precision: Precision = 'f32'): Reflected {
+  const key = `${name}|${precision}`;
+  let info = reflected.get(key);
   if (!info) {
-    info = reflectKernel(name, SOURCES[name].code, SOURCES[name].entryPoint, SOURCES[name].dynamicOffsets);
-    reflected.set(name, info);
+    const src = SOURCES[name];
+    info = reflectKernel(name, (src.directives ?? '') + PRECISION_SOURCES[precision] + src.code, src.entryPoint, src.dynamicOffsets);
+    reflected.set(key, info);
   }
   return info;
 }
@@ -84,17 +91,17 @@ interface DeviceKernel {
   compiled: Promise<void>;
 }
 
-const cache = new WeakMap<GPUDevice, Map<KernelName, DeviceKernel>>();
+const cache = new WeakMap<GPUDevice, Map<string, DeviceKernel>>();
 
-function deviceKernel(device: GPUDevice, name: KernelName): DeviceKernel {
+function deviceKernel(device: GPUDevice, name: KernelName, precision: Precision): DeviceKernel {
   let perDevice = cache.get(device);
   if (!perDevice) {
     perDevice = new Map();
     cache.set(device, perDevice);
   }
-  let k = perDevice.get(name);
+  let k = perDevice.get(`${name}|${precision}`);
   if (!k) {
-    const info = kernelInfo(name);
+    const info = kernelInfo(name, precision);
     const module = device.createShaderModule({ label: name, code: info.code });
     const bindGroupLayout = device.createBindGroupLayout({ label: name, entries: info.layoutEntries });
     const pipelineLayout = device.createPipelineLayout({ label: name, bindGroupLayouts: [bindGroupLayout] });
@@ -105,13 +112,13 @@ function deviceKernel(device: GPUDevice, name: KernelName): DeviceKernel {
       }
     });
     k = { module, bindGroupLayout, pipelineLayout, pipelines: new Map(), ready: new Map(), compiled };
-    perDevice.set(name, k);
+    perDevice.set(`${name}|${precision}`, k);
   }
   return k;
 }
 
-export function bindGroupLayout(device: GPUDevice, name: KernelName): GPUBindGroupLayout {
-  return deviceKernel(device, name).bindGroupLayout;
+export function bindGroupLayout(device: GPUDevice, name: KernelName, precision: Precision = 'f32'): GPUBindGroupLayout {
+  return deviceKernel(device, name, precision).bindGroupLayout;
 }
 
 function canonicalKey(constants: Constants): string {
@@ -119,15 +126,15 @@ function canonicalKey(constants: Constants): string {
 }
 
 /** The pipeline of `name` with `constants` if it has finished compiling on this device, else undefined. */
-export function readyPipeline(device: GPUDevice, name: KernelName, constants: Constants): GPUComputePipeline | undefined {
-  return cache.get(device)?.get(name)?.ready.get(canonicalKey(constants));
+export function readyPipeline(device: GPUDevice, name: KernelName, constants: Constants, precision: Precision = 'f32'): GPUComputePipeline | undefined {
+  return cache.get(device)?.get(`${name}|${precision}`)?.ready.get(canonicalKey(constants));
 }
 
 /** The pipeline of `name` specialised with `constants`, compiled once per device. */
-export function pipeline(device: GPUDevice, name: KernelName, constants: Constants): Promise<GPUComputePipeline> {
-  const info: KernelInfo = kernelInfo(name);
+export function pipeline(device: GPUDevice, name: KernelName, constants: Constants, precision: Precision = 'f32'): Promise<GPUComputePipeline> {
+  const info: KernelInfo = kernelInfo(name, precision);
   checkConstants(info, constants);
-  const k = deviceKernel(device, name);
+  const k = deviceKernel(device, name, precision);
   const key = canonicalKey(constants);
   let p = k.pipelines.get(key);
   if (!p) {

@@ -3,7 +3,8 @@
 // back once.
 import { DestroyedError, DeviceLimitError, DeviceLostError, GpuError, InputError, SpecError, WebGpuRnnError } from './errors.js';
 import { MAP_MODE_READ, paddedSize, storageBuffer, Usage, withErrorScopes, writeArray } from './gpu.js';
-import { bindGroupLayout, kernelInfo, pipeline, readyPipeline, type KernelName } from './kernels.js';
+import { bindGroupLayout, kernelInfo, pipeline, readyPipeline, type KernelName, type Precision } from './kernels.js';
+import { toHalfBits } from './importers/numbers.js';
 import { packLayer, paddedColumns, recurrentLanes, type PackedLayer } from './pack.js';
 import { adapterDescription, adapterKind } from './adapter.js';
 import { Stream, type ResidentState, type RnnStream, type StreamHost, type StreamOptions } from './stream.js';
@@ -224,6 +225,12 @@ export interface CreateRnnOptions {
   /** A table from rnn.tuning (e.g. stored by the app on an earlier visit): its choices are used and nothing is measured. */
   tuning?: TuningTable;
   /**
+   * 'f32' (default) or 'f16': the weight matrices stored as f16 (half the bytes; products and sums
+   * still in f32). Needs the 'shader-f16' feature, which requestDevice() asks for where the adapter
+   * has it. Outputs then agree with the float64 reference to about 2e-3 + 1e-2·|ref|.
+   */
+  precision?: Precision;
+  /**
    * Run the prepared kernels once on zeros before returning (default true), so that drivers that
    * compile on first use (lavapipe, SwiftShader) do it now and not in the first real run.
    */
@@ -273,9 +280,15 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
   if (tune.length && (forced || projection !== 'auto')) {
     throw new SpecError('options.tune measures the kernel variants, options.stepKernels and options.projection force one: give one or the other');
   }
+  const precision = options.precision ?? 'f32';
+  if (precision !== 'f32' && precision !== 'f16') throw new SpecError(`options.precision must be 'f32' or 'f16', got ${JSON.stringify(precision)}`);
+  if (precision === 'f16' && !device.features.has('shader-f16')) {
+    throw new SpecError("options.precision 'f16' needs the device feature 'shader-f16': requestDevice() asks for it where the adapter has it " +
+      "(pass requiredFeatures: ['shader-f16'] to your own requestDevice), or use precision 'f32'");
+  }
   checkModelLimits(device, s);
   try {
-    return await buildModel(device, s, weights, { forced, projection, tuning, tune, batch, seqLen, warmUp: options.warmUp ?? true });
+    return await buildModel(device, s, weights, { forced, projection, tuning, tune, batch, seqLen, warmUp: options.warmUp ?? true, precision });
   } catch (e) {
     throw (e instanceof WebGpuRnnError && !(e instanceof GpuError)) ? e : (await lostDeviceError(device)) ?? e;
   }
@@ -283,10 +296,11 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
 
 async function buildModel(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights, o: {
   forced?: StepVariant; projection: 'auto' | ProjectionVariant; tuning?: TuningTable; tune: TuneShape[]; batch: number; seqLen?: number; warmUp: boolean;
+  precision: Precision;
 }): Promise<Rnn> {
   const { forced, projection, tuning, tune, batch, seqLen } = o;
   const model = await withErrorScopes(device, 'createRnn', async () => {
-    const m = new RnnModel(device, s, weights, { forced, projection: projection === 'auto' ? undefined : projection, kind: adapterKind(device), tuning });
+    const m = new RnnModel(device, s, weights, { forced, projection: projection === 'auto' ? undefined : projection, kind: adapterKind(device), tuning, precision: o.precision });
     try {
       // Single steps (streaming), short sequences and the app's own length alike, compiled in parallel.
       const lengths = [...new Set([1, 2, seqLen ?? 2])];
@@ -344,6 +358,8 @@ class RnnModel implements Rnn, StreamHost {
   private readonly forced?: StepVariant;
   private readonly forcedProjection?: ProjectionVariant;
   private readonly kind: AdapterKind;
+  /** The weight matrices' storage type. Set before the weights are uploaded. */
+  private readonly precision: Precision;
   private readonly adapter: string;
   private table: TuningTable;
   /** The choices tune() is measuring, which every run uses meanwhile. */
@@ -360,9 +376,10 @@ class RnnModel implements Rnn, StreamHost {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights,
-    o: { forced?: StepVariant; projection?: ProjectionVariant; kind: AdapterKind; tuning?: TuningTable }) {
+    o: { forced?: StepVariant; projection?: ProjectionVariant; kind: AdapterKind; tuning?: TuningTable; precision: Precision }) {
     this.device = device;
     this.spec = s;
+    this.precision = o.precision;
     this.forced = o.forced;
     this.forcedProjection = o.projection;
     this.kind = o.kind;
@@ -377,19 +394,26 @@ class RnnModel implements Rnn, StreamHost {
   }
 
   private upload(l: number, p: PackedLayer): LayerBuffers {
-    const make = (name: string, data: Float32Array) => {
+    const make = (name: string, data: Float32Array | Uint16Array) => {
       const b = storageBuffer(this.device, `${this.spec.cell}|L${l}|${name}`, data);
       this.owned.push(b);
       return b;
     };
+    // The weight matrices in the precision's storage type (the kernels convert on load).
+    const weight = (v: Float32Array) => (this.precision === 'f16' ? toHalfBits(v) : v);
     return {
-      wT: make('w_t', p.wT),
+      wT: make('w_t', weight(p.wT)),
       bias: make('bias', p.bias),
-      rStep: make('r_t', p.rStep),
+      rStep: make('r_t', weight(p.rStep)),
       peephole: p.peephole && make('peephole', p.peephole),
       rbh: p.rbh && make('rbh', p.rbh),
-      wrT: p.wrT && make('wr_t', p.wrT),
+      wrT: p.wrT && make('wr_t', weight(p.wrT)),
     };
+  }
+
+  /** 4-byte words of a weight matrix of `floats` elements in this model's precision. */
+  private weightWords(floats: number): number {
+    return this.precision === 'f16' ? Math.ceil(floats / 2) : floats;
   }
 
   /**
@@ -446,7 +470,7 @@ class RnnModel implements Rnn, StreamHost {
       const options = candidates(s, B, this.device.features as ReadonlySet<string>).filter(fits);
       // Every candidate's pipelines compile in parallel before anything is timed.
       await Promise.all(options.map((c) => this.layers.map((_, l) =>
-        layerCalls(planLayer(s, l, T, B, maxInv, false, c)).map((call) => pipeline(this.device, call.kernel, call.constants)))).flat(2));
+        layerCalls(planLayer(s, l, T, B, maxInv, false, c)).map((call) => pipeline(this.device, call.kernel, call.constants, this.precision)))).flat(2));
       const x = new Float32Array(T * B * s.inputSize).map((_, i) => Math.sin(i));
       const once = async () => {
         const t0 = performance.now();
@@ -500,7 +524,7 @@ class RnnModel implements Rnn, StreamHost {
 
   /** Compiles (or finds cached) every pipeline a run of this batch size, masking and length needs. */
   async compile(batch: number, masked = false, seqLen = 2): Promise<GPUComputePipeline[][]> {
-    return Promise.all(this.plans(seqLen, batch, masked).map((plan) => Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants)))));
+    return Promise.all(this.plans(seqLen, batch, masked).map((plan) => Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants, this.precision)))));
   }
 
   run(x: Float32Array | GPUBuffer, options: RunOptions & { output: 'gpu' }): Promise<GpuRunResult>;
@@ -893,7 +917,7 @@ class RnnModel implements Rnn, StreamHost {
     need('Y_c', io.Y_c, L * D * B * s.hiddenSize, Usage.COPY_DST, 'COPY_DST');
     need('initialC', io.initialC, L * D * B * s.hiddenSize, Usage.COPY_SRC, 'COPY_SRC');
     const plans = this.plans(T, B, false);
-    const pipelines = plans.map((p) => layerCalls(p).map((c) => readyPipeline(this.device, c.kernel, c.constants)));
+    const pipelines = plans.map((p) => layerCalls(p).map((c) => readyPipeline(this.device, c.kernel, c.constants, this.precision)));
     if (pipelines.some((layer) => layer.some((p) => p === undefined))) {
       throw new InputError(`encode(): the kernels of seqLen ${T}, batch ${B} are not compiled yet: pass { seqLen: ${T}, batch: ${B} } to createRnn, or await one run() of that shape first`);
     }
@@ -996,10 +1020,10 @@ class RnnModel implements Rnn, StreamHost {
       dims: { buffer: ws.dims, offset: (l * 2 + (kernel === 'input_proj' || kernel === 'input_gemv' ? 0 : 1)) * UNIFORM_SLOT, size: UNIFORM_BINDING },
       seq_lens: { buffer: ws.seqLens, words: ws.seqLen * ws.batch },
       x: { buffer: l === 0 ? ws.x : ws.sequences[(l - 1) % 2], words: ws.seqLen * ws.batch * I },
-      w_t: { buffer: w.wT, words: I * paddedColumns(D * G * H) },
+      w_t: { buffer: w.wT, words: this.weightWords(I * paddedColumns(D * G * H)) },
       bias: { buffer: w.bias, words: D * G * H },
       xproj: { buffer: ws.xproj, words: sizes.xproj },
-      r_t: { buffer: w.rStep, words: D * Hout * H * recurrentLanes(s) },
+      r_t: { buffer: w.rStep, words: this.weightWords(D * Hout * H * recurrentLanes(s)) },
       h_prev: { buffer: ws.h[l][parity], words: sizes.h },
       h_next: { buffer: ws.h[l][1 - parity], words: sizes.h },
       y: { buffer: l === s.numLayers - 1 ? ws.y : ws.sequences[l % 2], words: sizes.sequence },
@@ -1013,7 +1037,7 @@ class RnnModel implements Rnn, StreamHost {
       if (s.projected && PROJECTED_CELL_KERNELS.has(kernel)) res.h_next = { buffer: ws.scratch, words: sizes.c };
     }
     if (w.rbh) res.rbh = { buffer: w.rbh, words: D * H };
-    if (w.wrT) res.wr_t = { buffer: w.wrT, words: D * H * Hout };
+    if (w.wrT) res.wr_t = { buffer: w.wrT, words: this.weightWords(D * H * Hout) };
     return res;
   }
 
@@ -1029,7 +1053,7 @@ class RnnModel implements Rnn, StreamHost {
   }
 
   private makeBindGroup(ws: Workspace, l: number, parity: number, kernel: KernelName, replace: Record<string, Resource> = {}): GPUBindGroup {
-    const info = kernelInfo(kernel);
+    const info = kernelInfo(kernel, this.precision);
     const res = { ...this.resources(ws, l, parity, kernel), ...replace };
     const bound = Object.fromEntries(info.bindings.map((b) => [b.name, res[b.name]]));
     checkBindings(info, Object.fromEntries(info.bindings.filter((b) => bound[b.name]).map((b) => {
@@ -1038,7 +1062,7 @@ class RnnModel implements Rnn, StreamHost {
     })), `layer ${l}`);
     return this.device.createBindGroup({
       label: `${kernel}|L${l}|p${parity}`,
-      layout: bindGroupLayout(this.device, kernel),
+      layout: bindGroupLayout(this.device, kernel, this.precision),
       entries: info.bindings.map((b) => ({ binding: b.binding, resource: { buffer: bound[b.name].buffer, offset: bound[b.name].offset ?? 0, size: bound[b.name].size } })),
     });
   }

@@ -110,7 +110,7 @@ async function getEngines(): Promise<Engine[]> {
     device.lost.then((l) => log(`webgpu-rnn device lost: ${l.message}`));
     list.push(webgpuRnnEngine(device));
     // The forced variants only in the longer configurations (the quick one stays five engines).
-    if (params.get('config') !== 'quick') for (const v of [...STEP_KERNEL_VARIANTS, 'tune'] as const) list.push(webgpuRnnEngine(device, v));
+    if (params.get('config') !== 'quick') for (const v of [...STEP_KERNEL_VARIANTS, 'tune', 'f16'] as const) list.push(webgpuRnnEngine(device, v));
   } catch (e) {
     log(`webgpu-rnn unavailable: ${(e as Error).message}`);
   }

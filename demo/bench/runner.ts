@@ -62,7 +62,7 @@ export function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-function compareOutputs(got: Outputs, ref: { Y: Float64Array; Y_h: Float64Array; Y_c?: Float64Array }): { maxAbs: number; mismatches: number; compared: string[] } {
+function compareOutputs(got: Outputs, ref: { Y: Float64Array; Y_h: Float64Array; Y_c?: Float64Array }, tol = TOLERANCE): { maxAbs: number; mismatches: number; compared: string[] } {
   let maxAbs = 0;
   let mismatches = 0;
   const compared: string[] = [];
@@ -72,7 +72,7 @@ function compareOutputs(got: Outputs, ref: { Y: Float64Array; Y_h: Float64Array;
     compared.push(name);
     for (let i = 0; i < a.length; i++) {
       const d = Math.abs(a[i] - e[i]);
-      if (!(d <= TOLERANCE.atol + TOLERANCE.rtol * Math.abs(e[i]))) mismatches++;
+      if (!(d <= tol.atol + tol.rtol * Math.abs(e[i]))) mismatches++;
       if (!(d <= maxAbs)) maxAbs = d;
     }
   };
@@ -129,7 +129,7 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
       let last = await prepared.run();
       r.firstRunMs = performance.now() - t0;
       if (cfg.maxFirstRunMs !== undefined && r.firstRunMs > cfg.maxFirstRunMs) {
-        const c = compareOutputs(last, ref);
+        const c = compareOutputs(last, ref, engine.tolerance);
         Object.assign(r, { maxAbsDiff: c.maxAbs, mismatches: c.mismatches, agrees: c.mismatches === 0 });
         r.reason = `not timed: its first run took ${(r.firstRunMs / 1000).toFixed(1)} s, over this configuration's ` +
           `${cfg.maxFirstRunMs / 1000} s cap (max |diff| of that run ${c.maxAbs.toExponential(1)}); use --full to time it anyway`;
@@ -171,7 +171,7 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
         q1Ms: quantile(sorted, 0.25), q3Ms: quantile(sorted, 0.75), perStepMs: quantile(sorted, 0.5) / steps,
         gflops: gflops(out.multiplyAdds, quantile(sorted, 0.5)),
       });
-      const c = compareOutputs(last, ref);
+      const c = compareOutputs(last, ref, engine.tolerance);
       r.maxAbsDiff = c.maxAbs;
       r.mismatches = c.mismatches;
       r.agrees = c.mismatches === 0;

@@ -28,6 +28,8 @@ export interface Engine {
   label: string;
   /** Runs on the GPU (dispatch counts and GPU time apply). */
   gpu: boolean;
+  /** Its own agreement tolerance where it computes in a lower precision (webgpu-rnn with f16 weights); default TOLERANCE. */
+  tolerance?: { atol: number; rtol: number };
   /** Why this engine cannot run the shape, or null. */
   unsupported(s: BenchShape): string | null;
   /** Builds the model for `s` with ONNX-layout weights and the time-major input x [steps, B, I]. */

@@ -9,19 +9,22 @@ import type { Engine, Outputs, Prepared } from '../types.js';
 
 /** The forced variants the benchmarks offer besides the default and tuning. */
 export const STEP_KERNEL_VARIANTS: readonly StepVariant[] = ['direct', 'tiled', 'persistent', 'rows', 'subgroup'];
-/** 'auto' (the defaults), a forced step variant, or 'tune' for createRnn(…, { tune: true }). */
-export type Variant = 'auto' | StepVariant | 'tune';
+/** 'auto' (the defaults), a forced step variant, 'tune' for createRnn(…, { tune: true }), or 'f16' for the defaults with f16 weights. */
+export type Variant = 'auto' | StepVariant | 'tune' | 'f16';
 
 export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): Engine {
   const tune = variant === 'tune';
   return {
     id: variant === 'auto' ? 'webgpu-rnn' : `webgpu-rnn-${variant}`,
-    label: variant === 'auto' ? 'webgpu-rnn' : tune ? 'webgpu-rnn, tune: true' : `webgpu-rnn, ${variant} kernels`,
+    label: variant === 'auto' ? 'webgpu-rnn' : tune ? 'webgpu-rnn, tune: true' : variant === 'f16' ? 'webgpu-rnn, f16 weights' : `webgpu-rnn, ${variant} kernels`,
     gpu: true,
+    // f16 weights: the tolerance createRnn documents for precision 'f16'.
+    ...(variant === 'f16' ? { tolerance: { atol: 2e-3, rtol: 1e-2 } } : {}),
     unsupported: () => null,
     async prepare(s: BenchShape, weights: LayerWeights[], x: Float32Array): Promise<Prepared> {
       const options: CreateRnnOptions = { batch: s.batch, seqLen: s.seqLen };
       if (tune) options.tune = true;
+      else if (variant === 'f16') options.precision = 'f16';
       else if (variant !== 'auto') options.stepKernels = variant;
       const rnn = await createRnn(device, specOf(s), weights, options);
       const B = s.batch;
@@ -43,7 +46,8 @@ export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): E
         run, dispose: () => rnn.destroy(), device, placement: 'webgpu',
         // The library's own plan, checked against the dispatches counted (stream state reads dispatch nothing).
         expectedDispatches: (s.stream ?? 1) * plan.dispatches,
-        notes: [`kernels: ${plan.layers.map((c) => `${c.step}+${c.projection}`).join(', ')}`],
+        notes: [`kernels: ${plan.layers.map((c) => `${c.step}+${c.projection}`).join(', ')}`,
+          ...(variant === 'f16' ? ['f16 weights: agreement tolerance 2e-3 + 1e-2·|ref|'] : [])],
       };
     },
   };
