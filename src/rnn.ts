@@ -96,9 +96,10 @@ export interface Rnn {
    */
   encode(encoder: GPUCommandEncoder, io: EncodeIO): void;
   /**
-   * Times the kernel variants that apply on this device for runs of these shapes (default batch:
-   * createRnn's options.batch) and keeps the fastest per layer; later runs of those shapes (and of
-   * the nearest sequence length, see ARCHITECTURE.md) use them. Runs wait while it measures.
+   * Times the kernel variants that apply on this device for runs of these shapes (batch default 1)
+   * and keeps the fastest per layer; later runs of those shapes (and of the nearest sequence
+   * length with the same batch, see ARCHITECTURE.md) use them. Runs made meanwhile may use any
+   * of the candidates (they all compute the same outputs).
    */
   tune(shapes: TuneShape | TuneShape[]): Promise<TuneReport>;
   /** The tuning table so far (serialisable): store it and pass it to createRnn as options.tuning to skip tune(). */
@@ -205,7 +206,9 @@ export interface CreateRnnOptions {
    * see plan.ts defaultChoice): 'tiled' (one dispatch per step, the recurrent vector staged through
    * workgroup memory; 'per-step' is its older name), 'direct' (one dispatch per step, no workgroup
    * memory or barrier), 'persistent' (one dispatch per layer for the whole sequence: RNN, GRU,
-   * LSTM without projection, hidden size <= 256).
+   * LSTM without projection, hidden size <= 256), 'rows' (one dispatch per layer for the whole
+   * sequence, one invocation per row and direction; no projection) or 'subgroup' (one dispatch
+   * per step, each dot product split over a subgroup; needs the 'subgroups' feature).
    */
   stepKernels?: StepKernels;
   /** Forces the input projection kernel on every layer: 'gemm' (tiled) or 'gemv' (barrier-free); default 'auto'. */
@@ -218,7 +221,8 @@ export interface CreateRnnOptions {
   seqLen?: number;
   /**
    * Measure the kernel variants on this device before returning (rnn.tune()): true tunes a single
-   * step and, with options.seqLen, that sequence length, at options.batch; or give the shapes.
+   * step and, with options.seqLen, that sequence length, at options.batch; or give the shapes
+   * (their batch defaults to options.batch).
    * Excludes stepKernels and projection, which force a choice instead.
    */
   tune?: boolean | TuneShape | TuneShape[];
@@ -276,7 +280,7 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
   const seqLen = options.seqLen === undefined ? undefined : positiveInt('options.seqLen', options.seqLen);
   const tuning = options.tuning === undefined ? undefined : validateTuning(options.tuning, s, device.features as ReadonlySet<string>);
   const tune = options.tune === true ? [{ seqLen: 1, batch }, ...(seqLen && seqLen > 1 ? [{ seqLen, batch }] : [])]
-    : !options.tune ? [] : Array.isArray(options.tune) ? options.tune : [options.tune];
+    : !options.tune ? [] : (Array.isArray(options.tune) ? options.tune : [options.tune]).map((t) => ({ ...t, batch: t?.batch ?? batch }));
   if (tune.length && (forced || projection !== 'auto')) {
     throw new SpecError('options.tune measures the kernel variants, options.stepKernels and options.projection force one: give one or the other');
   }
@@ -417,17 +421,18 @@ class RnnModel implements Rnn, StreamHost {
   }
 
   /**
-   * The kernels each layer runs for (seqLen, batch): forced by createRnn's options, else the
-   * defaults for the adapter. A choice whose grid exceeds the device's workgroup-count limit falls
-   * back to one that fits (the tiled kernels' grids are the smallest).
+   * The kernels each layer runs for (seqLen, batch): a tune() trial, the tuning table, createRnn's
+   * forced options, else the defaults for the adapter. A choice whose grid exceeds the device's
+   * workgroup-count limit falls back to one that fits (the tiled kernels' grids are the smallest).
    */
   choices(seqLen: number, batch: number): LayerChoice[] {
     if (this.trial) return this.trial;
-    const tuned = lookupTuning(this.table, seqLen, batch);
-    if (tuned) return tuned.layers;
     const s = this.spec;
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
+    // A tuned entry of the nearest length may not fit a much longer run's grid: then the defaults.
+    const tuned = lookupTuning(this.table, seqLen, batch);
+    if (tuned && tuned.layers.every((c, l) => planFits(planLayer(s, l, seqLen, batch, maxInv, false, c), maxGroups))) return tuned.layers;
     return this.layers.map((_, l) => {
       const c = this.forced ? forcedChoice(s, this.forced, seqLen, batch, this.kind) : defaultChoice(s, seqLen, batch, this.kind);
       const choice = { ...c, projection: this.forcedProjection ?? c.projection };
@@ -762,6 +767,16 @@ class RnnModel implements Rnn, StreamHost {
       const zero = (b: GPUBuffer, bytes: number) => encoder.clearBuffer(b, 0, bytes);
       this.copyStates(encoder, B, Hout, req.gpuInitial.h, (l) => ws.h[l][0], 'in', zero);
       if (s.cell === 'lstm') this.copyStates(encoder, B, H, req.gpuInitial.c, (l) => ws.c[l], 'in', zero);
+      // Rows of length 0 start (and so end) at zero, as on the array path (ORT: Y_h = Y_c = 0 there).
+      for (let l = 0; l < L; l++) {
+        for (let d = 0; d < D; d++) {
+          for (let b = 0; b < B; b++) {
+            if (req.lens[b] !== 0) continue;
+            encoder.clearBuffer(ws.h[l][0], (d * B + b) * Hout * 4, Hout * 4);
+            if (s.cell === 'lstm') encoder.clearBuffer(ws.c[l], (d * B + b) * H * 4, H * 4);
+          }
+        }
+      }
     }
     const pass = encoder.beginComputePass({ label: 'webgpu-rnn layers' });
     for (let l = 0; l < L; l++) {

@@ -70,11 +70,11 @@ describe('GPU-resident input and output', () => {
       const initialH = uniform(rng(14), 4 * B * 6);
       const initialC = uniform(rng(15), 4 * B * 6);
       const rnn = await createRnn(device, spec, weights, { batch: B, seqLen: T });
-      const arrays = await rnn.run(x, { seqLen: T, batch: B, initialH, initialC });
+      const arrays = await rnn.run(x, { seqLen: T, batch: B, initialH, initialC, sequenceLens: Int32Array.from([5, 0, 3]) });
       const out = { Y: device.createBuffer({ size: arrays.Y.byteLength, usage: STORAGE | COPY_SRC | COPY_DST }),
         Y_h: device.createBuffer({ size: arrays.Y_h.byteLength, usage: STORAGE | COPY_SRC | COPY_DST }),
         Y_c: device.createBuffer({ size: arrays.Y_c!.byteLength, usage: STORAGE | COPY_SRC | COPY_DST }) };
-      const io = { x: upload(device, x), seqLen: T, batch: B, initialH: upload(device, initialH, STORAGE | COPY_SRC | COPY_DST),
+      const io = { x: upload(device, x), seqLen: T, batch: B, sequenceLens: Int32Array.from([5, 0, 3]), initialH: upload(device, initialH, STORAGE | COPY_SRC | COPY_DST),
         initialC: upload(device, initialC, STORAGE | COPY_SRC | COPY_DST), ...out };
       const encoder = device.createCommandEncoder();
       rnn.encode(encoder, io);
@@ -83,7 +83,7 @@ describe('GPU-resident input and output', () => {
       expectClose(await download(device, out.Y_h, arrays.Y_h.length), arrays.Y_h, 'encode Y_h', { atol: 0, rtol: 0 });
       expectClose(await download(device, out.Y_c, arrays.Y_c!.length), arrays.Y_c!, 'encode Y_c', { atol: 0, rtol: 0 });
       // Kernels of a shape never compiled, and a run in flight, are refused with what to do.
-      expect(() => rnn.encode(device.createCommandEncoder(), { ...io, seqLen: 1, batch: 1 })).toThrow(/not compiled yet: pass \{ seqLen: 1, batch: 1 \}/);
+      expect(() => rnn.encode(device.createCommandEncoder(), { ...io, seqLen: 1, batch: 1, sequenceLens: undefined })).toThrow(/not compiled yet: pass \{ seqLen: 1, batch: 1 \}/);
       const inFlight = rnn.run(x, { seqLen: T, batch: B });
       expect(() => rnn.encode(device.createCommandEncoder(), io)).toThrow(/in flight/);
       await inFlight;
