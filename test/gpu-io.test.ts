@@ -88,7 +88,7 @@ describe('GPU-resident input and output', () => {
       expect(() => rnn.encode(device.createCommandEncoder(), io)).toThrow(/in flight/);
       await inFlight;
       rnn.destroy();
-      for (const b of Object.values(io)) if (typeof b === 'object') (b as GPUBuffer).destroy();
+      for (const b of [io.x, io.initialH, io.initialC, out.Y, out.Y_h, out.Y_c]) b.destroy();
     });
   }
 
