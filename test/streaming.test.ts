@@ -1,9 +1,13 @@
-// Streaming: a sequence fed in chunks (T = 1 steps, or uneven chunks), carrying Y_h / Y_c into the
-// next run's initial states, gives the same outputs as one run over the whole sequence. Under the
-// default 'auto' this alternates between the persistent kernel (T > 1) and the per-step kernel
-// (T = 1) on one model, sharing its workspace.
+// Streaming through run(): a sequence fed in chunks (T = 1 steps, or uneven chunks), carrying Y_h /
+// Y_c into the next run's initial states, gives the same outputs as one run over the whole
+// sequence. A tuning table makes one model alternate between a sequence kernel (or the tiled one,
+// with a projection) for T > 1 and the direct kernel for T = 1, sharing its workspace, on any
+// adapter. (rnn.stream(), which keeps the state on the GPU, is test/stream.test.ts.)
 import { describe, expect, it } from 'vitest';
-import { createRnn, type RnnSpec } from '../src/index.js';
+import { adapterDescription } from '../src/adapter.js';
+import { createRnn, type RnnSpec, type TuningTable } from '../src/index.js';
+import { resolveSpec } from '../src/spec.js';
+import { modelKey } from '../src/tuning.js';
 import { expectClose } from './support/close.js';
 import { getTestDevice } from './support/device.js';
 import { randomWeights, rng, uniform } from './support/random.js';
@@ -20,7 +24,16 @@ describe('streaming equals one long run', () => {
   for (const spec of SPECS) {
     it(JSON.stringify(spec), async () => {
       const T = 7, B = 2, I = spec.inputSize;
-      const rnn = await createRnn(await getTestDevice(), spec, randomWeights(spec, 11), { batch: B });
+      const device = await getTestDevice();
+      const L = spec.numLayers ?? 1;
+      const sequence = spec.projSize ? 'tiled' : spec.cell === 'rnn' ? 'rows' : 'persistent';
+      const tuning: TuningTable = { version: 1, adapter: adapterDescription(device), model: modelKey(resolveSpec(spec)), entries: [
+        { seqLen: 2, batch: B, layers: Array(L).fill({ step: sequence, projection: 'gemm' }), medianMs: 1 },
+        { seqLen: 1, batch: B, layers: Array(L).fill({ step: 'direct', projection: 'gemv' }), medianMs: 1 },
+      ] };
+      const rnn = await createRnn(device, spec, randomWeights(spec, 11), { batch: B, tuning });
+      expect(rnn.kernels(3, B).layers[0].step).toBe(sequence);
+      expect(rnn.kernels(1, B).layers[0].step).toBe('direct');
       const x = uniform(rng(4), T * B * I);
       const whole = await rnn.run(x, { seqLen: T, batch: B });
       const Hout = spec.projSize ?? spec.hiddenSize;
