@@ -16,28 +16,14 @@
 // Layouts (f32, row-major): x as in input_proj.wgsl; w_t [K, NP] read as vec4 [K, NP / 4];
 // bias [N]; xproj [M, N] = [T, B, D, G, H].
 
-struct Dims {
-  rows: u32,
-  batch: u32,
-  x_stride_t: u32,
-  x_stride_b: u32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+// (projection_common.wgsl is prepended: Dims, bindings 0, 1, 3, 4, the overrides K, N, TM.)
 @group(0) @binding(2) var<storage, read> w_t: array<weight4>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> xproj: array<f32>;
 
-override K: u32;
-override N: u32;
-override TM: u32 = 4u;   // rows per invocation: 1 or 4
 override WG: u32 = 64u;
 
 // Offset of row m of x; rows past the end read row 0 (their sums are computed and dropped).
 fn x_row(m: u32) -> u32 {
-  let mm = select(0u, m, m < dims.rows);
-  return (mm / dims.batch) * dims.x_stride_t + (mm % dims.batch) * dims.x_stride_b;
+  return x_row_offset(select(0u, m, m < dims.rows));
 }
 
 // Row m of the block: columns 4q .. 4q + 3 of acc plus their biases, where they exist.

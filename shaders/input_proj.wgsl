@@ -8,27 +8,11 @@
 // block of the workgroup's (16·TM) × 64 output tile, from x and w tiles staged through workgroup
 // memory 16 columns of K at a time (2 × 4 KiB). TM = 4 normally; TM = 1 when M is small (a streaming
 // step has M = B), where 64-row tiles would compute up to 64 times the useful rows.
-// Row m = t·B + b of x is read at t·dims.x_stride_t + b·dims.x_stride_b (k contiguous), so one kernel
-// reads the time-major input [T, B, I], the batch-major input [B, T, I] and the previous layer's
-// output [T, B, D·Hout] alike.
-// Layouts (f32, row-major): x as above; w_t [K, NP]; bias [N]; xproj [M, N] = [T, B, D, G, H].
+// Rows of x are read through the strides (projection_common.wgsl, x_row_offset).
+// Layouts (f32, row-major): x [T, B, I], [B, T, I] or [T, B, D·Hout]; w_t [K, NP]; bias [N]; xproj [M, N] = [T, B, D, G, H].
 
-struct Dims {
-  rows: u32,
-  batch: u32,
-  x_stride_t: u32,
-  x_stride_b: u32,
-}
-
-@group(0) @binding(0) var<uniform> dims: Dims;
-@group(0) @binding(1) var<storage, read> x: array<f32>;
+// (projection_common.wgsl is prepended: Dims, bindings 0, 1, 3, 4, the overrides K, N, TM, x_row_offset.)
 @group(0) @binding(2) var<storage, read> w_t: array<weight>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> xproj: array<f32>;
-
-override K: u32;
-override N: u32;
-override TM: u32 = 4u;   // output rows per invocation: 4, or 1 for small M
 
 const TILE = 64u;   // output columns per workgroup, and the x_tile row stride
 const TK = 16u;     // K columns staged per pass
@@ -52,7 +36,7 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid:
         let m = m0 + r;
         var xv = 0.0;
         if (m < dims.rows && k < K) {
-          xv = x[(m / dims.batch) * dims.x_stride_t + (m % dims.batch) * dims.x_stride_b + k];
+          xv = x[x_row_offset(m) + k];
         }
         x_tile[kk * TILE + r] = xv;
       }

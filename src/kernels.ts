@@ -4,6 +4,7 @@
 // (kernel, constants) and the cache key is complete by construction. Bind group layouts come from
 // reflection (reflect.ts) and are shared by every pipeline of one kernel on one device, so one set
 // of bind groups serves all of a kernel's specialisations.
+import projectionCommon from '../shaders/projection_common.wgsl?raw';
 import inputProj from '../shaders/input_proj.wgsl?raw';
 import inputGemv from '../shaders/input_gemv.wgsl?raw';
 import stepCommon from '../shaders/step_common.wgsl?raw';
@@ -40,8 +41,8 @@ const step = ['step'];
 // Every module is [directives] + the precision file + code: WGSL wants directives (the subgroup
 // kernels' enable, precision_f16's enable) before any declaration.
 const SOURCES: Record<KernelName, { directives?: string; code: string; entryPoint: string; dynamicOffsets: string[] }> = {
-  input_proj: { code: inputProj, entryPoint: 'main', dynamicOffsets: [] },
-  input_gemv: { code: inputGemv, entryPoint: 'main', dynamicOffsets: [] },
+  input_proj: { code: projectionCommon + inputProj, entryPoint: 'main', dynamicOffsets: [] },
+  input_gemv: { code: projectionCommon + inputGemv, entryPoint: 'main', dynamicOffsets: [] },
   rnn_step: { code: cell(rnnStep), entryPoint: 'main', dynamicOffsets: step },
   lstm_step: { code: cell(lstmStep), entryPoint: 'main', dynamicOffsets: step },
   gru_step: { code: cell(gruStep), entryPoint: 'main', dynamicOffsets: step },
