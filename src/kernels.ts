@@ -93,6 +93,32 @@ interface DeviceKernel {
 }
 
 const cache = new WeakMap<GPUDevice, Map<string, DeviceKernel>>();
+/**
+ * Shader modules by source text: the entry points of one cell (its tiled, sequence, direct and rows
+ * kernels) are one module, created and compiled once per device rather than once per kernel.
+ */
+const modules = new WeakMap<GPUDevice, Map<string, { module: GPUShaderModule; compiled: Promise<void> }>>();
+
+function deviceModule(device: GPUDevice, name: KernelName, code: string): { module: GPUShaderModule; compiled: Promise<void> } {
+  let perDevice = modules.get(device);
+  if (!perDevice) {
+    perDevice = new Map();
+    modules.set(device, perDevice);
+  }
+  let m = perDevice.get(code);
+  if (!m) {
+    const module = device.createShaderModule({ label: name, code });
+    const compiled = module.getCompilationInfo().then((ci) => {
+      const errors = ci.messages.filter((msg) => msg.type === 'error');
+      if (errors.length) {
+        throw new ShaderContractError(`${name}.wgsl does not compile: ${errors.map((msg) => `line ${msg.lineNum}: ${msg.message}`).join('; ')}`);
+      }
+    });
+    m = { module, compiled };
+    perDevice.set(code, m);
+  }
+  return m;
+}
 
 function deviceKernel(device: GPUDevice, name: KernelName, precision: Precision): DeviceKernel {
   let perDevice = cache.get(device);
@@ -103,15 +129,9 @@ function deviceKernel(device: GPUDevice, name: KernelName, precision: Precision)
   let k = perDevice.get(`${name}|${precision}`);
   if (!k) {
     const info = kernelInfo(name, precision);
-    const module = device.createShaderModule({ label: name, code: info.code });
+    const { module, compiled } = deviceModule(device, name, info.code);
     const bindGroupLayout = device.createBindGroupLayout({ label: name, entries: info.layoutEntries });
     const pipelineLayout = device.createPipelineLayout({ label: name, bindGroupLayouts: [bindGroupLayout] });
-    const compiled = module.getCompilationInfo().then((ci) => {
-      const errors = ci.messages.filter((m) => m.type === 'error');
-      if (errors.length) {
-        throw new ShaderContractError(`${name}.wgsl does not compile: ${errors.map((m) => `line ${m.lineNum}: ${m.message}`).join('; ')}`);
-      }
-    });
     k = { module, bindGroupLayout, pipelineLayout, pipelines: new Map(), ready: new Map(), compiled };
     perDevice.set(`${name}|${precision}`, k);
   }
