@@ -1,6 +1,7 @@
 // gru_reset.wgsl: first half of a GRU timestep with linear_before_reset = 0 (the ONNX default),
 // every direction and batch row in one dispatch; gru_step (LINEAR_BEFORE_RESET = false) follows.
-// (step_common.wgsl is prepended: bindings 0-2, overrides, activations, recurrent_matvec.)
+// (step_common.wgsl, step_matvec.wgsl and cell_math.wgsl are prepended: bindings 0-2, overrides,
+// activations, recurrent_matvec, gru_gates.)
 //
 // Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
 // Invocation (j, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)):
@@ -55,9 +56,8 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     let row = state_row(d, b);
     let t = rs.t;
     let xo = ((t * dims.batch + b) * DIRS + d) * 3u * HIDDEN + j;
-    let z = activation(d, 0u, clip_gate(xproj[xo] + acc[bb].x));
-    let r = activation(d, 0u, clip_gate(xproj[xo + HIDDEN] + acc[bb].y));
-    gate_tmp[(row * 2u) * HIDDEN + j] = z;
-    gate_tmp[(row * 2u + 1u) * HIDDEN + j] = r * h_prev[row * OUT + j];
+    let zr = gru_gates(d, xproj[xo] + acc[bb].x, xproj[xo + HIDDEN] + acc[bb].y);
+    gate_tmp[(row * 2u) * HIDDEN + j] = zr.x;
+    gate_tmp[(row * 2u + 1u) * HIDDEN + j] = zr.y * h_prev[row * OUT + j];
   }
 }

@@ -1,7 +1,8 @@
 // gru_step.wgsl: the GRU cell: a timestep (LINEAR_BEFORE_RESET = true: all of it, or through
 // main_seq the whole sequence; false: its second half, after gru_reset), every direction and batch
 // row in one dispatch.
-// (step_common.wgsl and cell_step.wgsl are prepended: bindings 0-2, overrides, activations, and
+// (step_common.wgsl, step_matvec.wgsl, cell_math.wgsl and cell_step.wgsl are prepended: bindings
+// 0-2, overrides, activations, the mat-vec helpers, the cell arithmetic, and
 // the entry points main (one step) and main_seq (the whole sequence), which call the hooks below;
 // without LINEAR_BEFORE_RESET main_seq runs gru_reset's work as its first phase, TWO_PHASE.)
 //
@@ -29,8 +30,6 @@
 @group(0) @binding(7) var<storage, read> h_prev: array<f32>;
 @group(0) @binding(8) var<storage, read_write> h_next: array<f32>;
 @group(0) @binding(9) var<storage, read_write> y: array<f32>;
-
-override LINEAR_BEFORE_RESET: bool;
 
 fn load_vector(d: u32, b: u32, k: u32) -> f32 {
   if (LINEAR_BEFORE_RESET) {
@@ -63,10 +62,9 @@ fn phase1_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 {
     return 0.0;
   }
   let xo = ((rs.t * dims.batch + b) * DIRS + d) * 3u * HIDDEN + j;
-  let z = activation(d, 0u, clip_gate(xproj[xo] + acc.x));
-  let r = activation(d, 0u, clip_gate(xproj[xo + HIDDEN] + acc.y));
-  gate_tmp[(state_row(d, b) * 2u) * HIDDEN + j] = z;
-  return r * hp;
+  let zr = gru_gates(d, xproj[xo] + acc.x, xproj[xo + HIDDEN] + acc.y);
+  gate_tmp[(state_row(d, b) * 2u) * HIDDEN + j] = zr.x;
+  return zr.y * hp;
 }
 
 // main_direct_phase1's r ⊙ h_prev goes where load_vector reads it without LINEAR_BEFORE_RESET
@@ -86,17 +84,13 @@ fn advance_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 
     return hp;
   }
   let xo = ((rs.t * dims.batch + b) * DIRS + d) * 3u * HIDDEN + j;
-  var z: f32;
-  var n: f32;
+  var h: f32;
   if (LINEAR_BEFORE_RESET) {
-    z = activation(d, 0u, clip_gate(xproj[xo] + acc.x));
-    let r = activation(d, 0u, clip_gate(xproj[xo + HIDDEN] + acc.y));
-    n = activation(d, 1u, clip_gate(xproj[xo + 2u * HIDDEN] + r * (acc.z + rbh[d * HIDDEN + j])));
+    let zr = gru_gates(d, xproj[xo] + acc.x, xproj[xo + HIDDEN] + acc.y);
+    h = gru_output(d, zr.x, xproj[xo + 2u * HIDDEN] + zr.y * (acc.z + rbh[d * HIDDEN + j]), hp);
   } else {
-    z = gate_tmp[(state_row(d, b) * 2u) * HIDDEN + j];
-    n = activation(d, 1u, clip_gate(xproj[xo + 2u * HIDDEN] + acc.z));
+    h = gru_output(d, gate_tmp[(state_row(d, b) * 2u) * HIDDEN + j], xproj[xo + 2u * HIDDEN] + acc.z, hp);
   }
-  let h = (1.0 - z) * n + z * hp;
   y[y_index(rs.t, b, d, j)] = h;
   return h;
 }

@@ -1,6 +1,6 @@
 // lstm_projection.wgsl: the projection half of an LSTM timestep with projSize (PyTorch proj_size),
 // every direction and batch row in one dispatch; runs right after lstm_step with PROJECTED.
-// (step_common.wgsl is prepended: bindings 0-2, overrides, recurrent_matvec.)
+// (step_common.wgsl and step_matvec.wgsl are prepended: bindings 0-2, overrides, recurrent_matvec.)
 //
 // Grids: main (tiled): x = ceil(OUT / WG) blocks of output units p, y = direction d,
 // z = ceil(batch / BT); main_direct (no barriers): x = ceil(ceil(B / BT)·OUT / WG) blocks of pairs (b0 / BT)·OUT + p.

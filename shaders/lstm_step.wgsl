@@ -1,6 +1,7 @@
 // lstm_step.wgsl: the LSTM cell: one timestep of one layer (or, through main_seq, the whole sequence),
 // every direction and batch row in one dispatch.
-// (step_common.wgsl and cell_step.wgsl are prepended: bindings 0-2, overrides, activations, and
+// (step_common.wgsl, step_matvec.wgsl, cell_math.wgsl and cell_step.wgsl are prepended: bindings
+// 0-2, overrides, activations, the mat-vec helpers, the cell arithmetic, and
 // the entry points main (one step) and main_seq (the whole sequence), which call the hooks below.)
 //
 // Grids: see cell_step.wgsl. Unit j of row (d, b) at step s, when the row advances (t from row_step):
@@ -30,7 +31,6 @@
 @group(0) @binding(8) var<storage, read_write> c: array<f32>;
 @group(0) @binding(9) var<storage, read_write> y: array<f32>;
 
-override INPUT_FORGET: bool = false;
 override PROJECTED: bool = false;
 
 fn load_vector(d: u32, b: u32, k: u32) -> f32 {
@@ -63,14 +63,10 @@ fn advance_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 
   let xo = ((rs.t * dims.batch + b) * DIRS + d) * 4u * HIDDEN + j;
   let pre = acc + vec4<f32>(xproj[xo], xproj[xo + HIDDEN], xproj[xo + 2u * HIDDEN], xproj[xo + 3u * HIDDEN]);
   let c_prev = c[row * HIDDEN + j];
-  let i = activation(d, 0u, clip_gate(pre.x + peephole[(d * 3u) * HIDDEN + j] * c_prev));
-  var f = 1.0 - i;
-  if (!INPUT_FORGET) {
-    f = activation(d, 0u, clip_gate(pre.z + peephole[(d * 3u + 2u) * HIDDEN + j] * c_prev));
-  }
-  let c_new = f * c_prev + i * activation(d, 1u, clip_gate(pre.w));
-  let o = activation(d, 0u, clip_gate(pre.y + peephole[(d * 3u + 1u) * HIDDEN + j] * c_new));
-  let m = o * activation(d, 2u, c_new);
+  let peep = vec3<f32>(peephole[(d * 3u) * HIDDEN + j], peephole[(d * 3u + 1u) * HIDDEN + j], peephole[(d * 3u + 2u) * HIDDEN + j]);
+  let cm = lstm_cell(d, pre, peep, c_prev);
+  let c_new = cm.x;
+  let m = cm.y;
   c[row * HIDDEN + j] = c_new;
   if (!PROJECTED) {
     y[y_index(rs.t, b, d, j)] = m;

@@ -1,6 +1,7 @@
 // rnn_step.wgsl: the Elman RNN cell: one timestep of one layer (or, through main_seq, the whole
 // sequence), every direction and batch row in one dispatch.
-// (step_common.wgsl and cell_step.wgsl are prepended: bindings 0-2, overrides, activations, and
+// (step_common.wgsl, step_matvec.wgsl, cell_math.wgsl and cell_step.wgsl are prepended: bindings
+// 0-2, overrides, activations, the mat-vec helpers, the cell arithmetic, and
 // the entry points main (one step) and main_seq (the whole sequence), which call the hooks below.)
 //
 // Grids: see cell_step.wgsl. Unit j of row (d, b) at step s, when the row advances (t from row_step):
@@ -37,7 +38,7 @@ fn advance_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 
     y[y_index(rs.t, b, d, j)] = inactive_y(hp);
     return hp;
   }
-  let h = activation(d, 0u, clip_gate(xproj[((rs.t * dims.batch + b) * DIRS + d) * HIDDEN + j] + acc.x));
+  let h = rnn_cell(d, xproj[((rs.t * dims.batch + b) * DIRS + d) * HIDDEN + j] + acc.x);
   y[y_index(rs.t, b, d, j)] = h;
   return h;
 }

@@ -8,6 +8,8 @@ import projectionCommon from '../shaders/projection_common.wgsl?raw';
 import inputProj from '../shaders/input_proj.wgsl?raw';
 import inputGemv from '../shaders/input_gemv.wgsl?raw';
 import stepCommon from '../shaders/step_common.wgsl?raw';
+import stepMatvec from '../shaders/step_matvec.wgsl?raw';
+import cellMath from '../shaders/cell_math.wgsl?raw';
 import cellStep from '../shaders/cell_step.wgsl?raw';
 import rnnStep from '../shaders/rnn_step.wgsl?raw';
 import lstmStep from '../shaders/lstm_step.wgsl?raw';
@@ -16,6 +18,7 @@ import gruReset from '../shaders/gru_reset.wgsl?raw';
 import gruStep from '../shaders/gru_step.wgsl?raw';
 import subgroupEnable from '../shaders/subgroup_enable.wgsl?raw';
 import cellSubgroup from '../shaders/cell_subgroup.wgsl?raw';
+import stackStep from '../shaders/stack_step.wgsl?raw';
 import precisionF32 from '../shaders/precision_f32.wgsl?raw';
 import precisionF16 from '../shaders/precision_f16.wgsl?raw';
 import { ShaderContractError } from './errors.js';
@@ -23,20 +26,22 @@ import { checkConstants, reflectKernel, type KernelInfo } from './reflect.js';
 
 export type KernelName = 'input_proj' | 'input_gemv' | 'rnn_step' | 'lstm_step' | 'lstm_projection' | 'gru_reset' | 'gru_step'
   | 'rnn_seq' | 'lstm_seq' | 'gru_seq' | 'rnn_direct' | 'lstm_direct' | 'gru_direct' | 'gru_direct_reset' | 'lstm_projection_direct'
-  | 'rnn_rows' | 'lstm_rows' | 'gru_rows' | 'rnn_subgroup' | 'lstm_subgroup' | 'gru_subgroup';
+  | 'rnn_rows' | 'lstm_rows' | 'gru_rows' | 'rnn_subgroup' | 'lstm_subgroup' | 'gru_subgroup' | 'stack_step';
 export type Constants = Record<string, number | boolean>;
 /** The storage type of the weights (precision_f32.wgsl / precision_f16.wgsl). */
 export type Precision = 'f32' | 'f16';
 const PRECISION_SOURCES: Record<Precision, string> = { f32: precisionF32, f16: precisionF16 };
 
-// Step kernels get step_common.wgsl prepended, and the three cells also cell_step.wgsl, whose entry
-// points are kernels here: `*_step` (main, one tiled timestep), `*_seq` (main_seq, the whole
+// Step kernels get step_common.wgsl prepended, then step_matvec.wgsl (the mat-vec helpers) and
+// cell_math.wgsl (the cells' arithmetic) where they use them; the three cells also cell_step.wgsl,
+// whose entry points are kernels here: `*_step` (main, one tiled timestep), `*_seq` (main_seq, the whole
 // sequence in one dispatch), `*_direct` (main_direct, one barrier-free timestep), `*_rows`
 // (main_rows, the whole sequence, one invocation per row), `*_subgroup` (main_subgroup of
 // cell_subgroup.wgsl, split-K over a subgroup; needs the 'subgroups' feature) and
 // gru_direct_reset (main_direct_phase1, the GRU's first half before gru_direct without
-// linear_before_reset). WGSL has no #include.
-const cell = (body: string) => stepCommon + cellStep + body;
+// linear_before_reset). stack_step (stack_step.wgsl) runs a whole unidirectional stack, every
+// layer's projection and cell, in one dispatch. WGSL has no #include.
+const cell = (body: string) => stepCommon + stepMatvec + cellMath + cellStep + body;
 const step = ['step'];
 // Every module is [directives] + the precision file + code: WGSL wants directives (the subgroup
 // kernels' enable, precision_f16's enable) before any declaration.
@@ -59,9 +64,10 @@ const SOURCES: Record<KernelName, { directives?: string; code: string; entryPoin
   rnn_subgroup: { directives: subgroupEnable, code: cell(rnnStep) + cellSubgroup, entryPoint: 'main_subgroup', dynamicOffsets: step },
   lstm_subgroup: { directives: subgroupEnable, code: cell(lstmStep) + cellSubgroup, entryPoint: 'main_subgroup', dynamicOffsets: step },
   gru_subgroup: { directives: subgroupEnable, code: cell(gruStep) + cellSubgroup, entryPoint: 'main_subgroup', dynamicOffsets: step },
-  lstm_projection: { code: stepCommon + lstmProjection, entryPoint: 'main', dynamicOffsets: step },
-  lstm_projection_direct: { code: stepCommon + lstmProjection, entryPoint: 'main_direct', dynamicOffsets: step },
-  gru_reset: { code: stepCommon + gruReset, entryPoint: 'main', dynamicOffsets: step },
+  lstm_projection: { code: stepCommon + stepMatvec + lstmProjection, entryPoint: 'main', dynamicOffsets: step },
+  lstm_projection_direct: { code: stepCommon + stepMatvec + lstmProjection, entryPoint: 'main_direct', dynamicOffsets: step },
+  gru_reset: { code: stepCommon + stepMatvec + cellMath + gruReset, entryPoint: 'main', dynamicOffsets: step },
+  stack_step: { code: stepCommon + cellMath + stackStep, entryPoint: 'main', dynamicOffsets: step },
 };
 
 export const KERNEL_NAMES = Object.keys(SOURCES) as KernelName[];

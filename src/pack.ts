@@ -1,4 +1,5 @@
 // Host-side repacking of ONNX-layout weights into the layouts the kernels read, done once per model.
+import { concatFloat32 } from './importers/gates.js';
 import type { LayerWeights, ResolvedSpec } from './spec.js';
 
 /**
@@ -87,4 +88,37 @@ export function packLayer(s: ResolvedSpec, w: LayerWeights, inputSize: number): 
     // Wr [D, Hout, H] -> [D, H, Hout]: one block of Hout rows, K = H.
     wrT: s.projected ? interleaveGates(w.Wr!, D, 1, Hout, H, 1) : undefined,
   };
+}
+
+/** The fused stack kernel's weights (stack_step.wgsl): one buffer for every layer of a unidirectional stack. */
+export interface PackedStack {
+  /** Per layer the block [IN_l + Hout, H, lanes]: W's columns, then R's, each unit's gate weights side by side. */
+  weights: Float32Array;
+  /** [L, 8, H]: folded biases per gate lane (rows 0-3), LSTM peepholes i, o, f (4-6), the GRU's Rb_h (7). */
+  aux: Float32Array;
+}
+
+/** Floats per layer in PackedStack.aux. */
+export const STACK_AUX_ROWS = 8;
+
+/**
+ * Packs a unidirectional stack (D = 1, no projection) for stack_step.wgsl: layer l's columns
+ * k < IN_l come from W, the next H from R, both through interleaveGates, so column k of unit j
+ * holds its gate weights at ((base_l + k·H + j)·lanes + g); the total is padded to whole vec4 words.
+ */
+export function packStack(s: ResolvedSpec, layers: LayerWeights[], inputSizes: number[]): PackedStack {
+  const { gates: G, hiddenSize: H } = s;
+  const lanes = recurrentLanes(s);
+  const parts = layers.flatMap((w, l) => [interleaveGates(w.W, 1, G, H, inputSizes[l], lanes), interleaveGates(w.R, 1, G, H, H, lanes)]);
+  const floats = parts.reduce((n, p) => n + p.length, 0);
+  const weights = concatFloat32([...parts, new Float32Array(Math.ceil(floats / 4) * 4 - floats)]);
+  const aux = new Float32Array(layers.length * STACK_AUX_ROWS * H);
+  layers.forEach((w, l) => {
+    const base = l * STACK_AUX_ROWS * H;
+    const { folded, rbh } = foldBiases(s, w.B);
+    aux.set(folded, base);   // [G, H]: gate g of unit j at g·H + j
+    if (s.cell === 'lstm' && w.P) aux.set(w.P.subarray(0, 3 * H), base + 4 * H);
+    if (s.cell === 'gru') aux.set(rbh, base + 7 * H);
+  });
+  return { weights, aux };
 }

@@ -53,10 +53,12 @@ export interface LayerChoice {
 }
 
 /**
- * createRnn's `stepKernels`: 'auto' (the defaults below, or a tuning table), or a step variant
- * forced on every layer ('per-step' is the older name of 'tiled').
+ * createRnn's `stepKernels`: 'auto' (the defaults below, or a tuning table), a step variant forced
+ * on every layer ('per-step' is the older name of 'tiled'), or 'stack': every run and stream step
+ * runs the whole stack in the fused stack kernel (stack_step.wgsl; unidirectional, no projection,
+ * hidden size <= 256).
  */
-export type StepKernels = 'auto' | StepVariant | 'per-step';
+export type StepKernels = 'auto' | StepVariant | 'stack' | 'per-step';
 
 /** The resident h of the persistent kernel holds K_TILE (cell_step.wgsl) floats per row. */
 export const PERSISTENT_MAX_OUT = 256;
@@ -104,6 +106,21 @@ export function defaultChoice(s: ResolvedSpec, seqLen: number, batch: number, ki
   if (kind === 'emulated') return { step: 'direct', projection: 'gemv' };
   const persistent = seqLen > 1 && s.outputSize <= 128 && persistentUnsupported(s) === undefined;
   return { step: persistent ? 'persistent' : 'direct', projection: seqLen * batch <= 16 ? 'gemv' : 'gemm' };
+}
+
+/**
+ * Whether runs and stream steps run the whole stack in the fused stack kernel by default (where
+ * it applies: stackUnsupported). On GPUs yes: it replaces L·(1 + T) dispatches of 24–71 µs each
+ * (anchors.md §2.4) by one, and one workgroup per block of rows is what the persistent kernel
+ * already does for h <= 128 (not measured on a GPU from here yet). On emulated adapters no: one
+ * workgroup runs on one CPU thread and pays for every barrier. Stream steps, B = 1, median ms
+ * per step, stack vs per-layer direct (2026-12-01, 2 vCPUs): Node + SwiftShader 1.4 vs 0.55
+ * (LSTM 128), 1.6 vs 0.74 (GRU 96 ×2), 1.9 vs 0.87 (LSTM 128 ×2), 3.0 vs 1.0 (LSTM 256); on
+ * lavapipe the stack wins the 2-layer stacks (0.29 vs 0.47, 0.36 vs 0.43) and loses the single
+ * layers (0.33 vs 0.27, 0.44 vs 0.37): tuning finds those.
+ */
+export function defaultStack(kind: AdapterKind): boolean {
+  return kind === 'gpu';
 }
 
 /** The choice for a forced step variant: the projection follows the default for the adapter. */
@@ -246,6 +263,46 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
   if (gruTwoPhase) step.unshift(tiled('gru_reset', H, {}));
   if (s.projected) step.push(tiled('lstm_projection', Hout, {}));
   return { inputProj, step };
+}
+
+/** The fused stack kernel keeps LAYERS · BT · H floats of h per workgroup (HS_MAX in stack_step.wgsl). */
+export const STACK_RESIDENT_FLOATS = 2048;
+/** The largest hidden size of the stack kernel: one invocation per unit, and BT · H <= 1024 (rh in stack_step.wgsl). */
+export const STACK_MAX_HIDDEN = 256;
+
+/** Invocations per stack workgroup: one per hidden unit, rounded up to 32. */
+function stackWorkgroup(H: number): number {
+  return Math.max(32, Math.ceil(H / 32) * 32);
+}
+
+/** Why the fused stack kernel (stack_step.wgsl) cannot run this model, or undefined when it can. */
+export function stackUnsupported(s: ResolvedSpec, maxInvocations: number): string | undefined {
+  if (s.directions !== 1) return 'it runs unidirectional models only';
+  if (s.projected) return 'LSTM projection is not implemented in the stack kernel';
+  if (s.hiddenSize > STACK_MAX_HIDDEN) return `hidden size ${s.hiddenSize} exceeds ${STACK_MAX_HIDDEN}, one invocation per unit`;
+  if (stackWorkgroup(s.hiddenSize) > maxInvocations) return `a workgroup of ${stackWorkgroup(s.hiddenSize)} invocations exceeds the device's maxComputeInvocationsPerWorkgroup (${maxInvocations})`;
+  if (s.numLayers * s.hiddenSize > STACK_RESIDENT_FLOATS) {
+    return `${s.numLayers} layers of ${s.hiddenSize} units exceed the ${STACK_RESIDENT_FLOATS} floats of h a workgroup keeps resident`;
+  }
+  return undefined;
+}
+
+/**
+ * The fused stack kernel for `batch` rows: one dispatch runs every layer (input projection, mat-vec,
+ * cell) of every step of the call. One workgroup per block of BT batch rows, one invocation per unit.
+ */
+export function planStack(s: ResolvedSpec, batch: number, maxInvocations: number, masked: boolean): KernelCall {
+  const why = stackUnsupported(s, maxInvocations);
+  if (why) throw new Error(`internal: the stack kernel was planned for a model it cannot run (${why})`);
+  const { hiddenSize: H, numLayers: L } = s;
+  const bt = Math.min(batchTile(batch), Math.floor(STACK_RESIDENT_FLOATS / (L * H)), 4);
+  const cell = { rnn: 0, lstm: 1, gru: 2 }[s.cell];
+  const constants: Constants = {
+    ...commonStepConstants(s, stackWorkgroup(H), bt, masked),
+    CELL: cell, LAYERS: L, INPUT: s.inputSize, BATCH_MAJOR: s.batchMajor,
+    ...(s.cell === 'lstm' ? { INPUT_FORGET: s.inputForget } : s.cell === 'gru' ? { LINEAR_BEFORE_RESET: s.linearBeforeReset } : {}),
+  };
+  return { kernel: 'stack_step', constants, grid: [Math.ceil(batch / bt), 1, 1] };
 }
 
 /** Whether a planned layer fits the device's grid limit (maxComputeWorkgroupsPerDimension). */

@@ -3,9 +3,9 @@
 // back once.
 import { DestroyedError, DeviceLimitError, DeviceLostError, GpuError, InputError, SpecError, WebGpuRnnError } from './errors.js';
 import { MAP_MODE_READ, paddedSize, storageBuffer, Usage, withErrorScopes, writeArray } from './gpu.js';
-import { bindGroupLayout, kernelInfo, pipeline, readyPipeline, type KernelName, type Precision } from './kernels.js';
+import { bindGroupLayout, kernelInfo, pipeline, readyPipeline, type Constants, type KernelName, type Precision } from './kernels.js';
 import { toHalfBits } from './importers/numbers.js';
-import { packLayer, paddedColumns, recurrentLanes, type PackedLayer } from './pack.js';
+import { packLayer, packStack, paddedColumns, recurrentLanes, type PackedLayer } from './pack.js';
 import { adapterDescription, adapterKind } from './adapter.js';
 import { Stream, type ResidentState, type RnnStream, type StreamHost, type StreamOptions } from './stream.js';
 import {
@@ -13,7 +13,8 @@ import {
   type TuneReport, type TuneShape, type TuningEntry, type TuningTable,
 } from './tuning.js';
 import {
-  defaultChoice, dispatchCount, forcedChoice, inputStrides, outputStrides, planFits, planLayer, PROJECTION_VARIANTS, runSizes, STEP_VARIANTS, variantUnsupported,
+  defaultChoice, defaultStack, dispatchCount, forcedChoice, inputStrides, outputStrides, planFits, planLayer, planStack, PROJECTION_VARIANTS, runSizes, stackUnsupported,
+  STEP_VARIANTS, variantUnsupported,
   type AdapterKind, type KernelCall, type LayerChoice, type LayerPlan, type ProjectionVariant, type StepKernels, type StepVariant,
 } from './plan.js';
 import { checkBindings } from './reflect.js';
@@ -72,10 +73,15 @@ export interface RunResult {
   Y_c?: Float32Array;
 }
 
-/** The kernels of a run: per layer the step and projection variants, and the dispatches the run issues. */
+/**
+ * The kernels of a run or of a stream's step: per layer the step and projection variants, and the
+ * dispatches it issues. `stack`: the whole stack runs fused in the stack kernel (one dispatch per
+ * call; `layers` is then empty).
+ */
 export interface KernelPlan {
   layers: LayerChoice[];
   dispatches: number;
+  stack?: boolean;
 }
 
 export interface Rnn {
@@ -85,7 +91,10 @@ export interface Rnn {
    */
   run(x: Float32Array | GPUBuffer, options: RunOptions & { output: 'gpu' }): Promise<GpuRunResult>;
   run(x: Float32Array | GPUBuffer, options: RunOptions): Promise<RunResult>;
-  /** Which kernels a run of (seqLen, batch) uses on this device, and how many dispatches it issues. */
+  /**
+   * Which kernels a run of (seqLen, batch) uses on this device, and how many dispatches it issues;
+   * a stream's step() of seqLen steps over `batch` rows uses the same.
+   */
   kernels(seqLen: number, batch: number): KernelPlan;
   /**
    * Records a run into the caller's command encoder, with caller-given buffers and no submit or
@@ -152,6 +161,10 @@ interface Workspace {
   staging: GPUBuffer;
   /** Bind groups by `layer|kernel|parity`, made when a plan first needs them. */
   bindGroups: Map<string, GPUBindGroup>;
+  /** The stack kernel's packed state for run() (h [L, B, Hout], then c [L, B, H]), where the model has the stack kernel. */
+  stackState?: GPUBuffer;
+  /** The stack kernel's bind group per state buffer (ws.stackState, or a stream's, bound in place). */
+  stackGroups: WeakMap<GPUBuffer, GPUBindGroup>;
 }
 
 interface RunRequest {
@@ -171,6 +184,15 @@ interface RunRequest {
 }
 
 type Resource = { buffer: GPUBuffer; offset?: number; size?: number; words?: number };
+
+/** Where one layer's [D, B, width] state lies: a buffer and a byte offset. */
+type StateSlice = { buffer: GPUBuffer; offset: number };
+
+/** Where a recorded run leaves each layer's final h and c. */
+interface FinalStates {
+  h: (l: number) => StateSlice;
+  c: (l: number) => StateSlice;
+}
 
 /** What a run resolves to inside the model: a stream's step reads back (or hands over) Y alone. */
 type Outputs = RunResult | GpuRunResult | { Y: Float32Array | GPUBuffer; Y_h?: undefined; Y_c?: undefined };
@@ -268,20 +290,25 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
   validateWeights(s, weights);
   const batch = options.batch === undefined ? 1 : positiveInt('options.batch', options.batch);
   const mode = options.stepKernels ?? 'auto';
-  const modes = ['auto', ...STEP_VARIANTS, 'per-step'];
+  const modes = ['auto', ...STEP_VARIANTS, 'stack', 'per-step'];
   if (!modes.includes(mode)) throw new SpecError(`options.stepKernels must be one of ${modes.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(mode)}`);
-  const forced: StepVariant | undefined = mode === 'auto' ? undefined : mode === 'per-step' ? 'tiled' : mode;
-  const why = forced && variantUnsupported(s, forced, device.features as ReadonlySet<string>);
+  const forcedStack = mode === 'stack';
+  const forced: StepVariant | undefined = mode === 'auto' || mode === 'stack' ? undefined : mode === 'per-step' ? 'tiled' : mode;
+  const why = forcedStack ? stackUnsupported(s, device.limits.maxComputeInvocationsPerWorkgroup) : forced && variantUnsupported(s, forced, device.features as ReadonlySet<string>);
   if (why) throw new SpecError(`options.stepKernels '${mode}' does not apply: ${why}; use 'auto', 'direct' or 'tiled'`);
   const projection = options.projection ?? 'auto';
   if (!['auto', ...PROJECTION_VARIANTS].includes(projection)) {
     throw new SpecError(`options.projection must be 'auto', ${PROJECTION_VARIANTS.map((m) => `'${m}'`).join(' or ')}, got ${JSON.stringify(projection)}`);
   }
+  if (forcedStack && projection !== 'auto') {
+    throw new SpecError(`options.projection '${projection}' does not apply with stepKernels 'stack', whose kernel computes the input projection itself; leave projection on 'auto'`);
+  }
   const seqLen = options.seqLen === undefined ? undefined : positiveInt('options.seqLen', options.seqLen);
-  const tuning = options.tuning === undefined ? undefined : validateTuning(options.tuning, s, device.features as ReadonlySet<string>);
+  const tuning = options.tuning === undefined ? undefined
+    : validateTuning(options.tuning, s, device.features as ReadonlySet<string>, device.limits.maxComputeInvocationsPerWorkgroup);
   const tune = options.tune === true ? [{ seqLen: 1, batch }, ...(seqLen && seqLen > 1 ? [{ seqLen, batch }] : [])]
     : !options.tune ? [] : (Array.isArray(options.tune) ? options.tune : [options.tune]).map((t) => ({ ...t, batch: t?.batch ?? batch }));
-  if (tune.length && (forced || projection !== 'auto')) {
+  if (tune.length && (forced || forcedStack || projection !== 'auto')) {
     throw new SpecError('options.tune measures the kernel variants, options.stepKernels and options.projection force one: give one or the other');
   }
   const precision = options.precision ?? 'f32';
@@ -292,19 +319,22 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
   }
   checkModelLimits(device, s);
   try {
-    return await buildModel(device, s, weights, { forced, projection, tuning, tune, batch, seqLen, warmUp: options.warmUp ?? true, precision });
+    return await buildModel(device, s, weights, { forced, forcedStack, projection, tuning, tune, batch, seqLen, warmUp: options.warmUp ?? true, precision });
   } catch (e) {
     throw (e instanceof WebGpuRnnError && !(e instanceof GpuError)) ? e : (await lostDeviceError(device)) ?? e;
   }
 }
 
 async function buildModel(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights, o: {
-  forced?: StepVariant; projection: 'auto' | ProjectionVariant; tuning?: TuningTable; tune: TuneShape[]; batch: number; seqLen?: number; warmUp: boolean;
+  forced?: StepVariant; forcedStack: boolean; projection: 'auto' | ProjectionVariant; tuning?: TuningTable; tune: TuneShape[]; batch: number; seqLen?: number;
+  warmUp: boolean;
   precision: Precision;
 }): Promise<Rnn> {
-  const { forced, projection, tuning, tune, batch, seqLen } = o;
+  const { forced, forcedStack, projection, tuning, tune, batch, seqLen } = o;
   const model = await withErrorScopes(device, 'createRnn', async () => {
-    const m = new RnnModel(device, s, weights, { forced, projection: projection === 'auto' ? undefined : projection, kind: adapterKind(device), tuning, precision: o.precision });
+    const m = new RnnModel(device, s, weights, {
+      forced, forcedStack, projection: projection === 'auto' ? undefined : projection, kind: adapterKind(device), tuning, precision: o.precision,
+    });
     try {
       // Single steps (streaming), short sequences and the app's own length alike, compiled in parallel.
       const lengths = [...new Set([1, 2, seqLen ?? 2])];
@@ -359,7 +389,11 @@ class RnnModel implements Rnn, StreamHost {
   readonly spec: ResolvedSpec;
   private readonly device: GPUDevice;
   private readonly layers: LayerBuffers[];
+  /** The fused stack kernel's weights, where the model can run it (see runsStack). */
+  private readonly stack?: { weights: GPUBuffer; aux: GPUBuffer };
   private readonly forced?: StepVariant;
+  /** createRnn's stepKernels 'stack': every run and step runs the stack kernel. */
+  private readonly forcedStack: boolean;
   private readonly forcedProjection?: ProjectionVariant;
   private readonly kind: AdapterKind;
   /** The weight matrices' storage type. Set before the weights are uploaded. */
@@ -367,7 +401,7 @@ class RnnModel implements Rnn, StreamHost {
   private readonly adapter: string;
   private table: TuningTable;
   /** The choices tune() is measuring, which every run uses meanwhile. */
-  private trial?: LayerChoice[];
+  private trial?: { layers: LayerChoice[]; stack: boolean };
   /** Set once the device is lost: every later run() rejects with DeviceLostError at once. */
   private lostInfo?: GPUDeviceLostInfo;
   private readonly streams = new Set<Stream>();
@@ -380,11 +414,12 @@ class RnnModel implements Rnn, StreamHost {
   private tail: Promise<unknown> = Promise.resolve();
 
   constructor(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights,
-    o: { forced?: StepVariant; projection?: ProjectionVariant; kind: AdapterKind; tuning?: TuningTable; precision: Precision }) {
+    o: { forced?: StepVariant; forcedStack: boolean; projection?: ProjectionVariant; kind: AdapterKind; tuning?: TuningTable; precision: Precision }) {
     this.device = device;
     this.spec = s;
     this.precision = o.precision;
     this.forced = o.forced;
+    this.forcedStack = o.forcedStack;
     this.forcedProjection = o.projection;
     this.kind = o.kind;
     this.adapter = adapterDescription(device);
@@ -395,16 +430,28 @@ class RnnModel implements Rnn, StreamHost {
     const reuse = o.tuning && o.tuning.adapter === this.adapter;
     this.table = { version: 1, adapter: this.adapter, model: modelKey(s), entries: reuse ? o.tuning!.entries.map((e) => ({ ...e })) : [] };
     this.layers = weights.map((w, l) => this.upload(l, packLayer(s, w, layerInputSize(s, l))));
+    // The stack kernel's own packing of the weights, unless createRnn forced per-layer kernels.
+    if (!this.forced && !this.forcedProjection && !stackUnsupported(s, device.limits.maxComputeInvocationsPerWorkgroup)) {
+      const p = packStack(s, weights, weights.map((_, l) => layerInputSize(s, l)));
+      this.stack = { weights: this.ownedBuffer('stack|stack_w', this.weight(p.weights)), aux: this.ownedBuffer('stack|stack_aux', p.aux) };
+    }
+  }
+
+  /** A storage buffer holding `data` that the model owns (destroy() frees it). */
+  private ownedBuffer(label: string, data: Float32Array | Uint16Array): GPUBuffer {
+    const b = storageBuffer(this.device, `${this.spec.cell}|${label}`, data);
+    this.owned.push(b);
+    return b;
+  }
+
+  /** A weight matrix in the precision's storage type (the kernels convert on load). */
+  private weight(v: Float32Array): Float32Array | Uint16Array {
+    return this.precision === 'f16' ? toHalfBits(v) : v;
   }
 
   private upload(l: number, p: PackedLayer): LayerBuffers {
-    const make = (name: string, data: Float32Array | Uint16Array) => {
-      const b = storageBuffer(this.device, `${this.spec.cell}|L${l}|${name}`, data);
-      this.owned.push(b);
-      return b;
-    };
-    // The weight matrices in the precision's storage type (the kernels convert on load).
-    const weight = (v: Float32Array) => (this.precision === 'f16' ? toHalfBits(v) : v);
+    const make = (name: string, data: Float32Array | Uint16Array) => this.ownedBuffer(`L${l}|${name}`, data);
+    const weight = (v: Float32Array) => this.weight(v);
     return {
       wT: make('w_t', weight(p.wT)),
       bias: make('bias', p.bias),
@@ -426,7 +473,7 @@ class RnnModel implements Rnn, StreamHost {
    * workgroup-count limit falls back to one that fits (the tiled kernels' grids are the smallest).
    */
   choices(seqLen: number, batch: number): LayerChoice[] {
-    if (this.trial) return this.trial;
+    if (this.trial) return this.trial.layers;
     const s = this.spec;
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
@@ -449,8 +496,29 @@ class RnnModel implements Rnn, StreamHost {
   kernels(seqLen: number, batch: number): KernelPlan {
     positiveInt('seqLen', seqLen);
     positiveInt('batch', batch);
+    if (this.runsStack(seqLen, batch)) return { layers: [], dispatches: 1, stack: true };
     const layers = this.choices(seqLen, batch);
     return { layers, dispatches: dispatchCount(this.spec, seqLen, batch, layers) };
+  }
+
+  /**
+   * Whether runs and stream steps of (seqLen, batch) run the whole stack in the fused stack kernel:
+   * never where it cannot (stackUnsupported) or createRnn forced per-layer kernels; else a tune()
+   * trial, stepKernels 'stack', the tuning table, or the default for the adapter (defaultStack).
+   */
+  private runsStack(seqLen: number, batch: number): boolean {
+    if (!this.stack) return false;
+    if (this.trial) return this.trial.stack;
+    if (this.forcedStack) return true;
+    const tuned = lookupTuning(this.table, seqLen, batch);
+    if (tuned) return tuned.stack === true;
+    return defaultStack(this.kind);
+  }
+
+  /** The stack kernel's call for (seqLen, batch), or undefined where the per-layer kernels run. */
+  private stackCall(seqLen: number, batch: number, masked: boolean): KernelCall | undefined {
+    if (!this.runsStack(seqLen, batch)) return undefined;
+    return planStack(this.spec, batch, this.device.limits.maxComputeInvocationsPerWorkgroup, masked);
   }
 
   get tuning(): TuningTable {
@@ -463,7 +531,7 @@ class RnnModel implements Rnn, StreamHost {
       if (typeof sh !== 'object' || sh === null) throw new InputError(`tune(): shape ${i} must be { seqLen, batch? }`);
       return { seqLen: positiveInt(`tune(): shapes[${i}].seqLen`, sh.seqLen), batch: sh.batch === undefined ? 1 : positiveInt(`tune(): shapes[${i}].batch`, sh.batch) };
     });
-    if (this.forced || this.forcedProjection) throw new SpecError('tune() measures the kernel variants, but this model was created with stepKernels or projection forced');
+    if (this.forced || this.forcedStack || this.forcedProjection) throw new SpecError('tune() measures the kernel variants, but this model was created with stepKernels or projection forced');
     const started = performance.now();
     const report: TuneReport = { entries: [], trials: [], tookMs: 0 };
     const s = this.spec;
@@ -474,16 +542,18 @@ class RnnModel implements Rnn, StreamHost {
       const fits = (c: LayerChoice) => this.layers.every((_, l) => planFits(planLayer(s, l, T, B, maxInv, false, c), maxGroups));
       const options = candidates(s, B, this.device.features as ReadonlySet<string>).filter(fits);
       // Every candidate's pipelines compile in parallel before anything is timed.
-      await Promise.all(options.map((c) => this.layers.map((_, l) =>
-        layerCalls(planLayer(s, l, T, B, maxInv, false, c)).map((call) => pipeline(this.device, call.kernel, call.constants, this.precision)))).flat(2));
+      const stack = this.stack && planStack(s, B, maxInv, false);
+      await Promise.all([...options.map((c) => this.layers.map((_, l) =>
+        layerCalls(planLayer(s, l, T, B, maxInv, false, c)).map((call) => pipeline(this.device, call.kernel, call.constants, this.precision)))).flat(2),
+      ...(stack ? [pipeline(this.device, stack.kernel, stack.constants, this.precision)] : [])]);
       const x = new Float32Array(T * B * s.inputSize).map((_, i) => Math.sin(i));
       const once = async () => {
         const t0 = performance.now();
         await this.run(x, { seqLen: T, batch: B });
         return performance.now() - t0;
       };
-      const measure = async (layers: LayerChoice[], bestMs: number) => {
-        this.trial = layers;
+      const measure = async (layers: LayerChoice[], bestMs: number, useStack = false) => {
+        this.trial = { layers, stack: useStack };
         try {
           await once();   // drivers that compile on first use (lavapipe, SwiftShader) do it here
           const first = await once();
@@ -498,6 +568,12 @@ class RnnModel implements Rnn, StreamHost {
       const best = await searchChoices(start, options, measure,
         (layers, ms) => report.trials.push({ shape, layers: describeChoices(layers), medianMs: ms }));
       const entry: TuningEntry = { seqLen: T, batch: B, layers: best.layers, medianMs: best.medianMs };
+      // Then the whole stack fused, against the best per-layer choice.
+      if (stack) {
+        const ms = await measure(best.layers, best.medianMs, true);
+        report.trials.push({ shape, layers: 'stack', medianMs: ms });
+        if (ms < best.medianMs) Object.assign(entry, { stack: true, medianMs: ms });
+      }
       this.table.entries = this.table.entries.filter((e) => e.seqLen !== T || e.batch !== B);
       this.table.entries.push(entry);
       report.entries.push(entry);
@@ -508,13 +584,16 @@ class RnnModel implements Rnn, StreamHost {
 
   /**
    * One run on zeros of each distinct set of kernels that runs of (1, batch), (2, batch) and
-   * (seqLen, batch) use: drivers that compile a pipeline on its first dispatch (lavapipe,
-   * SwiftShader) do so here rather than in the app's first run, and the workspace is allocated.
+   * (seqLen, batch) use (stream steps use the same): drivers that compile a pipeline on its first
+   * dispatch (lavapipe, SwiftShader) do so here rather than in the app's first run, and the
+   * workspace is allocated.
    */
   async warmUp(batch: number, seqLen?: number): Promise<void> {
     const seen = new Set<string>();
     for (const T of [...new Set([1, 2, seqLen ?? 2])]) {
-      const key = this.plans(T, batch, false).flatMap((p) => layerCalls(p).map((c) => `${c.kernel}${JSON.stringify(c.constants)}`)).join();
+      const stack = this.stackCall(T, batch, false);
+      const calls = stack ? [stack] : this.plans(T, batch, false).flatMap((p) => layerCalls(p));
+      const key = calls.map((c) => `${c.kernel}${JSON.stringify(c.constants)}`).join();
       if (seen.has(key)) continue;
       seen.add(key);
       await this.run(new Float32Array(T * batch * this.spec.inputSize), { seqLen: T, batch });
@@ -527,9 +606,18 @@ class RnnModel implements Rnn, StreamHost {
     return this.layers.map((_, l) => planLayer(this.spec, l, seqLen, batch, maxInv, masked, choices[l]));
   }
 
-  /** Compiles (or finds cached) every pipeline a run of this batch size, masking and length needs. */
+  /**
+   * Compiles (or finds cached) every pipeline a run of this batch size, masking and length needs:
+   * the per-layer kernels (encode() records those), and the stack kernel where runs use it.
+   * Resolves to the per-layer pipelines.
+   */
   async compile(batch: number, masked = false, seqLen = 2): Promise<GPUComputePipeline[][]> {
-    return Promise.all(this.plans(seqLen, batch, masked).map((plan) => Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants, this.precision)))));
+    const stack = this.stackCall(seqLen, batch, masked);
+    const [layers] = await Promise.all([
+      Promise.all(this.plans(seqLen, batch, masked).map((plan) => Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants, this.precision))))),
+      stack && pipeline(this.device, stack.kernel, stack.constants, this.precision),
+    ]);
+    return layers;
   }
 
   run(x: Float32Array | GPUBuffer, options: RunOptions & { output: 'gpu' }): Promise<GpuRunResult>;
@@ -571,7 +659,7 @@ class RnnModel implements Rnn, StreamHost {
     try {
       this.writeState(state, batch, options.initialH, options.initialC);
     } catch (e) {
-      for (const b of [...state.h, ...state.c]) b.destroy();
+      state.state.destroy();
       throw e;
     }
     const st = new Stream(this, batch, state);
@@ -581,11 +669,13 @@ class RnnModel implements Rnn, StreamHost {
 
   createState(batch: number): ResidentState {
     const s = this.spec;
-    const make = (l: number, name: string, floats: number) => storageBuffer(this.device, `${s.cell}|stream|L${l}|${name}`, floats);
-    return {
-      h: this.layers.map((_, l) => make(l, 'h', batch * s.outputSize)),
-      c: s.cell === 'lstm' ? this.layers.map((_, l) => make(l, 'c', batch * s.hiddenSize)) : [],
-    };
+    return { state: storageBuffer(this.device, `${s.cell}|stream|state`, this.stateFloats(batch)) };
+  }
+
+  /** Floats of a stream's state buffer: h [L, B, Hout], then c [L, B, H] for an LSTM. */
+  private stateFloats(batch: number): number {
+    const s = this.spec;
+    return s.numLayers * batch * (s.outputSize + (s.cell === 'lstm' ? s.hiddenSize : 0));
   }
 
   writeState(state: ResidentState, batch: number, initialH?: Float32Array, initialC?: Float32Array): void {
@@ -593,11 +683,23 @@ class RnnModel implements Rnn, StreamHost {
     this.checkInitial('initialH', initialH, s.outputSize, batch);
     if (initialC !== undefined && s.cell !== 'lstm') throw new InputError(`options.initialC applies to LSTM only; remove it for a ${s.cell.toUpperCase()}`);
     this.checkInitial('initialC', initialC, s.hiddenSize, batch);
-    const req = { batch, lens: new Uint32Array(batch).fill(1) } as RunRequest;
-    this.layers.forEach((_, l) => {
-      writeArray(this.device.queue, state.h[l], this.initialState(req, initialH, l, s.outputSize));
-      if (s.cell === 'lstm') writeArray(this.device.queue, state.c[l], this.initialState(req, initialC, l, s.hiddenSize));
-    });
+    writeArray(this.device.queue, state.state, this.packedState({ batch, lens: new Uint32Array(batch).fill(1) }, initialH, initialC));
+  }
+
+  /**
+   * Initial states (run()'s layouts; zeros when absent) packed as the stack kernel and streams keep
+   * them: h [L, B, Hout], then c [L, B, H] (unidirectional models; rows of length 0 zeroed).
+   */
+  private packedState(req: Pick<RunRequest, 'batch' | 'lens'>, initialH?: Float32Array, initialC?: Float32Array): Float32Array {
+    const s = this.spec;
+    const { batch: B } = req;
+    const L = s.numLayers;
+    const packed = new Float32Array(this.stateFloats(B));
+    for (let l = 0; l < L; l++) {
+      packed.set(this.initialState(req, initialH, l, s.outputSize), l * B * s.outputSize);
+      if (s.cell === 'lstm') packed.set(this.initialState(req, initialC, l, s.hiddenSize), (L * s.outputSize + l * s.hiddenSize) * B);
+    }
+    return packed;
   }
 
   runResident(x: Float32Array | GPUBuffer, seqLen: number, batch: number, state: ResidentState, output: 'cpu' | 'gpu'): Promise<Float32Array | GPUBuffer> {
@@ -617,15 +719,11 @@ class RnnModel implements Rnn, StreamHost {
     return this.enqueue(async () => {
       const L = s.numLayers;
       const hFloats = batch * s.outputSize;
-      const cFloats = batch * s.hiddenSize;
-      const total = L * hFloats + (s.cell === 'lstm' ? L * cFloats : 0);
+      const total = this.stateFloats(batch);
       const staging = this.device.createBuffer({ label: `${s.cell}|stream state`, size: paddedSize(total * 4), usage: Usage.MAP_READ | Usage.COPY_DST });
       try {
         const encoder = this.device.createCommandEncoder({ label: 'webgpu-rnn stream state' });
-        for (let l = 0; l < L; l++) {
-          encoder.copyBufferToBuffer(state.h[l], 0, staging, l * hFloats * 4, hFloats * 4);
-          if (s.cell === 'lstm') encoder.copyBufferToBuffer(state.c[l], 0, staging, (L * hFloats + l * cFloats) * 4, cFloats * 4);
-        }
+        encoder.copyBufferToBuffer(state.state, 0, staging, 0, total * 4);
         this.device.queue.submit([encoder.finish()]);
         await staging.mapAsync(MAP_MODE_READ);
         const out = new Float32Array(staging.getMappedRange().slice(0, total * 4));
@@ -735,7 +833,8 @@ class RnnModel implements Rnn, StreamHost {
    * `encoder` the copies of GPU-held initial states, the compute pass of every layer and step, and
    * a stream's final state back to it. The final h is left in ws.h[l][final], c in ws.c[l].
    */
-  private recordRun(encoder: GPUCommandEncoder, req: RunRequest, plans: LayerPlan[], pipelines: GPUComputePipeline[][], ws: Workspace): void {
+  private recordRun(encoder: GPUCommandEncoder, req: RunRequest, plans: LayerPlan[], pipelines: GPUComputePipeline[][], ws: Workspace,
+    stack?: KernelCall): void {
     const s = this.spec;
     const { seqLen: T, batch: B } = req;
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
@@ -755,18 +854,26 @@ class RnnModel implements Rnn, StreamHost {
       if (s.cell === 'lstm') writeArray(q, ws.c[l], this.initialState(req, req.initialC, l, H));
     }
     writeArray(q, ws.dims, dims);
+    if (stack) {
+      // A stream's state is bound where it is; a run's initial state goes to the packed workspace state.
+      const state = req.resident?.state ?? ws.stackState!;
+      if (!req.resident) writeArray(q, state, this.packedState(req, req.initialH, req.initialC));
+      this.recordStack(encoder, req, state, stack, pipelines[0][0], ws);
+      return;
+    }
 
     const hFloats = D * B * Hout;
     const cFloats = D * B * H;
     // A stream's state enters and leaves by GPU copies: nothing uploaded, nothing read back.
+    // (A unidirectional model's [D, B, width] layer state is its [B, width] block of the stream's state.)
     for (let l = 0; req.resident && l < L; l++) {
-      encoder.copyBufferToBuffer(req.resident.h[l], 0, ws.h[l][0], 0, hFloats * 4);
-      if (s.cell === 'lstm') encoder.copyBufferToBuffer(req.resident.c[l], 0, ws.c[l], 0, cFloats * 4);
+      encoder.copyBufferToBuffer(req.resident.state, l * hFloats * 4, ws.h[l][0], 0, hFloats * 4);
+      if (s.cell === 'lstm') encoder.copyBufferToBuffer(req.resident.state, (L * hFloats + l * cFloats) * 4, ws.c[l], 0, cFloats * 4);
     }
     if (req.gpuInitial) {
       const zero = (b: GPUBuffer, bytes: number) => encoder.clearBuffer(b, 0, bytes);
-      this.copyStates(encoder, B, Hout, req.gpuInitial.h, (l) => ws.h[l][0], 'in', zero);
-      if (s.cell === 'lstm') this.copyStates(encoder, B, H, req.gpuInitial.c, (l) => ws.c[l], 'in', zero);
+      this.copyStates(encoder, B, Hout, req.gpuInitial.h, (l) => ({ buffer: ws.h[l][0], offset: 0 }), 'in', zero);
+      if (s.cell === 'lstm') this.copyStates(encoder, B, H, req.gpuInitial.c, (l) => ({ buffer: ws.c[l], offset: 0 }), 'in', zero);
       // Rows of length 0 start (and so end) at zero, as on the array path (ORT: Y_h = Y_c = 0 there).
       for (let l = 0; l < L; l++) {
         for (let d = 0; d < D; d++) {
@@ -804,28 +911,58 @@ class RnnModel implements Rnn, StreamHost {
     }
     pass.end();
     for (let l = 0; req.resident && l < L; l++) {
-      encoder.copyBufferToBuffer(ws.h[l][finalState(plans[l], T)], 0, req.resident.h[l], 0, hFloats * 4);
-      if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, req.resident.c[l], 0, cFloats * 4);
+      encoder.copyBufferToBuffer(ws.h[l][finalState(plans[l], T)], 0, req.resident.state, l * hFloats * 4, hFloats * 4);
+      if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, req.resident.state, (L * hFloats + l * cFloats) * 4, cFloats * 4);
     }
   }
 
   /**
-   * Copies states between a buffer in run()'s layout ([L·D, B, width], or [B, L·D, width]
-   * batch-major) and the per-layer [D, B, width] buffers of the workspace: 'out' into `outer`,
-   * 'in' from it (or, when `outer` is absent, clears the layer buffers with `zero`).
+   * A run or a stream's step in one dispatch of the stack kernel, which reads and writes the packed
+   * `state` in place and writes the last layer's Y into ws.y (the last layer's dims slot holds its
+   * strides).
    */
-  private copyStates(encoder: GPUCommandEncoder, B: number, width: number, outer: GPUBuffer | undefined, layer: (l: number) => GPUBuffer,
+  private recordStack(encoder: GPUCommandEncoder, req: RunRequest, state: GPUBuffer, call: KernelCall, stackPipeline: GPUComputePipeline,
+    ws: Workspace): void {
+    const s = this.spec;
+    const stack = this.stack!;
+    const bind = (x: GPUBuffer) => this.makeBindGroup(ws, s.numLayers - 1, 0, 'stack_step', {
+      x: { buffer: x, words: req.seqLen * req.batch * s.inputSize },
+      stack_w: { buffer: stack.weights, words: stack.weights.size / 4 },
+      stack_aux: { buffer: stack.aux, words: stack.aux.size / 4 },
+      state: { buffer: state, words: this.stateFloats(req.batch) },
+    });
+    let group: GPUBindGroup;
+    if (isGpuBuffer(req.x)) {
+      group = bind(req.x);
+    } else {
+      group = ws.stackGroups.get(state) ?? bind(ws.x);
+      ws.stackGroups.set(state, group);
+    }
+    const pass = encoder.beginComputePass({ label: 'webgpu-rnn stack' });
+    pass.setPipeline(stackPipeline);
+    pass.setBindGroup(0, group, [0]);
+    pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
+    pass.end();
+  }
+
+  /**
+   * Copies states between a buffer in run()'s layout ([L·D, B, width], or [B, L·D, width]
+   * batch-major) and each layer's [D, B, width] state (`layer(l)`, in the workspace): 'out' into
+   * `outer`, 'in' from it (or, when `outer` is absent, clears the layer states with `zero`).
+   */
+  private copyStates(encoder: GPUCommandEncoder, B: number, width: number, outer: GPUBuffer | undefined, layer: (l: number) => StateSlice,
     direction: 'in' | 'out', zero?: (b: GPUBuffer, bytes: number) => void): void {
     const { numLayers: L, directions: D, batchMajor } = this.spec;
     const block = D * B * width * 4;
     for (let l = 0; l < L; l++) {
+      const at = layer(l);
       if (!outer) {
-        zero?.(layer(l), block);
+        zero?.(at.buffer, block);
         continue;
       }
       const copy = (outerOffset: number, layerOffset: number, bytes: number) => (direction === 'out'
-        ? encoder.copyBufferToBuffer(layer(l), layerOffset, outer, outerOffset, bytes)
-        : encoder.copyBufferToBuffer(outer, outerOffset, layer(l), layerOffset, bytes));
+        ? encoder.copyBufferToBuffer(at.buffer, at.offset + layerOffset, outer, outerOffset, bytes)
+        : encoder.copyBufferToBuffer(outer, outerOffset, at.buffer, at.offset + layerOffset, bytes));
       if (!batchMajor) {
         copy(l * block, 0, block);
         continue;
@@ -841,8 +978,10 @@ class RnnModel implements Rnn, StreamHost {
     const { seqLen: T, batch: B } = req;
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
     const masked = req.mask !== undefined;
-    const plans = this.plans(T, B, masked);
-    const pipelines = await this.compile(B, masked, T);
+    // The whole stack in one dispatch, or the per-layer plans.
+    const stack = this.stackCall(T, B, masked);
+    const plans = stack ? [] : this.plans(T, B, masked);
+    const pipelines = stack ? [[await pipeline(this.device, stack.kernel, stack.constants, this.precision)]] : await this.compile(B, masked, T);
     if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
     const ws = this.ensureWorkspace(T, B);
     const q = this.device.queue;
@@ -850,17 +989,21 @@ class RnnModel implements Rnn, StreamHost {
     const hFloats = D * B * Hout;
     const cFloats = D * B * H;
     const encoder = this.device.createCommandEncoder({ label: 'webgpu-rnn run' });
-    this.recordRun(encoder, req, plans, pipelines, ws);
+    this.recordRun(encoder, req, plans, pipelines, ws, stack);
+    const final = this.finalStates(ws, stack ? undefined : plans, T, B);
     if (req.output === 'gpu') {
-      const out = this.copyOutputs(encoder, ws, plans, req, yFloats);
+      const out = this.copyOutputs(encoder, ws, final, req, yFloats);
       q.submit([encoder.finish()]);
       closeScopes();
       return out;
     }
     encoder.copyBufferToBuffer(ws.y, 0, ws.staging, 0, yFloats * 4);
     for (let l = 0; !req.resident && l < L; l++) {
-      encoder.copyBufferToBuffer(ws.h[l][finalState(plans[l], T)], 0, ws.staging, (yFloats + l * hFloats) * 4, hFloats * 4);
-      if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, ws.staging, (yFloats + L * hFloats + l * cFloats) * 4, cFloats * 4);
+      const h = final.h(l);
+      encoder.copyBufferToBuffer(h.buffer, h.offset, ws.staging, (yFloats + l * hFloats) * 4, hFloats * 4);
+      if (s.cell !== 'lstm') continue;
+      const c = final.c(l);
+      encoder.copyBufferToBuffer(c.buffer, c.offset, ws.staging, (yFloats + L * hFloats + l * cFloats) * 4, cFloats * 4);
     }
     q.submit([encoder.finish()]);
     closeScopes();
@@ -881,7 +1024,7 @@ class RnnModel implements Rnn, StreamHost {
    * Y_h and Y_c in run()'s layouts, filled by copies recorded on `encoder`. Batch-major states are
    * transposed by one copy per (layer, direction, row).
    */
-  private copyOutputs(encoder: GPUCommandEncoder, ws: Workspace, plans: LayerPlan[], req: RunRequest, yFloats: number): Outputs {
+  private copyOutputs(encoder: GPUCommandEncoder, ws: Workspace, final: FinalStates, req: RunRequest, yFloats: number): Outputs {
     const s = this.spec;
     const { directions: D, numLayers: L } = s;
     const make = (label: string, floats: number) => this.device.createBuffer({
@@ -889,23 +1032,37 @@ class RnnModel implements Rnn, StreamHost {
     });
     const Y = make('Y', yFloats);
     if (req.resident) {
-      this.recordOutputs(encoder, ws, plans, req, { Y });
+      this.recordOutputs(encoder, ws, final, req, { Y });
       return { Y };
     }
     const Y_h = make('Y_h', L * D * req.batch * s.outputSize);
     const Y_c = s.cell === 'lstm' ? make('Y_c', L * D * req.batch * s.hiddenSize) : undefined;
-    this.recordOutputs(encoder, ws, plans, req, { Y, Y_h, Y_c });
+    this.recordOutputs(encoder, ws, final, req, { Y, Y_h, Y_c });
     return Y_c ? { Y, Y_h, Y_c } : { Y, Y_h };
   }
 
   /** Copies a recorded run's Y (and the final states, where targets are given) into `targets`. */
-  private recordOutputs(encoder: GPUCommandEncoder, ws: Workspace, plans: LayerPlan[], req: RunRequest,
+  private recordOutputs(encoder: GPUCommandEncoder, ws: Workspace, final: FinalStates, req: RunRequest,
     targets: { Y: GPUBuffer; Y_h?: GPUBuffer; Y_c?: GPUBuffer }): void {
     const s = this.spec;
     const { seqLen: T, batch: B } = req;
     encoder.copyBufferToBuffer(ws.y, 0, targets.Y, 0, T * s.directions * B * s.outputSize * 4);
-    if (targets.Y_h) this.copyStates(encoder, B, s.outputSize, targets.Y_h, (l) => ws.h[l][finalState(plans[l], T)], 'out');
-    if (targets.Y_c) this.copyStates(encoder, B, s.hiddenSize, targets.Y_c, (l) => ws.c[l], 'out');
+    if (targets.Y_h) this.copyStates(encoder, B, s.outputSize, targets.Y_h, final.h, 'out');
+    if (targets.Y_c) this.copyStates(encoder, B, s.hiddenSize, targets.Y_c, final.c, 'out');
+  }
+
+  /**
+   * Where a run recorded with these per-layer plans leaves each layer's final state (h in one of
+   * its ping-pong buffers, c in ws.c), or with `plans` undefined, the stack kernel (its packed
+   * state buffer, h [L, B, Hout] then c [L, B, H]).
+   */
+  private finalStates(ws: Workspace, plans: LayerPlan[] | undefined, T: number, B: number): FinalStates {
+    const { numLayers: L, outputSize: Hout, hiddenSize: H } = this.spec;
+    if (!plans) {
+      const buffer = ws.stackState!;
+      return { h: (l) => ({ buffer, offset: l * B * Hout * 4 }), c: (l) => ({ buffer, offset: (L * Hout + l * H) * B * 4 }) };
+    }
+    return { h: (l) => ({ buffer: ws.h[l][finalState(plans[l], T)], offset: 0 }), c: (l) => ({ buffer: ws.c[l], offset: 0 }) };
   }
 
   encode(encoder: GPUCommandEncoder, io: EncodeIO): void {
@@ -938,11 +1095,11 @@ class RnnModel implements Rnn, StreamHost {
     }
     const ws = this.ensureWorkspace(T, B);
     this.recordRun(encoder, { ...req, gpuInitial: { h: io.initialH, c: io.initialC } }, plans, pipelines as GPUComputePipeline[][], ws);
-    this.recordOutputs(encoder, ws, plans, req, { Y: io.Y, Y_h: io.Y_h, Y_c: io.Y_c });
+    this.recordOutputs(encoder, ws, this.finalStates(ws, plans, T, B), req, { Y: io.Y, Y_h: io.Y_h, Y_c: io.Y_c });
   }
 
   /** Layer l's initial state as [D, B, width], with rows of length 0 zeroed (ORT: Y_h = Y_c = 0 there). */
-  private initialState(req: RunRequest, v: Float32Array | undefined, l: number, width: number): Float32Array {
+  private initialState(req: Pick<RunRequest, 'batch' | 'lens'>, v: Float32Array | undefined, l: number, width: number): Float32Array {
     const { directions: D, numLayers: L, batchMajor } = this.spec;
     const B = req.batch;
     const out = new Float32Array(D * B * width);
@@ -1014,6 +1171,8 @@ class RnnModel implements Rnn, StreamHost {
       dims: other('dims', L * 2 * UNIFORM_SLOT, Usage.UNIFORM | Usage.COPY_DST),
       staging: other('staging', stagingFloats * 4, Usage.MAP_READ | Usage.COPY_DST),
       bindGroups: new Map(),
+      stackState: this.stack && storage('stack_state', this.stateFloats(batch)),
+      stackGroups: new WeakMap(),
     };
     this.workspace = ws;
     return ws;

@@ -4,10 +4,13 @@
 // The model (rnn.ts) does the GPU work; this file holds the stream's own buffers and checks.
 import { DestroyedError, InputError } from './errors.js';
 
-/** A stream's recurrent state on the GPU: per layer h [B, Hout] and, for an LSTM, c [B, H]. */
+/**
+ * A stream's recurrent state on the GPU, one buffer: h [L, B, Hout], then for an LSTM c [L, B, H].
+ * The fused stack kernel (stack_step.wgsl) reads and writes it in place; the per-layer kernels copy
+ * each layer's part in and out.
+ */
 export interface ResidentState {
-  h: GPUBuffer[];
-  c: GPUBuffer[];
+  state: GPUBuffer;
 }
 
 export interface StreamOptions {
@@ -80,7 +83,7 @@ export class Stream implements RnnStream {
   destroy(): void {
     if (this.destroyed) return;
     this.destroyed = true;
-    for (const b of [...this.resident.h, ...this.resident.c]) b.destroy();
+    this.resident.state.destroy();
     this.host.release(this);
   }
 }

@@ -3,14 +3,18 @@
 // emulator and a discrete GPU. This file holds the serialisable table, its validation and lookup,
 // and the search; rnn.ts supplies the measurement (a timed run with given choices).
 import { SpecError } from './errors.js';
-import { PROJECTION_VARIANTS, STEP_VARIANTS, variantUnsupported, type LayerChoice } from './plan.js';
+import { PROJECTION_VARIANTS, stackUnsupported, STEP_VARIANTS, variantUnsupported, type LayerChoice } from './plan.js';
 import type { ResolvedSpec } from './spec.js';
 
-/** One tuned shape: the kernels of every layer, and the median time of a run with them. */
+/**
+ * One tuned shape: the kernels of every layer (or `stack`: the whole stack fused in one kernel,
+ * which was faster than those), and the median time of a run with them.
+ */
 export interface TuningEntry {
   seqLen: number;
   batch: number;
   layers: LayerChoice[];
+  stack?: boolean;
   /** Median wall time of one run (upload, dispatches, readback) with these kernels, in ms. */
   medianMs: number;
 }
@@ -37,7 +41,7 @@ export interface TuneShape {
 /** What tune() reports: the table entry per shape, every candidate's time, and how long tuning took. */
 export interface TuneReport {
   entries: TuningEntry[];
-  /** Every measured configuration, `step+projection` per layer joined by ', ', with its median ms. */
+  /** Every measured configuration, `step+projection` per layer joined by ', ' (or 'stack'), with its median ms. */
   trials: { shape: TuneShape; layers: string; medianMs: number }[];
   /** Wall time of the whole tuning, compilation included, in ms. */
   tookMs: number;
@@ -54,7 +58,7 @@ export function describeChoices(layers: LayerChoice[]): string {
 }
 
 /** Checks a table passed to createRnn: its form, and that it was made for this model. */
-export function validateTuning(t: unknown, s: ResolvedSpec, features: ReadonlySet<string>): TuningTable {
+export function validateTuning(t: unknown, s: ResolvedSpec, features: ReadonlySet<string>, maxInvocations: number): TuningTable {
   const bad = (why: string) => new SpecError(`options.tuning ${why}; pass the object rnn.tuning returned (or omit it to use the defaults)`);
   if (typeof t !== 'object' || t === null) throw bad('must be an object');
   const table = t as TuningTable;
@@ -72,6 +76,9 @@ export function validateTuning(t: unknown, s: ResolvedSpec, features: ReadonlySe
       const why = variantUnsupported(s, c.step, features);
       if (why) throw bad(`${where}.layers[${l}] names '${c.step}', which does not apply: ${why}`);
     });
+    if (e.stack !== undefined && typeof e.stack !== 'boolean') throw bad(`${where}.stack must be a boolean`);
+    const why = e.stack ? stackUnsupported(s, maxInvocations) : undefined;
+    if (why) throw bad(`${where} names the stack kernel, which does not apply: ${why}`);
   });
   return table;
 }

@@ -59,3 +59,37 @@ describe('dispatches per run (sequence kernels)', () => {
     });
   }
 });
+
+// A stream's step runs a whole unidirectional stack (every layer H <= 256) in one dispatch of the
+// fused stack kernel (the default on GPUs; forced here, on CI's emulated adapter): 1 dispatch,
+// 1 submit and 1 mapAsync per step, no readback with output 'gpu'; a whole run() is 1 dispatch too.
+describe('dispatches per streaming step (fused stack kernel)', () => {
+  const shapes: [string, RnnSpec][] = [
+    ['2-layer GRU 96 (RNNoise-like)', { cell: 'gru', inputSize: 42, hiddenSize: 96, numLayers: 2 }],
+    ['2-layer LSTM 128', { cell: 'lstm', inputSize: 64, hiddenSize: 128, numLayers: 2 }],
+    ['LSTM 256', { cell: 'lstm', inputSize: 64, hiddenSize: 256 }],
+    ['3-layer GRU 64 reverse, ONNX gates', { cell: 'gru', inputSize: 8, hiddenSize: 64, numLayers: 3, direction: 'reverse' }],
+  ];
+  for (const [name, spec] of shapes) {
+    it(`${name}: 1 dispatch, 1 submit, 1 mapAsync per step; none read back with output 'gpu'`, async () => {
+      const { device, counts, reset } = countingDevice(await getTestDevice());
+      const rnn = await createRnn(device, spec, randomWeights(spec, 3), { warmUp: false, stepKernels: 'stack' });
+      expect(rnn.kernels(1, 1)).toEqual({ layers: [], dispatches: 1, stack: true });
+      const stream = rnn.stream();
+      const x = uniform(rng(1), spec.inputSize);
+      await stream.step(x);   // compiles the pipeline
+      reset();
+      await stream.step(x);
+      expect(counts).toMatchObject({ dispatches: 1, submits: 1, maps: 1 });
+      reset();
+      const { Y } = await stream.step(x, { output: 'gpu' });
+      expect(counts).toMatchObject({ dispatches: 1, submits: 1, maps: 0 });
+      Y.destroy();
+      reset();
+      await rnn.run(uniform(rng(2), 5 * 2 * spec.inputSize), { seqLen: 5, batch: 2, sequenceLens: Int32Array.from([5, 3]) });
+      expect(counts).toMatchObject({ dispatches: rnn.kernels(5, 2).dispatches, submits: 1, maps: 1 });
+      expect(rnn.kernels(5, 2).dispatches).toBe(1);
+      rnn.destroy();
+    });
+  }
+});

@@ -70,6 +70,16 @@ describe('createRnn rejects a bad spec or bad weights', () => {
     await rejects((d) => createRnn(d, proj, randomWeights(proj, 1), { stepKernels: 'rows' }), SpecError, /projection is not implemented in the rows kernel/);
     await rejects((d) => createRnn(d, lstm, randomWeights(lstm, 1), { projection: 'fft' as 'gemm' }), SpecError, /options.projection must be 'auto', 'gemm' or 'gemv'/);
   });
+  it("stepKernels 'stack' where it does not apply says why", async () => {
+    const bi: RnnSpec = { cell: 'gru', inputSize: 2, hiddenSize: 4, direction: 'bidirectional' };
+    await rejects((d) => createRnn(d, bi, randomWeights(bi, 1), { stepKernels: 'stack' }), SpecError, /'stack' does not apply: it runs unidirectional models only/);
+    const big: RnnSpec = { cell: 'rnn', inputSize: 2, hiddenSize: 300 };
+    await rejects((d) => createRnn(d, big, randomWeights(big, 1), { stepKernels: 'stack' }), SpecError, /hidden size 300 exceeds 256/);
+    const deep: RnnSpec = { cell: 'rnn', inputSize: 2, hiddenSize: 256, numLayers: 9 };
+    await rejects((d) => createRnn(d, deep, randomWeights(deep, 1), { stepKernels: 'stack' }), SpecError, /9 layers of 256 units exceed the 2048 floats/);
+    const uni: RnnSpec = { cell: 'rnn', inputSize: 2, hiddenSize: 4 };
+    await rejects((d) => createRnn(d, uni, randomWeights(uni, 1), { stepKernels: 'stack', projection: 'gemv' }), SpecError, /computes the input projection itself/);
+  });
   it('clip that is not positive', async () => {
     await rejects((d) => createRnn(d, { ...lstm, clip: 0 }, randomWeights(lstm, 1)), SpecError, /clip must be a positive/);
   });

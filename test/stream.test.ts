@@ -11,10 +11,9 @@ import { randomWeights, rng, uniform } from './support/random.js';
 
 const CHUNKS = [1, 3, 1, 2];
 const T = CHUNKS.reduce((a, b) => a + b, 0);
-const B = 2;
 
 /** Steps t0 .. t0 + n - 1 of a time-major [T, B, w] tensor, in the model's layout. */
-function steps(v: Float32Array, t0: number, n: number, w: number, batchMajor: boolean): Float32Array {
+function steps(v: Float32Array, B: number, t0: number, n: number, w: number, batchMajor: boolean): Float32Array {
   const out = new Float32Array(n * B * w);
   for (let t = 0; t < n; t++) {
     for (let b = 0; b < B; b++) {
@@ -26,7 +25,7 @@ function steps(v: Float32Array, t0: number, n: number, w: number, batchMajor: bo
 }
 
 /** Steps t0 .. t0 + n - 1 of a Y of `total` steps ([total, 1, B, w] or [B, total, 1, w]), time-major [n, B, w]. */
-function ySteps(Y: Float32Array, t0: number, n: number, w: number, batchMajor: boolean, total: number): Float32Array {
+function ySteps(Y: Float32Array, B: number, t0: number, n: number, w: number, batchMajor: boolean, total: number): Float32Array {
   const out = new Float32Array(n * B * w);
   for (let t = 0; t < n; t++) {
     for (let b = 0; b < B; b++) {
@@ -37,34 +36,55 @@ function ySteps(Y: Float32Array, t0: number, n: number, w: number, batchMajor: b
   return out;
 }
 
-const specs: RnnSpec[] = [];
+interface StreamCase {
+  spec: RnnSpec;
+  /** Stream rows (default 2). */
+  batch?: number;
+  peepholes?: boolean;
+  /** Force the per-layer (direct) kernels; otherwise the stack kernel, where it applies. */
+  perLayer?: boolean;
+}
+
+const cases: StreamCase[] = [];
 for (const direction of ['forward', 'reverse'] as const) {
   for (const layout of ['time-major', 'batch-major'] as const) {
-    specs.push({ cell: 'lstm', inputSize: 3, hiddenSize: 9, numLayers: 2, direction, layout });
-    specs.push({ cell: 'gru', inputSize: 3, hiddenSize: 7, direction, layout });
-    specs.push({ cell: 'gru', inputSize: 3, hiddenSize: 7, numLayers: 2, linearBeforeReset: true, direction, layout });
-    specs.push({ cell: 'rnn', inputSize: 3, hiddenSize: 5, direction, layout });
+    cases.push({ spec: { cell: 'lstm', inputSize: 3, hiddenSize: 9, numLayers: 2, direction, layout } });
+    cases.push({ spec: { cell: 'gru', inputSize: 3, hiddenSize: 7, direction, layout } });
+    cases.push({ spec: { cell: 'gru', inputSize: 3, hiddenSize: 7, numLayers: 2, linearBeforeReset: true, direction, layout } });
+    cases.push({ spec: { cell: 'rnn', inputSize: 3, hiddenSize: 5, direction, layout } });
   }
 }
-specs.push({ cell: 'lstm', inputSize: 3, hiddenSize: 9, numLayers: 2, projSize: 4 });
-specs.push({ cell: 'lstm', inputSize: 3, hiddenSize: 9, projSize: 4, direction: 'reverse', layout: 'batch-major' });
+// The same through the per-layer kernels (the default on emulated adapters, and the path of models
+// the stack kernel cannot run).
+for (const c of cases.slice(0, 4)) cases.push({ ...c, perLayer: true });
+cases.push({ spec: { cell: 'lstm', inputSize: 3, hiddenSize: 9, numLayers: 2, projSize: 4 } });
+cases.push({ spec: { cell: 'lstm', inputSize: 3, hiddenSize: 9, projSize: 4, direction: 'reverse', layout: 'batch-major' } });
+// The stack kernel's other corners: peepholes with input_forget and clip, a deeper GRU without
+// linear_before_reset and other activations, a 4-layer RNN, and more rows than one workgroup holds.
+cases.push({ spec: { cell: 'lstm', inputSize: 5, hiddenSize: 33, numLayers: 2, inputForget: true, clip: 0.8 }, peepholes: true, batch: 9 });
+cases.push({ spec: { cell: 'gru', inputSize: 4, hiddenSize: 6, numLayers: 3, activations: ['HardSigmoid', 'Softsign'], activationAlpha: [0.3], activationBeta: [0.4] }, batch: 6 });
+cases.push({ spec: { cell: 'rnn', inputSize: 2, hiddenSize: 40, numLayers: 4, activations: ['Relu'], clip: 2, direction: 'reverse' }, batch: 5 });
 
 describe('streams equal one run over the concatenated steps', () => {
-  for (const spec of specs) {
+  for (const { spec, batch: B = 2, peepholes, perLayer } of cases) {
     const bm = spec.layout === 'batch-major';
     const reverse = spec.direction === 'reverse';
-    it(`${spec.cell} L=${spec.numLayers ?? 1} ${spec.direction} ${spec.layout}${spec.projSize ? ' proj' : ''}${spec.linearBeforeReset ? ' lbr' : ''}`, async () => {
+    const name = `${spec.cell} L=${spec.numLayers ?? 1} ${spec.direction ?? 'forward'} ${spec.layout ?? 'time-major'}${spec.projSize ? ' proj' : ''}` +
+      `${spec.linearBeforeReset ? ' lbr' : ''}${peepholes ? ' peepholes' : ''} B=${B}${perLayer ? ' (per-layer kernels)' : ''}`;
+    it(name, async () => {
       const device = await getTestDevice();
-      const weights = randomWeights(spec, 7);
+      const weights = randomWeights(spec, 7, { peepholes });
       const L = spec.numLayers ?? 1;
       const Hout = spec.projSize ?? spec.hiddenSize;
       const xTM = uniform(rng(8), T * B * spec.inputSize);
       const initialH = uniform(rng(9), L * B * Hout);
       const initialC = spec.cell === 'lstm' ? uniform(rng(10), L * B * spec.hiddenSize) : undefined;
-      const rnn = await createRnn(device, spec, weights, { batch: B, warmUp: false });
-      const whole = await rnn.run(steps(xTM, 0, T, spec.inputSize, bm), { seqLen: T, batch: B, initialH, initialC });
+      const fused = !perLayer && !spec.projSize;
+      const rnn = await createRnn(device, spec, weights, { batch: B, warmUp: false, stepKernels: perLayer ? 'direct' : fused ? 'stack' : 'auto' });
+      expect(rnn.kernels(1, B).stack ?? false).toBe(fused);
+      const whole = await rnn.run(steps(xTM, B, 0, T, spec.inputSize, bm), { seqLen: T, batch: B, initialH, initialC });
       // The oracle itself against the float64 reference.
-      const ref = referenceRnn(spec, weights, steps(xTM, 0, T, spec.inputSize, bm), { seqLen: T, batch: B, initialH, initialC });
+      const ref = referenceRnn(spec, weights, steps(xTM, B, 0, T, spec.inputSize, bm), { seqLen: T, batch: B, initialH, initialC });
       expectClose(whole.Y, ref.Y, 'run() Y vs reference');
 
       const stream = rnn.stream({ batch: B, initialH, initialC });
@@ -72,8 +92,8 @@ describe('streams equal one run over the concatenated steps', () => {
       const starts = CHUNKS.map((_, i) => CHUNKS.slice(0, i).reduce((a, b) => a + b, 0));
       const order = reverse ? [...CHUNKS.keys()].reverse() : [...CHUNKS.keys()];
       for (const i of order) {
-        const { Y } = await stream.step(steps(xTM, starts[i], CHUNKS[i], spec.inputSize, bm), { seqLen: CHUNKS[i] });
-        expectClose(ySteps(Y, 0, CHUNKS[i], Hout, bm, CHUNKS[i]), ySteps(whole.Y, starts[i], CHUNKS[i], Hout, bm, T), `chunk ${i} Y`);
+        const { Y } = await stream.step(steps(xTM, B, starts[i], CHUNKS[i], spec.inputSize, bm), { seqLen: CHUNKS[i] });
+        expectClose(ySteps(Y, B, 0, CHUNKS[i], Hout, bm, CHUNKS[i]), ySteps(whole.Y, B, starts[i], CHUNKS[i], Hout, bm, T), `chunk ${i} Y`);
       }
       const st = await stream.state();
       expectClose(st.Y_h, whole.Y_h, 'Y_h');

@@ -38,10 +38,11 @@ const FORCED: Pick<CaseOptions, 'stepKernels' | 'projection'>[] = [
   { stepKernels: 'persistent', projection: 'gemv' },
   { stepKernels: 'rows', projection: 'gemm' },
   { stepKernels: 'subgroup', projection: 'gemv' },
+  { stepKernels: 'stack' },
 ];
 const allVariants = process.env.SWEEP_ALL_VARIANTS === '1';
 for (const forced of [undefined, ...FORCED]) {
-  const name = forced ? `${forced.stepKernels}/${forced.projection}` : 'auto';
+  const name = forced ? [forced.stepKernels, forced.projection].filter(Boolean).join('/') : 'auto';
   describe(`sweep (${name}): cells × directions × layers × hidden sizes`, () => {
     let i = 0;
     for (const v of VARIANTS) {
@@ -55,6 +56,8 @@ for (const forced of [undefined, ...FORCED]) {
             if (forced && !allVariants && (k + FORCED.indexOf(forced)) % 3 !== 0) continue;
             // The persistent kernel keeps at most 256 units of h resident; the others take any size.
             if (forced?.stepKernels === 'persistent' && hiddenSize > 256) continue;
+            // The stack kernel runs unidirectional stacks of at most 256 units per layer.
+            if (forced?.stepKernels === 'stack' && (hiddenSize > 256 || direction === 'bidirectional')) continue;
             const o: CaseOptions = { seqLen, batch, seed: k, lengths: k % 2 === 0, initialStates: k % 3 !== 2,
               stepKernels: forced?.stepKernels, projection: forced?.projection };
             it(describeCase(spec, o), () => check(spec, o));
@@ -72,6 +75,23 @@ describe('persistent kernel forced up to its limit, H = 256', () => {
     [{ cell: 'gru', inputSize: 4, hiddenSize: 130, direction: 'bidirectional' }, run],
     [{ cell: 'gru', inputSize: 4, hiddenSize: 256, direction: 'reverse', linearBeforeReset: true }, { ...run, mask: true, lengths: false }],
     [{ cell: 'rnn', inputSize: 4, hiddenSize: 200, direction: 'bidirectional', layout: 'batch-major' }, run],
+  ];
+  for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
+});
+
+describe('stack kernel forced: every layer of a unidirectional stack in one dispatch', () => {
+  const run: CaseOptions = { seqLen: 6, batch: 5, lengths: true, initialStates: true, stepKernels: 'stack' };
+  const masked: CaseOptions = { seqLen: 7, batch: 5, mask: true, initialStates: true, stepKernels: 'stack' };
+  const cases: [RnnSpec, CaseOptions][] = [
+    [{ cell: 'lstm', inputSize: 4, hiddenSize: 37, numLayers: 3 }, { ...run, peepholes: true }],
+    [{ cell: 'lstm', inputSize: 4, hiddenSize: 37, numLayers: 2, inputForget: true, clip: 0.5, direction: 'reverse' }, { ...run, peepholes: true, weightScale: 1 }],
+    [{ cell: 'lstm', inputSize: 9, hiddenSize: 256, numLayers: 2, layout: 'batch-major' }, { seqLen: 3, batch: 2, initialStates: true, stepKernels: 'stack' }],
+    [{ cell: 'lstm', inputSize: 3, hiddenSize: 8, numLayers: 8 }, { seqLen: 4, batch: 9, lengths: true, stepKernels: 'stack' }],
+    [{ cell: 'gru', inputSize: 3, hiddenSize: 20, numLayers: 2, clip: 0.4 }, { ...run, weightScale: 1 }],
+    [{ cell: 'gru', inputSize: 3, hiddenSize: 20, clip: 0.4, linearBeforeReset: true, direction: 'reverse' }, { ...run, weightScale: 1 }],
+    [{ cell: 'rnn', inputSize: 3, hiddenSize: 20, numLayers: 3, clip: 0.25, activations: ['LeakyRelu'], activationAlpha: [0.2] }, run],
+    [{ cell: 'lstm', inputSize: 3, hiddenSize: 9, numLayers: 2, activations: ['HardSigmoid', 'Softsign', 'Elu'], activationAlpha: [0.3, 0.9] }, masked],
+    [{ cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'reverse', linearBeforeReset: true, layout: 'batch-major' }, masked],
   ];
   for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
 });

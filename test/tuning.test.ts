@@ -75,6 +75,38 @@ describe('tuning', () => {
     rnn.destroy();
   });
 
+  it('a unidirectional stack also times the fused stack kernel; a table naming it is followed and checked', async () => {
+    const device = await getTestDevice();
+    const uni: RnnSpec = { cell: 'lstm', inputSize: 4, hiddenSize: 16, numLayers: 2 };
+    const w = randomWeights(uni, 5);
+    const rnn = await createRnn(device, uni, w, { batch: 1 });
+    const report = await rnn.tune({ seqLen: 1 });
+    const stackTrial = report.trials.filter((t) => t.layers === 'stack');
+    expect(stackTrial.length).toBe(1);
+    const entry = report.entries[0];
+    // The stack is kept exactly when it measured faster than the best per-layer choice.
+    const perLayerBest = Math.min(...report.trials.filter((t) => t.layers !== 'stack').map((t) => t.medianMs));
+    expect(entry.stack === true).toBe(stackTrial[0].medianMs < perLayerBest);
+    expect(rnn.kernels(1, 1).stack === true).toBe(entry.stack === true);
+    rnn.destroy();
+    // A table that names the stack makes runs and steps use it (one dispatch), and still computes right.
+    const table: TuningTable = { ...rnn.tuning, entries: [{ ...entry, stack: true }, { ...entry, seqLen: 3, stack: true }] };
+    const { device: counting, counts, reset } = countingDevice(device);
+    const tuned = await createRnn(counting, uni, w, { tuning: table, warmUp: false });
+    expect(tuned.kernels(1, 1)).toEqual({ layers: [], dispatches: 1, stack: true });
+    expect(tuned.kernels(3, 1).stack).toBe(true);
+    const xs = uniform(rng(4), 3 * uni.inputSize);
+    reset();
+    const got = await tuned.run(xs, { seqLen: 3, batch: 1 });
+    expect(counts.dispatches).toBe(1);
+    expectClose(got.Y, referenceRnn(uni, w, xs, { seqLen: 3, batch: 1 }).Y, 'stack-tuned Y');
+    tuned.destroy();
+    // A stack entry for a model the kernel cannot run is refused.
+    const bi = { ...table, model: table.model.replace('forward', 'bidirectional') };
+    const biSpec: RnnSpec = { ...uni, direction: 'bidirectional' };
+    await expect(createRnn(device, biSpec, randomWeights(biSpec, 1), { tuning: bi })).rejects.toThrow(/stack kernel, which does not apply: it runs unidirectional models only/);
+  });
+
   it('createRnn warms up: it runs the kernels once, so the first run compiles nothing', async () => {
     const { device, counts, reset } = countingDevice(await getTestDevice());
     reset();

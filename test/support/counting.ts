@@ -1,16 +1,18 @@
 // A counting wrapper around a GPUDevice: dispatches, submits, and the buffers created and destroyed
-// (with their bytes), so tests can assert dispatch budgets and the absence of leaks. It wraps the
+// (with their bytes) and readbacks (mapAsync), so tests can assert dispatch budgets and the absence of leaks. It wraps the
 // device in a Proxy; the objects WebGPU validates (buffers, layouts) stay the real ones.
 export interface Counts {
   dispatches: number;
   submits: number;
+  /** GPUBuffer.mapAsync calls (readbacks). */
+  maps: number;
   buffersCreated: number;
   buffersDestroyed: number;
   liveBytes: number;
 }
 
 export function countingDevice(device: GPUDevice): { device: GPUDevice; counts: Counts; reset(): void } {
-  const counts: Counts = { dispatches: 0, submits: 0, buffersCreated: 0, buffersDestroyed: 0, liveBytes: 0 };
+  const counts: Counts = { dispatches: 0, submits: 0, maps: 0, buffersCreated: 0, buffersDestroyed: 0, liveBytes: 0 };
   const bind = <T extends object>(target: T, key: PropertyKey) => {
     const v = Reflect.get(target, key);
     return typeof v === 'function' ? v.bind(target) : v;
@@ -47,6 +49,11 @@ export function countingDevice(device: GPUDevice): { device: GPUDevice; counts: 
           const buffer = target.createBuffer(d);
           counts.buffersCreated++;
           counts.liveBytes += d.size;
+          const mapAsync = buffer.mapAsync.bind(buffer);
+          buffer.mapAsync = (...args: Parameters<GPUBuffer['mapAsync']>) => {
+            counts.maps++;
+            return mapAsync(...args);
+          };
           const destroy = buffer.destroy.bind(buffer);
           let destroyed = false;
           buffer.destroy = () => {
@@ -69,6 +76,7 @@ export function countingDevice(device: GPUDevice): { device: GPUDevice; counts: 
     reset() {
       counts.dispatches = 0;
       counts.submits = 0;
+      counts.maps = 0;
     },
   };
 }

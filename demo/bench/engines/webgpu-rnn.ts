@@ -7,10 +7,10 @@ import { createRnn, type CreateRnnOptions, type LayerWeights, type StepVariant }
 import { dirs, specOf, type BenchShape } from '../shapes.js';
 import type { Engine, Outputs, Prepared } from '../types.js';
 
-/** The forced variants the benchmarks offer besides the default and tuning. */
-export const STEP_KERNEL_VARIANTS: readonly StepVariant[] = ['direct', 'tiled', 'persistent', 'rows', 'subgroup'];
+/** The forced variants the benchmarks offer besides the default and tuning ('stack': the fused whole-stack kernel). */
+export const STEP_KERNEL_VARIANTS: readonly (StepVariant | 'stack')[] = ['direct', 'tiled', 'persistent', 'rows', 'subgroup', 'stack'];
 /** 'auto' (the defaults), a forced step variant, 'tune' for createRnn(…, { tune: true }), or 'f16' for the defaults with f16 weights. */
-export type Variant = 'auto' | StepVariant | 'tune' | 'f16';
+export type Variant = 'auto' | StepVariant | 'stack' | 'tune' | 'f16';
 
 export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): Engine {
   const tune = variant === 'tune';
@@ -46,7 +46,7 @@ export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): E
         run, dispose: () => rnn.destroy(), device, placement: 'webgpu',
         // The library's own plan, checked against the dispatches counted (stream state reads dispatch nothing).
         expectedDispatches: (s.stream ?? 1) * plan.dispatches,
-        notes: [`kernels: ${plan.layers.map((c) => `${c.step}+${c.projection}`).join(', ')}`,
+        notes: [`kernels: ${plan.stack ? 'stack (every layer fused)' : plan.layers.map((c) => `${c.step}+${c.projection}`).join(', ')}`,
           ...(variant === 'f16' ? ['f16 weights: agreement tolerance 2e-3 + 1e-2·|ref|'] : [])],
       };
     },
