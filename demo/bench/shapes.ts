@@ -82,6 +82,8 @@ const REALISTIC: BenchShape[] = [
 ];
 
 const FULL_EXTRA: BenchShape[] = [
+  { id: 'gru-2x96-stream', label: 'GRU 2×96 (stream)', cell: 'gru', inputSize: 42, hiddenSize: 96, numLayers: 2, direction: 'forward',
+    seqLen: 1, batch: 1, stream: 8, note: 'an RNNoise-sized 2-layer stack, one frame per call: what the stack kernel is for' },
   { id: 'rnnoise-vad', label: 'RNNoise VAD GRU 24', cell: 'gru', inputSize: 24, hiddenSize: 24, numLayers: 1, direction: 'forward',
     seqLen: 100, batch: 1, activations: ['Sigmoid', 'Relu'] },
   { id: 'rnnoise-noise', label: 'RNNoise noise GRU 48', cell: 'gru', inputSize: 90, hiddenSize: 48, numLayers: 1, direction: 'forward',
