@@ -1,6 +1,6 @@
 // Vite config for the demo and benchmark pages (the library build is vite.config.ts).
-// Root is the repository, so the pages can import src/, dist/ and the test helpers
-// (test/reference.ts, test/support/onnx-writer.ts) without copies:
+// Root is the repository, so the pages can import src/, dist/ and what they share with the tests
+// (common/reference.ts, common/onnx-writer.ts, common/random.ts) without copies:
 //   /demo/index.html          a minimal interactive demo of the library
 //   /demo/bench.html          the benchmark page (webgpu-rnn vs ONNX Runtime Web vs TF.js vs plain JS)
 //   /test/browser/dist.html   the page the browser tests drive; it loads the built package dist/index.js

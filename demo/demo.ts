@@ -1,8 +1,8 @@
 // A minimal interactive demo: build a model with seeded weights, run it on the GPU, show the outputs,
 // timings and the largest difference from the float64 reference.
 import { createRnn, requestDevice, type RnnSpec } from '../src/index.js';
-import { referenceRnn } from '../test/reference.js';
-import { randomWeights, rng, uniform } from '../test/support/random.js';
+import { referenceRnn } from '../common/reference.js';
+import { randomWeights, rng, uniform } from '../common/random.js';
 
 const out = document.getElementById('out')!;
 const show = (s: string) => (out.textContent = s);

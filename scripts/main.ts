@@ -3,8 +3,8 @@
 // difference from the float64 reference, the adapter and timings (medians; warm-up excluded).
 // Flags: --cell lstm|gru|rnn --input N --hidden N --layers N --seq N --batch N --runs N --direction forward|reverse|bidirectional
 import { createRnn, requestDevice, type RnnSpec } from '../dist/index.js';
-import { referenceRnn } from '../test/reference.js';
-import { randomWeights, rng, uniform } from '../test/support/random.js';
+import { referenceRnn } from '../common/reference.js';
+import { randomWeights, rng, uniform } from '../common/random.js';
 
 function flag(name: string, fallback: string): string {
   const i = process.argv.indexOf(`--${name}`);

@@ -4,7 +4,7 @@ import { afterAll, describe, expect, it } from 'vitest';
 import { createRnn, type CreateRnnOptions } from '../src/index.js';
 import { stackUnsupported } from '../src/plan.js';
 import { resolveSpec } from '../src/spec.js';
-import { referenceRnn } from './reference.js';
+import { referenceRnn } from '../common/reference.js';
 import { expectClose } from './support/close.js';
 import { conformanceTestNames, loadConformanceTest } from './support/conformance.js';
 import { adapterName, getTestDevice } from './support/device.js';

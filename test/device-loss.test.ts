@@ -2,9 +2,9 @@
 // missing device are library errors that say what to do, and a model on a new device works.
 import { describe, expect, it } from 'vitest';
 import { createRnn, DeviceLostError, GpuError, InputError, requestDevice, type RnnSpec } from '../src/index.js';
-import { referenceRnn } from './reference.js';
+import { referenceRnn } from '../common/reference.js';
 import { expectClose } from './support/close.js';
-import { randomWeights, rng, uniform } from './support/random.js';
+import { randomWeights, rng, uniform } from '../common/random.js';
 
 const spec: RnnSpec = { cell: 'lstm', inputSize: 3, hiddenSize: 8, numLayers: 2 };
 const weights = randomWeights(spec, 5);

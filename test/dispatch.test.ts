@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import { createRnn, type RnnSpec } from '../src/index.js';
 import { countingDevice } from './support/counting.js';
 import { getTestDevice } from './support/device.js';
-import { randomWeights, uniform, rng } from './support/random.js';
+import { randomWeights, uniform, rng } from '../common/random.js';
 
 const T = 7;
 const B = 3;

@@ -6,7 +6,7 @@ import {
 } from '../src/index.js';
 import { countingDevice } from './support/counting.js';
 import { getTestDevice } from './support/device.js';
-import { randomWeights, rng, uniform } from './support/random.js';
+import { randomWeights, rng, uniform } from '../common/random.js';
 
 const lstm: RnnSpec = { cell: 'lstm', inputSize: 3, hiddenSize: 5, direction: 'bidirectional', numLayers: 2 };
 

@@ -2,10 +2,10 @@
 // each checked against the array path of the same model (itself checked against the reference).
 import { describe, expect, it } from 'vitest';
 import { createRnn, InputError, type RnnSpec } from '../src/index.js';
-import { referenceRnn } from './reference.js';
+import { referenceRnn } from '../common/reference.js';
 import { expectClose } from './support/close.js';
 import { getTestDevice } from './support/device.js';
-import { randomWeights, rng, uniform } from './support/random.js';
+import { randomWeights, rng, uniform } from '../common/random.js';
 
 const STORAGE = 0x80;
 const COPY_SRC = 0x4;

@@ -13,7 +13,7 @@ import { WebGpuRnnError } from '../src/index.js';
 import { loadLayersModel, planLayersModel, type PredictOutput } from '../src/importers/keras/model.js';
 import { compare } from './support/close.js';
 import { getTestDevice } from './support/device.js';
-import { rng, uniform } from './support/random.js';
+import { rng, uniform } from '../common/random.js';
 
 const MUTANTS_PER_BASE = 2500;
 /** Per base model: the first mutants that pass the CPU-side checks also run on the GPU. */

@@ -13,7 +13,7 @@ import { FormatError, UnsupportedError, WeightError } from '../src/index.js';
 import { loadLayersModel, type LayersModel, type PredictOutput } from '../src/importers/keras/model.js';
 import { expectClose } from './support/close.js';
 import { getTestDevice } from './support/device.js';
-import { rng, uniform } from './support/random.js';
+import { rng, uniform } from '../common/random.js';
 
 const FIXTURES = new URL('./fixtures/tfjs/', import.meta.url);
 let device: GPUDevice;

@@ -10,7 +10,7 @@ import { WebGpuRnnError } from '../src/errors.js';
 import { loadOnnx, prepareOnnx, type Tensor } from '../src/onnx/session.js';
 import { getTestDevice } from './support/device.js';
 import { buildCase, randomOptions } from './support/onnx-cases.js';
-import { rng } from './support/random.js';
+import { rng } from '../common/random.js';
 
 ort.env.logLevel = 'fatal';   // the mutated models ORT refuses would otherwise flood the log
 

@@ -9,8 +9,8 @@ import { loadOnnx, sessionPlan, type OnnxSession, type Tensor } from '../src/onn
 import { getTestDevice } from './support/device.js';
 import { expectClose } from './support/close.js';
 import { buildCase, randomOptions } from './support/onnx-cases.js';
-import { attr, onnxModel, type InitializerDef, type NodeDef } from './support/onnx-writer.js';
-import { rng, uniform } from './support/random.js';
+import { attr, onnxModel, type InitializerDef, type NodeDef } from '../common/onnx-writer.js';
+import { rng, uniform } from '../common/random.js';
 
 const stats = { ortCases: 0, ortTensors: 0, maxErr: 0, torchModels: 0, torchTensors: 0, torchMaxErr: 0 };
 afterAll(() => console.log(`[onnx-import] ORT comparisons: ${stats.ortCases} models, ${stats.ortTensors} tensors, max |diff| ${stats.maxErr.toExponential(2)}; ` +

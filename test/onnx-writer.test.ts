@@ -2,10 +2,10 @@
 // the float64 reference: the writer is then fit to build oracle models for the importers and the bench.
 import { describe, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
-import { referenceRnn } from './reference.js';
+import { referenceRnn } from '../common/reference.js';
 import { expectClose } from './support/close.js';
-import { attr, onnxModel } from './support/onnx-writer.js';
-import { randomWeights, rng, uniform } from './support/random.js';
+import { attr, onnxModel } from '../common/onnx-writer.js';
+import { randomWeights, rng, uniform } from '../common/random.js';
 
 describe('ONNX writer', () => {
   it('a bidirectional LSTM node with initializers runs in onnxruntime-node and matches the reference', async () => {

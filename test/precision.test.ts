@@ -6,7 +6,7 @@ import { floatToHalf, halfToFloat } from '../src/importers/numbers.js';
 import { checkCase, describeCase, type CaseOptions } from './support/cases.js';
 import { countingDevice } from './support/counting.js';
 import { getTestDevice } from './support/device.js';
-import { randomWeights } from './support/random.js';
+import { randomWeights } from '../common/random.js';
 
 /** The documented f16 tolerance (README): |gpu - ref| <= 2e-3 + 1e-2·|ref|. */
 const F16_TOL = { atol: 2e-3, rtol: 1e-2 };

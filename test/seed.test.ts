@@ -4,7 +4,7 @@
 // tanh([0.6, 0.5]) = [0.537, 0.462], and a dense head [1, 2]·h + 0.1 gives 1.56.
 import { describe, expect, it } from 'vitest';
 import { createRnn } from '../src/index.js';
-import { referenceRnn } from './reference.js';
+import { referenceRnn } from '../common/reference.js';
 import { getTestDevice } from './support/device.js';
 
 // ONNX layouts: W [1, H, I], R [1, H, H] with R[j, k] = FC[k][j] (row k of FC multiplies h_k).

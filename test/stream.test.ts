@@ -3,11 +3,11 @@
 // layouts, forward and reverse; streams are independent; the state stays on the GPU between steps.
 import { describe, expect, it } from 'vitest';
 import { createRnn, InputError, SpecError, type RnnSpec } from '../src/index.js';
-import { referenceRnn } from './reference.js';
+import { referenceRnn } from '../common/reference.js';
 import { expectClose } from './support/close.js';
 import { countingDevice } from './support/counting.js';
 import { getTestDevice } from './support/device.js';
-import { randomWeights, rng, uniform } from './support/random.js';
+import { randomWeights, rng, uniform } from '../common/random.js';
 
 const CHUNKS = [1, 3, 1, 2];
 const T = CHUNKS.reduce((a, b) => a + b, 0);

@@ -10,7 +10,7 @@ import { resolveSpec } from '../src/spec.js';
 import { modelKey } from '../src/tuning.js';
 import { expectClose } from './support/close.js';
 import { getTestDevice } from './support/device.js';
-import { randomWeights, rng, uniform } from './support/random.js';
+import { randomWeights, rng, uniform } from '../common/random.js';
 
 const SPECS: RnnSpec[] = [
   { cell: 'lstm', inputSize: 5, hiddenSize: 24, numLayers: 2 },

@@ -11,7 +11,7 @@ import { createRnn, FormatError, UnsupportedError, WeightError } from '../src/in
 import { loadTf1Lstm, readWeightsManifest, type WeightsManifestEntry, type WeightsManifestGroup } from '../src/importers/tf1.js';
 import { expectClose } from './support/close.js';
 import { getTestDevice } from './support/device.js';
-import { rng, uniform } from './support/random.js';
+import { rng, uniform } from '../common/random.js';
 
 beforeAll(async () => {
   await tf.setBackend('cpu');

@@ -11,7 +11,7 @@ import { readSafetensors, type SafetensorsTensor } from '../src/importers/safete
 import { loadTf1Lstm, type WeightsManifestGroup } from '../src/importers/tf1.js';
 import { fromTorch, type TorchConfig } from '../src/importers/torch.js';
 import { resolveSpec, validateWeights, type RnnSpec, type RnnWeights } from '../src/spec.js';
-import { rng } from './support/random.js';
+import { rng } from '../common/random.js';
 
 const TORCH_DIR = join(import.meta.dirname, 'fixtures', 'torch-import');
 const TORCH = readdirSync(TORCH_DIR).filter((f) => f.endsWith('.json')).sort().map((f) => {

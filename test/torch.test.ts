@@ -4,7 +4,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRnn } from '../src/index.js';
-import { referenceRnn } from './reference.js';
+import { referenceRnn } from '../common/reference.js';
 import { expectClose } from './support/close.js';
 import { getTestDevice } from './support/device.js';
 import { fromTorchFixture, type TorchFixture } from './support/torch.js';

@@ -5,11 +5,11 @@ import { describe, expect, it } from 'vitest';
 import { createRnn, SpecError, type RnnSpec, type TuningTable } from '../src/index.js';
 import { candidates } from '../src/tuning.js';
 import { resolveSpec } from '../src/spec.js';
-import { referenceRnn } from './reference.js';
+import { referenceRnn } from '../common/reference.js';
 import { expectClose } from './support/close.js';
 import { countingDevice } from './support/counting.js';
 import { getTestDevice } from './support/device.js';
-import { randomWeights, rng, uniform } from './support/random.js';
+import { randomWeights, rng, uniform } from '../common/random.js';
 
 const spec: RnnSpec = { cell: 'gru', inputSize: 5, hiddenSize: 12, numLayers: 2, direction: 'bidirectional' };
 const weights = randomWeights(spec, 11);

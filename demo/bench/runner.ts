@@ -3,8 +3,8 @@
 // Float32Array inputs to Float32Array outputs read back inside the timed region. Each engine's last
 // output is compared with the float64 reference (test/reference.ts).
 import type { LayerWeights } from '../../src/index.js';
-import { referenceRnn } from '../../test/reference.js';
-import { randomWeights, rng, uniform } from '../../test/support/random.js';
+import { referenceRnn } from '../../common/reference.js';
+import { randomWeights, rng, uniform } from '../../common/random.js';
 import { gflops, multiplyAdds } from './flops.js';
 import { countDuring, gpuTimeDuring } from './instrument.js';
 import { describeShape, MIN_TIMED_RUNS, specOf, stepsPerRun, type BenchConfig, type BenchShape } from './shapes.js';

@@ -2,8 +2,8 @@
 // test/browser.test.ts: a correctness sweep and the ONNX conformance cases on the browser's WebGPU,
 // each against the float64 reference (test/reference.ts).
 import { createRnn, requestDevice, type LayerWeights } from '../../dist/index.js';
-import { referenceRnn } from '../reference.js';
-import { caseInputs } from '../support/random.js';
+import { referenceRnn } from '../../common/reference.js';
+import { caseInputs } from '../../common/random.js';
 import { ATOL, RTOL, type CaseResult, type Comparison, type ConformanceCase, type DistApi, type SweepCase } from './protocol.js';
 
 declare global {

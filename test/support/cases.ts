@@ -1,8 +1,8 @@
 // Runs one configuration on the GPU and through the float64 reference, and compares every output.
 import { createRnn, type ProjectionVariant, type RnnSpec, type StepKernels } from '../../src/index.js';
-import { referenceRnn } from '../reference.js';
+import { referenceRnn } from '../../common/reference.js';
 import { expectClose } from './close.js';
-import { caseInputs, type CaseInputOptions } from './random.js';
+import { caseInputs, type CaseInputOptions } from '../../common/random.js';
 
 export interface CaseOptions extends CaseInputOptions {
   tol?: { atol?: number; rtol?: number };

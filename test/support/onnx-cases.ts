@@ -3,8 +3,8 @@
 // with a float32 X is not a valid ONNX model) and the feeds for both.
 import * as ort from 'onnxruntime-node';
 import type { Tensor } from '../../src/onnx/session.js';
-import { attr, onnxModel, type Attr, type InitializerDef, type NodeDef, type ValueDef } from './onnx-writer.js';
-import { rng, uniform } from './random.js';
+import { attr, onnxModel, type Attr, type InitializerDef, type NodeDef, type ValueDef } from '../../common/onnx-writer.js';
+import { rng, uniform } from '../../common/random.js';
 
 export type Cell = 'lstm' | 'gru' | 'rnn';
 const OP: Record<Cell, string> = { lstm: 'LSTM', gru: 'GRU', rnn: 'RNN' };

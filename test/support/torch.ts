@@ -3,7 +3,7 @@
 // Gate orders: PyTorch LSTM i,f,g,o -> ONNX i,o,f,c is perm [0,3,1,2]; GRU r,z,n -> z,r,h is [1,0,2]
 // (rnn-semantics.md §8). PyTorch's GRU is ONNX's linear_before_reset = 1.
 import type { RnnSpec } from '../../src/index.js';
-import type { RefLayerWeights } from '../reference.js';
+import type { RefLayerWeights } from '../../common/reference.js';
 
 interface Tensor { shape: number[]; data: number[] }
 export interface TorchFixture {

@@ -4,7 +4,7 @@
 // and onnxruntime-node on the CPU (Node bench). Models are built with the test-side ONNX writer.
 import type { LayerWeights } from '../../../src/index.js';
 import { concatFloat32 as concat } from '../../../src/importers/gates.js';
-import { attr, onnxModel, type InitializerDef, type NodeDef, type ValueDef } from '../../../test/support/onnx-writer.js';
+import { attr, onnxModel, type InitializerDef, type NodeDef, type ValueDef } from '../../../common/onnx-writer.js';
 import { dirs, GATES, type BenchShape } from '../shapes.js';
 import type { Engine, Outputs, Prepared } from '../types.js';
 

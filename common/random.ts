@@ -1,5 +1,5 @@
-// Seeded data for the tests: mulberry32, and weights drawn like PyTorch's init, U(-1/sqrt(H), 1/sqrt(H)).
-import type { LayerWeights, RnnSpec } from '../../src/index.js';
+// Seeded data for tests, the demo and the benchmark: mulberry32, and weights drawn like PyTorch's init, U(-1/sqrt(H), 1/sqrt(H)).
+import type { LayerWeights, RnnSpec } from '../src/index.js';
 
 export function rng(seed: number): () => number {
   let a = seed >>> 0;
