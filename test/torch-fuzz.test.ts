@@ -1,14 +1,16 @@
-// Fuzzing the importers' parsers (CPU only, seeded, a few seconds): thousands of mutated
-// .safetensors files and TF.js weight manifests. Each must either be rejected with one of the
-// library's own errors (WebGpuRnnError) or import into weights that createRnn's own validation
-// accepts; mutations confined to tensor bytes must import and change only the touched elements.
-// A RangeError, a TypeError, a hang or a huge allocation is a failure.
+// Fuzzing the importers' parsers (CPU only, seeded, a few seconds): 10,000 mutated .safetensors
+// files for readSafetensors + fromTorch, and 10,000 mutated TF1 checkpoints of each form (TF.js
+// weights manifest + shards, deeplearn.js / ml5 checkpoint manifest + files) for readWeightsManifest
+// + loadTf1Lstm. Each must either be rejected with one of the library's own errors (WebGpuRnnError)
+// or import into weights that createRnn's own validation accepts; mutations confined to tensor
+// bytes must import and change only the touched elements. A RangeError, a TypeError, a hang or a
+// huge allocation is a failure.
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { WebGpuRnnError } from '../src/index.js';
 import { readSafetensors, type SafetensorsTensor } from '../src/importers/safetensors.js';
-import { loadTf1Lstm, type WeightsManifestGroup } from '../src/importers/tf1.js';
+import { loadTf1Lstm, readWeightsManifest, type WeightsManifestGroup } from '../src/importers/tf1.js';
 import { fromTorch, type TorchConfig } from '../src/importers/torch.js';
 import { resolveSpec, validateWeights, type RnnSpec, type RnnWeights } from '../src/spec.js';
 import { rng } from '../common/random.js';
@@ -21,6 +23,17 @@ const TORCH = readdirSync(TORCH_DIR).filter((f) => f.endsWith('.json')).sort().m
 const TF1_DIR = join(import.meta.dirname, 'fixtures', 'tf1');
 const TF1_MANIFEST = JSON.parse(readFileSync(join(TF1_DIR, 'weights_manifest.json'), 'utf8')) as WeightsManifestGroup[];
 const TF1_DATA = new Uint8Array(readFileSync(join(TF1_DIR, 'group1-shard1of1')));
+/** The same checkpoint as a deeplearn.js / ml5 checkpoint manifest: { name: { filename, shape } } and one raw float32 file each. */
+const TF1_CHECKPOINT = (() => {
+  const manifest: Record<string, { filename: string; shape: number[] }> = {};
+  const files: Record<string, Uint8Array> = {};
+  for (const [name, t] of readWeightsManifest(TF1_MANIFEST, TF1_DATA)) {
+    const filename = name.replace(/\//g, '_');
+    manifest[name] = { filename, shape: t.shape };
+    files[filename] = new Uint8Array(t.data!.buffer);
+  }
+  return { manifest, files };
+})();
 
 type Outcome = 'rejected' | 'imported';
 
@@ -61,10 +74,10 @@ function withHeader(header: unknown, data: Uint8Array): Uint8Array {
 const ITEM: Record<string, number> = { F32: 4, F16: 2, BF16: 2, F64: 8 };
 
 describe('safetensors + fromTorch fuzz', () => {
-  it('byte flips, truncations, header lengths and header edits give library errors or valid weights', () => {
+  it('parse-only: byte flips, truncations, header lengths and header edits give library errors or valid weights', () => {
     const r = rng(12345);
     const counts = { rejected: 0, imported: 0, dataOnly: 0 };
-    const N = 4000;
+    const N = 10_000;
     for (let i = 0; i < N; i++) {
       const fx = TORCH[i % TORCH.length];
       const orig = fx.bytes;
@@ -145,11 +158,11 @@ describe('safetensors + fromTorch fuzz', () => {
   });
 });
 
-describe('TF.js weights manifest + loadTf1Lstm fuzz', () => {
-  it('manifest edits, data truncations, extensions and byte flips give library errors or valid weights', () => {
+describe('TF1 checkpoints (TF.js and deeplearn.js manifests) + loadTf1Lstm fuzz', () => {
+  it('parse-only: TF.js manifest edits, data truncations, extensions and byte flips give library errors or valid weights', () => {
     const r = rng(777);
     const counts = { rejected: 0, imported: 0 };
-    const N = 3000;
+    const N = 10_000;
     for (let i = 0; i < N; i++) {
       const manifest = structuredClone(TF1_MANIFEST) as unknown as Record<string, unknown>[];
       let data: Uint8Array | Uint8Array[] = TF1_DATA.slice();
@@ -186,6 +199,90 @@ describe('TF.js weights manifest + loadTf1Lstm fuzz', () => {
       if ((kind === 3 || kind === 4) && Object.keys(options).length === 0) expect(outcome, `tf1 mutation ${i}`).toBe('imported');
     }
     console.log(`[torch-fuzz] tf1 manifests: ${N} mutations, ${counts.rejected} rejected, ${counts.imported} imported`);
+    expect(counts.rejected).toBeGreaterThan(N / 5);
+    expect(counts.imported).toBeGreaterThan(N / 5);
+  });
+
+  it('parse-only: deeplearn.js checkpoint manifest edits and bad, cut, padded or flipped files give library errors or valid weights', () => {
+    const r = rng(4242);
+    const counts = { rejected: 0, imported: 0, unchanged: 0 };
+    const N = 10_000;
+    const baseline = loadTf1Lstm(TF1_CHECKPOINT.manifest, TF1_CHECKPOINT.files);
+    const names = Object.keys(TF1_CHECKPOINT.manifest);
+    for (let i = 0; i < N; i++) {
+      let manifest: unknown = structuredClone(TF1_CHECKPOINT.manifest);
+      let files: unknown = { ...TF1_CHECKPOINT.files };
+      const m = manifest as Record<string, Record<string, unknown>>;
+      const f = files as Record<string, unknown>;
+      const pickName = () => names[Math.floor(r() * names.length)];
+      const name = pickName();
+      const file = String(m[name].filename);
+      const orig = TF1_CHECKPOINT.files[file];
+      let same = false;   // the mutant has the checkpoint's bytes and entries unchanged: it must import identically
+      const kind = Math.floor(r() * 6);
+      if (kind === 0) {
+        const field = ['filename', 'shape', 'entry', 'drop', 'rename'][Math.floor(r() * 5)];
+        if (field === 'filename') m[name].filename = [String(m[pickName()].filename), 'x', '__proto__', 'constructor', 5, null][Math.floor(r() * 6)];
+        else if (field === 'shape') {
+          const s = [...(m[name].shape as number[])];
+          if (s.length && r() < 0.8) s[Math.floor(r() * s.length)] = randomValue(r) as number;
+          m[name].shape = r() < 0.8 ? s : randomValue(r);
+        } else if (field === 'entry') m[name] = randomValue(r) as Record<string, unknown>;
+        else if (field === 'drop') delete m[name];
+        else {
+          const renames = [name.replace('cell_1', 'cell_2'), name.replace('kernel', 'w_i_diag'), name + '/Adam', name.replace('rnn/', 'x/rnn/'), 'x'];
+          const renamed = renames[Math.floor(r() * renames.length)];
+          const e = m[name];
+          delete m[name];
+          m[renamed] = e;
+        }
+      } else if (kind === 1) {
+        f[file] = orig.slice(0, Math.floor(r() * orig.length));
+      } else if (kind === 2) {
+        const b = new Uint8Array(orig.length + 1 + Math.floor(r() * 16));
+        b.set(orig);
+        f[file] = b;
+      } else if (kind === 3) {
+        const b = orig.slice();
+        for (let k = 0; k < 1 + Math.floor(r() * 8); k++) b[Math.floor(r() * b.length)] = Math.floor(r() * 256);
+        f[file] = b;
+      } else if (kind === 4) {
+        // A file of the wrong kind, or the right bytes as an ArrayBuffer or as an unaligned view into a larger buffer.
+        const how = Math.floor(r() * 6);
+        if (how === 0) f[file] = randomValue(r);
+        else if (how === 1) f[file] = new Float32Array(orig.buffer.slice(0));
+        else if (how === 2) f[file] = [orig];
+        else if (how === 3) f[file] = new DataView(orig.buffer.slice(0));
+        else if (how === 4) { f[file] = orig.buffer.slice(0); same = true; }
+        else {
+          const at = 1 + Math.floor(r() * 7);
+          const big = new Uint8Array(orig.length + at + 3);
+          big.set(orig, at);
+          f[file] = big.subarray(at, at + orig.length);
+          same = true;
+        }
+      } else {
+        // The containers themselves: a TF.js-style data buffer or list, a missing file, a manifest of the wrong kind.
+        const how = Math.floor(r() * 4);
+        if (how === 0) files = TF1_DATA.slice(0, r() < 0.5 ? TF1_DATA.length : 8);
+        else if (how === 1) files = r() < 0.5 ? Object.values(TF1_CHECKPOINT.files) : randomValue(r);
+        else if (how === 2) delete f[file];
+        else manifest = randomValue(r);
+      }
+      const options = r() < 0.1 ? { forgetBias: randomValue(r) as number, prefix: r() < 0.5 ? 'rnn/' : 'x/' } : {};
+      const label = `tf1 checkpoint mutation ${i} (kind ${kind})`;
+      let result: ReturnType<typeof loadTf1Lstm> | undefined;
+      const outcome = attempt(label, () => (result = loadTf1Lstm(manifest, files as Record<string, Uint8Array>, options)));
+      counts[outcome]++;
+      if (Object.keys(options).length === 0) {
+        if (kind === 3) expect(outcome, label).toBe('imported');
+        if (same) {
+          expect(result, label).toEqual(baseline);
+          counts.unchanged++;
+        }
+      }
+    }
+    console.log(`[torch-fuzz] tf1 checkpoint manifests: ${N} mutations, ${counts.rejected} rejected, ${counts.imported} imported (${counts.unchanged} unchanged bytes)`);
     expect(counts.rejected).toBeGreaterThan(N / 5);
     expect(counts.imported).toBeGreaterThan(N / 5);
   });
