@@ -2,7 +2,8 @@
 //   xproj[m, n] = sum_k x[m, k] * w_t[k, n] + bias[n],   m in [0, M = T·B), n in [0, N = D·G·H), k in [0, K = I_k)
 // w_t is ONNX's W [D, G·H, I_k] read as [N, K] and transposed to [K, NP], NP = N rounded up to a
 // multiple of 4 (zero columns; pack.ts transposeInput), shared with input_gemv.wgsl; bias holds the biases that can be folded into the
-// projection (rnn-semantics.md §9; the host computes them). This is the parallel bulk of a layer's work.
+// projection (rnn-semantics.md §9: Wb + Rb of every gate, except a linear_before_reset GRU's h gate, which folds only Wbh
+// because Rbh sits inside r ⊙ (…); the host computes them). This is the parallel bulk of a layer's work.
 //
 // Grid: x = ceil(N / 64), y = ceil(M / (16·TM)). Workgroup 16 × 16 invocations; each computes a TM × 4
 // block of the workgroup's (16·TM) × 64 output tile, from x and w tiles staged through workgroup

@@ -1,10 +1,14 @@
-// Benchmark shapes and configurations. The realistic set follows ../shared/reference/anchors.md §5.
-import type { RnnSpec } from '../../src/index.js';
+// Benchmark shapes and configurations. The realistic set follows ../shared/reference/anchors.md §5, the shapes real
+// browser RNN apps and benchmarks use: Silero VAD (LSTM 128, one step per call), RNNoise (GRUs 24/48/96, sigmoid/relu,
+// lbr 0), NSNet2 (GRU 2×400, 10 frames), char-RNN generation (LSTM 2×512, one step per call), the TF.js layers
+// benchmark (20 units, T = 20, B = 128), plus a BiLSTM 256 and a batched LSTM 2×512 from its suggested matrix.
+import type { OnnxCellType, RnnSpec } from '../../src/index.js';
 
 export interface BenchShape {
   id: string;
   label: string;
-  cell: RnnSpec['cell'];
+  /** The ONNX cells: the peer engines run only those. */
+  cell: OnnxCellType;
   inputSize: number;
   hiddenSize: number;
   numLayers: number;

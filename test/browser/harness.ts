@@ -1,5 +1,7 @@
 // Shared by scripts/bench.ts and test/browser.test.ts: build and serve the pages (vite.demo.config.ts)
-// on 127.0.0.1 and launch headless Chromium with WebGPU (../shared/reference/webgpu-on-linux-without-gpu.md §4).
+// on 127.0.0.1 and launch headless Chromium with WebGPU (../shared/reference/webgpu-on-linux-without-gpu.md §4: Playwright
+// cannot download a browser offline, so it drives the system Chromium, whose SwiftShader adapter needs only
+// --enable-unsafe-webgpu).
 // The results table both benches print is demo/bench/report.ts's formatTable.
 import { createServer } from 'node:net';
 import { join } from 'node:path';
@@ -10,7 +12,10 @@ export const ROOT = join(import.meta.dirname, '..', '..');
 export const DEMO_CONFIG = join(ROOT, 'vite.demo.config.ts');
 export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
 
-/** --enable-unsafe-webgpu is the flag that matters; never --disable-software-rasterizer or --use-vulkan=native (§4.2). */
+/**
+ * --enable-unsafe-webgpu is the flag that matters (without it requestAdapter() returns null); never
+ * --disable-software-rasterizer or --use-vulkan=native (either makes the default adapter null, §4.2).
+ */
 export const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--headless=new', '--no-sandbox',
   '--disable-background-networking', '--disable-component-update', '--disable-sync',
   '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
