@@ -1,10 +1,16 @@
 // Loads the BUILT package (dist/index.js, what npm publishes) and exposes globalThis.__dist for
 // test/browser.test.ts: a correctness sweep and the ONNX conformance cases on the browser's WebGPU,
-// each against the float64 reference (test/reference.ts).
-import { createRnn, requestDevice, type LayerWeights } from '../../dist/index.js';
+// each against the float64 reference (common/reference.ts).
+import type { LayerWeights } from '../../src/index.js';
 import { referenceRnn } from '../../common/reference.js';
 import { caseInputs } from '../../common/random.js';
 import { ATOL, RTOL, type CaseResult, type Comparison, type ConformanceCase, type DistApi, type SweepCase } from './protocol.js';
+
+// The built package, typed by its source, so that `npm run typecheck` passes on a fresh clone before
+// dist/ exists (Vite bundles the page after the build, when it does).
+// @ts-ignore: dist/ is absent until `npm run build`
+import * as built from '../../dist/index.js';
+const { createRnn, requestDevice } = built as typeof import('../../src/index.js');
 
 declare global {
   // eslint-disable-next-line no-var
