@@ -16,7 +16,7 @@ export function uniform(r: () => number, n: number, scale = 1): Float32Array {
   return Float32Array.from({ length: n }, () => (r() * 2 - 1) * scale);
 }
 
-const GATES = { lstm: 4, gru: 3, rnn: 1 } as const;
+const GATES = { lstm: 4, gru: 3, rnn: 1, clockwork: 1 } as const;
 
 /** Random ONNX-layout weights for every layer of `spec` (with biases, peepholes, projection as asked). */
 export function randomWeights(spec: RnnSpec, seed: number, opts: { bias?: boolean; peepholes?: boolean; scale?: number } = {}): LayerWeights[] {

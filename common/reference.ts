@@ -1,14 +1,20 @@
 // Float64 reference of every recurrent cell and option webgpu-rnn supports: the oracle of the GPU tests.
 //
 // Written from the ONNX operator definitions (LSTM-22, GRU-22, RNN-22) as ONNX Runtime's CPU kernels
-// read them (../shared/reference/rnn-semantics.md §1-5, §12), straight-line and unoptimised on purpose.
+// read them (../shared/reference/rnn-semantics.md §1-5, §12: where the ONNX text is ambiguous ORT decides, e.g. clip bounds
+// every gate pre-activation but not the input of h(Ct), activation_alpha/beta are consumed in order by the activations
+// that take them, a zero sequence length gives zero Y and zero final state; the LSTM projection is PyTorch's proj_size,
+// h = W_hr·(o ⊙ h(c))), straight-line and unoptimised on purpose.
+// The Clockwork RNN (Koutník et al. 2014, "A Clockwork RNN", arXiv:1402.3511) is written from the
+// definition in issue 9: the RNN with hidden modules that update only every periods[i] steps, each
+// reading the modules of equal or longer period.
 // It shares no code with src/: it resolves activations, alpha/beta and layouts on its own.
 //
 // Shapes (same as the library's public API):
 //   x: [T, B, I] time-major or [B, T, I] batch-major
 //   Y: [T, D, B, Hout] or [B, T, D, Hout] (last layer); Y_h: [L*D, B, Hout] or [B, L*D, Hout]; Y_c likewise with H.
 
-export type Cell = 'lstm' | 'gru' | 'rnn';
+export type Cell = 'lstm' | 'gru' | 'rnn' | 'clockwork';
 
 export interface RefSpec {
   cell: Cell;
@@ -24,6 +30,8 @@ export interface RefSpec {
   linearBeforeReset?: boolean;
   layout?: 'time-major' | 'batch-major';
   projSize?: number;
+  /** Clockwork RNN: the period of each module (hiddenSize / periods.length units each). */
+  periods?: number[];
 }
 
 export interface RefLayerWeights {
@@ -52,14 +60,19 @@ export interface RefResult {
 
 type Act = (x: number) => number;
 
-const GATES: Record<Cell, number> = { lstm: 4, gru: 3, rnn: 1 };
+const GATES: Record<Cell, number> = { lstm: 4, gru: 3, rnn: 1, clockwork: 1 };
 const DEFAULT_ACTS: Record<Cell, string[]> = {
   lstm: ['Sigmoid', 'Tanh', 'Tanh'],
   gru: ['Sigmoid', 'Tanh'],
   rnn: ['Tanh'],
+  clockwork: ['Tanh'],
 };
 
-/** ONNX activation by name (case-insensitive), with ORT's fallbacks when alpha/beta run out (rnn-semantics.md §4). */
+/**
+ * ONNX activation by name (case-insensitive), with ORT's fallbacks when alpha/beta run out (rnn-semantics.md §4: ORT uses
+ * 0 for Affine, ThresholdedRelu and ScaledTanh, not the standalone ops' defaults, and 0.01, 0.2/0.5, 1 for LeakyRelu,
+ * HardSigmoid, Elu).
+ */
 function makeActivations(names: string[], alphas: number[], betas: number[]): Act[] {
   let ai = 0;
   let bi = 0;
@@ -155,6 +168,19 @@ export function referenceRnn(spec: RefSpec, weights: RefLayerWeights[], x: Array
           const rh = matvec(w.R, d * G * H * Hout, G * H, Hout, hs);
           if (cell === 'rnn') {
             hs = Float64Array.from({ length: H }, (_, j) => f(clip(xw[j] + rh[j] + bias(j) + bias(H + j))));
+          } else if (cell === 'clockwork') {
+            // Unit u of module i = floor(u / (H/g)) updates iff s mod periods[i] = 0, from the units
+            // v of the modules with periods[j] >= periods[i]; the others keep their h.
+            const periods = spec.periods!;
+            const moduleOf = (u: number) => Math.floor(u / (H / periods.length));
+            const prev = hs;
+            hs = Float64Array.from({ length: H }, (_, u) => {
+              const period = periods[moduleOf(u)];
+              if (s % period !== 0) return prev[u];
+              let acc = xw[u] + bias(u) + bias(H + u);
+              for (let v = 0; v < H; v++) if (periods[moduleOf(v)] >= period) acc += w.R[d * H * Hout + u * Hout + v] * prev[v];
+              return f(clip(acc));
+            });
           } else if (cell === 'gru') {
             // blocks z, r, h
             const pre = (blk: number, j: number) => xw[blk * H + j] + bias(blk * H + j);

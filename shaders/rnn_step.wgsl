@@ -1,5 +1,7 @@
-// rnn_step.wgsl: the Elman RNN cell: one timestep of one layer (or, through main_seq, the whole
-// sequence), every direction and batch row in one dispatch.
+// rnn_step.wgsl: the Elman RNN cell, and with clockwork.wgsl the Clockwork RNN: one timestep of one
+// layer (or, through main_seq, the whole sequence), every direction and batch row in one dispatch.
+// The cell's last file defines unit_ticks(j, s): whether unit j updates at step s
+// (rnn_every_step.wgsl: always; clockwork.wgsl: when its module's period divides s).
 // (step_common.wgsl, step_matvec.wgsl, cell_math.wgsl and cell_step.wgsl are prepended: bindings
 // 0-2, overrides, activations, the mat-vec helpers, the cell arithmetic, and
 // the entry points main (one step) and main_seq (the whole sequence), which call the hooks below.)
@@ -36,6 +38,11 @@ fn advance_unit(d: u32, b: u32, j: u32, s: u32, acc: vec4<f32>, hp: f32) -> f32 
   let rs = row_step(d, s, b);
   if (!rs.advances) {
     y[y_index(rs.t, b, d, j)] = inactive_y(hp);
+    return hp;
+  }
+  // A unit whose module does not tick at this step keeps its h (Clockwork RNN; always ticks otherwise).
+  if (!unit_ticks(j, s)) {
+    y[y_index(rs.t, b, d, j)] = hp;
     return hp;
   }
   let h = rnn_cell(d, xproj[((rs.t * dims.batch + b) * DIRS + d) * HIDDEN + j] + acc.x);

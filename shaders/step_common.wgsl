@@ -12,7 +12,8 @@
 //   step      the step index s; the host writes s into 256-byte slot s of one uniform buffer once and
 //             selects the slot with a dynamic offset, so a whole sequence is encoded without any
 //             per-step writeBuffer (writeBuffer would run before all of the deferred dispatches).
-//   dims      the run's batch size, sequence length and the strides of the sequence output y (see y_index).
+//   dims      the run's batch size, sequence length, the strides of the sequence output y (see y_index)
+//             and step0, the steps a stream's earlier calls processed (0 for run()).
 //   seq_lens  [B] valid length of each batch row (ONNX sequence_lens; T when absent), or with
 //             MASKED a [T, B] mask (TF.js / Keras masking), see row_step.
 // State buffers are [D, B, width] row-major; a row (d, b) starts at (d * batch + b) * width.
@@ -27,6 +28,7 @@ struct Dims {
   y_stride_t: u32,
   y_stride_b: u32,
   y_stride_d: u32,
+  step0: u32,     // steps each row processed in earlier calls (a stream's); 0 for run()
 }
 
 @group(0) @binding(0) var<uniform> step: Step;

@@ -7,7 +7,8 @@ export type { TuningTable, TuningEntry, TuneShape, TuneReport } from './tuning.j
 export type { RnnStream, StreamOptions } from './stream.js';
 export { requestDevice } from './device.js';
 export type { RequestDeviceOptions } from './device.js';
-export type { RnnSpec, RnnWeights, LayerWeights, CellType, Direction, Layout, ResolvedSpec } from './spec.js';
+export type { RnnSpec, RnnWeights, LayerWeights, Direction, Layout, ResolvedSpec } from './spec.js';
+export type { CellType, OnnxCellType } from './cells.js';
 export { ACTIVATION_NAMES } from './activations.js';
 export {
   WebGpuRnnError, WebGPUUnavailableError, SpecError, WeightError, InputError, DeviceLimitError,
@@ -18,8 +19,8 @@ export type { SafetensorsTensor, SafetensorsFloatDtype, ReadSafetensorsOptions }
 export { fromTorch } from './importers/torch.js';
 export type { TorchConfig, TorchTensor } from './importers/torch.js';
 export { loadTf1Lstm, readWeightsManifest } from './importers/tf1.js';
-export type { Tf1LstmOptions, WeightData as Tf1WeightData, WeightsManifestGroup, WeightsManifestEntry, CheckpointManifest, DecodedTensor } from './importers/tf1.js';
+export type { Tf1LstmOptions, Tf1WeightData, WeightsManifestGroup, WeightsManifestEntry, CheckpointManifest, DecodedTensor } from './importers/tf1.js';
 export { loadLayersModel } from './importers/keras/model.js';
-export type { LayersModel, PredictOutput, WeightData as LayersWeightData } from './importers/keras/model.js';
+export type { LayersModel, PredictOutput, LayersWeightData } from './importers/keras/model.js';
 export { loadOnnx } from './onnx/session.js';
 export type { OnnxSession, Tensor as OnnxTensor } from './onnx/session.js';

@@ -12,6 +12,8 @@ import stepMatvec from '../shaders/step_matvec.wgsl?raw';
 import cellMath from '../shaders/cell_math.wgsl?raw';
 import cellStep from '../shaders/cell_step.wgsl?raw';
 import rnnStep from '../shaders/rnn_step.wgsl?raw';
+import rnnEveryStep from '../shaders/rnn_every_step.wgsl?raw';
+import clockwork from '../shaders/clockwork.wgsl?raw';
 import lstmStep from '../shaders/lstm_step.wgsl?raw';
 import lstmProjection from '../shaders/lstm_projection.wgsl?raw';
 import gruReset from '../shaders/gru_reset.wgsl?raw';
@@ -21,54 +23,103 @@ import cellSubgroup from '../shaders/cell_subgroup.wgsl?raw';
 import stackStep from '../shaders/stack_step.wgsl?raw';
 import precisionF32 from '../shaders/precision_f32.wgsl?raw';
 import precisionF16 from '../shaders/precision_f16.wgsl?raw';
+import { CELL_TYPES, CELLS, type CellType } from './cells.js';
 import { ShaderContractError } from './errors.js';
 import { checkConstants, reflectKernel, type KernelInfo } from './reflect.js';
 
-export type KernelName = 'input_proj' | 'input_gemv' | 'rnn_step' | 'lstm_step' | 'lstm_projection' | 'gru_reset' | 'gru_step'
-  | 'rnn_seq' | 'lstm_seq' | 'gru_seq' | 'rnn_direct' | 'lstm_direct' | 'gru_direct' | 'gru_direct_reset' | 'lstm_projection_direct'
-  | 'rnn_rows' | 'lstm_rows' | 'gru_rows' | 'rnn_subgroup' | 'lstm_subgroup' | 'gru_subgroup' | 'stack_step';
+/** Every WGSL file by name: kernels are named lists of them (WGSL has no #include). */
+const SHADER_FILES: Readonly<Record<string, string>> = {
+  'projection_common.wgsl': projectionCommon, 'input_proj.wgsl': inputProj, 'input_gemv.wgsl': inputGemv,
+  'step_common.wgsl': stepCommon, 'step_matvec.wgsl': stepMatvec, 'cell_math.wgsl': cellMath, 'cell_step.wgsl': cellStep,
+  'rnn_step.wgsl': rnnStep, 'rnn_every_step.wgsl': rnnEveryStep, 'clockwork.wgsl': clockwork, 'lstm_step.wgsl': lstmStep,
+  'lstm_projection.wgsl': lstmProjection, 'gru_reset.wgsl': gruReset, 'gru_step.wgsl': gruStep,
+  'subgroup_enable.wgsl': subgroupEnable, 'cell_subgroup.wgsl': cellSubgroup, 'stack_step.wgsl': stackStep,
+  'precision_f32.wgsl': precisionF32, 'precision_f16.wgsl': precisionF16,
+};
+
+/** The entry points cell_step.wgsl (and cell_subgroup.wgsl) give every cell, by kernel-name suffix. */
+const CELL_ENTRY_POINTS = { step: 'main', seq: 'main_seq', direct: 'main_direct', rows: 'main_rows', subgroup: 'main_subgroup' } as const;
+export type CellKernelVariant = keyof typeof CELL_ENTRY_POINTS;
+
+/**
+ * The hooks cell_step.wgsl's entry points call, which each cell's WGSL files must define
+ * (test/shaders.test.ts checks both sides by reflection).
+ */
+export const CELL_HOOKS = ['load_vector', 'load_weights', 'advance_unit', 'store_next', 'phase1_weights', 'phase1_unit', 'store_phase1'] as const;
+
+export type KernelName = 'input_proj' | 'input_gemv' | `${CellType}_${CellKernelVariant}` | 'gru_reset' | 'gru_direct_reset'
+  | 'lstm_projection' | 'lstm_projection_direct' | 'stack_step';
 export type Constants = Record<string, number | boolean>;
 /** The storage type of the weights (precision_f32.wgsl / precision_f16.wgsl). */
 export type Precision = 'f32' | 'f16';
-const PRECISION_SOURCES: Record<Precision, string> = { f32: precisionF32, f16: precisionF16 };
+const PRECISION_FILES: Record<Precision, string> = { f32: 'precision_f32.wgsl', f16: 'precision_f16.wgsl' };
+
+/** A cell's kernel of one variant: `${cell}_${variant}`. */
+export function cellKernel(cell: CellType, variant: CellKernelVariant): KernelName {
+  return `${cell}_${variant}`;
+}
+
+interface KernelSource {
+  /** Files with directives (`enable …`), which WGSL wants before any declaration. */
+  directives?: string[];
+  files: string[];
+  entryPoint: string;
+  dynamicOffsets: string[];
+}
 
 // Step kernels get step_common.wgsl prepended, then step_matvec.wgsl (the mat-vec helpers) and
-// cell_math.wgsl (the cells' arithmetic) where they use them; the three cells also cell_step.wgsl,
+// cell_math.wgsl (the cells' arithmetic) where they use them; every cell also gets cell_step.wgsl,
 // whose entry points are kernels here: `*_step` (main, one tiled timestep), `*_seq` (main_seq, the whole
 // sequence in one dispatch), `*_direct` (main_direct, one barrier-free timestep), `*_rows`
 // (main_rows, the whole sequence, one invocation per row), `*_subgroup` (main_subgroup of
-// cell_subgroup.wgsl, split-K over a subgroup; needs the 'subgroups' feature) and
-// gru_direct_reset (main_direct_phase1, the GRU's first half before gru_direct without
-// linear_before_reset). stack_step (stack_step.wgsl) runs a whole unidirectional stack, every
-// layer's projection and cell, in one dispatch. WGSL has no #include.
-const cell = (body: string) => stepCommon + stepMatvec + cellMath + cellStep + body;
+// cell_subgroup.wgsl, split-K over a subgroup; needs the 'subgroups' feature), followed by the
+// cell's own files (cells.ts). gru_direct_reset is main_direct_phase1, the GRU's first half before
+// gru_direct without linear_before_reset. stack_step (stack_step.wgsl) runs a whole
+// unidirectional stack, every layer's projection and cell, in one dispatch.
+const CELL_PRELUDE = ['step_common.wgsl', 'step_matvec.wgsl', 'cell_math.wgsl', 'cell_step.wgsl'];
 const step = ['step'];
-// Every module is [directives] + the precision file + code: WGSL wants directives (the subgroup
-// kernels' enable, precision_f16's enable) before any declaration.
-const SOURCES: Record<KernelName, { directives?: string; code: string; entryPoint: string; dynamicOffsets: string[] }> = {
-  input_proj: { code: projectionCommon + inputProj, entryPoint: 'main', dynamicOffsets: [] },
-  input_gemv: { code: projectionCommon + inputGemv, entryPoint: 'main', dynamicOffsets: [] },
-  rnn_step: { code: cell(rnnStep), entryPoint: 'main', dynamicOffsets: step },
-  lstm_step: { code: cell(lstmStep), entryPoint: 'main', dynamicOffsets: step },
-  gru_step: { code: cell(gruStep), entryPoint: 'main', dynamicOffsets: step },
-  rnn_seq: { code: cell(rnnStep), entryPoint: 'main_seq', dynamicOffsets: step },
-  lstm_seq: { code: cell(lstmStep), entryPoint: 'main_seq', dynamicOffsets: step },
-  gru_seq: { code: cell(gruStep), entryPoint: 'main_seq', dynamicOffsets: step },
-  rnn_direct: { code: cell(rnnStep), entryPoint: 'main_direct', dynamicOffsets: step },
-  lstm_direct: { code: cell(lstmStep), entryPoint: 'main_direct', dynamicOffsets: step },
-  gru_direct: { code: cell(gruStep), entryPoint: 'main_direct', dynamicOffsets: step },
-  gru_direct_reset: { code: cell(gruStep), entryPoint: 'main_direct_phase1', dynamicOffsets: step },
-  rnn_rows: { code: cell(rnnStep), entryPoint: 'main_rows', dynamicOffsets: step },
-  lstm_rows: { code: cell(lstmStep), entryPoint: 'main_rows', dynamicOffsets: step },
-  gru_rows: { code: cell(gruStep), entryPoint: 'main_rows', dynamicOffsets: step },
-  rnn_subgroup: { directives: subgroupEnable, code: cell(rnnStep) + cellSubgroup, entryPoint: 'main_subgroup', dynamicOffsets: step },
-  lstm_subgroup: { directives: subgroupEnable, code: cell(lstmStep) + cellSubgroup, entryPoint: 'main_subgroup', dynamicOffsets: step },
-  gru_subgroup: { directives: subgroupEnable, code: cell(gruStep) + cellSubgroup, entryPoint: 'main_subgroup', dynamicOffsets: step },
-  lstm_projection: { code: stepCommon + stepMatvec + lstmProjection, entryPoint: 'main', dynamicOffsets: step },
-  lstm_projection_direct: { code: stepCommon + stepMatvec + lstmProjection, entryPoint: 'main_direct', dynamicOffsets: step },
-  gru_reset: { code: stepCommon + stepMatvec + cellMath + gruReset, entryPoint: 'main', dynamicOffsets: step },
-  stack_step: { code: stepCommon + cellMath + stackStep, entryPoint: 'main', dynamicOffsets: step },
+
+function cellSources(): Record<`${CellType}_${CellKernelVariant}`, KernelSource> {
+  const out = {} as Record<`${CellType}_${CellKernelVariant}`, KernelSource>;
+  for (const c of CELL_TYPES) {
+    const files = [...CELL_PRELUDE, ...CELLS[c].shaders];
+    for (const [variant, entryPoint] of Object.entries(CELL_ENTRY_POINTS) as [CellKernelVariant, string][]) {
+      out[cellKernel(c, variant) as `${CellType}_${CellKernelVariant}`] = variant === 'subgroup'
+        ? { directives: ['subgroup_enable.wgsl'], files: [...files, 'cell_subgroup.wgsl'], entryPoint, dynamicOffsets: step }
+        : { files, entryPoint, dynamicOffsets: step };
+    }
+  }
+  return out;
+}
+
+// Every module is [directives] + the precision file + the files.
+const SOURCES: Record<KernelName, KernelSource> = {
+  input_proj: { files: ['projection_common.wgsl', 'input_proj.wgsl'], entryPoint: 'main', dynamicOffsets: [] },
+  input_gemv: { files: ['projection_common.wgsl', 'input_gemv.wgsl'], entryPoint: 'main', dynamicOffsets: [] },
+  ...cellSources(),
+  gru_direct_reset: { files: [...CELL_PRELUDE, ...CELLS.gru.shaders], entryPoint: 'main_direct_phase1', dynamicOffsets: step },
+  lstm_projection: { files: ['step_common.wgsl', 'step_matvec.wgsl', 'lstm_projection.wgsl'], entryPoint: 'main', dynamicOffsets: step },
+  lstm_projection_direct: { files: ['step_common.wgsl', 'step_matvec.wgsl', 'lstm_projection.wgsl'], entryPoint: 'main_direct', dynamicOffsets: step },
+  gru_reset: { files: ['step_common.wgsl', 'step_matvec.wgsl', 'cell_math.wgsl', 'gru_reset.wgsl'], entryPoint: 'main', dynamicOffsets: step },
+  stack_step: { files: ['step_common.wgsl', 'cell_math.wgsl', 'stack_step.wgsl'], entryPoint: 'main', dynamicOffsets: step },
 };
+
+/** The file names a kernel's module is made of, in order, at `precision`. */
+function moduleFiles(name: KernelName, precision: Precision): string[] {
+  const src = SOURCES[name];
+  return [...(src.directives ?? []), PRECISION_FILES[precision], ...src.files];
+}
+
+/** Where line `line` (1-based) of a module made of `files` comes from: `file.wgsl:line`. */
+export function sourceLocation(files: readonly string[], line: number): string {
+  let first = 1;
+  for (const f of files) {
+    const lines = SHADER_FILES[f].split('\n').length - (SHADER_FILES[f].endsWith('\n') ? 1 : 0);
+    if (line < first + lines) return `${f}:${line - first + 1}`;
+    first += lines;
+  }
+  return `line ${line}`;
+}
 
 export const KERNEL_NAMES = Object.keys(SOURCES) as KernelName[];
 
@@ -81,7 +132,8 @@ export function kernelInfo(name: KernelName, precision: Precision = 'f32'): Refl
   let info = reflected.get(key);
   if (!info) {
     const src = SOURCES[name];
-    info = reflectKernel(name, (src.directives ?? '') + PRECISION_SOURCES[precision] + src.code, src.entryPoint, src.dynamicOffsets);
+    const code = moduleFiles(name, precision).map((f) => SHADER_FILES[f]).join('');
+    info = reflectKernel(name, code, src.entryPoint, src.dynamicOffsets);
     reflected.set(key, info);
   }
   return info;
@@ -105,7 +157,7 @@ const cache = new WeakMap<GPUDevice, Map<string, DeviceKernel>>();
  */
 const modules = new WeakMap<GPUDevice, Map<string, { module: GPUShaderModule; compiled: Promise<void> }>>();
 
-function deviceModule(device: GPUDevice, name: KernelName, code: string): { module: GPUShaderModule; compiled: Promise<void> } {
+function deviceModule(device: GPUDevice, name: KernelName, code: string, files: readonly string[]): { module: GPUShaderModule; compiled: Promise<void> } {
   let perDevice = modules.get(device);
   if (!perDevice) {
     perDevice = new Map();
@@ -117,7 +169,8 @@ function deviceModule(device: GPUDevice, name: KernelName, code: string): { modu
     const compiled = module.getCompilationInfo().then((ci) => {
       const errors = ci.messages.filter((msg) => msg.type === 'error');
       if (errors.length) {
-        throw new ShaderContractError(`${name}.wgsl does not compile: ${errors.map((msg) => `line ${msg.lineNum}: ${msg.message}`).join('; ')}`);
+        // The module is a concatenation: name the file and line each message comes from.
+        throw new ShaderContractError(`kernel ${name} does not compile: ${errors.map((msg) => `${sourceLocation(files, msg.lineNum)}: ${msg.message}`).join('; ')}`);
       }
     });
     m = { module, compiled };
@@ -135,7 +188,7 @@ function deviceKernel(device: GPUDevice, name: KernelName, precision: Precision)
   let k = perDevice.get(`${name}|${precision}`);
   if (!k) {
     const info = kernelInfo(name, precision);
-    const { module, compiled } = deviceModule(device, name, info.code);
+    const { module, compiled } = deviceModule(device, name, info.code, moduleFiles(name, precision));
     const bindGroupLayout = device.createBindGroupLayout({ label: name, entries: info.layoutEntries });
     const pipelineLayout = device.createPipelineLayout({ label: name, bindGroupLayouts: [bindGroupLayout] });
     k = { module, bindGroupLayout, pipelineLayout, pipelines: new Map(), ready: new Map(), compiled };

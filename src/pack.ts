@@ -1,5 +1,6 @@
 // Host-side repacking of ONNX-layout weights into the layouts the kernels read, done once per model.
-import { concatFloat32 } from './importers/gates.js';
+import { CELLS } from './cells.js';
+import { concatFloat32 } from './importers/numbers.js';
 import type { LayerWeights, ResolvedSpec } from './spec.js';
 
 /**
@@ -22,14 +23,16 @@ export function interleaveGates(m: Float32Array, D: number, G: number, H: number
   return out;
 }
 
-/** Floats per (column, unit) in r_t: 4 (the gates in one vec4) for LSTM and GRU, 1 for RNN. */
+/** Floats per (column, unit) in r_t: 4 (the gates in one vec4) for LSTM and GRU, 1 for RNN (cells.ts). */
 export function recurrentLanes(s: ResolvedSpec): number {
-  return s.cell === 'rnn' ? 1 : 4;
+  return CELLS[s.cell].recurrentLanes;
 }
 
 /**
  * The biases folded into the input projection, [D·G·H], and the recurrent bias that cannot be
- * folded (GRU with linear_before_reset: Rbh sits inside r ⊙ (…)), [D·H] (rnn-semantics.md §9).
+ * folded, [D·H]: a hoisted projection may add Wb + Rb for every gate of LSTM, RNN and GRU without
+ * linear_before_reset, but with it only for z and r (and Wbh for h), since Rbh sits inside
+ * r ⊙ (…) (rnn-semantics.md §9).
  */
 export function foldBiases(s: ResolvedSpec, B: Float32Array | undefined): { folded: Float32Array; rbh: Float32Array } {
   const { directions: D, gates: G, hiddenSize: H } = s;
@@ -82,7 +85,7 @@ export function packLayer(s: ResolvedSpec, w: LayerWeights, inputSize: number): 
   return {
     wT: transposeInput(w.W, D * G * H, inputSize),
     bias: folded,
-    rStep: interleaveGates(w.R, D, G, H, Hout, recurrentLanes(s)),
+    rStep: interleaveGates(CELLS[s.cell].maskRecurrent?.(s, w.R) ?? w.R, D, G, H, Hout, recurrentLanes(s)),
     peephole: s.cell === 'lstm' ? (w.P ?? new Float32Array(D * 3 * H)) : undefined,
     rbh: s.cell === 'gru' ? rbh : undefined,
     // Wr [D, Hout, H] -> [D, H, Hout]: one block of Hout rows, K = H.

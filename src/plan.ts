@@ -1,7 +1,8 @@
 // What to dispatch, without touching the GPU: kernels, their override constants and grids, the
 // strides of each layer's input and output, and the sizes of the buffers a run needs.
 // rnn.ts executes this plan; test/plan.test.ts checks it without a GPU.
-import type { Constants, KernelName } from './kernels.js';
+import { CELLS } from './cells.js';
+import { cellKernel, type Constants, type KernelName } from './kernels.js';
 import { layerInputSize, type ResolvedSpec } from './spec.js';
 
 export interface KernelCall {
@@ -99,7 +100,8 @@ export type AdapterKind = 'emulated' | 'gpu';
  *   took 117 ms where gemv took 6 (LSTM 20, 2560 rows). On lavapipe the persistent kernel wins
  *   RNNoise (5.8 vs 10.3 ms) and the tiled step the char-RNN (19.5 vs 23 ms): tuning finds those.
  * - real GPUs (not measured from here yet): the persistent kernel for h <= 128 over more than one
- *   step (it saves T − 1 dispatches of 24–71 µs each, anchors.md §2.4), else 'direct', which keeps
+ *   step (it saves T − 1 dispatches of 24–71 µs each: measured WebGPU overhead per dispatch, 24–36 µs on Vulkan and
+ *   32–71 µs on Metal, anchors.md §2.4), else 'direct', which keeps
  *   one invocation per (row, unit) busy; the tiled GEMM for more than 16 rows.
  */
 export function defaultChoice(s: ResolvedSpec, seqLen: number, batch: number, kind: AdapterKind): LayerChoice {
@@ -111,7 +113,8 @@ export function defaultChoice(s: ResolvedSpec, seqLen: number, batch: number, ki
 /**
  * Whether runs and stream steps run the whole stack in the fused stack kernel by default (where
  * it applies: stackUnsupported). On GPUs yes: it replaces L·(1 + T) dispatches of 24–71 µs each
- * (anchors.md §2.4) by one, and one workgroup per block of rows is what the persistent kernel
+ * (the measured WebGPU overhead per dispatch on Vulkan and Metal, anchors.md §2.4) by one, and
+ * one workgroup per block of rows is what the persistent kernel
  * already does for h <= 128 (not measured on a GPU from here yet). On emulated adapters no: one
  * workgroup runs on one CPU thread and pays for every barrier. Stream steps, B = 1, median ms
  * per step, stack vs per-layer direct (2026-12-01, 2 vCPUs): Node + SwiftShader 1.4 vs 0.55
@@ -188,18 +191,10 @@ function projectionCall(s: ResolvedSpec, layer: number, M: number, variant: Proj
   return { kernel: 'input_proj', constants: { K, N, TM }, grid: [Math.ceil(N / GEMM_TILE), Math.ceil(M / (16 * TM)), 1] };
 }
 
-/** The cell-specific constants of the kernels built on cell_step.wgsl. */
+/** The cell-specific constants of the kernels built on cell_step.wgsl (the registry's). */
 function cellConstants(s: ResolvedSpec, twoPhase: boolean): Constants {
-  if (s.cell === 'gru') return { LINEAR_BEFORE_RESET: s.linearBeforeReset, TWO_PHASE: twoPhase };
-  if (s.cell === 'lstm') return { INPUT_FORGET: s.inputForget, PROJECTED: s.projected };
-  return {};
+  return CELLS[s.cell].constants(s, twoPhase);
 }
-
-const SEQUENCE_KERNEL = { rnn: 'rnn_seq', gru: 'gru_seq', lstm: 'lstm_seq' } as const;
-const TILED_KERNEL = { rnn: 'rnn_step', gru: 'gru_step', lstm: 'lstm_step' } as const;
-const DIRECT_KERNEL = { rnn: 'rnn_direct', gru: 'gru_direct', lstm: 'lstm_direct' } as const;
-const ROWS_KERNEL = { rnn: 'rnn_rows', gru: 'gru_rows', lstm: 'lstm_rows' } as const;
-const SUBGROUP_KERNEL = { rnn: 'rnn_subgroup', gru: 'gru_subgroup', lstm: 'lstm_subgroup' } as const;
 
 /** (row, unit) pairs per workgroup of the subgroup kernel (its UNITS override). */
 export const SUBGROUP_UNITS = 8;
@@ -211,33 +206,34 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
   choice: LayerChoice): LayerPlan {
   const { hiddenSize: H, outputSize: Hout, directions: D } = s;
   const inputProj = projectionCall(s, layer, seqLen * batch, choice.projection);
-  const gruTwoPhase = s.cell === 'gru' && !s.linearBeforeReset;
+  const cell = CELLS[s.cell];
+  const twoPhase = cell.twoPhase(s);
   if (choice.step === 'persistent') {
     const why = persistentUnsupported(s);
     if (why) throw new Error(`internal: the persistent kernel was planned for a layer it cannot run (${why})`);
     const wg = stepWorkgroupSize(H, maxInvocations);
     const bt = batchTile(batch);
     // A GRU without linear_before_reset runs gru_reset's work as the persistent kernel's first phase.
-    const constants = { ...commonStepConstants(s, wg, bt, masked), ...cellConstants(s, gruTwoPhase) };
-    return { inputProj, step: [], sequence: { kernel: SEQUENCE_KERNEL[s.cell], constants, grid: [1, D, Math.ceil(batch / bt)] } };
+    const constants = { ...commonStepConstants(s, wg, bt, masked), ...cellConstants(s, twoPhase) };
+    return { inputProj, step: [], sequence: { kernel: cellKernel(s.cell, 'seq'), constants, grid: [1, D, Math.ceil(batch / bt)] } };
   }
   if (choice.step === 'rows') {
     const why = variantUnsupported(s, 'rows');
     if (why) throw new Error(`internal: the rows kernel was planned for a layer it cannot run (${why})`);
     const wg = Math.min(ROWS_WORKGROUP, maxInvocations);
-    const constants = { ...commonStepConstants(s, wg, 1, masked), ...cellConstants(s, gruTwoPhase) };
-    return { inputProj, step: [], sequence: { kernel: ROWS_KERNEL[s.cell], constants, grid: [Math.ceil(batch / wg), D, 1] } };
+    const constants = { ...commonStepConstants(s, wg, 1, masked), ...cellConstants(s, twoPhase) };
+    return { inputProj, step: [], sequence: { kernel: cellKernel(s.cell, 'rows'), constants, grid: [Math.ceil(batch / wg), D, 1] } };
   }
   if (choice.step === 'subgroup') {
     // The cell's mat-vec split over subgroups; the GRU's first half and the LSTM projection, which
     // are small next to it, run barrier-free as under 'direct'.
     const wg = Math.min(DIRECT_WORKGROUP, maxInvocations);
     const constants = { ...commonStepConstants(s, wg, 1, masked), ...cellConstants(s, false), UNITS: SUBGROUP_UNITS };
-    const step: KernelCall[] = [{ kernel: SUBGROUP_KERNEL[s.cell], constants, grid: [Math.ceil((batch * H) / SUBGROUP_UNITS), D, 1] }];
+    const step: KernelCall[] = [{ kernel: cellKernel(s.cell, 'subgroup'), constants, grid: [Math.ceil((batch * H) / SUBGROUP_UNITS), D, 1] }];
     const direct = (kernel: KernelName, units: number, extra: Constants): KernelCall => ({
       kernel, constants: { ...commonStepConstants(s, wg, 1, masked), ...extra }, grid: [Math.ceil((batch * units) / wg), D, 1],
     });
-    if (gruTwoPhase) step.unshift(direct('gru_direct_reset', H, cellConstants(s, false)));
+    if (twoPhase) step.unshift(direct(cell.firstPhase!.direct, H, cellConstants(s, false)));
     if (s.projected) step.push(direct('lstm_projection_direct', Hout, {}));
     return { inputProj, step };
   }
@@ -248,8 +244,8 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
     const direct = (kernel: KernelName, units: number): KernelCall => ({
       kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...cellConstants(s, false) }, grid: [Math.ceil((Math.ceil(batch / bt) * units) / wg), D, 1],
     });
-    const step = [direct(DIRECT_KERNEL[s.cell], H)];
-    if (gruTwoPhase) step.unshift(direct('gru_direct_reset', H));
+    const step = [direct(cellKernel(s.cell, 'direct'), H)];
+    if (twoPhase) step.unshift(direct(cell.firstPhase!.direct, H));
     if (s.projected) step.push({ ...direct('lstm_projection_direct', Hout), constants: commonStepConstants(s, wg, bt, masked) });
     return { inputProj, step };
   }
@@ -259,8 +255,8 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
     const wg = stepWorkgroupSize(units, maxInvocations);
     return { kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...extra }, grid: [Math.ceil(units / wg), D, rowBlocks] };
   };
-  const step = [tiled(TILED_KERNEL[s.cell], H, cellConstants(s, false))];
-  if (gruTwoPhase) step.unshift(tiled('gru_reset', H, {}));
+  const step = [tiled(cellKernel(s.cell, 'step'), H, cellConstants(s, false))];
+  if (twoPhase) step.unshift(tiled(cell.firstPhase!.tiled, H, {}));
   if (s.projected) step.push(tiled('lstm_projection', Hout, {}));
   return { inputProj, step };
 }
@@ -277,6 +273,8 @@ function stackWorkgroup(H: number): number {
 
 /** Why the fused stack kernel (stack_step.wgsl) cannot run this model, or undefined when it can. */
 export function stackUnsupported(s: ResolvedSpec, maxInvocations: number): string | undefined {
+  const cell = CELLS[s.cell].stack;
+  if ('unsupported' in cell) return cell.unsupported;
   if (s.directions !== 1) return 'it runs unidirectional models only';
   if (s.projected) return 'LSTM projection is not implemented in the stack kernel';
   if (s.hiddenSize > STACK_MAX_HIDDEN) return `hidden size ${s.hiddenSize} exceeds ${STACK_MAX_HIDDEN}, one invocation per unit`;
@@ -296,11 +294,12 @@ export function planStack(s: ResolvedSpec, batch: number, maxInvocations: number
   if (why) throw new Error(`internal: the stack kernel was planned for a model it cannot run (${why})`);
   const { hiddenSize: H, numLayers: L } = s;
   const bt = Math.min(batchTile(batch), Math.floor(STACK_RESIDENT_FLOATS / (L * H)), 4);
-  const cell = { rnn: 0, lstm: 1, gru: 2 }[s.cell];
+  const { stack } = CELLS[s.cell];
+  // The cell's constants without the per-layer kernels' own (PROJECTED, TWO_PHASE).
+  const { PROJECTED: _p, TWO_PHASE: _t, ...cellOptions } = cellConstants(s, false);
   const constants: Constants = {
     ...commonStepConstants(s, stackWorkgroup(H), bt, masked),
-    CELL: cell, LAYERS: L, INPUT: s.inputSize, BATCH_MAJOR: s.batchMajor,
-    ...(s.cell === 'lstm' ? { INPUT_FORGET: s.inputForget } : s.cell === 'gru' ? { LINEAR_BEFORE_RESET: s.linearBeforeReset } : {}),
+    CELL: 'code' in stack ? stack.code : -1, LAYERS: L, INPUT: s.inputSize, BATCH_MAJOR: s.batchMajor, ...cellOptions,
   };
   return { kernel: 'stack_step', constants, grid: [Math.ceil(batch / bt), 1, 1] };
 }

@@ -7,6 +7,7 @@ import { bindGroupLayout, kernelInfo, pipeline, readyPipeline, type Constants, t
 import { toHalfBits } from './importers/numbers.js';
 import { packLayer, packStack, paddedColumns, recurrentLanes, type PackedLayer } from './pack.js';
 import { adapterDescription, adapterKind } from './adapter.js';
+import { CELLS } from './cells.js';
 import { Stream, type ResidentState, type RnnStream, type StreamHost, type StreamOptions } from './stream.js';
 import {
   candidates, describeChoices, lookupTuning, modelKey, searchChoices, validateTuning,
@@ -18,7 +19,7 @@ import {
   type AdapterKind, type KernelCall, type LayerChoice, type LayerPlan, type ProjectionVariant, type StepKernels, type StepVariant,
 } from './plan.js';
 import { checkBindings } from './reflect.js';
-import { layerInputSize, resolveSpec, validateWeights, type ResolvedSpec, type RnnSpec, type RnnWeights } from './spec.js';
+import { layerInputSize, positiveInt, resolveSpec, validateWeights, type ResolvedSpec, type RnnSpec, type RnnWeights } from './spec.js';
 
 export interface RunOptions {
   seqLen: number;
@@ -172,6 +173,8 @@ interface RunRequest {
   output: 'cpu' | 'gpu';
   /** A stream's state on the GPU: read as the initial state and left there as the final one (only Y is read back). */
   resident?: ResidentState;
+  /** Steps the stream processed in earlier calls (0 for run()). */
+  step0?: number;
   /** encode(): initial states in GPU buffers (run()'s layouts; absent = zeros). */
   gpuInitial?: { h?: GPUBuffer; c?: GPUBuffer };
   seqLen: number;
@@ -211,9 +214,9 @@ function isGpuBuffer(x: unknown): x is GPUBuffer {
   return typeof x === 'object' && x !== null && typeof (x as GPUBuffer).mapAsync === 'function' && typeof (x as GPUBuffer).usage === 'number';
 }
 
-function positiveInt(name: string, v: unknown): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new InputError(`${name} must be a positive integer, got ${String(v)}`);
-  return v;
+/** A positive integer option or argument, else an InputError (spec fields are checked in spec.ts, as SpecErrors). */
+function positiveArg(name: string, v: unknown): number {
+  return positiveInt(name, v, InputError);
 }
 
 export interface CreateRnnOptions {
@@ -288,7 +291,7 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
   checkDevice(device);
   const s = resolveSpec(spec);
   validateWeights(s, weights);
-  const batch = options.batch === undefined ? 1 : positiveInt('options.batch', options.batch);
+  const batch = options.batch === undefined ? 1 : positiveArg('options.batch', options.batch);
   const mode = options.stepKernels ?? 'auto';
   const modes = ['auto', ...STEP_VARIANTS, 'stack', 'per-step'];
   if (!modes.includes(mode)) throw new SpecError(`options.stepKernels must be one of ${modes.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(mode)}`);
@@ -303,7 +306,7 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
   if (forcedStack && projection !== 'auto') {
     throw new SpecError(`options.projection '${projection}' does not apply with stepKernels 'stack', whose kernel computes the input projection itself; leave projection on 'auto'`);
   }
-  const seqLen = options.seqLen === undefined ? undefined : positiveInt('options.seqLen', options.seqLen);
+  const seqLen = options.seqLen === undefined ? undefined : positiveArg('options.seqLen', options.seqLen);
   const tuning = options.tuning === undefined ? undefined
     : validateTuning(options.tuning, s, device.features as ReadonlySet<string>, device.limits.maxComputeInvocationsPerWorkgroup);
   const tune = options.tune === true ? [{ seqLen: 1, batch }, ...(seqLen && seqLen > 1 ? [{ seqLen, batch }] : [])]
@@ -389,6 +392,8 @@ class RnnModel implements Rnn, StreamHost {
   readonly spec: ResolvedSpec;
   private readonly device: GPUDevice;
   private readonly layers: LayerBuffers[];
+  /** Read-only data the cell's WGSL binds by name (cells.ts `buffers`: the Clockwork RNN's unit periods). */
+  private readonly cellBuffers: Record<string, GPUBuffer>;
   /** The fused stack kernel's weights, where the model can run it (see runsStack). */
   private readonly stack?: { weights: GPUBuffer; aux: GPUBuffer };
   private readonly forced?: StepVariant;
@@ -430,6 +435,7 @@ class RnnModel implements Rnn, StreamHost {
     const reuse = o.tuning && o.tuning.adapter === this.adapter;
     this.table = { version: 1, adapter: this.adapter, model: modelKey(s), entries: reuse ? o.tuning!.entries.map((e) => ({ ...e })) : [] };
     this.layers = weights.map((w, l) => this.upload(l, packLayer(s, w, layerInputSize(s, l))));
+    this.cellBuffers = Object.fromEntries(Object.entries(CELLS[s.cell].buffers?.(s) ?? {}).map(([name, data]) => [name, this.ownedBuffer(name, data)]));
     // The stack kernel's own packing of the weights, unless createRnn forced per-layer kernels.
     if (!this.forced && !this.forcedProjection && !stackUnsupported(s, device.limits.maxComputeInvocationsPerWorkgroup)) {
       const p = packStack(s, weights, weights.map((_, l) => layerInputSize(s, l)));
@@ -438,7 +444,7 @@ class RnnModel implements Rnn, StreamHost {
   }
 
   /** A storage buffer holding `data` that the model owns (destroy() frees it). */
-  private ownedBuffer(label: string, data: Float32Array | Uint16Array): GPUBuffer {
+  private ownedBuffer(label: string, data: Float32Array | Uint16Array | Uint32Array): GPUBuffer {
     const b = storageBuffer(this.device, `${this.spec.cell}|${label}`, data);
     this.owned.push(b);
     return b;
@@ -494,8 +500,8 @@ class RnnModel implements Rnn, StreamHost {
   }
 
   kernels(seqLen: number, batch: number): KernelPlan {
-    positiveInt('seqLen', seqLen);
-    positiveInt('batch', batch);
+    positiveArg('seqLen', seqLen);
+    positiveArg('batch', batch);
     if (this.runsStack(seqLen, batch)) return { layers: [], dispatches: 1, stack: true };
     const layers = this.choices(seqLen, batch);
     return { layers, dispatches: dispatchCount(this.spec, seqLen, batch, layers) };
@@ -529,7 +535,7 @@ class RnnModel implements Rnn, StreamHost {
     if (this.destroyed) throw new DestroyedError('tune() was called after destroy(); create a new model with createRnn()');
     const list = (Array.isArray(shapes) ? shapes : [shapes]).map((sh, i) => {
       if (typeof sh !== 'object' || sh === null) throw new InputError(`tune(): shape ${i} must be { seqLen, batch? }`);
-      return { seqLen: positiveInt(`tune(): shapes[${i}].seqLen`, sh.seqLen), batch: sh.batch === undefined ? 1 : positiveInt(`tune(): shapes[${i}].batch`, sh.batch) };
+      return { seqLen: positiveArg(`tune(): shapes[${i}].seqLen`, sh.seqLen), batch: sh.batch === undefined ? 1 : positiveArg(`tune(): shapes[${i}].batch`, sh.batch) };
     });
     if (this.forced || this.forcedStack || this.forcedProjection) throw new SpecError('tune() measures the kernel variants, but this model was created with stepKernels or projection forced');
     const started = performance.now();
@@ -654,7 +660,7 @@ class RnnModel implements Rnn, StreamHost {
         'the sequence, which a stream has not seen yet; run() the whole sequence instead');
     }
     if (typeof options !== 'object' || options === null) throw new InputError('stream(options): options must be an object { batch?, initialH?, initialC? }');
-    const batch = options.batch === undefined ? 1 : positiveInt('stream(): options.batch', options.batch);
+    const batch = options.batch === undefined ? 1 : positiveArg('stream(): options.batch', options.batch);
     const state = this.createState(batch);
     try {
       this.writeState(state, batch, options.initialH, options.initialC);
@@ -669,21 +675,22 @@ class RnnModel implements Rnn, StreamHost {
 
   createState(batch: number): ResidentState {
     const s = this.spec;
-    return { state: storageBuffer(this.device, `${s.cell}|stream|state`, this.stateFloats(batch)) };
+    return { state: storageBuffer(this.device, `${s.cell}|stream|state`, this.stateFloats(batch)), steps: 0 };
   }
 
   /** Floats of a stream's state buffer: h [L, B, Hout], then c [L, B, H] for an LSTM. */
   private stateFloats(batch: number): number {
     const s = this.spec;
-    return s.numLayers * batch * (s.outputSize + (s.cell === 'lstm' ? s.hiddenSize : 0));
+    return s.numLayers * batch * (s.outputSize + (CELLS[s.cell].cellState ? s.hiddenSize : 0));
   }
 
   writeState(state: ResidentState, batch: number, initialH?: Float32Array, initialC?: Float32Array): void {
     const s = this.spec;
     this.checkInitial('initialH', initialH, s.outputSize, batch);
-    if (initialC !== undefined && s.cell !== 'lstm') throw new InputError(`options.initialC applies to LSTM only; remove it for a ${s.cell.toUpperCase()}`);
+    if (initialC !== undefined && !CELLS[s.cell].cellState) throw new InputError(`options.initialC applies to LSTM only; remove it for a ${CELLS[s.cell].label}`);
     this.checkInitial('initialC', initialC, s.hiddenSize, batch);
     writeArray(this.device.queue, state.state, this.packedState({ batch, lens: new Uint32Array(batch).fill(1) }, initialH, initialC));
+    state.steps = 0;
   }
 
   /**
@@ -697,7 +704,7 @@ class RnnModel implements Rnn, StreamHost {
     const packed = new Float32Array(this.stateFloats(B));
     for (let l = 0; l < L; l++) {
       packed.set(this.initialState(req, initialH, l, s.outputSize), l * B * s.outputSize);
-      if (s.cell === 'lstm') packed.set(this.initialState(req, initialC, l, s.hiddenSize), (L * s.outputSize + l * s.hiddenSize) * B);
+      if (CELLS[s.cell].cellState) packed.set(this.initialState(req, initialC, l, s.hiddenSize), (L * s.outputSize + l * s.hiddenSize) * B);
     }
     return packed;
   }
@@ -707,7 +714,9 @@ class RnnModel implements Rnn, StreamHost {
     if (this.lostInfo) return lostDeviceError(this.device, this.lostInfo).then((e) => Promise.reject(e));
     let req: RunRequest;
     try {
-      req = { ...this.validateRun(x, { seqLen, batch, output }), resident: state };
+      // Steps the stream processed before this call (the Clockwork RNN's module clocks), taken now: calls queue.
+      req = { ...this.validateRun(x, { seqLen, batch, output }), resident: state, step0: state.steps };
+      state.steps += seqLen;
     } catch (e) {
       return Promise.reject(e);
     }
@@ -728,7 +737,7 @@ class RnnModel implements Rnn, StreamHost {
         await staging.mapAsync(MAP_MODE_READ);
         const out = new Float32Array(staging.getMappedRange().slice(0, total * 4));
         const Y_h = this.stateOut(out.subarray(0, L * hFloats), batch, s.outputSize);
-        return s.cell === 'lstm' ? { Y_h, Y_c: this.stateOut(out.subarray(L * hFloats), batch, s.hiddenSize) } : { Y_h };
+        return CELLS[s.cell].cellState ? { Y_h, Y_c: this.stateOut(out.subarray(L * hFloats), batch, s.hiddenSize) } : { Y_h };
       } catch (e) {
         throw (await lostDeviceError(this.device, this.lostInfo)) ?? e;
       } finally {
@@ -754,8 +763,8 @@ class RnnModel implements Rnn, StreamHost {
   private validateRun(x: Float32Array | GPUBuffer, o: RunOptions): RunRequest {
     const s = this.spec;
     if (typeof o !== 'object' || o === null) throw new InputError('run(x, options): options { seqLen, batch } are required');
-    const T = positiveInt('options.seqLen', o.seqLen);
-    const B = positiveInt('options.batch', o.batch);
+    const T = positiveArg('options.seqLen', o.seqLen);
+    const B = positiveArg('options.batch', o.batch);
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout, inputSize: I } = s;
     const layout = s.batchMajor ? '[B, T, I]' : '[T, B, I]';
     if (isGpuBuffer(x)) {
@@ -787,7 +796,7 @@ class RnnModel implements Rnn, StreamHost {
       for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) mask[t * B + b] = o.mask[s.batchMajor ? b * T + t : t * B + b] ? 1 : 0;
     }
     state('initialH', o.initialH, Hout);
-    if (o.initialC !== undefined && s.cell !== 'lstm') throw new InputError(`options.initialC applies to LSTM only; remove it for a ${s.cell.toUpperCase()}`);
+    if (o.initialC !== undefined && !CELLS[s.cell].cellState) throw new InputError(`options.initialC applies to LSTM only; remove it for a ${CELLS[s.cell].label}`);
     state('initialC', o.initialC, H);
     this.checkRunLimits(T, B);
     return { x, output, seqLen: T, batch: B, lens, mask, initialH: o.initialH, initialC: o.initialC };
@@ -848,10 +857,10 @@ class RnnModel implements Rnn, StreamHost {
       const xs = inputStrides(s, l, T, B);
       const ys = outputStrides(s, l, T, B);
       dims.set([T * B, B, xs.t, xs.b], (l * 2 * UNIFORM_SLOT) / 4);
-      dims.set([B, T, ys.t, ys.b, ys.d], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
+      dims.set([B, T, ys.t, ys.b, ys.d, req.step0 ?? 0], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
       if (req.resident || req.gpuInitial) continue;
       writeArray(q, ws.h[l][0], this.initialState(req, req.initialH, l, Hout));
-      if (s.cell === 'lstm') writeArray(q, ws.c[l], this.initialState(req, req.initialC, l, H));
+      if (CELLS[s.cell].cellState) writeArray(q, ws.c[l], this.initialState(req, req.initialC, l, H));
     }
     writeArray(q, ws.dims, dims);
     if (stack) {
@@ -868,19 +877,19 @@ class RnnModel implements Rnn, StreamHost {
     // (A unidirectional model's [D, B, width] layer state is its [B, width] block of the stream's state.)
     for (let l = 0; req.resident && l < L; l++) {
       encoder.copyBufferToBuffer(req.resident.state, l * hFloats * 4, ws.h[l][0], 0, hFloats * 4);
-      if (s.cell === 'lstm') encoder.copyBufferToBuffer(req.resident.state, (L * hFloats + l * cFloats) * 4, ws.c[l], 0, cFloats * 4);
+      if (CELLS[s.cell].cellState) encoder.copyBufferToBuffer(req.resident.state, (L * hFloats + l * cFloats) * 4, ws.c[l], 0, cFloats * 4);
     }
     if (req.gpuInitial) {
       const zero = (b: GPUBuffer, bytes: number) => encoder.clearBuffer(b, 0, bytes);
       this.copyStates(encoder, B, Hout, req.gpuInitial.h, (l) => ({ buffer: ws.h[l][0], offset: 0 }), 'in', zero);
-      if (s.cell === 'lstm') this.copyStates(encoder, B, H, req.gpuInitial.c, (l) => ({ buffer: ws.c[l], offset: 0 }), 'in', zero);
+      if (CELLS[s.cell].cellState) this.copyStates(encoder, B, H, req.gpuInitial.c, (l) => ({ buffer: ws.c[l], offset: 0 }), 'in', zero);
       // Rows of length 0 start (and so end) at zero, as on the array path (ORT: Y_h = Y_c = 0 there).
       for (let l = 0; l < L; l++) {
         for (let d = 0; d < D; d++) {
           for (let b = 0; b < B; b++) {
             if (req.lens[b] !== 0) continue;
             encoder.clearBuffer(ws.h[l][0], (d * B + b) * Hout * 4, Hout * 4);
-            if (s.cell === 'lstm') encoder.clearBuffer(ws.c[l], (d * B + b) * H * 4, H * 4);
+            if (CELLS[s.cell].cellState) encoder.clearBuffer(ws.c[l], (d * B + b) * H * 4, H * 4);
           }
         }
       }
@@ -912,7 +921,7 @@ class RnnModel implements Rnn, StreamHost {
     pass.end();
     for (let l = 0; req.resident && l < L; l++) {
       encoder.copyBufferToBuffer(ws.h[l][finalState(plans[l], T)], 0, req.resident.state, l * hFloats * 4, hFloats * 4);
-      if (s.cell === 'lstm') encoder.copyBufferToBuffer(ws.c[l], 0, req.resident.state, (L * hFloats + l * cFloats) * 4, cFloats * 4);
+      if (CELLS[s.cell].cellState) encoder.copyBufferToBuffer(ws.c[l], 0, req.resident.state, (L * hFloats + l * cFloats) * 4, cFloats * 4);
     }
   }
 
@@ -1001,21 +1010,21 @@ class RnnModel implements Rnn, StreamHost {
     for (let l = 0; !req.resident && l < L; l++) {
       const h = final.h(l);
       encoder.copyBufferToBuffer(h.buffer, h.offset, ws.staging, (yFloats + l * hFloats) * 4, hFloats * 4);
-      if (s.cell !== 'lstm') continue;
+      if (!CELLS[s.cell].cellState) continue;
       const c = final.c(l);
       encoder.copyBufferToBuffer(c.buffer, c.offset, ws.staging, (yFloats + L * hFloats + l * cFloats) * 4, cFloats * 4);
     }
     q.submit([encoder.finish()]);
     closeScopes();
 
-    const total = req.resident ? yFloats : yFloats + L * hFloats + (s.cell === 'lstm' ? L * cFloats : 0);
+    const total = req.resident ? yFloats : yFloats + L * hFloats + (CELLS[s.cell].cellState ? L * cFloats : 0);
     await ws.staging.mapAsync(MAP_MODE_READ, 0, paddedSize(total * 4));
     const out = new Float32Array(ws.staging.getMappedRange(0, paddedSize(total * 4)).slice(0, total * 4));
     ws.staging.unmap();
     const Y = out.slice(0, yFloats);
     if (req.resident) return { Y };
     const Y_h = this.stateOut(out.subarray(yFloats, yFloats + L * hFloats), B, Hout);
-    const Y_c = s.cell === 'lstm' ? this.stateOut(out.subarray(yFloats + L * hFloats, total), B, H) : undefined;
+    const Y_c = CELLS[s.cell].cellState ? this.stateOut(out.subarray(yFloats + L * hFloats, total), B, H) : undefined;
     return Y_c ? { Y, Y_h, Y_c } : { Y, Y_h };
   }
 
@@ -1036,7 +1045,7 @@ class RnnModel implements Rnn, StreamHost {
       return { Y };
     }
     const Y_h = make('Y_h', L * D * req.batch * s.outputSize);
-    const Y_c = s.cell === 'lstm' ? make('Y_c', L * D * req.batch * s.hiddenSize) : undefined;
+    const Y_c = CELLS[s.cell].cellState ? make('Y_c', L * D * req.batch * s.hiddenSize) : undefined;
     this.recordOutputs(encoder, ws, final, req, { Y, Y_h, Y_c });
     return Y_c ? { Y, Y_h, Y_c } : { Y, Y_h };
   }
@@ -1085,7 +1094,7 @@ class RnnModel implements Rnn, StreamHost {
     need('Y', io.Y, T * D * B * s.outputSize, Usage.COPY_DST, 'COPY_DST');
     need('Y_h', io.Y_h, L * D * B * s.outputSize, Usage.COPY_DST, 'COPY_DST');
     need('initialH', io.initialH, L * D * B * s.outputSize, Usage.COPY_SRC, 'COPY_SRC');
-    if (s.cell !== 'lstm' && (io.Y_c || io.initialC)) throw new InputError(`encode(): io.Y_c and io.initialC apply to LSTM only, not to a ${s.cell.toUpperCase()}`);
+    if (!CELLS[s.cell].cellState && (io.Y_c || io.initialC)) throw new InputError(`encode(): io.Y_c and io.initialC apply to LSTM only, not to a ${CELLS[s.cell].label}`);
     need('Y_c', io.Y_c, L * D * B * s.hiddenSize, Usage.COPY_DST, 'COPY_DST');
     need('initialC', io.initialC, L * D * B * s.hiddenSize, Usage.COPY_SRC, 'COPY_SRC');
     const plans = this.plans(T, B, false);
@@ -1157,7 +1166,7 @@ class RnnModel implements Rnn, StreamHost {
     const stepData = new Uint32Array((seqLen * UNIFORM_SLOT) / 4);
     for (let t = 0; t < seqLen; t++) stepData[(t * UNIFORM_SLOT) / 4] = t;
     writeArray(this.device.queue, steps, stepData);
-    const stagingFloats = sizes.sequence + L * sizes.h + (s.cell === 'lstm' ? L * sizes.c : 0);
+    const stagingFloats = sizes.sequence + L * sizes.h + (CELLS[s.cell].cellState ? L * sizes.c : 0);
     const ws: Workspace = {
       seqLen, batch, buffers, steps,
       x: storage('x', sizes.x),
@@ -1165,7 +1174,7 @@ class RnnModel implements Rnn, StreamHost {
       sequences: Array.from({ length: Math.min(L - 1, 2) }, (_, i) => storage(`sequence${i}`, sizes.sequence)),
       y: storage('y', sizes.sequence),
       h: Array.from({ length: L }, (_, l) => [storage(`L${l}|h0`, sizes.h), storage(`L${l}|h1`, sizes.h)] as [GPUBuffer, GPUBuffer]),
-      c: s.cell === 'lstm' ? Array.from({ length: L }, (_, l) => storage(`L${l}|c`, sizes.c)) : [],
+      c: CELLS[s.cell].cellState ? Array.from({ length: L }, (_, l) => storage(`L${l}|c`, sizes.c)) : [],
       scratch: storage('scratch', sizes.scratch),
       seqLens: storage('seq_lens', seqLen * batch),   // [B] lengths or a [T, B] mask
       dims: other('dims', L * 2 * UNIFORM_SLOT, Usage.UNIFORM | Usage.COPY_DST),
@@ -1204,13 +1213,14 @@ class RnnModel implements Rnn, StreamHost {
       m: { buffer: ws.scratch, words: sizes.c },
       gate_tmp: { buffer: ws.scratch, words: sizes.scratch },
     };
-    if (s.cell === 'lstm') {
+    if (CELLS[s.cell].cellState) {
       res.c = { buffer: ws.c[l], words: sizes.c };
       res.peephole = { buffer: w.peephole!, words: D * 3 * H };
       // With a projection, the cell's h_next is the unprojected m that the projection kernel reads.
       if (s.projected && PROJECTED_CELL_KERNELS.has(kernel)) res.h_next = { buffer: ws.scratch, words: sizes.c };
     }
     if (w.rbh) res.rbh = { buffer: w.rbh, words: D * H };
+    for (const [name, buffer] of Object.entries(this.cellBuffers)) res[name] = { buffer, words: buffer.size / 4 };
     if (w.wrT) res.wr_t = { buffer: w.wrT, words: this.weightWords(D * H * Hout) };
     return res;
   }

@@ -11,6 +11,8 @@ import { DestroyedError, InputError } from './errors.js';
  */
 export interface ResidentState {
   state: GPUBuffer;
+  /** Steps queued on the stream since it started or was reset (the Clockwork RNN's module clocks run on). */
+  steps: number;
 }
 
 export interface StreamOptions {

@@ -80,6 +80,25 @@ describe('createRnn rejects a bad spec or bad weights', () => {
     const uni: RnnSpec = { cell: 'rnn', inputSize: 2, hiddenSize: 4 };
     await rejects((d) => createRnn(d, uni, randomWeights(uni, 1), { stepKernels: 'stack', projection: 'gemv' }), SpecError, /computes the input projection itself/);
   });
+  it('an unknown spec field is a SpecError naming it, with a hint for common slips', async () => {
+    await rejects((d) => createRnn(d, { ...lstm, depthGate: true } as RnnSpec, randomWeights(lstm, 1)), SpecError, /spec.depthGate is not a spec field; the fields are cell, inputSize/);
+    const uni: RnnSpec = { cell: 'gru', inputSize: 2, hiddenSize: 3 };
+    await rejects((d) => createRnn(d, { ...uni, bidirectional: true } as RnnSpec, randomWeights(uni, 1)), SpecError, /spec.bidirectional is not a spec field \(use direction: 'bidirectional'\)/);
+    await rejects((d) => createRnn(d, { ...uni, batch_first: true } as RnnSpec, randomWeights(uni, 1)), SpecError, /use layout: 'batch-major'/);
+  });
+  it('an unknown weight tensor is a WeightError naming it', async () => {
+    const uni: RnnSpec = { cell: 'gru', inputSize: 2, hiddenSize: 3 };
+    const w = randomWeights(uni, 1);
+    await rejects((d) => createRnn(d, uni, [{ ...w[0], Wd: new Float32Array(3) } as never]), WeightError, /layer 0: Wd is not a weight tensor; the tensors are W, R, B, P, Wr/);
+  });
+  it('a clockwork spec needs periods that fit the hidden size; other cells refuse periods', async () => {
+    const cw: RnnSpec = { cell: 'clockwork', inputSize: 2, hiddenSize: 6, periods: [1, 2] };
+    await rejects((d) => createRnn(d, { ...cw, periods: undefined }, randomWeights(cw, 1)), SpecError, /spec.periods is required for a clockwork cell/);
+    await rejects((d) => createRnn(d, { ...cw, periods: [1, 0] }, randomWeights(cw, 1)), SpecError, /spec.periods\[1\] must be a positive integer, got 0/);
+    await rejects((d) => createRnn(d, { ...cw, periods: [1, 2, 4, 8] }, randomWeights(cw, 1)), SpecError, /hiddenSize \(6\) must be divisible by the number of modules \(spec.periods has 4 entries\)/);
+    await rejects((d) => createRnn(d, { cell: 'rnn', inputSize: 2, hiddenSize: 6, periods: [1, 2] }, randomWeights(cw, 1)), SpecError, /spec.periods applies to Clockwork RNN only; remove it for a RNN/);
+    await rejects((d) => createRnn(d, cw, randomWeights(cw, 1), { stepKernels: 'stack' }), SpecError, /clockwork cell is not implemented in the stack kernel/);
+  });
   it('clip that is not positive', async () => {
     await rejects((d) => createRnn(d, { ...lstm, clip: 0 }, randomWeights(lstm, 1)), SpecError, /clip must be a positive/);
   });

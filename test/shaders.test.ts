@@ -5,7 +5,9 @@ import { describe, expect, it } from 'vitest';
 import { detectRaces } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { ACTIVATIONS } from '../src/activations.js';
-import { KERNEL_NAMES, kernelInfo, type KernelName } from '../src/kernels.js';
+import { readFileSync } from 'node:fs';
+import { CELL_TYPES, CELLS } from '../src/cells.js';
+import { CELL_HOOKS, cellKernel, KERNEL_NAMES, kernelInfo, sourceLocation, type KernelName } from '../src/kernels.js';
 import { planLayer, planStack, PROJECTION_VARIANTS, stackUnsupported, STEP_VARIANTS, variantUnsupported } from '../src/plan.js';
 import { checkConstants } from '../src/reflect.js';
 import { resolveSpec, type RnnSpec } from '../src/spec.js';
@@ -15,6 +17,7 @@ const RNN = ['step', 'dims', 'seq_lens', 'xproj', 'r_t', 'h_prev', 'h_next', 'y'
 const LSTM = ['step', 'dims', 'seq_lens', 'xproj', 'r_t', 'peephole', 'h_prev', 'h_next', 'c', 'y'];
 const LSTM_PROJECTION = ['step', 'dims', 'seq_lens', 'wr_t', 'm', 'h_prev', 'h_next', 'y'];
 const GRU = ['step', 'dims', 'seq_lens', 'xproj', 'r_t', 'rbh', 'gate_tmp', 'h_prev', 'h_next', 'y'];
+const CLOCKWORK = [...RNN, 'unit_period'];
 const EXPECTED_BINDINGS: Record<KernelName, string[]> = {
   input_proj: PROJECTION,
   input_gemv: PROJECTION,
@@ -38,6 +41,11 @@ const EXPECTED_BINDINGS: Record<KernelName, string[]> = {
   lstm_subgroup: LSTM,
   gru_subgroup: GRU,
   stack_step: ['step', 'dims', 'seq_lens', 'x', 'stack_w', 'stack_aux', 'state', 'y'],
+  clockwork_step: CLOCKWORK,
+  clockwork_seq: CLOCKWORK,
+  clockwork_direct: CLOCKWORK,
+  clockwork_rows: CLOCKWORK,
+  clockwork_subgroup: CLOCKWORK,
 };
 // The sequence kernels loop over the steps themselves: they never read the step uniform (the
 // layout keeps it, shared with the per-step entry points of the same module). The first phase of
@@ -46,6 +54,7 @@ const EXPECTED_BINDINGS: Record<KernelName, string[]> = {
 const UNUSED: Partial<Record<KernelName, string[]>> = {
   rnn_seq: ['step'], lstm_seq: ['step'], gru_seq: ['step'],
   rnn_rows: ['step'], lstm_rows: ['step'], gru_rows: ['step'], stack_step: ['step'],
+  clockwork_seq: ['step'], clockwork_rows: ['step'],
   gru_direct_reset: ['rbh', 'h_next', 'y'],
 };
 
@@ -60,6 +69,37 @@ describe('kernels reflect as the host expects', () => {
       expect(entry2.resources.map((r) => r.name).sort()).toEqual(EXPECTED_BINDINGS[name].filter((n) => !UNUSED[name]?.includes(n)).sort());
     });
   }
+
+  it('every cell of the registry defines each hook the shared entry points call', () => {
+    // The shared side: cell_step.wgsl's entry points (through the mat-vec helpers) call every hook.
+    const shared = new WgslReflect(kernelInfo(cellKernel('lstm', 'step')).code);
+    const called = new Set<string>();
+    const visit = (name: string) => {
+      for (const f of shared.functions.find((fn) => fn.name === name)?.calls ?? []) {
+        if (called.has(f.name)) continue;
+        called.add(f.name);
+        visit(f.name);
+      }
+    };
+    for (const entry of ['main', 'main_seq', 'main_direct', 'main_direct_phase1', 'main_rows']) visit(entry);
+    for (const hook of CELL_HOOKS) expect(called.has(hook), `cell_step.wgsl calls ${hook}`).toBe(true);
+    // Each cell's side: its own files (cells.ts) define every hook.
+    for (const cell of CELL_TYPES) {
+      const own = new WgslReflect(CELLS[cell].shaders.map((f) => readFileSync(new URL(`../shaders/${f}`, import.meta.url), 'utf8')).join(''));
+      const defined = new Set(own.functions.map((f) => f.name));
+      for (const hook of CELL_HOOKS) expect(defined.has(hook), `${cell} (${CELLS[cell].shaders.join(' + ')}) defines ${hook}`).toBe(true);
+    }
+  });
+
+  it('a compile error names the file and line it comes from', () => {
+    const info = kernelInfo(cellKernel('gru', 'direct'));
+    const lines = info.code.split('\n');
+    const at = lines.findIndex((l) => l.startsWith('fn store_next(')) + 1;
+    // precision_f32.wgsl, then step_common, step_matvec, cell_math and cell_step precede gru_step.wgsl.
+    const gru = readFileSync(new URL('../shaders/gru_step.wgsl', import.meta.url), 'utf8').split('\n');
+    expect(sourceLocation(['precision_f32.wgsl', 'step_common.wgsl', 'step_matvec.wgsl', 'cell_math.wgsl', 'cell_step.wgsl', ...CELLS.gru.shaders], at))
+      .toBe(`gru_step.wgsl:${gru.findIndex((l) => l.startsWith('fn store_next(')) + 1}`);
+  });
 
   it('activation codes in step_common.wgsl match src/activations.ts', () => {
     const code = kernelInfo('lstm_step').code;

@@ -1,12 +1,17 @@
 // The correctness sweep on the GPU: cells × directions × layers × odd sizes × options, each
 // against the float64 reference with |gpu - ref| <= 1e-5 + 1e-4·|ref|.
 import { afterAll, describe, it } from 'vitest';
-import type { RnnSpec } from '../src/index.js';
+import { createRnn, type RnnSpec } from '../src/index.js';
+import { referenceRnn } from '../common/reference.js';
+import { caseInputs } from '../common/random.js';
+import { expectClose } from './support/close.js';
 import { checkCase, describeCase, type CaseOptions } from './support/cases.js';
 import { adapterName, getTestDevice } from './support/device.js';
 
 type Variant = { cell: RnnSpec['cell']; linearBeforeReset?: boolean };
-const VARIANTS: Variant[] = [{ cell: 'lstm' }, { cell: 'gru' }, { cell: 'gru', linearBeforeReset: true }, { cell: 'rnn' }];
+const VARIANTS: Variant[] = [{ cell: 'lstm' }, { cell: 'gru' }, { cell: 'gru', linearBeforeReset: true }, { cell: 'rnn' }, { cell: 'clockwork' }];
+/** Clockwork RNN module periods per hidden size (H divisible by their count): one module, several, odd periods. */
+const PERIODS: Record<number, number[]> = { 1: [1], 3: [1, 2, 4], 37: [2], 130: [1, 2, 4, 8, 16], 300: [1, 3, 5, 7] };
 const DIRECTIONS = ['forward', 'reverse', 'bidirectional'] as const;
 const LAYERS = [1, 2];
 // 1 and 3 are smaller than any workgroup, 37 is odd, 130 spans several workgroups, and 300 is more
@@ -52,12 +57,12 @@ for (const forced of [undefined, ...FORCED]) {
             const k = i++;
             const [seqLen, batch] = SHAPES[k % SHAPES.length];
             const spec: RnnSpec = { ...v, inputSize: [2, 5, 1, 9][k % 4], hiddenSize, numLayers, direction,
-              layout: k % 3 === 1 ? 'batch-major' : 'time-major' };
+              layout: k % 3 === 1 ? 'batch-major' : 'time-major', ...(v.cell === 'clockwork' ? { periods: PERIODS[hiddenSize] } : {}) };
             if (forced && !allVariants && (k + FORCED.indexOf(forced)) % 3 !== 0) continue;
             // The persistent kernel keeps at most 256 units of h resident; the others take any size.
             if (forced?.stepKernels === 'persistent' && hiddenSize > 256) continue;
             // The stack kernel runs unidirectional stacks of at most 256 units per layer.
-            if (forced?.stepKernels === 'stack' && (hiddenSize > 256 || direction === 'bidirectional')) continue;
+            if (forced?.stepKernels === 'stack' && (hiddenSize > 256 || direction === 'bidirectional' || v.cell === 'clockwork')) continue;
             const o: CaseOptions = { seqLen, batch, seed: k, lengths: k % 2 === 0, initialStates: k % 3 !== 2,
               stepKernels: forced?.stepKernels, projection: forced?.projection };
             it(describeCase(spec, o), () => check(spec, o));
@@ -94,6 +99,34 @@ describe('stack kernel forced: every layer of a unidirectional stack in one disp
     [{ cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'reverse', linearBeforeReset: true, layout: 'batch-major' }, masked],
   ];
   for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
+});
+
+describe('Clockwork RNN: module periods, lengths, masks, activations', () => {
+  const run: CaseOptions = { seqLen: 9, batch: 3, lengths: true, initialStates: true, weightScale: 1 };
+  const cases: [RnnSpec, CaseOptions][] = [
+    [{ cell: 'clockwork', inputSize: 3, hiddenSize: 8, periods: [1, 2, 4, 8] }, run],
+    [{ cell: 'clockwork', inputSize: 3, hiddenSize: 6, periods: [5, 1, 3], direction: 'bidirectional', numLayers: 2 }, run],
+    [{ cell: 'clockwork', inputSize: 4, hiddenSize: 12, periods: [3, 3, 2], direction: 'reverse', clip: 0.5, layout: 'batch-major' }, run],
+    [{ cell: 'clockwork', inputSize: 2, hiddenSize: 10, periods: [1, 7], activations: ['Relu'], numLayers: 3 }, { ...run, seqLen: 15 }],
+    [{ cell: 'clockwork', inputSize: 3, hiddenSize: 8, periods: [2, 4], direction: 'bidirectional' }, { seqLen: 7, batch: 4, mask: true, initialStates: true }],
+  ];
+  for (const [spec, o] of cases) {
+    it(describeCase(spec, o), () => check(spec, o));
+    for (const stepKernels of ['tiled', 'direct', 'persistent', 'rows', 'subgroup'] as const) {
+      it(describeCase(spec, { ...o, stepKernels }), () => check(spec, { ...o, stepKernels }));
+    }
+  }
+  it('periods all 1 is the Elman RNN (GPU clockwork vs the reference of cell rnn)', async () => {
+    const clockwork: RnnSpec = { cell: 'clockwork', inputSize: 3, hiddenSize: 9, periods: [1, 1, 1], direction: 'bidirectional', numLayers: 2 };
+    const o: CaseOptions = { seqLen: 6, batch: 2, lengths: true, initialStates: true, seed: 4 };
+    const { weights, x, run: runOpts } = caseInputs(clockwork, o);
+    const rnn = await createRnn(await getTestDevice(), clockwork, weights, { batch: 2, warmUp: false });
+    const got = await rnn.run(x, runOpts);
+    rnn.destroy();
+    const elman = referenceRnn({ ...clockwork, cell: 'rnn', periods: undefined }, weights, x, runOpts);
+    expectClose(got.Y, elman.Y, 'clockwork (periods 1) vs rnn: Y');
+    expectClose(got.Y_h, elman.Y_h, 'clockwork (periods 1) vs rnn: Y_h');
+  });
 });
 
 describe('LSTM options', () => {

@@ -1,5 +1,7 @@
 // Weight-layout helpers shared by the importers: gate-block permutations and transposes that map
-// other frameworks' layouts onto ONNX's (../shared/reference/rnn-semantics.md §7-8).
+// other frameworks' layouts onto ONNX's (../shared/reference/rnn-semantics.md §7-8: ONNX stores W and R as [out, in]
+// with LSTM blocks i,o,f,c and GRU z,r,h; Keras and TF1 store [in, out], so they are transposed, and every framework's
+// block order is permuted onto ONNX's as in GATE_PERM).
 
 /** Gate perms onto ONNX order (dst block k := src block perm[k]). */
 export const GATE_PERM = {
@@ -27,16 +29,5 @@ export function permuteGateBlocks(w: Float32Array, hidden: number, cols: number,
 export function transpose2d(m: Float32Array, rows: number, cols: number): Float32Array {
   const out = new Float32Array(m.length);
   for (let r = 0; r < rows; r++) for (let c = 0; c < cols; c++) out[c * rows + r] = m[r * cols + c];
-  return out;
-}
-
-/** Concatenates per-direction tensors into one [D, …] tensor (ONNX stacks directions on dim 0). */
-export function concatFloat32(parts: Float32Array[]): Float32Array {
-  const out = new Float32Array(parts.reduce((n, p) => n + p.length, 0));
-  let off = 0;
-  for (const p of parts) {
-    out.set(p, off);
-    off += p.length;
-  }
   return out;
 }

@@ -51,13 +51,23 @@ export function bfloat16ToFloat(h: number): number {
   return f32[0];
 }
 
-/** The parts, one after the other, in a new array. */
-export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
-  const out = new Uint8Array(parts.reduce((n, p) => n + p.length, 0));
+/** The parts, one after the other, in a new array made by `create` (the one concatenation of the library). */
+function concatInto<T extends Uint8Array | Float32Array>(parts: readonly T[], create: (length: number) => T): T {
+  const out = create(parts.reduce((n, p) => n + p.length, 0));
   let off = 0;
   for (const p of parts) {
     out.set(p, off);
     off += p.length;
   }
   return out;
+}
+
+/** Byte arrays, one after the other, in a new array. */
+export function concatBytes(parts: readonly Uint8Array[]): Uint8Array {
+  return concatInto(parts, (n) => new Uint8Array(n));
+}
+
+/** Float arrays, one after the other, in a new array (e.g. per-direction tensors into one [D, …] tensor). */
+export function concatFloat32(parts: readonly Float32Array[]): Float32Array {
+  return concatInto(parts, (n) => new Float32Array(n));
 }

@@ -9,8 +9,8 @@
 // folded into the f block of ONNX Wb here (rnn-semantics.md §7-8).
 import { FormatError, UnsupportedError, WeightError } from '../errors.js';
 import type { RnnSpec, RnnWeights } from '../spec.js';
-import { concatFloat32, GATE_PERM, permuteGateBlocks, transpose2d } from './gates.js';
-import { concatBytes, halfToFloat } from './numbers.js';
+import { GATE_PERM, permuteGateBlocks, transpose2d } from './gates.js';
+import { concatBytes, concatFloat32, halfToFloat } from './numbers.js';
 
 export interface WeightsManifestEntry {
   name: string;
@@ -29,7 +29,7 @@ export type CheckpointManifest = Record<string, { filename: string; shape: numbe
  * TF.js manifest: the shard files of every group in manifest order, as one buffer or a list.
  * Checkpoint manifest: the files keyed by their `filename`.
  */
-export type WeightData = ArrayBuffer | Uint8Array | (ArrayBuffer | Uint8Array)[] | Record<string, ArrayBuffer | Uint8Array>;
+export type Tf1WeightData = ArrayBuffer | Uint8Array | (ArrayBuffer | Uint8Array)[] | Record<string, ArrayBuffer | Uint8Array>;
 
 export interface Tf1LstmOptions {
   /** TF1 BasicLSTMCell forget_bias (Magenta and ml5 use the default, 1.0). */
@@ -72,7 +72,7 @@ const PLAIN_SIZES: Record<string, number> = { float32: 4, int32: 4, bool: 1, com
 const QUANT_SIZES: Record<string, number> = { uint8: 1, uint16: 2, float16: 2 };
 
 /** Decodes a TF.js weights manifest the way tf.io.decodeWeights lays it out: every entry of every group, back to back. */
-function decodeTfjsManifest(manifest: unknown[], weightData: WeightData): Map<string, DecodedTensor> {
+function decodeTfjsManifest(manifest: unknown[], weightData: Tf1WeightData): Map<string, DecodedTensor> {
   const parts = Array.isArray(weightData) ? weightData.map((b, i) => toBytes(`weightData[${i}]`, b)) : [toBytes('weightData', weightData)];
   const bytes = parts.length === 1 ? parts[0] : concatBytes(parts);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
@@ -144,7 +144,7 @@ function need(what: string, offset: number, size: number, total: number): void {
 }
 
 /** deeplearn.js checkpoint manifest (ml5 CharRNN): files keyed by filename, raw float32 each. */
-function decodeCheckpointManifest(manifest: Record<string, unknown>, files: WeightData): Map<string, DecodedTensor> {
+function decodeCheckpointManifest(manifest: Record<string, unknown>, files: Tf1WeightData): Map<string, DecodedTensor> {
   if (!isObject(files) || files instanceof ArrayBuffer || files instanceof Uint8Array) {
     throw new FormatError('checkpoint manifest ({ name: { filename, shape } }): pass weightData as { [filename]: ArrayBuffer | Uint8Array }');
   }
@@ -165,7 +165,7 @@ function decodeCheckpointManifest(manifest: Record<string, unknown>, files: Weig
 }
 
 /** Decodes every variable of a TF.js weights manifest or a deeplearn.js checkpoint manifest. */
-export function readWeightsManifest(manifest: unknown, weightData: WeightData): Map<string, DecodedTensor> {
+export function readWeightsManifest(manifest: unknown, weightData: Tf1WeightData): Map<string, DecodedTensor> {
   if (Array.isArray(manifest)) return decodeTfjsManifest(manifest, weightData);
   if (isObject(manifest)) return decodeCheckpointManifest(manifest, weightData);
   throw new FormatError('weights manifest must be a TF.js manifest array [{ paths, weights }] or a checkpoint manifest { name: { filename, shape } }');
@@ -192,7 +192,7 @@ interface CellVariables { kernel?: { name: string; t: DecodedTensor }; bias?: { 
  * missing or misshapen kernel/bias, UnsupportedError for what the engine cannot run (cells of
  * different hidden sizes, peepholes, projections, attention wrappers).
  */
-export function loadTf1Lstm(manifest: unknown, weightData: WeightData, options: Tf1LstmOptions = {}): { spec: RnnSpec; weights: RnnWeights } {
+export function loadTf1Lstm(manifest: unknown, weightData: Tf1WeightData, options: Tf1LstmOptions = {}): { spec: RnnSpec; weights: RnnWeights } {
   const forgetBias = options.forgetBias ?? 1.0;
   if (typeof forgetBias !== 'number' || !Number.isFinite(forgetBias)) throw new FormatError(`loadTf1Lstm: forgetBias must be a finite number, got ${String(forgetBias)}`);
   const prefix = options.prefix ?? '';

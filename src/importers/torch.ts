@@ -6,9 +6,10 @@
 // every tensor is then checked against them, so a wrong config fails here with the tensor's name
 // rather than later as a wrong answer.
 import { FormatError, SpecError, WeightError } from '../errors.js';
-import type { CellType, LayerWeights, RnnSpec, RnnWeights } from '../spec.js';
-import { GATE_COUNT } from '../spec.js';
-import { concatFloat32, GATE_PERM, permuteGateBlocks } from './gates.js';
+import { CELLS, type OnnxCellType } from '../cells.js';
+import type { LayerWeights, RnnSpec, RnnWeights } from '../spec.js';
+import { GATE_PERM, permuteGateBlocks } from './gates.js';
+import { concatFloat32 } from './numbers.js';
 
 /** A state_dict value: readSafetensors' output fits, as does { shape, data } from anywhere else. */
 export interface TorchTensor {
@@ -37,9 +38,9 @@ export interface TorchConfig {
 
 const NAME = /^(weight_ih|weight_hh|weight_hr|bias_ih|bias_hh)_l(\d+)(_reverse)?$/;
 
-function parseMode(mode: unknown): { cell: CellType; nonlinearity?: 'tanh' | 'relu' } {
+function parseMode(mode: unknown): { cell: OnnxCellType; nonlinearity?: 'tanh' | 'relu' } {
   const m = typeof mode === 'string' ? mode.toUpperCase() : '';
-  if (m === 'LSTM' || m === 'GRU' || m === 'RNN') return { cell: m.toLowerCase() as CellType };
+  if (m === 'LSTM' || m === 'GRU' || m === 'RNN') return { cell: m.toLowerCase() as OnnxCellType };
   if (m === 'RNN_TANH') return { cell: 'rnn', nonlinearity: 'tanh' };
   if (m === 'RNN_RELU') return { cell: 'rnn', nonlinearity: 'relu' };
   throw new SpecError(`fromTorch: config.mode must be 'LSTM', 'GRU' or 'RNN', got ${JSON.stringify(mode)}`);
@@ -76,7 +77,7 @@ export function fromTorch(stateDict: Record<string, TorchTensor>, config: TorchC
   const { cell, nonlinearity: modeNonlinearity } = parseMode(config.mode);
   const prefix = config.prefix ?? '';
   if (typeof prefix !== 'string') throw new SpecError('fromTorch: config.prefix must be a string');
-  const G = GATE_COUNT[cell];
+  const G = CELLS[cell].gates;
   const perm = cell === 'lstm' ? GATE_PERM.torchLstm : cell === 'gru' ? GATE_PERM.torchGru : GATE_PERM.identity1;
 
   // The RNN's tensors: names under the prefix. With a prefix, everything under it must be ours;

@@ -1,23 +1,24 @@
 // ONNX LSTM, GRU and RNN nodes mapped onto the engine (createRnn). ONNX layouts, gate orders and
-// bias layouts are the engine's own (rnn-semantics.md §1-3), so weights pass through unchanged;
+// bias layouts are the engine's own (rnn-semantics.md §1-3: W [D, G·H, I], R [D, G·H, H], B [D, 2·G·H] = [Wb, Rb],
+// blocks i,o,f,c (LSTM), z,r,h (GRU), one (RNN), peepholes P [D, 3H] in order i,o,f), so weights pass through unchanged;
 // this file reads the attributes, checks every shape against the node (a mismatch is a
 // FormatError naming the node), and turns run-time tensors into RunOptions and back.
 import { FormatError } from '../errors.js';
 import type { Rnn } from '../rnn.js';
-import type { CellType, LayerWeights, RnnSpec } from '../spec.js';
+import { CELLS, type OnnxCellType } from '../cells.js';
+import type { LayerWeights, RnnSpec } from '../spec.js';
 import { Attrs, nodeLabel } from './attrs.js';
 import type { NodeData } from './proto.js';
 import { isFloat, type Tensor } from './tensor.js';
 
-export const RECURRENT_OPS: Readonly<Record<string, CellType>> = { LSTM: 'lstm', GRU: 'gru', RNN: 'rnn' };
-const GATES: Record<CellType, number> = { lstm: 4, gru: 3, rnn: 1 };
+export const RECURRENT_OPS: Readonly<Record<string, OnnxCellType>> = { LSTM: 'lstm', GRU: 'gru', RNN: 'rnn' };
 /** ONNX input positions. */
 export const IN = { X: 0, W: 1, R: 2, B: 3, SEQ: 4, H0: 5, C0: 6, P: 7 } as const;
 
 export interface RecurrentNode {
   node: NodeData;
   label: string;
-  cell: CellType;
+  cell: OnnxCellType;
   /** Every option except the sizes, as the engine's spec spells it. */
   options: Omit<RnnSpec, 'inputSize' | 'hiddenSize' | 'cell' | 'numLayers'>;
   /** hidden_size when the node states it (else read from R). */
@@ -30,7 +31,7 @@ export interface RecurrentNode {
   output(i: number): string;
 }
 
-export function recurrentAttributes(cell: CellType): string[] {
+function recurrentAttributes(cell: OnnxCellType): string[] {
   const common = ['activation_alpha', 'activation_beta', 'activations', 'clip', 'direction', 'hidden_size', 'layout'];
   if (cell === 'lstm') return [...common, 'input_forget'];
   if (cell === 'gru') return [...common, 'linear_before_reset'];
@@ -91,7 +92,7 @@ export interface RecurrentWeights {
 /** W, R, B, P of one node, checked against its attributes. */
 export function recurrentWeights(r: RecurrentNode, get: (name: string) => Tensor | undefined): RecurrentWeights {
   const D = r.directions;
-  const G = GATES[r.cell];
+  const G = CELLS[r.cell].gates;
   const w = get(r.input(IN.W))!;
   const rr = get(r.input(IN.R))!;
   if (w.dims.length !== 3 || rr.dims.length !== 3) throw new FormatError(`${r.label}: W and R must be 3-D, got [${w.dims.join(', ')}] and [${rr.dims.join(', ')}]`);

@@ -12,7 +12,7 @@ import { findChains, type Chain } from './fusion.js';
 import { CPU_OPS, type OpContext } from './ops.js';
 import { decodeModel, type NodeData, type ValueInfoData } from './proto.js';
 import {
-  IN, parseRecurrent, RECURRENT_OPS, recurrentAttributes, recurrentSpec, recurrentWeights, runRecurrent, sequenceLens, sequenceShape,
+  IN, parseRecurrent, RECURRENT_OPS, recurrentSpec, recurrentWeights, runRecurrent, sequenceLens, sequenceShape,
   stateInput, type RecurrentNode, type RecurrentWeights,
 } from './recurrent.js';
 import { isFloat, isFloatType, isIntType, numel, tensorFromProto, typeName, type Tensor } from './tensor.js';
@@ -354,12 +354,4 @@ class Session implements OnnxSession {
       if (l.output(2) && res.Y_c) values.set(l.output(2), slice(res.Y_c));
     });
   }
-}
-
-/** Attribute names each supported operator accepts (documentation and tests). */
-export function supportedOperators(): Record<string, readonly string[]> {
-  const out: Record<string, readonly string[]> = {};
-  for (const [op, cell] of Object.entries(RECURRENT_OPS)) out[op] = recurrentAttributes(cell);
-  for (const [op, def] of Object.entries(CPU_OPS)) out[op] = def.attributes;
-  return out;
 }

@@ -13,7 +13,7 @@ import { asFloat32, LayerWeightSet, type BuiltLayer, type StaticShape, type Valu
 import { concatShards, readWeights } from './weights.js';
 
 /** The weight bytes: one buffer or the shards in manifest order; views (Node's Buffer) are read in place. */
-export type WeightData = ArrayBuffer | ArrayBufferView | (ArrayBuffer | ArrayBufferView)[];
+export type LayersWeightData = ArrayBuffer | ArrayBufferView | (ArrayBuffer | ArrayBufferView)[];
 
 export interface PredictOutput {
   data: Float32Array;
@@ -50,7 +50,7 @@ export interface LayersPlan {
 }
 
 /** Everything about loading that needs no GPU: throws FormatError, UnsupportedError or WeightError. */
-export function planLayersModel(modelJson: object | string, weightData: WeightData): LayersPlan {
+export function planLayersModel(modelJson: object | string, weightData: LayersWeightData): LayersPlan {
   const { graph, manifest } = parseModelJson(modelJson);
   const weights = readWeights(manifest, concatShards(weightData));
   const shapes = new Map<string, StaticShape[]>();
@@ -122,7 +122,7 @@ function planSteps(graph: ModelGraph, recurrent: Map<string, RecurrentLayer>, cp
  * Loads a TF.js Layers model: `modelJson` is model.json (object or text), `weightData` the weight
  * bytes (one buffer, or the shards in manifest order).
  */
-export async function loadLayersModel(device: GPUDevice, modelJson: object | string, weightData: WeightData): Promise<LayersModel> {
+export async function loadLayersModel(device: GPUDevice, modelJson: object | string, weightData: LayersWeightData): Promise<LayersModel> {
   const plan = planLayersModel(modelJson, weightData);
   const built: { step: PlannedStep; layer: BuiltLayer }[] = [];
   try {

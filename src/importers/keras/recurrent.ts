@@ -1,10 +1,15 @@
 // Keras / TF.js LSTM, GRU, SimpleRNN and Bidirectional layers: their configs and weights mapped onto
-// the engine's RnnSpec and ONNX-layout weights (rnn-semantics.md §7-10, §13-14), and the
-// outputs of a run mapped back onto what the Keras layer returns.
+// the engine's RnnSpec and ONNX-layout weights (rnn-semantics.md §7-10, §13-14: Keras kernels are [in, out] with LSTM
+// blocks i,f,c,o and GRU z,r,h; a reset_after GRU is linear_before_reset = 1 with a (2, 3H) bias [Wb, Rb], otherwise
+// lbr 0 with Rb = 0; hard_sigmoid is clip(0.2·x + 0.5, 0, 1) before Keras 3 and clip(x/6 + 0.5, 0, 1) from it;
+// Bidirectional merges (concat, sum, mul, ave or None) the backward output after reversing it back in time; a masked
+// step copies the previous output and state), and the outputs of a run mapped back onto what the Keras layer returns.
 import { FormatError, InputError, UnsupportedError } from '../../errors.js';
 import { createRnn, type Rnn } from '../../rnn.js';
-import type { CellType, LayerWeights, RnnSpec } from '../../spec.js';
-import { concatFloat32, GATE_PERM, permuteGateBlocks, transpose2d } from '../gates.js';
+import { CELLS, type OnnxCellType } from '../../cells.js';
+import type { LayerWeights, RnnSpec } from '../../spec.js';
+import { GATE_PERM, permuteGateBlocks, transpose2d } from '../gates.js';
+import { concatFloat32 } from '../numbers.js';
 import { onnxActivation, type OnnxActivation } from './activations.js';
 import { isObject, type LayerNode } from './format.js';
 import { asFloat32, boolField, LayerWeightSet, positiveIntField, type BuiltLayer, type StaticShape, type Value } from './types.js';
@@ -14,7 +19,7 @@ export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
 /** One Keras recurrent layer (a Bidirectional counts as one), already in ONNX terms. */
 export interface RecurrentLayer {
   name: string;
-  cell: CellType;
+  cell: OnnxCellType;
   units: number;
   inputSize: number;
   directions: 1 | 2;
@@ -32,11 +37,10 @@ export interface RecurrentLayer {
   timeSteps: number | null;
 }
 
-const CELLS: Record<string, CellType> = { LSTM: 'lstm', GRU: 'gru', SimpleRNN: 'rnn' };
-const GATES: Record<CellType, number> = { lstm: 4, gru: 3, rnn: 1 };
+const KERAS_CELLS: Record<string, OnnxCellType> = { LSTM: 'lstm', GRU: 'gru', SimpleRNN: 'rnn' };
 
 export function isRecurrentClass(className: string): boolean {
-  return className in CELLS || className === 'Bidirectional';
+  return className in KERAS_CELLS || className === 'Bidirectional';
 }
 
 /** Reads a LSTM / GRU / SimpleRNN / Bidirectional node; `input` is its static input shape. */
@@ -59,7 +63,7 @@ export function parseRecurrent(node: LayerNode, input: StaticShape, weights: Lay
     directions = 2;
     mergeMode = parseMergeMode(node.config.merge_mode, node.name);
   }
-  const cell = CELLS[className];
+  const cell = KERAS_CELLS[className];
   if (!cell) throw new UnsupportedError(`layer ${JSON.stringify(node.name)}: recurrent layer ${className} is not supported (LSTM, GRU, SimpleRNN, Bidirectional are)`);
   const name = node.name;
   const units = positiveIntField(cfg, 'units', name);
@@ -101,8 +105,8 @@ function parseMergeMode(v: unknown, layer: string): MergeMode {
 }
 
 /** One direction: Keras [in, out] kernels in Keras gate order → ONNX W [G·H, I], R [G·H, H], B [2·G·H]. */
-function directionWeights(ws: LayerWeightSet, half: string, cell: CellType, H: number, I: number, useBias: boolean, resetAfter: boolean): LayerWeights {
-  const G = GATES[cell];
+function directionWeights(ws: LayerWeightSet, half: string, cell: OnnxCellType, H: number, I: number, useBias: boolean, resetAfter: boolean): LayerWeights {
+  const G = CELLS[cell].gates;
   // Keras LSTM blocks are i, f, c, o; GRU z, r, h is already ONNX's order.
   const perm = cell === 'lstm' ? GATE_PERM.kerasLstm : cell === 'gru' ? GATE_PERM.identity3 : GATE_PERM.identity1;
   const kernel = ws.get(`${half}kernel`, [I, G * H]);
