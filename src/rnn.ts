@@ -3,7 +3,7 @@
 // back once.
 import { DestroyedError, DeviceLimitError, DeviceLostError, GpuError, InputError, SpecError, WebGpuRnnError } from './errors.js';
 import { MAP_MODE_READ, paddedSize, storageBuffer, Usage, withErrorScopes, writeArray } from './gpu.js';
-import { bindGroupLayout, kernelInfo, pipeline, readyPipeline, type Constants, type KernelName, type Precision } from './kernels.js';
+import { bindGroupLayout, kernelInfo, pipeline, readyPipeline, type KernelName, type Precision } from './kernels.js';
 import { toHalfBits } from './importers/numbers.js';
 import { packLayer, packStack, paddedColumns, recurrentLanes, type PackedLayer } from './pack.js';
 import { adapterDescription, adapterKind } from './adapter.js';
@@ -485,7 +485,7 @@ class RnnModel implements Rnn, StreamHost {
     const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
     // A tuned entry of the nearest length may not fit a much longer run's grid: then the defaults.
     const tuned = lookupTuning(this.table, seqLen, batch);
-    if (tuned && tuned.layers.every((c, l) => planFits(planLayer(s, l, seqLen, batch, maxInv, false, c), maxGroups))) return tuned.layers;
+    if (tuned?.layers.every((c, l) => planFits(planLayer(s, l, seqLen, batch, maxInv, false, c), maxGroups))) return tuned.layers;
     return this.layers.map((_, l) => {
       const c = this.forced ? forcedChoice(s, this.forced, seqLen, batch, this.kind) : defaultChoice(s, seqLen, batch, this.kind);
       const choice = { ...c, projection: this.forcedProjection ?? c.projection };
@@ -765,7 +765,7 @@ class RnnModel implements Rnn, StreamHost {
     if (typeof o !== 'object' || o === null) throw new InputError('run(x, options): options { seqLen, batch } are required');
     const T = positiveArg('options.seqLen', o.seqLen);
     const B = positiveArg('options.batch', o.batch);
-    const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout, inputSize: I } = s;
+    const { hiddenSize: H, outputSize: Hout, inputSize: I } = s;
     const layout = s.batchMajor ? '[B, T, I]' : '[T, B, I]';
     if (isGpuBuffer(x)) {
       if (!(x.usage & Usage.STORAGE)) throw new InputError('x is a GPUBuffer without STORAGE usage: create it with GPUBufferUsage.STORAGE (the kernels read it in place)');

@@ -205,7 +205,7 @@ describe('wgsl_reflect race detection (one workgroup in lockstep)', () => {
   });
   it('removing the barrier between the persistent kernel\'s steps is caught', () => {
     const code = kernelInfo('rnn_seq').code;
-    const broken = code.replace(/(\n      \}\n    \}\n)    workgroupBarrier\(\);\n  \}\n  let fin/, '$1  }\n  let fin');
+    const broken = code.replace(/(\n {6}\}\n {4}\}\n) {4}workgroupBarrier\(\);\n {2}\}\n {2}let fin/, '$1  }\n  let fin');
     expect(broken).not.toBe(code);
     const r = detectRaces(broken, 'main_seq', [1, 1, 1], buffers('rnn_seq'), { constants: STEP_CONSTANTS });
     expect(r.races.length).toBeGreaterThan(0);

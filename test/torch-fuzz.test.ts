@@ -115,7 +115,7 @@ describe('safetensors + fromTorch fuzz', () => {
           h[name].data_offsets = o;
         } else if (field === 'name') {
           // A renamed tensor: usually a missing one plus an extra or a foreign one for fromTorch.
-          const renamed = [name + '_x', name.replace('_l0', '_l1'), name.replace('_l1', '_l3'), name.replace('weight', 'bias'), name + '_reverse'][Math.floor(r() * 5)];
+          const renamed = [`${name}_x`, name.replace('_l0', '_l1'), name.replace('_l1', '_l3'), name.replace('weight', 'bias'), `${name}_reverse`][Math.floor(r() * 5)];
           const e = h[name];
           delete h[name];
           h[renamed] = e;
@@ -139,7 +139,7 @@ describe('safetensors + fromTorch fuzz', () => {
         return fromTorch(sd, fx.config);
       });
       counts[outcome]++;
-      if (flipped && flipped.every((p) => p >= dataStart)) {
+      if (flipped?.every((p) => p >= dataStart)) {
         counts.dataOnly++;
         expect(outcome, label).toBe('imported');
         const before = readSafetensors(orig);
@@ -171,7 +171,7 @@ describe('TF1 checkpoints (TF.js and deeplearn.js manifests) + loadTf1Lstm fuzz'
       const e = entries[Math.floor(r() * entries.length)];
       if (kind === 0) {
         const field = ['name', 'shape', 'dtype', 'quantization', 'drop', 'dup', 'group'][Math.floor(r() * 7)];
-        if (field === 'name') e.name = [String(e.name).replace('cell_1', 'cell_2'), String(e.name).replace('kernel', 'w_i_diag'), 'x', 5, String(e.name) + '/Adam'][Math.floor(r() * 5)];
+        if (field === 'name') e.name = [String(e.name).replace('cell_1', 'cell_2'), String(e.name).replace('kernel', 'w_i_diag'), 'x', 5, `${String(e.name)}/Adam`][Math.floor(r() * 5)];
         else if (field === 'shape') {
           const s = [...(e.shape as number[])];
           s[Math.floor(r() * s.length)] = randomValue(r) as number;
@@ -230,7 +230,7 @@ describe('TF1 checkpoints (TF.js and deeplearn.js manifests) + loadTf1Lstm fuzz'
         } else if (field === 'entry') m[name] = randomValue(r) as Record<string, unknown>;
         else if (field === 'drop') delete m[name];
         else {
-          const renames = [name.replace('cell_1', 'cell_2'), name.replace('kernel', 'w_i_diag'), name + '/Adam', name.replace('rnn/', 'x/rnn/'), 'x'];
+          const renames = [name.replace('cell_1', 'cell_2'), name.replace('kernel', 'w_i_diag'), `${name}/Adam`, name.replace('rnn/', 'x/rnn/'), 'x'];
           const renamed = renames[Math.floor(r() * renames.length)];
           const e = m[name];
           delete m[name];

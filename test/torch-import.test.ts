@@ -165,7 +165,7 @@ describe('readSafetensors', () => {
   it('keeps a tensor named "__proto__" as data, not as the prototype', () => {
     const t = readSafetensors(rawFile('{"__proto__":{"dtype":"F32","shape":[1],"data_offsets":[0,4]}}', [f32(5)]));
     expect(Object.keys(t)).toEqual(['__proto__']);
-    expect(Array.from(t['__proto__'].data)).toEqual([5]);
+    expect(Array.from(t.__proto__.data)).toEqual([5]);
     expect(Object.getPrototypeOf(t)).toBe(Object.prototype);
   });
 

@@ -26,7 +26,7 @@ function log(msg: string): void {
   const line = `[${(performance.now() / 1000).toFixed(1)} s] ${msg}`;
   console.log(`[bench] ${msg}`);
   const el = $('log');
-  el.textContent += line + '\n';
+  el.textContent += `${line}\n`;
   el.scrollTop = el.scrollHeight;
   $('status').textContent = msg;
 }
@@ -68,7 +68,7 @@ function renderTable(shapes: ShapeResult[]): void {
     const base = s.results.find((r) => r.engine === 'webgpu-rnn');
     rows.push(`<tr class="shape"><td colspan="13">${escapeHtml(s.shape.label)} <span class="muted">— ${escapeHtml(s.description)}; ${s.stepsPerRun} steps per run;
       ${formatCount(s.multiplyAdds)} multiply-adds per run;
-      float64 reference ${fmtMs(s.referenceMs)} ms${s.shape.note ? '; ' + escapeHtml(s.shape.note) : ''}</span></td></tr>`);
+      float64 reference ${fmtMs(s.referenceMs)} ms${s.shape.note ? `; ${escapeHtml(s.shape.note)}` : ''}</span></td></tr>`);
     for (const r of s.results) {
       const sw = `<span class="swatch" style="background:${ENGINE_COLORS[r.engine] ?? '#999'}"></span>`;
       if (r.status !== 'ok') {

@@ -8,7 +8,7 @@ import { randomWeights, rng, uniform } from '../../common/random.js';
 import { gflops, multiplyAdds } from './flops.js';
 import { countDuring, gpuTimeDuring } from './instrument.js';
 import { describeShape, MIN_TIMED_RUNS, specOf, stepsPerRun, type BenchConfig, type BenchShape } from './shapes.js';
-import type { Engine, Outputs } from './types.js';
+import type { Engine, Outputs, Prepared } from './types.js';
 
 /** Agreement with the float64 reference: |engine − ref| <= ATOL + RTOL·|ref| for every element. */
 export const TOLERANCE = { atol: 1e-4, rtol: 1e-3 };
@@ -112,7 +112,7 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
     }
     hooks.log(`${shape.label} · ${engine.id}: building…`);
     await tick();
-    let prepared;
+    let prepared: Prepared;
     try {
       t0 = performance.now();
       prepared = await engine.prepare(shape, weights, x);

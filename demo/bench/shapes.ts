@@ -65,7 +65,7 @@ export function describeShape(s: BenchShape): string {
   const layers = s.numLayers > 1 ? `${s.numLayers}×` : '';
   const mode = s.stream ? `${s.stream} streaming calls of T=1` : `T=${s.seqLen}`;
   const extra = [s.linearBeforeReset ? 'lbr' : '', s.activations ? s.activations.join('/') : ''].filter(Boolean).join(' ');
-  return `${dir}${s.cell.toUpperCase()} ${s.inputSize}→${layers}${s.hiddenSize}, ${mode}, B=${s.batch}${extra ? ', ' + extra : ''}`;
+  return `${dir}${s.cell.toUpperCase()} ${s.inputSize}→${layers}${s.hiddenSize}, ${mode}, B=${s.batch}${extra ? `, ${extra}` : ''}`;
 }
 
 const REALISTIC: BenchShape[] = [

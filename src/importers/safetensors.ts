@@ -33,7 +33,7 @@ const OTHER_SIZES: Record<string, number> = {
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function isFloatDtype(d: string): d is SafetensorsFloatDtype {
-  return Object.prototype.hasOwnProperty.call(FLOAT_SIZES, d);
+  return  Object.hasOwn(FLOAT_SIZES, d);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -116,7 +116,7 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
     if (!isObject(entry)) throw new FormatError(`${what}: entry must be an object { dtype, shape, data_offsets }`);
     const { dtype, shape, data_offsets: offsets } = entry;
     if (typeof dtype !== 'string') throw new FormatError(`${what}: dtype must be a string, got ${JSON.stringify(dtype)}`);
-    if (!isFloatDtype(dtype) && !Object.prototype.hasOwnProperty.call(OTHER_SIZES, dtype)) {
+    if (!isFloatDtype(dtype) && !Object.hasOwn(OTHER_SIZES, dtype)) {
       throw new UnsupportedError(`${what}: unknown dtype ${JSON.stringify(dtype)} (supported: F32, F16, BF16, F64)`);
     }
     const itemSize = isFloatDtype(dtype) ? FLOAT_SIZES[dtype] : OTHER_SIZES[dtype];

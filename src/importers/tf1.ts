@@ -92,7 +92,7 @@ function decodeTfjsManifest(manifest: unknown[], weightData: Tf1WeightData): Map
       let size: number;
       let data: Float32Array | undefined;
       if (q !== undefined) {
-        if (!isObject(q) || typeof q.dtype !== 'string' || !Object.prototype.hasOwnProperty.call(QUANT_SIZES, q.dtype)) {
+        if (!isObject(q) || typeof q.dtype !== 'string' || !Object.hasOwn(QUANT_SIZES, q.dtype)) {
           throw new UnsupportedError(`${what}: quantization ${JSON.stringify(q)} is not supported (uint8, uint16 with scale/min, float16)`);
         }
         size = count * QUANT_SIZES[q.dtype];
@@ -119,7 +119,7 @@ function decodeTfjsManifest(manifest: unknown[], weightData: Tf1WeightData): Map
           need(what, offset + size, len, bytes.length);
           size += len;
         }
-      } else if (Object.prototype.hasOwnProperty.call(PLAIN_SIZES, entry.dtype)) {
+      } else if (Object.hasOwn(PLAIN_SIZES, entry.dtype)) {
         size = count * PLAIN_SIZES[entry.dtype];
         need(what, offset, size, bytes.length);
         if (entry.dtype === 'float32') {
@@ -152,7 +152,7 @@ function decodeCheckpointManifest(manifest: Record<string, unknown>, files: Tf1W
   for (const [name, entry] of Object.entries(manifest)) {
     const what = `checkpoint manifest "${name}"`;
     if (!isObject(entry) || typeof entry.filename !== 'string') throw new FormatError(`${what} must be { filename, shape }`);
-    if (!Object.prototype.hasOwnProperty.call(files, entry.filename)) throw new FormatError(`${what}: file "${entry.filename}" is not in weightData`);
+    if (!Object.hasOwn(files, entry.filename)) throw new FormatError(`${what}: file "${entry.filename}" is not in weightData`);
     const bytes = toBytes(`weightData["${entry.filename}"]`, (files as Record<string, unknown>)[entry.filename]);
     const count = elementCount(what, entry.shape, bytes.length);
     if (count * 4 !== bytes.length) throw new FormatError(`${what}: shape ${JSON.stringify(entry.shape)} needs ${count * 4} bytes of float32, file has ${bytes.length}`);
@@ -208,7 +208,7 @@ export function loadTf1Lstm(manifest: unknown, weightData: Tf1WeightData, option
     const scope = prefix + m[1];
     const index = m[2] === '' ? 0 : Number(m[2]);
     const [leaf, ...slot] = m[3].split('/');
-    const role = Object.prototype.hasOwnProperty.call(ROLE, leaf) ? ROLE[leaf] : undefined;
+    const role = Object.hasOwn(ROLE, leaf) ? ROLE[leaf] : undefined;
     // Optimizer slots and moving averages (kernel/Adam, bias/ExponentialMovingAverage) are not weights.
     if (role && slot.length > 0) continue;
     if (!role) {

@@ -89,11 +89,11 @@ export function fromTorch(stateDict: Record<string, TorchTensor>, config: TorchC
     if (m) found.set(key, { kind: m[1], layer: Number(m[2]), reverse: m[3] !== undefined });
     else if (prefix) throw new WeightError(`fromTorch: unexpected tensor "${key}" under prefix "${prefix}" (an ${cell.toUpperCase()} has only weight_ih/hh/hr_l{k} and bias_ih/hh_l{k}, with _reverse)`);
   }
-  const get = (name: string) => (Object.prototype.hasOwnProperty.call(stateDict, prefix + name) ? asFloat32(prefix + name, stateDict[prefix + name]) : undefined);
+  const get = (name: string) => (Object.hasOwn(stateDict, prefix + name) ? asFloat32(prefix + name, stateDict[prefix + name]) : undefined);
   const first = get('weight_ih_l0');
   if (!first) {
     const elsewhere = Object.keys(stateDict).filter((k) => k.endsWith('weight_ih_l0')).map((k) => `"${k.slice(0, -'weight_ih_l0'.length)}"`);
-    throw new WeightError(`fromTorch: "${prefix}weight_ih_l0" is missing` + (elsewhere.length ? `; found it under prefix ${elsewhere.join(', ')}: pass config.prefix` : ''));
+    throw new WeightError(`fromTorch: "${prefix}weight_ih_l0" is missing${elsewhere.length ? `; found it under prefix ${elsewhere.join(', ')}: pass config.prefix` : ''}`);
   }
   if (first.shape.length !== 2 || first.shape[0] % G !== 0 || first.shape[0] === 0) {
     throw new WeightError(`fromTorch: "${prefix}weight_ih_l0" has shape ${JSON.stringify(first.shape)}, expected [${G}·hidden_size, input_size] for nn.${cell.toUpperCase()}`);
@@ -107,7 +107,7 @@ export function fromTorch(stateDict: Record<string, TorchTensor>, config: TorchC
   const hr0 = get('weight_hr_l0');
   if (config.projSize !== undefined && config.projSize !== 0) optionalPositive('projSize', config.projSize);
   const projSize = config.projSize ?? (hr0 ? hr0.shape[0] : 0);
-  const hasBias = config.bias ?? found.has(prefix + 'bias_ih_l0');
+  const hasBias = config.bias ?? found.has(`${prefix}bias_ih_l0`);
   const nonlinearity = config.nonlinearity ?? modeNonlinearity ?? 'tanh';
   if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new SpecError(`fromTorch: config.nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(nonlinearity)}`);
   // 'tanh' is harmless for LSTM/GRU (a config copied from a generic dict); 'relu' would be ignored silently, so refuse it.

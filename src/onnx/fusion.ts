@@ -74,7 +74,7 @@ function followGlue(g: FusionGraph, from: RecurrentNode): [number, number[]] | u
     if (second === undefined) return undefined;
     const n2 = g.nodes[second];
     const allowZero = n2.attributes.find((a) => a.name === 'allowzero');
-    if (n2.opType !== 'Reshape' || n2.inputs[0] !== n1.outputs[0] || (allowZero && allowZero.i) || n2.attributes.length > (allowZero ? 1 : 0)) return undefined;
+    if (n2.opType !== 'Reshape' || n2.inputs[0] !== n1.outputs[0] || (allowZero?.i) || n2.attributes.length > (allowZero ? 1 : 0)) return undefined;
     if (!equals(constInts(g, n2.inputs[1]), [0, 0, -1])) return undefined;
     const next = onlyConsumer(g, n2.outputs[0]);
     return next === undefined ? undefined : [next, [first, second]];

@@ -5,7 +5,7 @@
 // and keeping them off the GPU keeps this file simple. Inputs are never mutated, so an op may
 // return one of its inputs unchanged. Every output size goes through numel(), which caps it.
 import { FormatError, InputError, UnsupportedError } from '../errors.js';
-import { Attrs } from './attrs.js';
+import type { Attrs } from './attrs.js';
 import type { NodeData } from './proto.js';
 import { DT, intValues, isFloat, isFloatType, isIntType, numel, saturate, sameKind, typeName, type Tensor } from './tensor.js';
 

@@ -8,6 +8,7 @@ import { ATOL, RTOL, type CaseResult, type Comparison, type ConformanceCase, typ
 
 // The built package, typed by its source, so that `npm run typecheck` passes on a fresh clone before
 // dist/ exists (Vite bundles the page after the build, when it does).
+// biome-ignore lint/suspicious/noTsIgnore: dist/ exists after a build and not before, so neither directive form fits @ts-expect-error
 // @ts-ignore: dist/ is absent until `npm run build`
 import * as built from '../../dist/index.js';
 const { createRnn, requestDevice } = built as typeof import('../../src/index.js');

@@ -29,7 +29,7 @@ export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<numbe
   const atol = tol.atol ?? 1e-5;
   const rtol = tol.rtol ?? 1e-4;
   const m = compare(actual, expected, atol, rtol);
-  const where = m.worst >= 0 ? ` worst at [${m.worst}]${coords ? ' ' + coords(m.worst) : ''}: got ${actual[m.worst]}, expected ${expected[m.worst]}` : '';
+  const where = m.worst >= 0 ? ` worst at [${m.worst}]${coords ? ` ${coords(m.worst)}` : ''}: got ${actual[m.worst]}, expected ${expected[m.worst]}` : '';
   expect(m.failures, `${label}: ${m.failures} of ${actual.length} elements outside ${atol} + ${rtol}·|ref|; max |diff| ${m.maxAbs.toExponential(2)};${where}`).toBe(0);
   return m.maxAbs;
 }

@@ -54,7 +54,7 @@ export function decodeTensor(bytes: Uint8Array): OnnxTensor {
     name?: string; dims?: number[]; data_type: number; float_data?: number[]; int32_data?: number[]; int64_data?: number[]; raw_data?: Uint8Array;
   };
   const dims = t.dims ?? [];
-  const raw = t.raw_data && t.raw_data.length ? t.raw_data : undefined;
+  const raw = t.raw_data?.length ? t.raw_data : undefined;
   // Copy: protobufjs may hand out a Node Buffer view into a shared pool.
   const copy = (bytesPer: number) => Uint8Array.from(raw!.subarray(0, raw!.length - (raw!.length % bytesPer))).buffer;
   let data: Float32Array | Int32Array;

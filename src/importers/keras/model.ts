@@ -104,7 +104,7 @@ function planSteps(graph: ModelGraph, recurrent: Map<string, RecurrentLayer>, cp
     }
     const ref = node.inputs[0];
     const below = stackOf.get(ref.layer);
-    const prev = below?.stack![below.stack!.length - 1];
+    const prev = below ? below.stack![below.stack!.length - 1] : undefined;
     if (below && prev && ref.tensorIndex === 0 && consumers.get(ref.layer)!.length === 1 && !isOutput.has(ref.layer) && canStack(prev, r)) {
       below.stack!.push(r);
       below.output = node.name;

@@ -12,7 +12,7 @@ import { GATE_PERM, permuteGateBlocks, transpose2d } from '../gates.js';
 import { concatFloat32 } from '../numbers.js';
 import { onnxActivation, type OnnxActivation } from './activations.js';
 import { isObject, type LayerNode } from './format.js';
-import { asFloat32, boolField, LayerWeightSet, positiveIntField, type BuiltLayer, type StaticShape, type Value } from './types.js';
+import { asFloat32, boolField, type LayerWeightSet, positiveIntField, type BuiltLayer, type StaticShape, type Value } from './types.js';
 
 export type MergeMode = 'concat' | 'sum' | 'mul' | 'ave' | null;
 
