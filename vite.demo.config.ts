@@ -15,7 +15,11 @@ export const DEMO_OUT_DIR = resolve(ROOT, 'node_modules/.cache/webgpu-rnn-demo')
 
 /** `/` → `/demo/` in the dev and preview servers. */
 function rootRedirect(): Plugin {
-  const redirect = (req: { url?: string }, res: { statusCode: number; setHeader(k: string, v: string): void; end(): void }, next: () => void) => {
+  const redirect = (
+    req: { url?: string },
+    res: { statusCode: number; setHeader(k: string, v: string): void; end(): void },
+    next: () => void,
+  ) => {
     if (req.url === '/' || req.url === '/index.html') {
       res.statusCode = 302;
       res.setHeader('Location', '/demo/');

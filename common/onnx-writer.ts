@@ -104,23 +104,37 @@ function writeAttribute(w: Writer, name: string, a: Attr): void {
   w.string(1, name);
   w.int(20, ATTR_TYPE[a.kind]);
   switch (a.kind) {
-    case 'f': w.float(2, a.value); break;
-    case 'i': w.int(3, a.value); break;
-    case 's': w.string(4, a.value); break;
-    case 'floats': for (const v of a.value) w.float(7, v); break;
-    case 'ints': for (const v of a.value) w.int(8, v); break;
-    case 'strings': for (const v of a.value) w.string(9, v); break;
+    case 'f':
+      w.float(2, a.value);
+      break;
+    case 'i':
+      w.int(3, a.value);
+      break;
+    case 's':
+      w.string(4, a.value);
+      break;
+    case 'floats':
+      for (const v of a.value) w.float(7, v);
+      break;
+    case 'ints':
+      for (const v of a.value) w.int(8, v);
+      break;
+    case 'strings':
+      for (const v of a.value) w.string(9, v);
+      break;
   }
 }
 
 function writeValueInfo(w: Writer, v: ValueDef): void {
   w.string(1, v.name);
-  w.message(2, (type) => type.message(1, (tensor) => {
-    tensor.int(1, v.elemType ?? DataType.FLOAT);
-    tensor.message(2, (shape) => {
-      for (const d of v.dims) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
-    });
-  }));
+  w.message(2, (type) =>
+    type.message(1, (tensor) => {
+      tensor.int(1, v.elemType ?? DataType.FLOAT);
+      tensor.message(2, (shape) => {
+        for (const d of v.dims) shape.message(1, (dim) => (typeof d === 'number' ? dim.int(1, d) : dim.string(2, d)));
+      });
+    }),
+  );
 }
 
 function defaultType(data: InitializerDef['data']): number {
@@ -145,19 +159,24 @@ export function onnxModel(m: ModelDef): Uint8Array {
   w.int(1, m.irVersion ?? 8);
   w.string(2, 'webgpu-rnn tests');
   w.message(7, (g) => {
-    m.nodes.forEach((n, k) => g.message(1, (node) => {
-      for (const i of n.inputs) node.string(1, i);
-      for (const o of n.outputs) node.string(2, o);
-      node.string(3, n.name ?? `${n.opType}_${k}`);
-      node.string(4, n.opType);
-      for (const [name, a] of Object.entries(n.attributes ?? {})) node.message(5, (aw) => writeAttribute(aw, name, a));
-      if (n.domain) node.string(7, n.domain);
-    }));
+    m.nodes.forEach((n, k) =>
+      g.message(1, (node) => {
+        for (const i of n.inputs) node.string(1, i);
+        for (const o of n.outputs) node.string(2, o);
+        node.string(3, n.name ?? `${n.opType}_${k}`);
+        node.string(4, n.opType);
+        for (const [name, a] of Object.entries(n.attributes ?? {})) node.message(5, (aw) => writeAttribute(aw, name, a));
+        if (n.domain) node.string(7, n.domain);
+      }),
+    );
     g.string(2, 'graph');
     for (const t of m.initializers ?? []) g.bytesField(5, tensorProto(t));
     for (const v of m.inputs) g.message(11, (vw) => writeValueInfo(vw, v));
     for (const v of m.outputs) g.message(12, (vw) => writeValueInfo(vw, v));
   });
-  w.message(8, (o) => { o.string(1, ''); o.int(2, m.opset ?? 22); });
+  w.message(8, (o) => {
+    o.string(1, '');
+    o.int(2, m.opset ?? 22);
+  });
   return w.finish();
 }

@@ -19,7 +19,11 @@ export function uniform(r: () => number, n: number, scale = 1): Float32Array {
 const GATES = { lstm: 4, gru: 3, rnn: 1, clockwork: 1 } as const;
 
 /** Random ONNX-layout weights for every layer of `spec` (with biases, peepholes, projection as asked). */
-export function randomWeights(spec: RnnSpec, seed: number, opts: { bias?: boolean; peepholes?: boolean; scale?: number } = {}): LayerWeights[] {
+export function randomWeights(
+  spec: RnnSpec,
+  seed: number,
+  opts: { bias?: boolean; peepholes?: boolean; scale?: number } = {},
+): LayerWeights[] {
   const r = rng(seed);
   const D = spec.direction === 'bidirectional' ? 2 : 1;
   const G = GATES[spec.cell];

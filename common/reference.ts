@@ -80,18 +80,45 @@ function makeActivations(names: string[], alphas: number[], betas: number[]): Ac
   const beta = (fallback: number) => (bi < betas.length ? betas[bi++] : fallback);
   return names.map((name): Act => {
     switch (name.toLowerCase()) {
-      case 'relu': return (x) => Math.max(0, x);
-      case 'tanh': return Math.tanh;
-      case 'sigmoid': return (x) => 1 / (1 + Math.exp(-x));
-      case 'affine': { const a = alpha(0), b = beta(0); return (x) => a * x + b; }
-      case 'leakyrelu': { const a = alpha(0.01); return (x) => (x >= 0 ? x : a * x); }
-      case 'thresholdedrelu': { const a = alpha(0); return (x) => (x >= a ? x : 0); }
-      case 'scaledtanh': { const a = alpha(0), b = beta(0); return (x) => a * Math.tanh(b * x); }
-      case 'hardsigmoid': { const a = alpha(0.2), b = beta(0.5); return (x) => Math.min(Math.max(a * x + b, 0), 1); }
-      case 'elu': { const a = alpha(1); return (x) => (x >= 0 ? x : a * (Math.exp(x) - 1)); }
-      case 'softsign': return (x) => x / (1 + Math.abs(x));
-      case 'softplus': return (x) => Math.log1p(Math.exp(x));
-      default: throw new Error(`reference: unknown activation ${name}`);
+      case 'relu':
+        return (x) => Math.max(0, x);
+      case 'tanh':
+        return Math.tanh;
+      case 'sigmoid':
+        return (x) => 1 / (1 + Math.exp(-x));
+      case 'affine': {
+        const a = alpha(0),
+          b = beta(0);
+        return (x) => a * x + b;
+      }
+      case 'leakyrelu': {
+        const a = alpha(0.01);
+        return (x) => (x >= 0 ? x : a * x);
+      }
+      case 'thresholdedrelu': {
+        const a = alpha(0);
+        return (x) => (x >= a ? x : 0);
+      }
+      case 'scaledtanh': {
+        const a = alpha(0),
+          b = beta(0);
+        return (x) => a * Math.tanh(b * x);
+      }
+      case 'hardsigmoid': {
+        const a = alpha(0.2),
+          b = beta(0.5);
+        return (x) => Math.min(Math.max(a * x + b, 0), 1);
+      }
+      case 'elu': {
+        const a = alpha(1);
+        return (x) => (x >= 0 ? x : a * (Math.exp(x) - 1));
+      }
+      case 'softsign':
+        return (x) => x / (1 + Math.abs(x));
+      case 'softplus':
+        return (x) => Math.log1p(Math.exp(x));
+      default:
+        throw new Error(`reference: unknown activation ${name}`);
     }
   });
 }
@@ -126,8 +153,7 @@ export function referenceRnn(spec: RefSpec, weights: RefLayerWeights[], x: Array
   const clip = (v: number) => (spec.clip === undefined ? v : Math.min(spec.clip, Math.max(-spec.clip, v)));
 
   // State tensors: index (layer*D + d, b) -> offset, in the chosen layout.
-  const stateOffset = (ld: number, b: number, width: number) =>
-    batchMajor ? (b * L * D + ld) * width : (ld * Bn + b) * width;
+  const stateOffset = (ld: number, b: number, width: number) => (batchMajor ? (b * L * D + ld) * width : (ld * Bn + b) * width);
   const Y_h = new Float64Array(L * D * Bn * Hout);
   const Y_c = cell === 'lstm' ? new Float64Array(L * D * Bn * H) : undefined;
 
@@ -161,7 +187,7 @@ export function referenceRnn(spec: RefSpec, weights: RefLayerWeights[], x: Array
         for (let s = 0; s < steps; s++) {
           const t = reverse ? steps - 1 - s : s;
           if (opts.mask && !opts.mask[batchMajor ? b * T + t : t * Bn + b]) {
-            out[t][b].set(hs, d * Hout);   // TF.js: output = previous output (= h), state carried
+            out[t][b].set(hs, d * Hout); // TF.js: output = previous output (= h), state carried
             continue;
           }
           const xw = matvec(w.W, d * G * H * Ik, G * H, Ik, seq[t][b]);

@@ -13,8 +13,11 @@ async function run(form: HTMLFormElement): Promise<void> {
   const f = new FormData(form);
   const n = (k: string) => Math.max(1, Math.floor(Number(f.get(k))));
   const spec: RnnSpec = {
-    cell: f.get('cell') as RnnSpec['cell'], direction: f.get('direction') as RnnSpec['direction'],
-    inputSize: n('inputSize'), hiddenSize: n('hiddenSize'), numLayers: n('numLayers'),
+    cell: f.get('cell') as RnnSpec['cell'],
+    direction: f.get('direction') as RnnSpec['direction'],
+    inputSize: n('inputSize'),
+    hiddenSize: n('hiddenSize'),
+    numLayers: n('numLayers'),
   };
   const T = n('seqLen');
   const B = n('batch');
@@ -44,14 +47,23 @@ async function run(form: HTMLFormElement): Promise<void> {
     res.Y.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - ref.Y[i]))));
     res.Y_h.forEach((v, i) => (maxDiff = Math.max(maxDiff, Math.abs(v - ref.Y_h[i]))));
     const D = spec.direction === 'bidirectional' ? 2 : 1;
-    show([
-      `adapter: ${info ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ') : 'unknown'}`,
-      `model: ${JSON.stringify(spec)}, T=${T}, B=${B}`,
-      `createRnn: ${buildMs.toFixed(1)} ms; first run ${firstMs.toFixed(1)} ms; median of 10 runs ${times[5].toFixed(2)} ms`,
-      `dispatches per run: ${(spec.numLayers ?? 1) * (1 + (spec.cell === 'gru' ? 2 : 1) * T)} (one GEMM per layer + one fused step kernel per timestep${spec.cell === 'gru' ? ', two for GRU lbr 0' : ''})`,
-      `max |gpu - float64 reference| over Y and Y_h: ${maxDiff.toExponential(2)}`,
-      `Y_h (last layer, direction 0, row 0, first 8): ${Array.from(res.Y_h.subarray(((spec.numLayers ?? 1) - 1) * D * B * spec.hiddenSize, ((spec.numLayers ?? 1) - 1) * D * B * spec.hiddenSize + 8)).map((v) => v.toFixed(5)).join(', ')}`,
-    ].join('\n'));
+    show(
+      [
+        `adapter: ${info ? [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ') : 'unknown'}`,
+        `model: ${JSON.stringify(spec)}, T=${T}, B=${B}`,
+        `createRnn: ${buildMs.toFixed(1)} ms; first run ${firstMs.toFixed(1)} ms; median of 10 runs ${times[5].toFixed(2)} ms`,
+        `dispatches per run: ${(spec.numLayers ?? 1) * (1 + (spec.cell === 'gru' ? 2 : 1) * T)} (one GEMM per layer + one fused step kernel per timestep${spec.cell === 'gru' ? ', two for GRU lbr 0' : ''})`,
+        `max |gpu - float64 reference| over Y and Y_h: ${maxDiff.toExponential(2)}`,
+        `Y_h (last layer, direction 0, row 0, first 8): ${Array.from(
+          res.Y_h.subarray(
+            ((spec.numLayers ?? 1) - 1) * D * B * spec.hiddenSize,
+            ((spec.numLayers ?? 1) - 1) * D * B * spec.hiddenSize + 8,
+          ),
+        )
+          .map((v) => v.toFixed(5))
+          .join(', ')}`,
+      ].join('\n'),
+    );
   } finally {
     rnn.destroy();
   }

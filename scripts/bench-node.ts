@@ -41,7 +41,9 @@ async function installDawn(): Promise<{ gpu: GPU; version: string }> {
   try {
     mod = (await import('webgpu')) as unknown as DawnModule;
   } catch (e) {
-    throw new Error(`the 'webgpu' package (Dawn for Node) could not be loaded: npm install webgpu next to this file (${(e as Error).message})`);
+    throw new Error(
+      `the 'webgpu' package (Dawn for Node) could not be loaded: npm install webgpu next to this file (${(e as Error).message})`,
+    );
   }
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
   const adapter = process.env.WEBGPU_RNN_ADAPTER;
@@ -113,13 +115,19 @@ function optional(engine: Engine, packages: string[]): Engine {
 function engineList(device: GPUDevice | undefined): Engine[] {
   const variants: Variant[] = ['auto', ...STEP_KERNEL_VARIANTS, 'tune', 'f16'];
   const ortNode = ortEngine({
-    id: 'ort-node', label: 'onnxruntime-node (CPU EP)', ep: 'cpu', placement: 'cpu (onnxruntime-node)',
+    id: 'ort-node',
+    label: 'onnxruntime-node (CPU EP)',
+    ep: 'cpu',
+    placement: 'cpu (onnxruntime-node)',
     load: async () => (await import('onnxruntime-node')) as unknown as Ort,
   });
-  const ortWeb = (kind: 'webgpu' | 'wasm') => ortEngine({
-    id: `ort-${kind}`, label: kind === 'webgpu' ? 'ORT-Web WebGPU EP (in Node)' : 'ORT-Web WASM (1 thread, in Node)', ep: kind,
-    load: () => loadOrtWeb(kind),
-  });
+  const ortWeb = (kind: 'webgpu' | 'wasm') =>
+    ortEngine({
+      id: `ort-${kind}`,
+      label: kind === 'webgpu' ? 'ORT-Web WebGPU EP (in Node)' : 'ORT-Web WASM (1 thread, in Node)',
+      ep: kind,
+      load: () => loadOrtWeb(kind),
+    });
   return [
     ...(device ? variants.map((v) => webgpuRnnEngine(device, v)) : []),
     optional(ortNode, ['onnxruntime-node']),
@@ -144,9 +152,14 @@ async function main(): Promise<number> {
   const cfg = selectConfig(configName, { shapes: option('shapes')?.split(','), reps: Number(option('reps')) || undefined });
   const { gpu, version } = await installDawn();
   const results: BenchResults = {
-    done: false, config: configName, startedAt: new Date().toISOString(),
+    done: false,
+    config: configName,
+    startedAt: new Date().toISOString(),
     userAgent: `Node.js ${process.version} (${process.platform} ${process.arch}); webgpu ${version} (Dawn)`,
-    adapter: await adapterReport(gpu), tolerance: TOLERANCE, engines: [], shapes: [],
+    adapter: await adapterReport(gpu),
+    tolerance: TOLERANCE,
+    engines: [],
+    shapes: [],
   };
   const a = results.adapter;
   console.log(`adapter: ${adapterLine(results)}`);
@@ -161,7 +174,9 @@ async function main(): Promise<number> {
   }
   const engines = pickEngines(engineList(device), option('engines'));
   results.engines = engines.map((e) => ({ id: e.id, label: e.label }));
-  log(`configuration ${cfg.name}: ${cfg.shapes.length} shapes × ${engines.length} engines, warm-up ${cfg.warmup}, up to ${cfg.reps} timed runs`);
+  log(
+    `configuration ${cfg.name}: ${cfg.shapes.length} shapes × ${engines.length} engines, warm-up ${cfg.warmup}, up to ${cfg.reps} timed runs`,
+  );
   try {
     for (const shape of cfg.shapes) results.shapes.push(await benchShape(shape, engines, cfg, { log }));
   } catch (e) {
@@ -172,7 +187,9 @@ async function main(): Promise<number> {
     results.done = true;
   }
   console.log(`\nadapter: ${adapterLine(results)}`);
-  console.log(`config: ${results.config}; agreement tolerance vs float64 reference: ${results.tolerance.atol} + ${results.tolerance.rtol}·|ref|`);
+  console.log(
+    `config: ${results.config}; agreement tolerance vs float64 reference: ${results.tolerance.atol} + ${results.tolerance.rtol}·|ref|`,
+  );
   console.log(formatTable(results));
   const out = resolve(option('out') ?? `bench-results/${results.startedAt.replace(/[:.]/g, '-')}-${configName}-node.json`);
   mkdirSync(dirname(out), { recursive: true });

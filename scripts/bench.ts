@@ -41,7 +41,9 @@ try {
   await page.waitForFunction(() => globalThis.__bench?.done === true, null, { timeout: timeoutMin * 60_000, polling: 500 });
   const results = (await page.evaluate(() => globalThis.__bench)) as BenchResults;
   console.log(`\nadapter: ${adapterLine(results)}`);
-  console.log(`config: ${results.config}; agreement tolerance vs float64 reference: ${results.tolerance.atol} + ${results.tolerance.rtol}·|ref|`);
+  console.log(
+    `config: ${results.config}; agreement tolerance vs float64 reference: ${results.tolerance.atol} + ${results.tolerance.rtol}·|ref|`,
+  );
   console.log(formatTable(results));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = join(ROOT, 'bench-results');

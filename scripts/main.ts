@@ -52,15 +52,21 @@ const D = spec.direction === 'bidirectional' ? 2 : 1;
 const L = spec.numLayers ?? 1;
 const fmt = (v: Float32Array, n = 6) => `[${Array.from(v.subarray(0, n), (x) => x.toFixed(5)).join(', ')}, …]`;
 
-console.log(`webgpu-rnn: ${spec.direction} ${L}-layer ${spec.cell.toUpperCase()}, input ${spec.inputSize}, hidden ${spec.hiddenSize}, seqLen ${T}, batch ${B}`);
+console.log(
+  `webgpu-rnn: ${spec.direction} ${L}-layer ${spec.cell.toUpperCase()}, input ${spec.inputSize}, hidden ${spec.hiddenSize}, seqLen ${T}, batch ${B}`,
+);
 console.log(`adapter:    ${info ? [info.vendor, info.architecture, info.description].filter(Boolean).join(' / ') : 'unknown'}`);
 console.log(`Y   [${T}, ${D}, ${B}, ${spec.hiddenSize}] ${fmt(out.Y)}`);
 console.log(`Y_h [${L * D}, ${B}, ${spec.hiddenSize}] ${fmt(out.Y_h)}`);
 if (out.Y_c) console.log(`Y_c [${L * D}, ${B}, ${spec.hiddenSize}] ${fmt(out.Y_c)}`);
 const diffs = [maxDiff(out.Y, ref.Y), maxDiff(out.Y_h, ref.Y_h), out.Y_c ? maxDiff(out.Y_c, ref.Y_c!) : 0];
-console.log(`max |gpu - float64 reference|: ${Math.max(...diffs).toExponential(2)} (Y ${diffs[0].toExponential(2)}, Y_h ${diffs[1].toExponential(2)}${out.Y_c ? `, Y_c ${diffs[2].toExponential(2)}` : ''})`);
-console.log(`timing:     createRnn ${createMs.toFixed(1)} ms (pipeline compiles), first run ${firstMs.toFixed(1)} ms, ` +
-  `median of ${RUNS} runs ${median(times).toFixed(2)} ms (${((median(times) * 1000) / T).toFixed(0)} µs/step, upload + ${L * (1 + T)} dispatches + readback)`);
+console.log(
+  `max |gpu - float64 reference|: ${Math.max(...diffs).toExponential(2)} (Y ${diffs[0].toExponential(2)}, Y_h ${diffs[1].toExponential(2)}${out.Y_c ? `, Y_c ${diffs[2].toExponential(2)}` : ''})`,
+);
+console.log(
+  `timing:     createRnn ${createMs.toFixed(1)} ms (pipeline compiles), first run ${firstMs.toFixed(1)} ms, ` +
+    `median of ${RUNS} runs ${median(times).toFixed(2)} ms (${((median(times) * 1000) / T).toFixed(0)} µs/step, upload + ${L * (1 + T)} dispatches + readback)`,
+);
 rnn.destroy();
 device.destroy();
 if (Math.max(...diffs) > 1e-4) {

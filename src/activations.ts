@@ -30,8 +30,19 @@ export const ACTIVATIONS: Readonly<Record<string, ActivationInfo>> = {
   softplus: { code: 10 },
 };
 
-export const ACTIVATION_NAMES = ['Relu', 'Tanh', 'Sigmoid', 'Affine', 'LeakyRelu', 'ThresholdedRelu', 'ScaledTanh',
-  'HardSigmoid', 'Elu', 'Softsign', 'Softplus'] as const;
+export const ACTIVATION_NAMES = [
+  'Relu',
+  'Tanh',
+  'Sigmoid',
+  'Affine',
+  'LeakyRelu',
+  'ThresholdedRelu',
+  'ScaledTanh',
+  'HardSigmoid',
+  'Elu',
+  'Softsign',
+  'Softplus',
+] as const;
 
 export interface ResolvedActivation {
   name: string;
@@ -45,14 +56,21 @@ export interface ResolvedActivation {
  * `perDirection` is 3 for LSTM, 2 for GRU, 1 for RNN; `defaults` the ONNX defaults for one direction.
  * A bidirectional spec may give one direction's names; ONNX Runtime then uses them for both.
  */
-export function resolveActivations(names: readonly string[] | undefined, alphas: readonly number[] | undefined,
-  betas: readonly number[] | undefined, directions: number, defaults: readonly string[]): ResolvedActivation[] {
+export function resolveActivations(
+  names: readonly string[] | undefined,
+  alphas: readonly number[] | undefined,
+  betas: readonly number[] | undefined,
+  directions: number,
+  defaults: readonly string[],
+): ResolvedActivation[] {
   const perDirection = defaults.length;
   let list = names && names.length > 0 ? [...names] : Array.from({ length: directions }, () => defaults).flat();
   if (directions === 2 && list.length === perDirection) list = [...list, ...list];
   if (list.length !== perDirection * directions) {
-    throw new SpecError(`activations: expected ${perDirection * directions} names (${perDirection} per direction × ` +
-      `${directions} direction${directions > 1 ? 's' : ''}, e.g. ${JSON.stringify(Array.from({ length: directions }, () => defaults).flat())}), got ${list.length}`);
+    throw new SpecError(
+      `activations: expected ${perDirection * directions} names (${perDirection} per direction × ` +
+        `${directions} direction${directions > 1 ? 's' : ''}, e.g. ${JSON.stringify(Array.from({ length: directions }, () => defaults).flat())}), got ${list.length}`,
+    );
   }
   let ai = 0;
   let bi = 0;
@@ -61,8 +79,8 @@ export function resolveActivations(names: readonly string[] | undefined, alphas:
     if (!info) {
       throw new SpecError(`activations[${slot}]: unknown activation ${JSON.stringify(name)}; use one of ${ACTIVATION_NAMES.join(', ')}`);
     }
-    const alpha = info.alpha === undefined ? 0 : (alphas && ai < alphas.length ? alphas[ai++] : info.alpha);
-    const beta = info.beta === undefined ? 0 : (betas && bi < betas.length ? betas[bi++] : info.beta);
+    const alpha = info.alpha === undefined ? 0 : alphas && ai < alphas.length ? alphas[ai++] : info.alpha;
+    const beta = info.beta === undefined ? 0 : betas && bi < betas.length ? betas[bi++] : info.beta;
     if (!Number.isFinite(alpha) || !Number.isFinite(beta)) {
       throw new SpecError(`activations[${slot}] (${name}): alpha and beta must be finite numbers, got ${alpha}, ${beta}`);
     }

@@ -68,11 +68,18 @@ export interface CellDefinition {
 }
 
 const PEEPHOLES: ExtraWeight = {
-  name: 'P', shape: '[D, 3·H]', length: (s) => s.directions * 3 * s.hiddenSize, required: () => false, absentWhy: 'peepholes exist only for LSTM',
+  name: 'P',
+  shape: '[D, 3·H]',
+  length: (s) => s.directions * 3 * s.hiddenSize,
+  required: () => false,
+  absentWhy: 'peepholes exist only for LSTM',
 };
 const PROJECTION: ExtraWeight = {
-  name: 'Wr', shape: '[D, Hout, H]', length: (s) => (s.projected ? s.directions * s.outputSize * s.hiddenSize : undefined),
-  required: (s) => s.projected, absentWhy: 'Wr is only used with spec.projSize',
+  name: 'Wr',
+  shape: '[D, Hout, H]',
+  length: (s) => (s.projected ? s.directions * s.outputSize * s.hiddenSize : undefined),
+  required: (s) => s.projected,
+  absentWhy: 'Wr is only used with spec.projSize',
 };
 
 /** Checks spec.periods of a Clockwork RNN: g >= 1 positive integers, with hiddenSize divisible by g. */
@@ -82,21 +89,34 @@ function validatePeriods(spec: RnnSpec, hiddenSize: number): void {
     throw new SpecError('spec.periods is required for a clockwork cell: one positive integer period per module, e.g. [1, 2, 4, 8]');
   }
   p.forEach((v, i) => {
-    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new SpecError(`spec.periods[${i}] must be a positive integer, got ${String(v)}`);
+    if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+      throw new SpecError(`spec.periods[${i}] must be a positive integer, got ${String(v)}`);
   });
   if (hiddenSize % p.length !== 0) {
-    throw new SpecError(`spec.hiddenSize (${hiddenSize}) must be divisible by the number of modules (spec.periods has ${p.length} entries): ` +
-      `each module has hiddenSize / ${p.length} units`);
+    throw new SpecError(
+      `spec.hiddenSize (${hiddenSize}) must be divisible by the number of modules (spec.periods has ${p.length} entries): ` +
+        `each module has hiddenSize / ${p.length} units`,
+    );
   }
 }
 
 const RNN_FAMILY = {
-  gates: 1, defaultActivations: ['Tanh'], cellState: false, recurrentLanes: 1, twoPhase: () => false, constants: () => ({}), extraWeights: [],
+  gates: 1,
+  defaultActivations: ['Tanh'],
+  cellState: false,
+  recurrentLanes: 1,
+  twoPhase: () => false,
+  constants: () => ({}),
+  extraWeights: [],
 } as const;
 
 export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
   lstm: {
-    label: 'LSTM', gates: 4, defaultActivations: ['Sigmoid', 'Tanh', 'Tanh'], cellState: true, recurrentLanes: 4,
+    label: 'LSTM',
+    gates: 4,
+    defaultActivations: ['Sigmoid', 'Tanh', 'Tanh'],
+    cellState: true,
+    recurrentLanes: 4,
     shaders: ['lstm_step.wgsl'],
     fields: ['inputForget', 'projSize'],
     twoPhase: () => false,
@@ -105,7 +125,11 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     extraWeights: [PEEPHOLES, PROJECTION],
   },
   gru: {
-    label: 'GRU', gates: 3, defaultActivations: ['Sigmoid', 'Tanh'], cellState: false, recurrentLanes: 4,
+    label: 'GRU',
+    gates: 3,
+    defaultActivations: ['Sigmoid', 'Tanh'],
+    cellState: false,
+    recurrentLanes: 4,
     shaders: ['gru_step.wgsl'],
     fields: ['linearBeforeReset'],
     twoPhase: (s) => !s.linearBeforeReset,
@@ -115,10 +139,17 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     extraWeights: [],
   },
   rnn: {
-    ...RNN_FAMILY, label: 'RNN', shaders: ['rnn_step.wgsl', 'rnn_every_step.wgsl'], fields: [], stack: { code: 0 },
+    ...RNN_FAMILY,
+    label: 'RNN',
+    shaders: ['rnn_step.wgsl', 'rnn_every_step.wgsl'],
+    fields: [],
+    stack: { code: 0 },
   },
   clockwork: {
-    ...RNN_FAMILY, label: 'Clockwork RNN', shaders: ['rnn_step.wgsl', 'clockwork.wgsl'], fields: ['periods'],
+    ...RNN_FAMILY,
+    label: 'Clockwork RNN',
+    shaders: ['rnn_step.wgsl', 'clockwork.wgsl'],
+    fields: ['periods'],
     validate: validatePeriods,
     maskRecurrent: (s, R) => maskSlowerToFaster(R, s.periods!, s.directions, s.hiddenSize),
     buffers: (s) => ({ unit_period: unitPeriods(s.periods!, s.hiddenSize) }),

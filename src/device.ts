@@ -15,8 +15,14 @@ export interface RequestDeviceOptions {
 
 /** Limits worth raising from WebGPU's defaults to the adapter's maximum. */
 const RAISED_LIMITS = [
-  'maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxStorageBuffersPerShaderStage',
-  'maxComputeInvocationsPerWorkgroup', 'maxComputeWorkgroupSizeX', 'maxComputeWorkgroupSizeY', 'maxComputeWorkgroupsPerDimension',
+  'maxStorageBufferBindingSize',
+  'maxBufferSize',
+  'maxComputeWorkgroupStorageSize',
+  'maxStorageBuffersPerShaderStage',
+  'maxComputeInvocationsPerWorkgroup',
+  'maxComputeWorkgroupSizeX',
+  'maxComputeWorkgroupSizeY',
+  'maxComputeWorkgroupsPerDimension',
 ] as const;
 
 // Dawn's GPU object must stay referenced while any of its devices is used, or Node aborts
@@ -32,8 +38,10 @@ async function nodeGpu(options: RequestDeviceOptions): Promise<GPU> {
     const name = 'webgpu';
     mod = await import(/* @vite-ignore */ name);
   } catch (e) {
-    throw new WebGPUUnavailableError(`navigator.gpu is missing and the 'webgpu' package (Dawn for Node) could not be loaded: ` +
-      `run \`npm install webgpu\`, or pass your own GPUDevice to createRnn (${(e as Error).message})`);
+    throw new WebGPUUnavailableError(
+      `navigator.gpu is missing and the 'webgpu' package (Dawn for Node) could not be loaded: ` +
+        `run \`npm install webgpu\`, or pass your own GPUDevice to createRnn (${(e as Error).message})`,
+    );
   }
   // WebGPU's global enums (GPUBufferUsage, …) for user code that expects them; never overwrite.
   for (const [k, v] of Object.entries(mod.globals)) if (!(k in globalThis)) (globalThis as Record<string, unknown>)[k] = v;
@@ -46,14 +54,19 @@ export async function requestDevice(options: RequestDeviceOptions = {}): Promise
   const isNode = !!nodeProcess?.versions?.node;
   let gpu = nav?.gpu;
   if (!gpu) {
-    if (!isNode) throw new WebGPUUnavailableError('navigator.gpu is missing: this browser has no WebGPU (Chrome/Edge 113+, Safari 26+, Firefox 141+ on Windows), or the page is not a secure context (https or localhost)');
+    if (!isNode)
+      throw new WebGPUUnavailableError(
+        'navigator.gpu is missing: this browser has no WebGPU (Chrome/Edge 113+, Safari 26+, Firefox 141+ on Windows), or the page is not a secure context (https or localhost)',
+      );
     gpu = await nodeGpu(options);
   }
   const adapter = await gpu.requestAdapter({ powerPreference: options.powerPreference });
   if (!adapter) {
-    throw new WebGPUUnavailableError(isNode
-      ? 'no WebGPU adapter: Dawn found no usable Vulkan driver. On Linux without a GPU install libvulkan1 and Mesa 25 lavapipe (bookworm-backports mesa-vulkan-drivers), or point VK_ICD_FILENAMES at Chromium\'s SwiftShader ICD'
-      : 'no WebGPU adapter: the browser offers none (enable WebGPU, e.g. chrome://flags/#enable-unsafe-webgpu on Linux)');
+    throw new WebGPUUnavailableError(
+      isNode
+        ? "no WebGPU adapter: Dawn found no usable Vulkan driver. On Linux without a GPU install libvulkan1 and Mesa 25 lavapipe (bookworm-backports mesa-vulkan-drivers), or point VK_ICD_FILENAMES at Chromium's SwiftShader ICD"
+        : 'no WebGPU adapter: the browser offers none (enable WebGPU, e.g. chrome://flags/#enable-unsafe-webgpu on Linux)',
+    );
   }
   const requiredLimits: Record<string, number> = {};
   for (const name of RAISED_LIMITS) requiredLimits[name] = adapter.limits[name];

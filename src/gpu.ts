@@ -24,9 +24,18 @@ export function writeArray(queue: GPUQueue, buffer: GPUBuffer, data: Float32Arra
 }
 
 /** A storage buffer holding `data`, or `floats` zeros. */
-export function storageBuffer(device: GPUDevice, label: string, data: Float32Array | Uint32Array | Uint16Array | number, extraUsage = 0): GPUBuffer {
+export function storageBuffer(
+  device: GPUDevice,
+  label: string,
+  data: Float32Array | Uint32Array | Uint16Array | number,
+  extraUsage = 0,
+): GPUBuffer {
   const bytes = typeof data === 'number' ? data * 4 : data.byteLength;
-  const buffer = device.createBuffer({ label, size: paddedSize(bytes), usage: Usage.STORAGE | Usage.COPY_DST | Usage.COPY_SRC | extraUsage });
+  const buffer = device.createBuffer({
+    label,
+    size: paddedSize(bytes),
+    usage: Usage.STORAGE | Usage.COPY_DST | Usage.COPY_SRC | extraUsage,
+  });
   if (typeof data !== 'number' && data.byteLength > 0) writeArray(device.queue, buffer, data);
   return buffer;
 }
@@ -58,7 +67,10 @@ export async function withErrorScopes<T>(device: GPUDevice, what: string, body: 
   closeScopes();
   const [validation, oom] = await popped!;
   if (thrown !== undefined) throw thrown;
-  if (oom) throw new GpuError(`${what}: the GPU ran out of memory (${oom.message}); use smaller batches or sequences, or a device with more memory`);
+  if (oom)
+    throw new GpuError(
+      `${what}: the GPU ran out of memory (${oom.message}); use smaller batches or sequences, or a device with more memory`,
+    );
   if (validation) throw new GpuError(`${what}: WebGPU validation error: ${validation.message}`);
   return result!;
 }

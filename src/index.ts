@@ -11,15 +11,32 @@ export type { RnnSpec, RnnWeights, LayerWeights, Direction, Layout, ResolvedSpec
 export type { CellType, OnnxCellType } from './cells.js';
 export { ACTIVATION_NAMES } from './activations.js';
 export {
-  WebGpuRnnError, WebGPUUnavailableError, SpecError, WeightError, InputError, DeviceLimitError,
-  ShaderContractError, DestroyedError, GpuError, DeviceLostError, FormatError, UnsupportedError,
+  WebGpuRnnError,
+  WebGPUUnavailableError,
+  SpecError,
+  WeightError,
+  InputError,
+  DeviceLimitError,
+  ShaderContractError,
+  DestroyedError,
+  GpuError,
+  DeviceLostError,
+  FormatError,
+  UnsupportedError,
 } from './errors.js';
 export { readSafetensors } from './importers/safetensors.js';
 export type { SafetensorsTensor, SafetensorsFloatDtype, ReadSafetensorsOptions } from './importers/safetensors.js';
 export { fromTorch } from './importers/torch.js';
 export type { TorchConfig, TorchTensor } from './importers/torch.js';
 export { loadTf1Lstm, readWeightsManifest } from './importers/tf1.js';
-export type { Tf1LstmOptions, Tf1WeightData, WeightsManifestGroup, WeightsManifestEntry, CheckpointManifest, DecodedTensor } from './importers/tf1.js';
+export type {
+  Tf1LstmOptions,
+  Tf1WeightData,
+  WeightsManifestGroup,
+  WeightsManifestEntry,
+  CheckpointManifest,
+  DecodedTensor,
+} from './importers/tf1.js';
 export { loadLayersModel } from './importers/keras/model.js';
 export type { LayersModel, PredictOutput, LayersWeightData } from './importers/keras/model.js';
 export { loadOnnx } from './onnx/session.js';

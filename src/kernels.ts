@@ -29,12 +29,25 @@ import { checkConstants, reflectKernel, type KernelInfo } from './reflect.js';
 
 /** Every WGSL file by name: kernels are named lists of them (WGSL has no #include). */
 const SHADER_FILES: Readonly<Record<string, string>> = {
-  'projection_common.wgsl': projectionCommon, 'input_proj.wgsl': inputProj, 'input_gemv.wgsl': inputGemv,
-  'step_common.wgsl': stepCommon, 'step_matvec.wgsl': stepMatvec, 'cell_math.wgsl': cellMath, 'cell_step.wgsl': cellStep,
-  'rnn_step.wgsl': rnnStep, 'rnn_every_step.wgsl': rnnEveryStep, 'clockwork.wgsl': clockwork, 'lstm_step.wgsl': lstmStep,
-  'lstm_projection.wgsl': lstmProjection, 'gru_reset.wgsl': gruReset, 'gru_step.wgsl': gruStep,
-  'subgroup_enable.wgsl': subgroupEnable, 'cell_subgroup.wgsl': cellSubgroup, 'stack_step.wgsl': stackStep,
-  'precision_f32.wgsl': precisionF32, 'precision_f16.wgsl': precisionF16,
+  'projection_common.wgsl': projectionCommon,
+  'input_proj.wgsl': inputProj,
+  'input_gemv.wgsl': inputGemv,
+  'step_common.wgsl': stepCommon,
+  'step_matvec.wgsl': stepMatvec,
+  'cell_math.wgsl': cellMath,
+  'cell_step.wgsl': cellStep,
+  'rnn_step.wgsl': rnnStep,
+  'rnn_every_step.wgsl': rnnEveryStep,
+  'clockwork.wgsl': clockwork,
+  'lstm_step.wgsl': lstmStep,
+  'lstm_projection.wgsl': lstmProjection,
+  'gru_reset.wgsl': gruReset,
+  'gru_step.wgsl': gruStep,
+  'subgroup_enable.wgsl': subgroupEnable,
+  'cell_subgroup.wgsl': cellSubgroup,
+  'stack_step.wgsl': stackStep,
+  'precision_f32.wgsl': precisionF32,
+  'precision_f16.wgsl': precisionF16,
 };
 
 /** The entry points cell_step.wgsl (and cell_subgroup.wgsl) give every cell, by kernel-name suffix. */
@@ -45,10 +58,25 @@ export type CellKernelVariant = keyof typeof CELL_ENTRY_POINTS;
  * The hooks cell_step.wgsl's entry points call, which each cell's WGSL files must define
  * (test/shaders.test.ts checks both sides by reflection).
  */
-export const CELL_HOOKS = ['load_vector', 'load_weights', 'advance_unit', 'store_next', 'phase1_weights', 'phase1_unit', 'store_phase1'] as const;
+export const CELL_HOOKS = [
+  'load_vector',
+  'load_weights',
+  'advance_unit',
+  'store_next',
+  'phase1_weights',
+  'phase1_unit',
+  'store_phase1',
+] as const;
 
-export type KernelName = 'input_proj' | 'input_gemv' | `${CellType}_${CellKernelVariant}` | 'gru_reset' | 'gru_direct_reset'
-  | 'lstm_projection' | 'lstm_projection_direct' | 'stack_step';
+export type KernelName =
+  | 'input_proj'
+  | 'input_gemv'
+  | `${CellType}_${CellKernelVariant}`
+  | 'gru_reset'
+  | 'gru_direct_reset'
+  | 'lstm_projection'
+  | 'lstm_projection_direct'
+  | 'stack_step';
 export type Constants = Record<string, number | boolean>;
 /** The storage type of the weights (precision_f32.wgsl / precision_f16.wgsl). */
 export type Precision = 'f32' | 'f16';
@@ -84,9 +112,10 @@ function cellSources(): Record<`${CellType}_${CellKernelVariant}`, KernelSource>
   for (const c of CELL_TYPES) {
     const files = [...CELL_PRELUDE, ...CELLS[c].shaders];
     for (const [variant, entryPoint] of Object.entries(CELL_ENTRY_POINTS) as [CellKernelVariant, string][]) {
-      out[cellKernel(c, variant) as `${CellType}_${CellKernelVariant}`] = variant === 'subgroup'
-        ? { directives: ['subgroup_enable.wgsl'], files: [...files, 'cell_subgroup.wgsl'], entryPoint, dynamicOffsets: step }
-        : { files, entryPoint, dynamicOffsets: step };
+      out[cellKernel(c, variant) as `${CellType}_${CellKernelVariant}`] =
+        variant === 'subgroup'
+          ? { directives: ['subgroup_enable.wgsl'], files: [...files, 'cell_subgroup.wgsl'], entryPoint, dynamicOffsets: step }
+          : { files, entryPoint, dynamicOffsets: step };
     }
   }
   return out;
@@ -99,8 +128,16 @@ const SOURCES: Record<KernelName, KernelSource> = {
   ...cellSources(),
   gru_direct_reset: { files: [...CELL_PRELUDE, ...CELLS.gru.shaders], entryPoint: 'main_direct_phase1', dynamicOffsets: step },
   lstm_projection: { files: ['step_common.wgsl', 'step_matvec.wgsl', 'lstm_projection.wgsl'], entryPoint: 'main', dynamicOffsets: step },
-  lstm_projection_direct: { files: ['step_common.wgsl', 'step_matvec.wgsl', 'lstm_projection.wgsl'], entryPoint: 'main_direct', dynamicOffsets: step },
-  gru_reset: { files: ['step_common.wgsl', 'step_matvec.wgsl', 'cell_math.wgsl', 'gru_reset.wgsl'], entryPoint: 'main', dynamicOffsets: step },
+  lstm_projection_direct: {
+    files: ['step_common.wgsl', 'step_matvec.wgsl', 'lstm_projection.wgsl'],
+    entryPoint: 'main_direct',
+    dynamicOffsets: step,
+  },
+  gru_reset: {
+    files: ['step_common.wgsl', 'step_matvec.wgsl', 'cell_math.wgsl', 'gru_reset.wgsl'],
+    entryPoint: 'main',
+    dynamicOffsets: step,
+  },
   stack_step: { files: ['step_common.wgsl', 'cell_math.wgsl', 'stack_step.wgsl'], entryPoint: 'main', dynamicOffsets: step },
 };
 
@@ -132,7 +169,9 @@ export function kernelInfo(name: KernelName, precision: Precision = 'f32'): Refl
   let info = reflected.get(key);
   if (!info) {
     const src = SOURCES[name];
-    const code = moduleFiles(name, precision).map((f) => SHADER_FILES[f]).join('');
+    const code = moduleFiles(name, precision)
+      .map((f) => SHADER_FILES[f])
+      .join('');
     info = reflectKernel(name, code, src.entryPoint, src.dynamicOffsets);
     reflected.set(key, info);
   }
@@ -157,7 +196,12 @@ const cache = new WeakMap<GPUDevice, Map<string, DeviceKernel>>();
  */
 const modules = new WeakMap<GPUDevice, Map<string, { module: GPUShaderModule; compiled: Promise<void> }>>();
 
-function deviceModule(device: GPUDevice, name: KernelName, code: string, files: readonly string[]): { module: GPUShaderModule; compiled: Promise<void> } {
+function deviceModule(
+  device: GPUDevice,
+  name: KernelName,
+  code: string,
+  files: readonly string[],
+): { module: GPUShaderModule; compiled: Promise<void> } {
   let perDevice = modules.get(device);
   if (!perDevice) {
     perDevice = new Map();
@@ -170,7 +214,9 @@ function deviceModule(device: GPUDevice, name: KernelName, code: string, files: 
       const errors = ci.messages.filter((msg) => msg.type === 'error');
       if (errors.length) {
         // The module is a concatenation: name the file and line each message comes from.
-        throw new ShaderContractError(`kernel ${name} does not compile: ${errors.map((msg) => `${sourceLocation(files, msg.lineNum)}: ${msg.message}`).join('; ')}`);
+        throw new ShaderContractError(
+          `kernel ${name} does not compile: ${errors.map((msg) => `${sourceLocation(files, msg.lineNum)}: ${msg.message}`).join('; ')}`,
+        );
       }
     });
     m = { module, compiled };
@@ -202,16 +248,29 @@ export function bindGroupLayout(device: GPUDevice, name: KernelName, precision: 
 }
 
 function canonicalKey(constants: Constants): string {
-  return Object.keys(constants).sort().map((k) => `${k}=${Number(constants[k])}`).join(',');
+  return Object.keys(constants)
+    .sort()
+    .map((k) => `${k}=${Number(constants[k])}`)
+    .join(',');
 }
 
 /** The pipeline of `name` with `constants` if it has finished compiling on this device, else undefined. */
-export function readyPipeline(device: GPUDevice, name: KernelName, constants: Constants, precision: Precision = 'f32'): GPUComputePipeline | undefined {
+export function readyPipeline(
+  device: GPUDevice,
+  name: KernelName,
+  constants: Constants,
+  precision: Precision = 'f32',
+): GPUComputePipeline | undefined {
   return cache.get(device)?.get(`${name}|${precision}`)?.ready.get(canonicalKey(constants));
 }
 
 /** The pipeline of `name` specialised with `constants`, compiled once per device. */
-export function pipeline(device: GPUDevice, name: KernelName, constants: Constants, precision: Precision = 'f32'): Promise<GPUComputePipeline> {
+export function pipeline(
+  device: GPUDevice,
+  name: KernelName,
+  constants: Constants,
+  precision: Precision = 'f32',
+): Promise<GPUComputePipeline> {
   const info: KernelInfo = kernelInfo(name, precision);
   checkConstants(info, constants);
   const k = deviceKernel(device, name, precision);
@@ -220,14 +279,19 @@ export function pipeline(device: GPUDevice, name: KernelName, constants: Constan
   if (!p) {
     const numeric: Record<string, number> = {};
     for (const [c, v] of Object.entries(constants)) numeric[c] = Number(v);
-    p = k.compiled.then(() => device.createComputePipelineAsync({
-      label: `${name}|${key}`,
-      layout: k.pipelineLayout,
-      compute: { module: k.module, entryPoint: info.entryPoint, constants: numeric },
-    }));
+    p = k.compiled.then(() =>
+      device.createComputePipelineAsync({
+        label: `${name}|${key}`,
+        layout: k.pipelineLayout,
+        compute: { module: k.module, entryPoint: info.entryPoint, constants: numeric },
+      }),
+    );
     // A failed compile must not stay cached: the next attempt retries.
     const kernel = k;
-    p.then((ready) => kernel.ready.set(key, ready), () => kernel.pipelines.delete(key));
+    p.then(
+      (ready) => kernel.ready.set(key, ready),
+      () => kernel.pipelines.delete(key),
+    );
     k.pipelines.set(key, p);
   }
   return p;

@@ -119,7 +119,7 @@ export function packStack(s: ResolvedSpec, layers: LayerWeights[], inputSizes: n
   layers.forEach((w, l) => {
     const base = l * STACK_AUX_ROWS * H;
     const { folded, rbh } = foldBiases(s, w.B);
-    aux.set(folded, base);   // [G, H]: gate g of unit j at g·H + j
+    aux.set(folded, base); // [G, H]: gate g of unit j at g·H + j
     if (s.cell === 'lstm' && w.P) aux.set(w.P.subarray(0, 3 * H), base + 4 * H);
     if (s.cell === 'gru') aux.set(rbh, base + 7 * H);
   });

@@ -67,7 +67,8 @@ export const PERSISTENT_MAX_OUT = 256;
 /** Why the persistent kernel cannot run this spec, or undefined when it can. */
 export function persistentUnsupported(s: ResolvedSpec): string | undefined {
   if (s.projected) return 'LSTM projection is not implemented in the persistent kernel yet';
-  if (s.outputSize > PERSISTENT_MAX_OUT) return `hidden size ${s.outputSize} exceeds ${PERSISTENT_MAX_OUT}, the h a workgroup keeps resident`;
+  if (s.outputSize > PERSISTENT_MAX_OUT)
+    return `hidden size ${s.outputSize} exceeds ${PERSISTENT_MAX_OUT}, the h a workgroup keeps resident`;
   return undefined;
 }
 
@@ -202,8 +203,15 @@ export const SUBGROUP_UNITS = 8;
 /** Invocations per workgroup of the rows kernel: few, so that even a small batch spreads over several workgroups. */
 export const ROWS_WORKGROUP = 8;
 
-export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch: number, maxInvocations: number, masked: boolean,
-  choice: LayerChoice): LayerPlan {
+export function planLayer(
+  s: ResolvedSpec,
+  layer: number,
+  seqLen: number,
+  batch: number,
+  maxInvocations: number,
+  masked: boolean,
+  choice: LayerChoice,
+): LayerPlan {
   const { hiddenSize: H, outputSize: Hout, directions: D } = s;
   const inputProj = projectionCall(s, layer, seqLen * batch, choice.projection);
   const cell = CELLS[s.cell];
@@ -229,9 +237,13 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
     // are small next to it, run barrier-free as under 'direct'.
     const wg = Math.min(DIRECT_WORKGROUP, maxInvocations);
     const constants = { ...commonStepConstants(s, wg, 1, masked), ...cellConstants(s, false), UNITS: SUBGROUP_UNITS };
-    const step: KernelCall[] = [{ kernel: cellKernel(s.cell, 'subgroup'), constants, grid: [Math.ceil((batch * H) / SUBGROUP_UNITS), D, 1] }];
+    const step: KernelCall[] = [
+      { kernel: cellKernel(s.cell, 'subgroup'), constants, grid: [Math.ceil((batch * H) / SUBGROUP_UNITS), D, 1] },
+    ];
     const direct = (kernel: KernelName, units: number, extra: Constants): KernelCall => ({
-      kernel, constants: { ...commonStepConstants(s, wg, 1, masked), ...extra }, grid: [Math.ceil((batch * units) / wg), D, 1],
+      kernel,
+      constants: { ...commonStepConstants(s, wg, 1, masked), ...extra },
+      grid: [Math.ceil((batch * units) / wg), D, 1],
     });
     if (twoPhase) step.unshift(direct(cell.firstPhase!.direct, H, cellConstants(s, false)));
     if (s.projected) step.push(direct('lstm_projection_direct', Hout, {}));
@@ -242,7 +254,9 @@ export function planLayer(s: ResolvedSpec, layer: number, seqLen: number, batch:
     // Four rows per invocation once there are several: each weight read then serves four rows.
     const bt = batch === 1 ? 1 : 4;
     const direct = (kernel: KernelName, units: number): KernelCall => ({
-      kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...cellConstants(s, false) }, grid: [Math.ceil((Math.ceil(batch / bt) * units) / wg), D, 1],
+      kernel,
+      constants: { ...commonStepConstants(s, wg, bt, masked), ...cellConstants(s, false) },
+      grid: [Math.ceil((Math.ceil(batch / bt) * units) / wg), D, 1],
     });
     const step = [direct(cellKernel(s.cell, 'direct'), H)];
     if (twoPhase) step.unshift(direct(cell.firstPhase!.direct, H));
@@ -278,7 +292,8 @@ export function stackUnsupported(s: ResolvedSpec, maxInvocations: number): strin
   if (s.directions !== 1) return 'it runs unidirectional models only';
   if (s.projected) return 'LSTM projection is not implemented in the stack kernel';
   if (s.hiddenSize > STACK_MAX_HIDDEN) return `hidden size ${s.hiddenSize} exceeds ${STACK_MAX_HIDDEN}, one invocation per unit`;
-  if (stackWorkgroup(s.hiddenSize) > maxInvocations) return `a workgroup of ${stackWorkgroup(s.hiddenSize)} invocations exceeds the device's maxComputeInvocationsPerWorkgroup (${maxInvocations})`;
+  if (stackWorkgroup(s.hiddenSize) > maxInvocations)
+    return `a workgroup of ${stackWorkgroup(s.hiddenSize)} invocations exceeds the device's maxComputeInvocationsPerWorkgroup (${maxInvocations})`;
   if (s.numLayers * s.hiddenSize > STACK_RESIDENT_FLOATS) {
     return `${s.numLayers} layers of ${s.hiddenSize} units exceed the ${STACK_RESIDENT_FLOATS} floats of h a workgroup keeps resident`;
   }
@@ -299,7 +314,11 @@ export function planStack(s: ResolvedSpec, batch: number, maxInvocations: number
   const { PROJECTED: _p, TWO_PHASE: _t, ...cellOptions } = cellConstants(s, false);
   const constants: Constants = {
     ...commonStepConstants(s, stackWorkgroup(H), bt, masked),
-    CELL: 'code' in stack ? stack.code : -1, LAYERS: L, INPUT: s.inputSize, BATCH_MAJOR: s.batchMajor, ...cellOptions,
+    CELL: 'code' in stack ? stack.code : -1,
+    LAYERS: L,
+    INPUT: s.inputSize,
+    BATCH_MAJOR: s.batchMajor,
+    ...cellOptions,
   };
   return { kernel: 'stack_step', constants, grid: [Math.ceil(batch / bt), 1, 1] };
 }
@@ -312,9 +331,9 @@ export function planFits(plan: LayerPlan, maxWorkgroups: number): boolean {
 /** Element strides (t, b, d) of a layer's sequence output; the last layer writes the public Y layout. */
 export function outputStrides(s: ResolvedSpec, layer: number, seqLen: number, batch: number): { t: number; b: number; d: number } {
   const { outputSize: Hout, directions: D } = s;
-  if (layer < s.numLayers - 1) return { t: batch * D * Hout, b: D * Hout, d: Hout };    // [T, B, D, Hout]: next layer's input
-  if (s.batchMajor) return { t: D * Hout, b: seqLen * D * Hout, d: Hout };                // [B, T, D, Hout]
-  return { t: D * batch * Hout, b: Hout, d: batch * Hout };                               // [T, D, B, Hout] (ONNX)
+  if (layer < s.numLayers - 1) return { t: batch * D * Hout, b: D * Hout, d: Hout }; // [T, B, D, Hout]: next layer's input
+  if (s.batchMajor) return { t: D * Hout, b: seqLen * D * Hout, d: Hout }; // [B, T, D, Hout]
+  return { t: D * batch * Hout, b: Hout, d: batch * Hout }; // [T, D, B, Hout] (ONNX)
 }
 
 /** Element strides (t, b) of a layer's input rows. */

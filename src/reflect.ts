@@ -29,7 +29,12 @@ export interface KernelInfo {
   declaredOverrides: Set<string>;
 }
 
-export function reflectKernel(name: string, code: string, entryPoint: string, dynamicOffsets: readonly string[]): KernelInfo & { layoutEntries: GPUBindGroupLayoutEntry[] } {
+export function reflectKernel(
+  name: string,
+  code: string,
+  entryPoint: string,
+  dynamicOffsets: readonly string[],
+): KernelInfo & { layoutEntries: GPUBindGroupLayoutEntry[] } {
   const reflect = new WgslReflect(code);
   const entry = reflect.entry.compute.find((e) => e.name === entryPoint);
   if (!entry) throw new ShaderContractError(`${name}: no compute entry point ${entryPoint}`);
@@ -43,7 +48,8 @@ export function reflectKernel(name: string, code: string, entryPoint: string, dy
     return { name: v.name, binding: v.binding, kind, size: v.isArray && v.count === 0 ? 0 : v.size, stride: v.stride };
   });
   for (const dyn of dynamicOffsets) {
-    if (!bindings.some((b) => b.name === dyn && b.kind === 'uniform')) throw new ShaderContractError(`${name}: dynamic-offset binding ${dyn} is not a uniform in the WGSL`);
+    if (!bindings.some((b) => b.name === dyn && b.kind === 'uniform'))
+      throw new ShaderContractError(`${name}: dynamic-offset binding ${dyn} is not a uniform in the WGSL`);
   }
   const declared = new Map(reflect.overrides.map((o) => [o.name, o]));
   const overrides = entry.overrides.map((o) => ({ name: o.name, required: !hasDefault(code, o.name) }));
@@ -67,7 +73,8 @@ export function checkConstants(info: KernelInfo, constants: Record<string, numbe
     if (!info.declaredOverrides.has(key)) throw new ShaderContractError(`${info.name}: constant ${key} is not an override of the WGSL`);
   }
   for (const o of info.overrides) {
-    if (o.required && !(o.name in constants)) throw new ShaderContractError(`${info.name}: override ${o.name} has no default and was not given`);
+    if (o.required && !(o.name in constants))
+      throw new ShaderContractError(`${info.name}: override ${o.name} has no default and was not given`);
   }
 }
 

@@ -10,13 +10,39 @@ import { adapterDescription, adapterKind } from './adapter.js';
 import { CELLS } from './cells.js';
 import { Stream, type ResidentState, type RnnStream, type StreamHost, type StreamOptions } from './stream.js';
 import {
-  candidates, describeChoices, lookupTuning, modelKey, searchChoices, validateTuning,
-  type TuneReport, type TuneShape, type TuningEntry, type TuningTable,
+  candidates,
+  describeChoices,
+  lookupTuning,
+  modelKey,
+  searchChoices,
+  validateTuning,
+  type TuneReport,
+  type TuneShape,
+  type TuningEntry,
+  type TuningTable,
 } from './tuning.js';
 import {
-  defaultChoice, defaultStack, dispatchCount, forcedChoice, inputStrides, outputStrides, planFits, planLayer, planStack, PROJECTION_VARIANTS, runSizes, stackUnsupported,
-  STEP_VARIANTS, variantUnsupported,
-  type AdapterKind, type KernelCall, type LayerChoice, type LayerPlan, type ProjectionVariant, type StepKernels, type StepVariant,
+  defaultChoice,
+  defaultStack,
+  dispatchCount,
+  forcedChoice,
+  inputStrides,
+  outputStrides,
+  planFits,
+  planLayer,
+  planStack,
+  PROJECTION_VARIANTS,
+  runSizes,
+  stackUnsupported,
+  STEP_VARIANTS,
+  variantUnsupported,
+  type AdapterKind,
+  type KernelCall,
+  type LayerChoice,
+  type LayerPlan,
+  type ProjectionVariant,
+  type StepKernels,
+  type StepVariant,
 } from './plan.js';
 import { checkBindings } from './reflect.js';
 import { layerInputSize, positiveInt, resolveSpec, validateWeights, type ResolvedSpec, type RnnSpec, type RnnWeights } from './spec.js';
@@ -211,7 +237,9 @@ function finalState(plan: LayerPlan, T: number): 0 | 1 {
 }
 
 function isGpuBuffer(x: unknown): x is GPUBuffer {
-  return typeof x === 'object' && x !== null && typeof (x as GPUBuffer).mapAsync === 'function' && typeof (x as GPUBuffer).usage === 'number';
+  return (
+    typeof x === 'object' && x !== null && typeof (x as GPUBuffer).mapAsync === 'function' && typeof (x as GPUBuffer).usage === 'number'
+  );
 }
 
 /** A positive integer option or argument, else an InputError (spec fields are checked in spec.ts, as SpecErrors). */
@@ -269,10 +297,18 @@ export interface CreateRnnOptions {
 /** Rejects anything that is not a GPUDevice with a message that says where one comes from. */
 function checkDevice(device: unknown): asserts device is GPUDevice {
   const d = device as Partial<GPUDevice> | null | undefined;
-  if (typeof d !== 'object' || d === null || typeof d.createBuffer !== 'function' || typeof d.createComputePipelineAsync !== 'function'
-    || typeof d.queue !== 'object' || typeof d.limits !== 'object') {
+  if (
+    typeof d !== 'object' ||
+    d === null ||
+    typeof d.createBuffer !== 'function' ||
+    typeof d.createComputePipelineAsync !== 'function' ||
+    typeof d.queue !== 'object' ||
+    typeof d.limits !== 'object'
+  ) {
     const got = d === null ? 'null' : typeof d === 'object' ? Object.prototype.toString.call(d) : typeof d;
-    throw new InputError(`createRnn(device, spec, weights): device must be a GPUDevice (from requestDevice(), or navigator.gpu's adapter.requestDevice()), got ${got}`);
+    throw new InputError(
+      `createRnn(device, spec, weights): device must be a GPUDevice (from requestDevice(), or navigator.gpu's adapter.requestDevice()), got ${got}`,
+    );
   }
 }
 
@@ -281,10 +317,13 @@ function checkDevice(device: unknown): asserts device is GPUDevice {
  * pending work with a bare AbortError/OperationError, and device.lost may settle a moment later.
  */
 async function lostDeviceError(device: GPUDevice, known?: GPUDeviceLostInfo): Promise<DeviceLostError | undefined> {
-  const info = known ?? await Promise.race([device.lost, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]);
+  const info = known ?? (await Promise.race([device.lost, new Promise<undefined>((r) => setTimeout(() => r(undefined), 100))]));
   if (!info) return undefined;
-  return new DeviceLostError(`the GPU device was lost (reason '${info.reason}'${info.message ? `: ${info.message}` : ''}); ` +
-    'this model cannot run on it again: create it again with createRnn on a new device (requestDevice())', info.reason);
+  return new DeviceLostError(
+    `the GPU device was lost (reason '${info.reason}'${info.message ? `: ${info.message}` : ''}); ` +
+      'this model cannot run on it again: create it again with createRnn on a new device (requestDevice())',
+    info.reason,
+  );
 }
 
 export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWeights, options: CreateRnnOptions = {}): Promise<Rnn> {
@@ -294,49 +333,93 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
   const batch = options.batch === undefined ? 1 : positiveArg('options.batch', options.batch);
   const mode = options.stepKernels ?? 'auto';
   const modes = ['auto', ...STEP_VARIANTS, 'stack', 'per-step'];
-  if (!modes.includes(mode)) throw new SpecError(`options.stepKernels must be one of ${modes.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(mode)}`);
+  if (!modes.includes(mode))
+    throw new SpecError(`options.stepKernels must be one of ${modes.map((m) => `'${m}'`).join(', ')}, got ${JSON.stringify(mode)}`);
   const forcedStack = mode === 'stack';
   const forced: StepVariant | undefined = mode === 'auto' || mode === 'stack' ? undefined : mode === 'per-step' ? 'tiled' : mode;
-  const why = forcedStack ? stackUnsupported(s, device.limits.maxComputeInvocationsPerWorkgroup) : forced && variantUnsupported(s, forced, device.features as ReadonlySet<string>);
+  const why = forcedStack
+    ? stackUnsupported(s, device.limits.maxComputeInvocationsPerWorkgroup)
+    : forced && variantUnsupported(s, forced, device.features as ReadonlySet<string>);
   if (why) throw new SpecError(`options.stepKernels '${mode}' does not apply: ${why}; use 'auto', 'direct' or 'tiled'`);
   const projection = options.projection ?? 'auto';
   if (!['auto', ...PROJECTION_VARIANTS].includes(projection)) {
-    throw new SpecError(`options.projection must be 'auto', ${PROJECTION_VARIANTS.map((m) => `'${m}'`).join(' or ')}, got ${JSON.stringify(projection)}`);
+    throw new SpecError(
+      `options.projection must be 'auto', ${PROJECTION_VARIANTS.map((m) => `'${m}'`).join(' or ')}, got ${JSON.stringify(projection)}`,
+    );
   }
   if (forcedStack && projection !== 'auto') {
-    throw new SpecError(`options.projection '${projection}' does not apply with stepKernels 'stack', whose kernel computes the input projection itself; leave projection on 'auto'`);
+    throw new SpecError(
+      `options.projection '${projection}' does not apply with stepKernels 'stack', whose kernel computes the input projection itself; leave projection on 'auto'`,
+    );
   }
   const seqLen = options.seqLen === undefined ? undefined : positiveArg('options.seqLen', options.seqLen);
-  const tuning = options.tuning === undefined ? undefined
-    : validateTuning(options.tuning, s, device.features as ReadonlySet<string>, device.limits.maxComputeInvocationsPerWorkgroup);
-  const tune = options.tune === true ? [{ seqLen: 1, batch }, ...(seqLen && seqLen > 1 ? [{ seqLen, batch }] : [])]
-    : !options.tune ? [] : (Array.isArray(options.tune) ? options.tune : [options.tune]).map((t) => ({ ...t, batch: t?.batch ?? batch }));
+  const tuning =
+    options.tuning === undefined
+      ? undefined
+      : validateTuning(options.tuning, s, device.features as ReadonlySet<string>, device.limits.maxComputeInvocationsPerWorkgroup);
+  const tune =
+    options.tune === true
+      ? [{ seqLen: 1, batch }, ...(seqLen && seqLen > 1 ? [{ seqLen, batch }] : [])]
+      : !options.tune
+        ? []
+        : (Array.isArray(options.tune) ? options.tune : [options.tune]).map((t) => ({ ...t, batch: t?.batch ?? batch }));
   if (tune.length && (forced || forcedStack || projection !== 'auto')) {
-    throw new SpecError('options.tune measures the kernel variants, options.stepKernels and options.projection force one: give one or the other');
+    throw new SpecError(
+      'options.tune measures the kernel variants, options.stepKernels and options.projection force one: give one or the other',
+    );
   }
   const precision = options.precision ?? 'f32';
-  if (precision !== 'f32' && precision !== 'f16') throw new SpecError(`options.precision must be 'f32' or 'f16', got ${JSON.stringify(precision)}`);
+  if (precision !== 'f32' && precision !== 'f16')
+    throw new SpecError(`options.precision must be 'f32' or 'f16', got ${JSON.stringify(precision)}`);
   if (precision === 'f16' && !device.features.has('shader-f16')) {
-    throw new SpecError("options.precision 'f16' needs the device feature 'shader-f16': requestDevice() asks for it where the adapter has it " +
-      "(pass requiredFeatures: ['shader-f16'] to your own requestDevice), or use precision 'f32'");
+    throw new SpecError(
+      "options.precision 'f16' needs the device feature 'shader-f16': requestDevice() asks for it where the adapter has it " +
+        "(pass requiredFeatures: ['shader-f16'] to your own requestDevice), or use precision 'f32'",
+    );
   }
   checkModelLimits(device, s);
   try {
-    return await buildModel(device, s, weights, { forced, forcedStack, projection, tuning, tune, batch, seqLen, warmUp: options.warmUp ?? true, precision });
+    return await buildModel(device, s, weights, {
+      forced,
+      forcedStack,
+      projection,
+      tuning,
+      tune,
+      batch,
+      seqLen,
+      warmUp: options.warmUp ?? true,
+      precision,
+    });
   } catch (e) {
-    throw (e instanceof WebGpuRnnError && !(e instanceof GpuError)) ? e : (await lostDeviceError(device)) ?? e;
+    throw e instanceof WebGpuRnnError && !(e instanceof GpuError) ? e : ((await lostDeviceError(device)) ?? e);
   }
 }
 
-async function buildModel(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights, o: {
-  forced?: StepVariant; forcedStack: boolean; projection: 'auto' | ProjectionVariant; tuning?: TuningTable; tune: TuneShape[]; batch: number; seqLen?: number;
-  warmUp: boolean;
-  precision: Precision;
-}): Promise<Rnn> {
+async function buildModel(
+  device: GPUDevice,
+  s: ResolvedSpec,
+  weights: RnnWeights,
+  o: {
+    forced?: StepVariant;
+    forcedStack: boolean;
+    projection: 'auto' | ProjectionVariant;
+    tuning?: TuningTable;
+    tune: TuneShape[];
+    batch: number;
+    seqLen?: number;
+    warmUp: boolean;
+    precision: Precision;
+  },
+): Promise<Rnn> {
   const { forced, forcedStack, projection, tuning, tune, batch, seqLen } = o;
   const model = await withErrorScopes(device, 'createRnn', async () => {
     const m = new RnnModel(device, s, weights, {
-      forced, forcedStack, projection: projection === 'auto' ? undefined : projection, kind: adapterKind(device), tuning, precision: o.precision,
+      forced,
+      forcedStack,
+      projection: projection === 'auto' ? undefined : projection,
+      kind: adapterKind(device),
+      tuning,
+      precision: o.precision,
     });
     try {
       // Single steps (streaming), short sequences and the app's own length alike, compiled in parallel.
@@ -381,11 +464,16 @@ function checkModelLimits(device: GPUDevice, s: ResolvedSpec): void {
   for (let l = 0; l < s.numLayers; l++) {
     const I = l === 0 ? s.inputSize : D * Hout;
     const maxWeight = 4 * Math.max(D * G * H * I, D * G * H * Hout);
-    const hint = 'use a smaller model, or request a device with larger limits (requestDevice() asks for the adapter\'s maximum)';
+    const hint = "use a smaller model, or request a device with larger limits (requestDevice() asks for the adapter's maximum)";
     need(`layer ${l}'s largest weight tensor (bytes)`, maxWeight, 'maxStorageBufferBindingSize', hint);
     need(`layer ${l}'s largest weight tensor (bytes)`, maxWeight, 'maxBufferSize', hint);
   }
-  need('the input projection grid (x workgroups)', Math.ceil((D * G * H) / 64), 'maxComputeWorkgroupsPerDimension', 'use a smaller hidden size');
+  need(
+    'the input projection grid (x workgroups)',
+    Math.ceil((D * G * H) / 64),
+    'maxComputeWorkgroupsPerDimension',
+    'use a smaller hidden size',
+  );
 }
 
 class RnnModel implements Rnn, StreamHost {
@@ -418,8 +506,19 @@ class RnnModel implements Rnn, StreamHost {
   /** Runs share the workspace, so they execute one after another. */
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights,
-    o: { forced?: StepVariant; forcedStack: boolean; projection?: ProjectionVariant; kind: AdapterKind; tuning?: TuningTable; precision: Precision }) {
+  constructor(
+    device: GPUDevice,
+    s: ResolvedSpec,
+    weights: RnnWeights,
+    o: {
+      forced?: StepVariant;
+      forcedStack: boolean;
+      projection?: ProjectionVariant;
+      kind: AdapterKind;
+      tuning?: TuningTable;
+      precision: Precision;
+    },
+  ) {
     this.device = device;
     this.spec = s;
     this.precision = o.precision;
@@ -435,10 +534,16 @@ class RnnModel implements Rnn, StreamHost {
     const reuse = o.tuning && o.tuning.adapter === this.adapter;
     this.table = { version: 1, adapter: this.adapter, model: modelKey(s), entries: reuse ? o.tuning!.entries.map((e) => ({ ...e })) : [] };
     this.layers = weights.map((w, l) => this.upload(l, packLayer(s, w, layerInputSize(s, l))));
-    this.cellBuffers = Object.fromEntries(Object.entries(CELLS[s.cell].buffers?.(s) ?? {}).map(([name, data]) => [name, this.ownedBuffer(name, data)]));
+    this.cellBuffers = Object.fromEntries(
+      Object.entries(CELLS[s.cell].buffers?.(s) ?? {}).map(([name, data]) => [name, this.ownedBuffer(name, data)]),
+    );
     // The stack kernel's own packing of the weights, unless createRnn forced per-layer kernels.
     if (!this.forced && !this.forcedProjection && !stackUnsupported(s, device.limits.maxComputeInvocationsPerWorkgroup)) {
-      const p = packStack(s, weights, weights.map((_, l) => layerInputSize(s, l)));
+      const p = packStack(
+        s,
+        weights,
+        weights.map((_, l) => layerInputSize(s, l)),
+      );
       this.stack = { weights: this.ownedBuffer('stack|stack_w', this.weight(p.weights)), aux: this.ownedBuffer('stack|stack_aux', p.aux) };
     }
   }
@@ -492,8 +597,10 @@ class RnnModel implements Rnn, StreamHost {
       if (planFits(planLayer(s, l, seqLen, batch, maxInv, false, choice), maxGroups)) return choice;
       const fallback: LayerChoice = { step: this.forced ?? 'tiled', projection: this.forcedProjection ?? 'gemm' };
       if (!planFits(planLayer(s, l, seqLen, batch, maxInv, false, fallback), maxGroups)) {
-        throw new DeviceLimitError(`a run of seqLen ${seqLen} and batch ${batch} with the forced kernels (${describeChoices([fallback])}) needs more ` +
-          `workgroups than maxComputeWorkgroupsPerDimension (${maxGroups}); split the run, or leave stepKernels/projection on 'auto'`);
+        throw new DeviceLimitError(
+          `a run of seqLen ${seqLen} and batch ${batch} with the forced kernels (${describeChoices([fallback])}) needs more ` +
+            `workgroups than maxComputeWorkgroupsPerDimension (${maxGroups}); split the run, or leave stepKernels/projection on 'auto'`,
+        );
       }
       return fallback;
     });
@@ -535,9 +642,13 @@ class RnnModel implements Rnn, StreamHost {
     if (this.destroyed) throw new DestroyedError('tune() was called after destroy(); create a new model with createRnn()');
     const list = (Array.isArray(shapes) ? shapes : [shapes]).map((sh, i) => {
       if (typeof sh !== 'object' || sh === null) throw new InputError(`tune(): shape ${i} must be { seqLen, batch? }`);
-      return { seqLen: positiveArg(`tune(): shapes[${i}].seqLen`, sh.seqLen), batch: sh.batch === undefined ? 1 : positiveArg(`tune(): shapes[${i}].batch`, sh.batch) };
+      return {
+        seqLen: positiveArg(`tune(): shapes[${i}].seqLen`, sh.seqLen),
+        batch: sh.batch === undefined ? 1 : positiveArg(`tune(): shapes[${i}].batch`, sh.batch),
+      };
     });
-    if (this.forced || this.forcedStack || this.forcedProjection) throw new SpecError('tune() measures the kernel variants, but this model was created with stepKernels or projection forced');
+    if (this.forced || this.forcedStack || this.forcedProjection)
+      throw new SpecError('tune() measures the kernel variants, but this model was created with stepKernels or projection forced');
     const started = performance.now();
     const report: TuneReport = { entries: [], trials: [], tookMs: 0 };
     const s = this.spec;
@@ -549,9 +660,18 @@ class RnnModel implements Rnn, StreamHost {
       const options = candidates(s, B, this.device.features as ReadonlySet<string>).filter(fits);
       // Every candidate's pipelines compile in parallel before anything is timed.
       const stack = this.stack && planStack(s, B, maxInv, false);
-      await Promise.all([...options.map((c) => this.layers.map((_, l) =>
-        layerCalls(planLayer(s, l, T, B, maxInv, false, c)).map((call) => pipeline(this.device, call.kernel, call.constants, this.precision)))).flat(2),
-      ...(stack ? [pipeline(this.device, stack.kernel, stack.constants, this.precision)] : [])]);
+      await Promise.all([
+        ...options
+          .map((c) =>
+            this.layers.map((_, l) =>
+              layerCalls(planLayer(s, l, T, B, maxInv, false, c)).map((call) =>
+                pipeline(this.device, call.kernel, call.constants, this.precision),
+              ),
+            ),
+          )
+          .flat(2),
+        ...(stack ? [pipeline(this.device, stack.kernel, stack.constants, this.precision)] : []),
+      ]);
       const x = new Float32Array(T * B * s.inputSize).map((_, i) => Math.sin(i));
       const once = async () => {
         const t0 = performance.now();
@@ -561,9 +681,9 @@ class RnnModel implements Rnn, StreamHost {
       const measure = async (layers: LayerChoice[], bestMs: number, useStack = false) => {
         this.trial = { layers, stack: useStack };
         try {
-          await once();   // drivers that compile on first use (lavapipe, SwiftShader) do it here
+          await once(); // drivers that compile on first use (lavapipe, SwiftShader) do it here
           const first = await once();
-          if (first > 1.5 * bestMs) return first;   // clearly behind: one run says enough
+          if (first > 1.5 * bestMs) return first; // clearly behind: one run says enough
           const runs = [first, await once(), await once()].sort((a, b) => a - b);
           return runs[1];
         } finally {
@@ -571,8 +691,9 @@ class RnnModel implements Rnn, StreamHost {
         }
       };
       const start = this.choices(T, B);
-      const best = await searchChoices(start, options, measure,
-        (layers, ms) => report.trials.push({ shape, layers: describeChoices(layers), medianMs: ms }));
+      const best = await searchChoices(start, options, measure, (layers, ms) =>
+        report.trials.push({ shape, layers: describeChoices(layers), medianMs: ms }),
+      );
       const entry: TuningEntry = { seqLen: T, batch: B, layers: best.layers, medianMs: best.medianMs };
       // Then the whole stack fused, against the best per-layer choice.
       if (stack) {
@@ -620,7 +741,11 @@ class RnnModel implements Rnn, StreamHost {
   async compile(batch: number, masked = false, seqLen = 2): Promise<GPUComputePipeline[][]> {
     const stack = this.stackCall(seqLen, batch, masked);
     const [layers] = await Promise.all([
-      Promise.all(this.plans(seqLen, batch, masked).map((plan) => Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants, this.precision))))),
+      Promise.all(
+        this.plans(seqLen, batch, masked).map((plan) =>
+          Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants, this.precision))),
+        ),
+      ),
       stack && pipeline(this.device, stack.kernel, stack.constants, this.precision),
     ]);
     return layers;
@@ -656,10 +781,13 @@ class RnnModel implements Rnn, StreamHost {
   stream(options: StreamOptions = {}): RnnStream {
     if (this.destroyed) throw new DestroyedError('stream() was called after destroy(); create a new model with createRnn()');
     if (this.spec.directions === 2) {
-      throw new SpecError('stream() needs a unidirectional model: the backward direction of a bidirectional layer starts from the end of ' +
-        'the sequence, which a stream has not seen yet; run() the whole sequence instead');
+      throw new SpecError(
+        'stream() needs a unidirectional model: the backward direction of a bidirectional layer starts from the end of ' +
+          'the sequence, which a stream has not seen yet; run() the whole sequence instead',
+      );
     }
-    if (typeof options !== 'object' || options === null) throw new InputError('stream(options): options must be an object { batch?, initialH?, initialC? }');
+    if (typeof options !== 'object' || options === null)
+      throw new InputError('stream(options): options must be an object { batch?, initialH?, initialC? }');
     const batch = options.batch === undefined ? 1 : positiveArg('stream(): options.batch', options.batch);
     const state = this.createState(batch);
     try {
@@ -687,7 +815,8 @@ class RnnModel implements Rnn, StreamHost {
   writeState(state: ResidentState, batch: number, initialH?: Float32Array, initialC?: Float32Array): void {
     const s = this.spec;
     this.checkInitial('initialH', initialH, s.outputSize, batch);
-    if (initialC !== undefined && !CELLS[s.cell].cellState) throw new InputError(`options.initialC applies to LSTM only; remove it for a ${CELLS[s.cell].label}`);
+    if (initialC !== undefined && !CELLS[s.cell].cellState)
+      throw new InputError(`options.initialC applies to LSTM only; remove it for a ${CELLS[s.cell].label}`);
     this.checkInitial('initialC', initialC, s.hiddenSize, batch);
     writeArray(this.device.queue, state.state, this.packedState({ batch, lens: new Uint32Array(batch).fill(1) }, initialH, initialC));
     state.steps = 0;
@@ -709,7 +838,13 @@ class RnnModel implements Rnn, StreamHost {
     return packed;
   }
 
-  runResident(x: Float32Array | GPUBuffer, seqLen: number, batch: number, state: ResidentState, output: 'cpu' | 'gpu'): Promise<Float32Array | GPUBuffer> {
+  runResident(
+    x: Float32Array | GPUBuffer,
+    seqLen: number,
+    batch: number,
+    state: ResidentState,
+    output: 'cpu' | 'gpu',
+  ): Promise<Float32Array | GPUBuffer> {
     if (this.destroyed) return Promise.reject(new DestroyedError('step() was called after the model was destroyed'));
     if (this.lostInfo) return lostDeviceError(this.device, this.lostInfo).then((e) => Promise.reject(e));
     let req: RunRequest;
@@ -729,7 +864,11 @@ class RnnModel implements Rnn, StreamHost {
       const L = s.numLayers;
       const hFloats = batch * s.outputSize;
       const total = this.stateFloats(batch);
-      const staging = this.device.createBuffer({ label: `${s.cell}|stream state`, size: paddedSize(total * 4), usage: Usage.MAP_READ | Usage.COPY_DST });
+      const staging = this.device.createBuffer({
+        label: `${s.cell}|stream state`,
+        size: paddedSize(total * 4),
+        usage: Usage.MAP_READ | Usage.COPY_DST,
+      });
       try {
         const encoder = this.device.createCommandEncoder({ label: 'webgpu-rnn stream state' });
         encoder.copyBufferToBuffer(state.state, 0, staging, 0, total * 4);
@@ -768,11 +907,19 @@ class RnnModel implements Rnn, StreamHost {
     const { hiddenSize: H, outputSize: Hout, inputSize: I } = s;
     const layout = s.batchMajor ? '[B, T, I]' : '[T, B, I]';
     if (isGpuBuffer(x)) {
-      if (!(x.usage & Usage.STORAGE)) throw new InputError('x is a GPUBuffer without STORAGE usage: create it with GPUBufferUsage.STORAGE (the kernels read it in place)');
-      if (x.size < T * B * I * 4) throw new InputError(`x is a GPUBuffer of ${x.size} bytes, expected at least seqLen·batch·inputSize·4 = ${T * B * I * 4} (f32 ${layout})`);
+      if (!(x.usage & Usage.STORAGE))
+        throw new InputError(
+          'x is a GPUBuffer without STORAGE usage: create it with GPUBufferUsage.STORAGE (the kernels read it in place)',
+        );
+      if (x.size < T * B * I * 4)
+        throw new InputError(
+          `x is a GPUBuffer of ${x.size} bytes, expected at least seqLen·batch·inputSize·4 = ${T * B * I * 4} (f32 ${layout})`,
+        );
     } else {
-      if (!(x instanceof Float32Array)) throw new InputError(`x must be a Float32Array ${layout} or a GPUBuffer, got ${Object.prototype.toString.call(x)}`);
-      if (x.length !== T * B * I) throw new InputError(`x has ${x.length} floats, expected seqLen·batch·inputSize = ${T}·${B}·${I} = ${T * B * I} (${layout})`);
+      if (!(x instanceof Float32Array))
+        throw new InputError(`x must be a Float32Array ${layout} or a GPUBuffer, got ${Object.prototype.toString.call(x)}`);
+      if (x.length !== T * B * I)
+        throw new InputError(`x has ${x.length} floats, expected seqLen·batch·inputSize = ${T}·${B}·${I} = ${T * B * I} (${layout})`);
     }
     const output = o.output ?? 'cpu';
     if (output !== 'cpu' && output !== 'gpu') throw new InputError(`options.output must be 'cpu' or 'gpu', got ${JSON.stringify(output)}`);
@@ -789,14 +936,16 @@ class RnnModel implements Rnn, StreamHost {
     const state = (name: string, v: Float32Array | undefined, width: number) => this.checkInitial(name, v, width, B);
     let mask: Uint32Array | undefined;
     if (o.mask !== undefined) {
-      if (o.sequenceLens !== undefined) throw new InputError('options.mask and options.sequenceLens exclude each other: masks follow TF.js, lengths follow ONNX; give one');
+      if (o.sequenceLens !== undefined)
+        throw new InputError('options.mask and options.sequenceLens exclude each other: masks follow TF.js, lengths follow ONNX; give one');
       if (!(o.mask instanceof Uint8Array)) throw new InputError(`options.mask must be a Uint8Array ${s.batchMajor ? '[B, T]' : '[T, B]'}`);
       if (o.mask.length !== T * B) throw new InputError(`options.mask has ${o.mask.length} entries, expected seqLen·batch = ${T * B}`);
       mask = new Uint32Array(T * B);
       for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) mask[t * B + b] = o.mask[s.batchMajor ? b * T + t : t * B + b] ? 1 : 0;
     }
     state('initialH', o.initialH, Hout);
-    if (o.initialC !== undefined && !CELLS[s.cell].cellState) throw new InputError(`options.initialC applies to LSTM only; remove it for a ${CELLS[s.cell].label}`);
+    if (o.initialC !== undefined && !CELLS[s.cell].cellState)
+      throw new InputError(`options.initialC applies to LSTM only; remove it for a ${CELLS[s.cell].label}`);
     state('initialC', o.initialC, H);
     this.checkRunLimits(T, B);
     return { x, output, seqLen: T, batch: B, lens, mask, initialH: o.initialH, initialC: o.initialC };
@@ -808,7 +957,8 @@ class RnnModel implements Rnn, StreamHost {
     const { numLayers: L, directions: D, batchMajor } = this.spec;
     if (!(v instanceof Float32Array)) throw new InputError(`options.${name} must be a Float32Array`);
     const shape = batchMajor ? `[B, L·D, ${width}]` : `[L·D, B, ${width}]`;
-    if (v.length !== L * D * B * width) throw new InputError(`options.${name} has ${v.length} floats, expected ${shape} = ${L * D * B * width}`);
+    if (v.length !== L * D * B * width)
+      throw new InputError(`options.${name} has ${v.length} floats, expected ${shape} = ${L * D * B * width}`);
   }
 
   private checkRunLimits(T: number, B: number): void {
@@ -818,12 +968,16 @@ class RnnModel implements Rnn, StreamHost {
     for (const [name, floats] of Object.entries(sizes)) {
       if (floats * 4 > maxBytes) {
         const limit = lim.maxStorageBufferBindingSize <= lim.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
-        throw new DeviceLimitError(`a run of seqLen ${T} and batch ${B} needs a ${name} buffer of ${floats * 4} bytes, over the device's ` +
-          `${limit} (${maxBytes}); run shorter sequences or smaller batches, or request a device with larger limits`);
+        throw new DeviceLimitError(
+          `a run of seqLen ${T} and batch ${B} needs a ${name} buffer of ${floats * 4} bytes, over the device's ` +
+            `${limit} (${maxBytes}); run shorter sequences or smaller batches, or request a device with larger limits`,
+        );
       }
     }
     if (Math.ceil((T * B) / 64) > lim.maxComputeWorkgroupsPerDimension) {
-      throw new DeviceLimitError(`seqLen·batch = ${T * B} rows need ${Math.ceil((T * B) / 64)} workgroups, over maxComputeWorkgroupsPerDimension (${lim.maxComputeWorkgroupsPerDimension}); split the run`);
+      throw new DeviceLimitError(
+        `seqLen·batch = ${T * B} rows need ${Math.ceil((T * B) / 64)} workgroups, over maxComputeWorkgroupsPerDimension (${lim.maxComputeWorkgroupsPerDimension}); split the run`,
+      );
     }
   }
 
@@ -842,8 +996,14 @@ class RnnModel implements Rnn, StreamHost {
    * `encoder` the copies of GPU-held initial states, the compute pass of every layer and step, and
    * a stream's final state back to it. The final h is left in ws.h[l][final], c in ws.c[l].
    */
-  private recordRun(encoder: GPUCommandEncoder, req: RunRequest, plans: LayerPlan[], pipelines: GPUComputePipeline[][], ws: Workspace,
-    stack?: KernelCall): void {
+  private recordRun(
+    encoder: GPUCommandEncoder,
+    req: RunRequest,
+    plans: LayerPlan[],
+    pipelines: GPUComputePipeline[][],
+    ws: Workspace,
+    stack?: KernelCall,
+  ): void {
     const s = this.spec;
     const { seqLen: T, batch: B } = req;
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
@@ -898,9 +1058,12 @@ class RnnModel implements Rnn, StreamHost {
     for (let l = 0; l < L; l++) {
       const dispatch = (call: KernelCall) => pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
       pass.setPipeline(pipelines[l][0]);
-      pass.setBindGroup(0, l === 0 && externalX
-        ? this.makeBindGroup(ws, 0, 0, plans[0].inputProj.kernel, { x: { buffer: externalX, words: T * B * s.inputSize } })
-        : this.bindGroup(ws, l, 0, plans[l].inputProj.kernel));
+      pass.setBindGroup(
+        0,
+        l === 0 && externalX
+          ? this.makeBindGroup(ws, 0, 0, plans[0].inputProj.kernel, { x: { buffer: externalX, words: T * B * s.inputSize } })
+          : this.bindGroup(ws, l, 0, plans[l].inputProj.kernel),
+      );
       dispatch(plans[l].inputProj);
       const sequence = plans[l].sequence;
       if (sequence) {
@@ -930,16 +1093,23 @@ class RnnModel implements Rnn, StreamHost {
    * `state` in place and writes the last layer's Y into ws.y (the last layer's dims slot holds its
    * strides).
    */
-  private recordStack(encoder: GPUCommandEncoder, req: RunRequest, state: GPUBuffer, call: KernelCall, stackPipeline: GPUComputePipeline,
-    ws: Workspace): void {
+  private recordStack(
+    encoder: GPUCommandEncoder,
+    req: RunRequest,
+    state: GPUBuffer,
+    call: KernelCall,
+    stackPipeline: GPUComputePipeline,
+    ws: Workspace,
+  ): void {
     const s = this.spec;
     const stack = this.stack!;
-    const bind = (x: GPUBuffer) => this.makeBindGroup(ws, s.numLayers - 1, 0, 'stack_step', {
-      x: { buffer: x, words: req.seqLen * req.batch * s.inputSize },
-      stack_w: { buffer: stack.weights, words: stack.weights.size / 4 },
-      stack_aux: { buffer: stack.aux, words: stack.aux.size / 4 },
-      state: { buffer: state, words: this.stateFloats(req.batch) },
-    });
+    const bind = (x: GPUBuffer) =>
+      this.makeBindGroup(ws, s.numLayers - 1, 0, 'stack_step', {
+        x: { buffer: x, words: req.seqLen * req.batch * s.inputSize },
+        stack_w: { buffer: stack.weights, words: stack.weights.size / 4 },
+        stack_aux: { buffer: stack.aux, words: stack.aux.size / 4 },
+        state: { buffer: state, words: this.stateFloats(req.batch) },
+      });
     let group: GPUBindGroup;
     if (isGpuBuffer(req.x)) {
       group = bind(req.x);
@@ -959,8 +1129,15 @@ class RnnModel implements Rnn, StreamHost {
    * batch-major) and each layer's [D, B, width] state (`layer(l)`, in the workspace): 'out' into
    * `outer`, 'in' from it (or, when `outer` is absent, clears the layer states with `zero`).
    */
-  private copyStates(encoder: GPUCommandEncoder, B: number, width: number, outer: GPUBuffer | undefined, layer: (l: number) => StateSlice,
-    direction: 'in' | 'out', zero?: (b: GPUBuffer, bytes: number) => void): void {
+  private copyStates(
+    encoder: GPUCommandEncoder,
+    B: number,
+    width: number,
+    outer: GPUBuffer | undefined,
+    layer: (l: number) => StateSlice,
+    direction: 'in' | 'out',
+    zero?: (b: GPUBuffer, bytes: number) => void,
+  ): void {
     const { numLayers: L, directions: D, batchMajor } = this.spec;
     const block = D * B * width * 4;
     for (let l = 0; l < L; l++) {
@@ -969,9 +1146,10 @@ class RnnModel implements Rnn, StreamHost {
         zero?.(at.buffer, block);
         continue;
       }
-      const copy = (outerOffset: number, layerOffset: number, bytes: number) => (direction === 'out'
-        ? encoder.copyBufferToBuffer(at.buffer, at.offset + layerOffset, outer, outerOffset, bytes)
-        : encoder.copyBufferToBuffer(outer, outerOffset, at.buffer, at.offset + layerOffset, bytes));
+      const copy = (outerOffset: number, layerOffset: number, bytes: number) =>
+        direction === 'out'
+          ? encoder.copyBufferToBuffer(at.buffer, at.offset + layerOffset, outer, outerOffset, bytes)
+          : encoder.copyBufferToBuffer(outer, outerOffset, at.buffer, at.offset + layerOffset, bytes);
       if (!batchMajor) {
         copy(l * block, 0, block);
         continue;
@@ -990,7 +1168,9 @@ class RnnModel implements Rnn, StreamHost {
     // The whole stack in one dispatch, or the per-layer plans.
     const stack = this.stackCall(T, B, masked);
     const plans = stack ? [] : this.plans(T, B, masked);
-    const pipelines = stack ? [[await pipeline(this.device, stack.kernel, stack.constants, this.precision)]] : await this.compile(B, masked, T);
+    const pipelines = stack
+      ? [[await pipeline(this.device, stack.kernel, stack.constants, this.precision)]]
+      : await this.compile(B, masked, T);
     if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
     const ws = this.ensureWorkspace(T, B);
     const q = this.device.queue;
@@ -1036,9 +1216,12 @@ class RnnModel implements Rnn, StreamHost {
   private copyOutputs(encoder: GPUCommandEncoder, ws: Workspace, final: FinalStates, req: RunRequest, yFloats: number): Outputs {
     const s = this.spec;
     const { directions: D, numLayers: L } = s;
-    const make = (label: string, floats: number) => this.device.createBuffer({
-      label: `${s.cell}|${label}`, size: paddedSize(floats * 4), usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST,
-    });
+    const make = (label: string, floats: number) =>
+      this.device.createBuffer({
+        label: `${s.cell}|${label}`,
+        size: paddedSize(floats * 4),
+        usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST,
+      });
     const Y = make('Y', yFloats);
     if (req.resident) {
       this.recordOutputs(encoder, ws, final, req, { Y });
@@ -1051,8 +1234,13 @@ class RnnModel implements Rnn, StreamHost {
   }
 
   /** Copies a recorded run's Y (and the final states, where targets are given) into `targets`. */
-  private recordOutputs(encoder: GPUCommandEncoder, ws: Workspace, final: FinalStates, req: RunRequest,
-    targets: { Y: GPUBuffer; Y_h?: GPUBuffer; Y_c?: GPUBuffer }): void {
+  private recordOutputs(
+    encoder: GPUCommandEncoder,
+    ws: Workspace,
+    final: FinalStates,
+    req: RunRequest,
+    targets: { Y: GPUBuffer; Y_h?: GPUBuffer; Y_c?: GPUBuffer },
+  ): void {
     const s = this.spec;
     const { seqLen: T, batch: B } = req;
     encoder.copyBufferToBuffer(ws.y, 0, targets.Y, 0, T * s.directions * B * s.outputSize * 4);
@@ -1076,8 +1264,15 @@ class RnnModel implements Rnn, StreamHost {
 
   encode(encoder: GPUCommandEncoder, io: EncodeIO): void {
     if (this.destroyed) throw new DestroyedError('encode() was called after destroy(); create a new model with createRnn()');
-    if (this.lostInfo) throw new DeviceLostError(`the GPU device was lost (reason '${this.lostInfo.reason}'); create the model again on a new device`, this.lostInfo.reason);
-    if (this.pending > 0) throw new InputError('encode() while a run(), step() or state() of this model is in flight: await it first (they share the workspace)');
+    if (this.lostInfo)
+      throw new DeviceLostError(
+        `the GPU device was lost (reason '${this.lostInfo.reason}'); create the model again on a new device`,
+        this.lostInfo.reason,
+      );
+    if (this.pending > 0)
+      throw new InputError(
+        'encode() while a run(), step() or state() of this model is in flight: await it first (they share the workspace)',
+      );
     if (typeof io !== 'object' || io === null) throw new InputError('encode(encoder, io): io { x, seqLen, batch, Y, … } is required');
     const s = this.spec;
     const req = this.validateRun(io.x, { seqLen: io.seqLen, batch: io.batch, sequenceLens: io.sequenceLens });
@@ -1094,13 +1289,16 @@ class RnnModel implements Rnn, StreamHost {
     need('Y', io.Y, T * D * B * s.outputSize, Usage.COPY_DST, 'COPY_DST');
     need('Y_h', io.Y_h, L * D * B * s.outputSize, Usage.COPY_DST, 'COPY_DST');
     need('initialH', io.initialH, L * D * B * s.outputSize, Usage.COPY_SRC, 'COPY_SRC');
-    if (!CELLS[s.cell].cellState && (io.Y_c || io.initialC)) throw new InputError(`encode(): io.Y_c and io.initialC apply to LSTM only, not to a ${CELLS[s.cell].label}`);
+    if (!CELLS[s.cell].cellState && (io.Y_c || io.initialC))
+      throw new InputError(`encode(): io.Y_c and io.initialC apply to LSTM only, not to a ${CELLS[s.cell].label}`);
     need('Y_c', io.Y_c, L * D * B * s.hiddenSize, Usage.COPY_DST, 'COPY_DST');
     need('initialC', io.initialC, L * D * B * s.hiddenSize, Usage.COPY_SRC, 'COPY_SRC');
     const plans = this.plans(T, B, false);
     const pipelines = plans.map((p) => layerCalls(p).map((c) => readyPipeline(this.device, c.kernel, c.constants, this.precision)));
     if (pipelines.some((layer) => layer.some((p) => p === undefined))) {
-      throw new InputError(`encode(): the kernels of seqLen ${T}, batch ${B} are not compiled yet: pass { seqLen: ${T}, batch: ${B} } to createRnn, or await one run() of that shape first`);
+      throw new InputError(
+        `encode(): the kernels of seqLen ${T}, batch ${B} are not compiled yet: pass { seqLen: ${T}, batch: ${B} } to createRnn, or await one run() of that shape first`,
+      );
     }
     const ws = this.ensureWorkspace(T, B);
     this.recordRun(encoder, { ...req, gpuInitial: { h: io.initialH, c: io.initialC } }, plans, pipelines as GPUComputePipeline[][], ws);
@@ -1168,7 +1366,10 @@ class RnnModel implements Rnn, StreamHost {
     writeArray(this.device.queue, steps, stepData);
     const stagingFloats = sizes.sequence + L * sizes.h + (CELLS[s.cell].cellState ? L * sizes.c : 0);
     const ws: Workspace = {
-      seqLen, batch, buffers, steps,
+      seqLen,
+      batch,
+      buffers,
+      steps,
       x: storage('x', sizes.x),
       xproj: storage('xproj', sizes.xproj),
       sequences: Array.from({ length: Math.min(L - 1, 2) }, (_, i) => storage(`sequence${i}`, sizes.sequence)),
@@ -1176,7 +1377,7 @@ class RnnModel implements Rnn, StreamHost {
       h: Array.from({ length: L }, (_, l) => [storage(`L${l}|h0`, sizes.h), storage(`L${l}|h1`, sizes.h)] as [GPUBuffer, GPUBuffer]),
       c: CELLS[s.cell].cellState ? Array.from({ length: L }, (_, l) => storage(`L${l}|c`, sizes.c)) : [],
       scratch: storage('scratch', sizes.scratch),
-      seqLens: storage('seq_lens', seqLen * batch),   // [B] lengths or a [T, B] mask
+      seqLens: storage('seq_lens', seqLen * batch), // [B] lengths or a [T, B] mask
       dims: other('dims', L * 2 * UNIFORM_SLOT, Usage.UNIFORM | Usage.COPY_DST),
       staging: other('staging', stagingFloats * 4, Usage.MAP_READ | Usage.COPY_DST),
       bindGroups: new Map(),
@@ -1200,7 +1401,11 @@ class RnnModel implements Rnn, StreamHost {
     const res: Record<string, Resource> = {
       step: { buffer: ws.steps, offset: 0, size: UNIFORM_BINDING },
       // Slot 0 of a layer holds the input projection's dims, slot 1 the step kernels'.
-      dims: { buffer: ws.dims, offset: (l * 2 + (kernel === 'input_proj' || kernel === 'input_gemv' ? 0 : 1)) * UNIFORM_SLOT, size: UNIFORM_BINDING },
+      dims: {
+        buffer: ws.dims,
+        offset: (l * 2 + (kernel === 'input_proj' || kernel === 'input_gemv' ? 0 : 1)) * UNIFORM_SLOT,
+        size: UNIFORM_BINDING,
+      },
       seq_lens: { buffer: ws.seqLens, words: ws.seqLen * ws.batch },
       x: { buffer: l === 0 ? ws.x : ws.sequences[(l - 1) % 2], words: ws.seqLen * ws.batch * I },
       w_t: { buffer: w.wT, words: this.weightWords(I * paddedColumns(D * G * H)) },
@@ -1236,19 +1441,35 @@ class RnnModel implements Rnn, StreamHost {
     return group;
   }
 
-  private makeBindGroup(ws: Workspace, l: number, parity: number, kernel: KernelName, replace: Record<string, Resource> = {}): GPUBindGroup {
+  private makeBindGroup(
+    ws: Workspace,
+    l: number,
+    parity: number,
+    kernel: KernelName,
+    replace: Record<string, Resource> = {},
+  ): GPUBindGroup {
     const info = kernelInfo(kernel, this.precision);
     const res = { ...this.resources(ws, l, parity, kernel), ...replace };
     const bound = Object.fromEntries(info.bindings.map((b) => [b.name, res[b.name]]));
-    checkBindings(info, Object.fromEntries(info.bindings.filter((b) => bound[b.name]).map((b) => {
-      const r = bound[b.name];
-      return [b.name, { size: r.size ?? r.buffer.size - (r.offset ?? 0), words: r.words }];
-    })), `layer ${l}`);
+    checkBindings(
+      info,
+      Object.fromEntries(
+        info.bindings
+          .filter((b) => bound[b.name])
+          .map((b) => {
+            const r = bound[b.name];
+            return [b.name, { size: r.size ?? r.buffer.size - (r.offset ?? 0), words: r.words }];
+          }),
+      ),
+      `layer ${l}`,
+    );
     return this.device.createBindGroup({
       label: `${kernel}|L${l}|p${parity}`,
       layout: bindGroupLayout(this.device, kernel, this.precision),
-      entries: info.bindings.map((b) => ({ binding: b.binding, resource: { buffer: bound[b.name].buffer, offset: bound[b.name].offset ?? 0, size: bound[b.name].size } })),
+      entries: info.bindings.map((b) => ({
+        binding: b.binding,
+        resource: { buffer: bound[b.name].buffer, offset: bound[b.name].offset ?? 0, size: bound[b.name].size },
+      })),
     });
   }
-
 }

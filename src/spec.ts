@@ -40,8 +40,22 @@ export interface RnnSpec {
 }
 
 /** Every field of RnnSpec: anything else in a spec is a SpecError naming it. */
-const SPEC_FIELDS: readonly (keyof RnnSpec)[] = ['cell', 'inputSize', 'hiddenSize', 'numLayers', 'direction', 'activations', 'activationAlpha',
-  'activationBeta', 'clip', 'inputForget', 'linearBeforeReset', 'layout', 'projSize', 'periods'];
+const SPEC_FIELDS: readonly (keyof RnnSpec)[] = [
+  'cell',
+  'inputSize',
+  'hiddenSize',
+  'numLayers',
+  'direction',
+  'activations',
+  'activationAlpha',
+  'activationBeta',
+  'clip',
+  'inputForget',
+  'linearBeforeReset',
+  'layout',
+  'projSize',
+  'periods',
+];
 
 /** Fields people write that mean something else here. */
 const FIELD_HINTS: Readonly<Record<string, string>> = {
@@ -71,7 +85,6 @@ export interface LayerWeights {
 }
 
 export type RnnWeights = LayerWeights[];
-
 
 /** RnnSpec with every default applied and every derived size computed. */
 export interface ResolvedSpec {
@@ -105,12 +118,14 @@ export function positiveInt(name: string, v: unknown, E: new (msg: string) => Er
 
 function oneOf<T extends string>(name: string, v: unknown, allowed: readonly T[], fallback: T): T {
   if (v === undefined) return fallback;
-  if (!allowed.includes(v as T)) throw new SpecError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
+  if (!allowed.includes(v as T))
+    throw new SpecError(`${name} must be one of ${allowed.map((a) => `'${a}'`).join(', ')}, got ${JSON.stringify(v)}`);
   return v as T;
 }
 
 export function resolveSpec(spec: RnnSpec): ResolvedSpec {
-  if (typeof spec !== 'object' || spec === null) throw new SpecError('spec must be an object such as { cell: "lstm", inputSize: 8, hiddenSize: 16 }');
+  if (typeof spec !== 'object' || spec === null)
+    throw new SpecError('spec must be an object such as { cell: "lstm", inputSize: 8, hiddenSize: 16 }');
   if (spec.cell === undefined) throw new SpecError(`spec.cell is required: ${CELL_TYPES.map((c) => `'${c}'`).join(', ')}`);
   for (const key of Object.keys(spec)) {
     if (SPEC_FIELDS.includes(key as keyof RnnSpec)) continue;
@@ -128,7 +143,9 @@ export function resolveSpec(spec: RnnSpec): ResolvedSpec {
   // A cell-specific field on another cell: say which cells take it.
   for (const field of ['inputForget', 'projSize', 'linearBeforeReset', 'periods'] as const satisfies readonly CellField[]) {
     if (spec[field] === undefined || spec[field] === false || def.fields.includes(field)) continue;
-    const owners = CELL_TYPES.filter((c) => CELLS[c].fields.includes(field)).map((c) => CELLS[c].label).join(', ');
+    const owners = CELL_TYPES.filter((c) => CELLS[c].fields.includes(field))
+      .map((c) => CELLS[c].label)
+      .join(', ');
     throw new SpecError(`spec.${field} applies to ${owners} only; remove it for a ${def.label}`);
   }
   if (spec.projSize !== undefined) positiveInt('spec.projSize', spec.projSize);
@@ -138,7 +155,13 @@ export function resolveSpec(spec: RnnSpec): ResolvedSpec {
   }
   const activations = resolveActivations(spec.activations, spec.activationAlpha, spec.activationBeta, directions, def.defaultActivations);
   return {
-    cell, inputSize, hiddenSize, numLayers, direction, directions, activations,
+    cell,
+    inputSize,
+    hiddenSize,
+    numLayers,
+    direction,
+    directions,
+    activations,
     outputSize: spec.projSize ?? hiddenSize,
     gates: def.gates,
     clip: spec.clip,
@@ -169,20 +192,29 @@ export function expectedWeightLengths(s: ResolvedSpec, layer: number): Partial<R
 
 /** Every weight tensor any cell takes, with its layout. */
 const WEIGHT_SHAPES: Record<keyof LayerWeights, string> = {
-  W: '[D, G·H, I_k]', R: '[D, G·H, Hout]', B: '[D, 2·G·H]', P: '[D, 3·H]', Wr: '[D, Hout, H]',
+  W: '[D, G·H, I_k]',
+  R: '[D, G·H, Hout]',
+  B: '[D, 2·G·H]',
+  P: '[D, 3·H]',
+  Wr: '[D, Hout, H]',
 };
 
 export function validateWeights(s: ResolvedSpec, weights: RnnWeights): void {
-  const fields = `{ ${Object.keys(WEIGHT_SHAPES).map((k) => (k === 'W' || k === 'R' ? k : `${k}?`)).join(', ')} }`;
+  const fields = `{ ${Object.keys(WEIGHT_SHAPES)
+    .map((k) => (k === 'W' || k === 'R' ? k : `${k}?`))
+    .join(', ')} }`;
   if (!Array.isArray(weights)) throw new WeightError(`weights must be an array with one ${fields} entry per layer`);
   if (weights.length !== s.numLayers) {
-    throw new WeightError(`weights: expected ${s.numLayers} layer entr${s.numLayers === 1 ? 'y' : 'ies'} (spec.numLayers), got ${weights.length}`);
+    throw new WeightError(
+      `weights: expected ${s.numLayers} layer entr${s.numLayers === 1 ? 'y' : 'ies'} (spec.numLayers), got ${weights.length}`,
+    );
   }
   const extras = CELLS[s.cell].extraWeights;
   weights.forEach((w, layer) => {
     if (typeof w !== 'object' || w === null) throw new WeightError(`weights[${layer}] must be an object ${fields}`);
     for (const key of Object.keys(w)) {
-      if (!(key in WEIGHT_SHAPES)) throw new WeightError(`layer ${layer}: ${key} is not a weight tensor; the tensors are ${Object.keys(WEIGHT_SHAPES).join(', ')}`);
+      if (!(key in WEIGHT_SHAPES))
+        throw new WeightError(`layer ${layer}: ${key} is not a weight tensor; the tensors are ${Object.keys(WEIGHT_SHAPES).join(', ')}`);
     }
     const expected = expectedWeightLengths(s, layer);
     for (const key of Object.keys(WEIGHT_SHAPES) as (keyof LayerWeights)[]) {
@@ -195,13 +227,19 @@ export function validateWeights(s: ResolvedSpec, weights: RnnWeights): void {
         continue;
       }
       if (want === undefined) {
-        const why = extra?.absentWhy ?? CELL_TYPES.map((c) => CELLS[c].extraWeights.find((e) => e.name === key)?.absentWhy).find(Boolean) ?? 'this model takes no such tensor';
+        const why =
+          extra?.absentWhy ??
+          CELL_TYPES.map((c) => CELLS[c].extraWeights.find((e) => e.name === key)?.absentWhy).find(Boolean) ??
+          'this model takes no such tensor';
         throw new WeightError(`layer ${layer}: ${key} was given but ${why}; remove it`);
       }
-      if (!(t instanceof Float32Array)) throw new WeightError(`layer ${layer}: ${key} must be a Float32Array, got ${Object.prototype.toString.call(t)}`);
+      if (!(t instanceof Float32Array))
+        throw new WeightError(`layer ${layer}: ${key} must be a Float32Array, got ${Object.prototype.toString.call(t)}`);
       if (t.length !== want) {
-        throw new WeightError(`layer ${layer}: ${key} ${WEIGHT_SHAPES[key]} has ${t.length} floats, expected ${want} ` +
-          `(D=${s.directions}, G=${s.gates}, H=${s.hiddenSize}, Hout=${s.outputSize}, I_${layer}=${layerInputSize(s, layer)})`);
+        throw new WeightError(
+          `layer ${layer}: ${key} ${WEIGHT_SHAPES[key]} has ${t.length} floats, expected ${want} ` +
+            `(D=${s.directions}, G=${s.gates}, H=${s.hiddenSize}, Hout=${s.outputSize}, I_${layer}=${layerInputSize(s, layer)})`,
+        );
       }
     }
   });

@@ -50,7 +50,13 @@ export interface StreamHost {
   /** Writes the initial state (run()'s layouts; zeros when absent) into the state buffers. */
   writeState(state: ResidentState, batch: number, initialH?: Float32Array, initialC?: Float32Array): void;
   /** Runs x from the state on the GPU, leaving the final state there; resolves to Y. */
-  runResident(x: Float32Array | GPUBuffer, seqLen: number, batch: number, state: ResidentState, output: 'cpu' | 'gpu'): Promise<Float32Array | GPUBuffer>;
+  runResident(
+    x: Float32Array | GPUBuffer,
+    seqLen: number,
+    batch: number,
+    state: ResidentState,
+    output: 'cpu' | 'gpu',
+  ): Promise<Float32Array | GPUBuffer>;
   /** Reads the state back in run()'s layouts, after every step queued before it. */
   readState(state: ResidentState, batch: number): Promise<{ Y_h: Float32Array; Y_c?: Float32Array }>;
   /** Forgets a destroyed stream. */
@@ -60,15 +66,22 @@ export interface StreamHost {
 export class Stream implements RnnStream {
   private destroyed = false;
 
-  constructor(private readonly host: StreamHost, private readonly batch: number, private readonly resident: ResidentState) {}
+  constructor(
+    private readonly host: StreamHost,
+    private readonly batch: number,
+    private readonly resident: ResidentState,
+  ) {}
 
   step(x: Float32Array | GPUBuffer, options: { seqLen?: number; output: 'gpu' }): Promise<{ Y: GPUBuffer }>;
   step(x: Float32Array | GPUBuffer, options?: { seqLen?: number; output?: 'cpu' }): Promise<{ Y: Float32Array }>;
   step(x: Float32Array | GPUBuffer, options: { seqLen?: number; output?: 'cpu' | 'gpu' } = {}): Promise<{ Y: Float32Array | GPUBuffer }> {
-    if (this.destroyed) return Promise.reject(new DestroyedError('step() was called after the stream was destroyed; create a new one with rnn.stream()'));
-    if (typeof options !== 'object' || options === null) return Promise.reject(new InputError('step(x, options): options must be an object { seqLen? }'));
+    if (this.destroyed)
+      return Promise.reject(new DestroyedError('step() was called after the stream was destroyed; create a new one with rnn.stream()'));
+    if (typeof options !== 'object' || options === null)
+      return Promise.reject(new InputError('step(x, options): options must be an object { seqLen? }'));
     const seqLen = options.seqLen ?? 1;
-    if (!Number.isInteger(seqLen) || seqLen <= 0) return Promise.reject(new InputError(`step(): seqLen must be a positive integer, got ${String(seqLen)}`));
+    if (!Number.isInteger(seqLen) || seqLen <= 0)
+      return Promise.reject(new InputError(`step(): seqLen must be a positive integer, got ${String(seqLen)}`));
     return this.host.runResident(x, seqLen, this.batch, this.resident, options.output ?? 'cpu').then((Y) => ({ Y }));
   }
 

@@ -49,8 +49,17 @@ export interface TuneReport {
 
 /** The model part of a table: a table only applies to a model with the same shapes and options. */
 export function modelKey(s: ResolvedSpec): string {
-  return [s.cell, `I${s.inputSize}`, `H${s.hiddenSize}`, `P${s.outputSize}`, `L${s.numLayers}`, s.direction,
-    s.cell === 'gru' ? `lbr${Number(s.linearBeforeReset)}` : ''].filter(Boolean).join(' ');
+  return [
+    s.cell,
+    `I${s.inputSize}`,
+    `H${s.hiddenSize}`,
+    `P${s.outputSize}`,
+    `L${s.numLayers}`,
+    s.direction,
+    s.cell === 'gru' ? `lbr${Number(s.linearBeforeReset)}` : '',
+  ]
+    .filter(Boolean)
+    .join(' ');
 }
 
 export function describeChoices(layers: LayerChoice[]): string {
@@ -63,11 +72,13 @@ export function validateTuning(t: unknown, s: ResolvedSpec, features: ReadonlySe
   if (typeof t !== 'object' || t === null) throw bad('must be an object');
   const table = t as TuningTable;
   if (table.version !== 1) throw bad(`has version ${JSON.stringify(table.version)}, expected 1`);
-  if (typeof table.adapter !== 'string' || typeof table.model !== 'string' || !Array.isArray(table.entries)) throw bad('lacks adapter, model or entries');
+  if (typeof table.adapter !== 'string' || typeof table.model !== 'string' || !Array.isArray(table.entries))
+    throw bad('lacks adapter, model or entries');
   if (table.model !== modelKey(s)) throw bad(`was measured for another model (${table.model}; this one is ${modelKey(s)})`);
   table.entries.forEach((e, i) => {
     const where = `entries[${i}]`;
-    if (!Number.isInteger(e?.seqLen) || e.seqLen <= 0 || !Number.isInteger(e.batch) || e.batch <= 0) throw bad(`${where} needs positive integer seqLen and batch`);
+    if (!Number.isInteger(e?.seqLen) || e.seqLen <= 0 || !Number.isInteger(e.batch) || e.batch <= 0)
+      throw bad(`${where} needs positive integer seqLen and batch`);
     if (!Array.isArray(e.layers) || e.layers.length !== s.numLayers) throw bad(`${where} needs one choice per layer (${s.numLayers})`);
     e.layers.forEach((c, l) => {
       if (!STEP_VARIANTS.includes(c?.step) || !PROJECTION_VARIANTS.includes(c.projection)) {
@@ -114,8 +125,12 @@ export function candidates(s: ResolvedSpec, batch: number, features: ReadonlySet
  * `measure` returns the median ms of a run with the given choices (it may stop early and return a
  * single run's time once that is far above `bestMs`).
  */
-export async function searchChoices(start: LayerChoice[], options: LayerChoice[], measure: (layers: LayerChoice[], bestMs: number) => Promise<number>,
-  trial: (layers: LayerChoice[], ms: number) => void): Promise<{ layers: LayerChoice[]; medianMs: number }> {
+export async function searchChoices(
+  start: LayerChoice[],
+  options: LayerChoice[],
+  measure: (layers: LayerChoice[], bestMs: number) => Promise<number>,
+  trial: (layers: LayerChoice[], ms: number) => void,
+): Promise<{ layers: LayerChoice[]; medianMs: number }> {
   const layers = start.map((c) => ({ ...c }));
   let best = await measure(layers, Infinity);
   trial(layers, best);

@@ -16,7 +16,14 @@ import { CONFIGS } from '../demo/bench/shapes.js';
 const ROOT = join(import.meta.dirname, '..');
 const BUNDLE = join(ROOT, 'dist-bench', 'bench-node.mjs');
 /** What the bundle may import at run time: Dawn, and the optional engines' packages (n/a when missing). */
-const RUNTIME_IMPORTS = ['webgpu', 'onnxruntime-node', 'onnxruntime-web/webgpu', 'onnxruntime-web/wasm', '@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu'];
+const RUNTIME_IMPORTS = [
+  'webgpu',
+  'onnxruntime-node',
+  'onnxruntime-web/webgpu',
+  'onnxruntime-web/wasm',
+  '@tensorflow/tfjs',
+  '@tensorflow/tfjs-backend-webgpu',
+];
 
 describe('napkin math', () => {
   it('counts T·B·D·G·H·(I_l + H) multiply-adds per layer', () => {
@@ -45,9 +52,16 @@ describe('built Node bench (dist-bench/bench-node.mjs)', () => {
     symlinkSync(join(ROOT, 'node_modules', 'webgpu'), join(dir, 'node_modules', 'webgpu'), 'dir');
     copyFileSync(BUNDLE, join(dir, 'bench-node.mjs'));
     const out = join(dir, 'quick.json');
-    const r = spawnSync(process.execPath, ['bench-node.mjs', '--config', 'quick', '--engines', 'webgpu-rnn*', '--reps', '5', '--out', out], {
-      cwd: dir, encoding: 'utf8', timeout: 90_000, env: { ...process.env, NODE_PATH: '' },
-    });
+    const r = spawnSync(
+      process.execPath,
+      ['bench-node.mjs', '--config', 'quick', '--engines', 'webgpu-rnn*', '--reps', '5', '--out', out],
+      {
+        cwd: dir,
+        encoding: 'utf8',
+        timeout: 90_000,
+        env: { ...process.env, NODE_PATH: '' },
+      },
+    );
     expect(r.status, `${r.stdout}\n${r.stderr}`).toBe(0);
     console.log(`[bench-node test]${r.stdout.slice(r.stdout.indexOf('\nadapter:'))}`);
     expect(r.stdout).toMatch(/vendor: .* architecture: .* device: .* description: /);

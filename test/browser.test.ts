@@ -46,8 +46,11 @@ function expectAllClose(results: CaseResult[], what: string): number {
     if (r.error) failures.push(`${r.name}: ${r.error}`);
     for (const c of r.comparisons) {
       worst = Math.max(worst, c.maxAbs);
-      if (c.failures) failures.push(`${r.name} ${c.label}: ${c.failures}/${c.count} outside ${ATOL} + ${RTOL}·|ref|, max |diff| ${c.maxAbs}` +
-        (c.worst ? ` at [${c.worst[0]}]: got ${c.worst[1]}, expected ${c.worst[2]}` : ''));
+      if (c.failures)
+        failures.push(
+          `${r.name} ${c.label}: ${c.failures}/${c.count} outside ${ATOL} + ${RTOL}·|ref|, max |diff| ${c.maxAbs}` +
+            (c.worst ? ` at [${c.worst[0]}]: got ${c.worst[1]}, expected ${c.worst[2]}` : ''),
+        );
     }
     if (!r.error && r.comparisons.length === 0) failures.push(`${r.name}: nothing compared`);
   }
@@ -66,7 +69,10 @@ describe('browser: the built package (dist/) on Chromium WebGPU', () => {
   it('Chromium offers a WebGPU adapter', async () => {
     const a = await page.evaluate(() => globalThis.__dist!.adapter());
     console.log(`[browser tests] adapter: ${JSON.stringify(a.info ?? a.error)}`);
-    expect(a.found, `no WebGPU adapter in Chromium (${a.error}); launched with ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'} --enable-unsafe-webgpu`).toBe(true);
+    expect(
+      a.found,
+      `no WebGPU adapter in Chromium (${a.error}); launched with ${process.env.CHROMIUM_PATH ?? '/usr/bin/chromium'} --enable-unsafe-webgpu`,
+    ).toBe(true);
   });
 
   it('correctness sweep: cells × directions × sizes × lengths/masks match the float64 reference', async () => {
@@ -105,21 +111,26 @@ describe('browser: the benchmark page', () => {
           // ONNX Runtime Web has no WebGPU kernel for the RNN op: the page must refuse to time it, not pass off a CPU run.
           const expectedNa = e.engine === 'ort-webgpu' && s.shape.cell === 'rnn';
           if (expectedNa) {
-            if (e.status !== 'n/a' || !/not placed on the WebGPU EP/.test(e.reason ?? '')) problems.push(`${s.shape.id} ${e.engine}: expected n/a for the RNN op, got ${e.status} ${e.reason ?? ''}`);
+            if (e.status !== 'n/a' || !/not placed on the WebGPU EP/.test(e.reason ?? ''))
+              problems.push(`${s.shape.id} ${e.engine}: expected n/a for the RNN op, got ${e.status} ${e.reason ?? ''}`);
             continue;
           }
           if (e.status !== 'ok') problems.push(`${s.shape.id} ${e.engine}: ${e.reason}`);
           else {
-            if (!e.agrees) problems.push(`${s.shape.id} ${e.engine}: ${e.mismatches} outputs differ from the reference (max ${e.maxAbsDiff})`);
+            if (!e.agrees)
+              problems.push(`${s.shape.id} ${e.engine}: ${e.mismatches} outputs differ from the reference (max ${e.maxAbsDiff})`);
             if ((e.runsMs?.length ?? 0) < 5) problems.push(`${s.shape.id} ${e.engine}: only ${e.runsMs?.length} timed runs`);
             // >= 0, not > 0: Chromium quantizes performance.now() to 0.1 ms, and ORT WASM's tiny runs can take less.
             if (!(e.medianMs! >= 0)) problems.push(`${s.shape.id} ${e.engine}: median ${e.medianMs}`);
           }
           // Dispatches counted in the page must be exactly what the library's plan says (2 per layer for a
           // persistent-kernel sequence, L·(1 + T) or L·(1 + 2T) per step otherwise).
-          if (e.engine === 'webgpu-rnn' && e.dispatches !== e.expectedDispatches) problems.push(`${s.shape.id} webgpu-rnn: ${e.dispatches} dispatches, planned ${e.expectedDispatches}`);
-          if (e.engine === 'ort-webgpu' && e.status === 'ok' && (e.placement !== 'webgpu' || !e.dispatches)) problems.push(`${s.shape.id} ort-webgpu: placement ${e.placement}, ${e.dispatches} dispatches`);
-          if (e.engine === 'tfjs-webgpu' && e.status === 'ok' && !e.dispatches) problems.push(`${s.shape.id} tfjs-webgpu: no GPU dispatch counted`);
+          if (e.engine === 'webgpu-rnn' && e.dispatches !== e.expectedDispatches)
+            problems.push(`${s.shape.id} webgpu-rnn: ${e.dispatches} dispatches, planned ${e.expectedDispatches}`);
+          if (e.engine === 'ort-webgpu' && e.status === 'ok' && (e.placement !== 'webgpu' || !e.dispatches))
+            problems.push(`${s.shape.id} ort-webgpu: placement ${e.placement}, ${e.dispatches} dispatches`);
+          if (e.engine === 'tfjs-webgpu' && e.status === 'ok' && !e.dispatches)
+            problems.push(`${s.shape.id} tfjs-webgpu: no GPU dispatch counted`);
         }
       }
       expect(problems, problems.join('\n')).toEqual([]);

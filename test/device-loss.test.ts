@@ -14,7 +14,10 @@ const run = { seqLen: 4, batch: 2 };
 describe('device loss and bad devices', () => {
   it('no device, or something that is not a GPUDevice, is an InputError that says where a device comes from', async () => {
     for (const bad of [null, undefined, {}, 'gpu', { queue: {} }]) {
-      const err = await createRnn(bad as unknown as GPUDevice, spec, weights).then(() => undefined, (e: unknown) => e);
+      const err = await createRnn(bad as unknown as GPUDevice, spec, weights).then(
+        () => undefined,
+        (e: unknown) => e,
+      );
       expect(err, String(bad)).toBeInstanceOf(InputError);
       expect((err as Error).message).toMatch(/device must be a GPUDevice \(from requestDevice\(\)/);
     }
@@ -28,7 +31,10 @@ describe('device loss and bad devices', () => {
     await stream.step(x.subarray(0, 6));
     const pending = rnn.run(x, run);
     device.destroy();
-    const err = await pending.then(() => undefined, (e: unknown) => e);
+    const err = await pending.then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(err).toBeInstanceOf(DeviceLostError);
     expect(err).toBeInstanceOf(GpuError);
     expect((err as DeviceLostError).reason).toBe('destroyed');

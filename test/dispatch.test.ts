@@ -77,7 +77,7 @@ describe('dispatches per streaming step (fused stack kernel)', () => {
       expect(rnn.kernels(1, 1)).toEqual({ layers: [], dispatches: 1, stack: true });
       const stream = rnn.stream();
       const x = uniform(rng(1), spec.inputSize);
-      await stream.step(x);   // compiles the pipeline
+      await stream.step(x); // compiles the pipeline
       reset();
       await stream.step(x);
       expect(counts).toMatchObject({ dispatches: 1, submits: 1, maps: 1 });

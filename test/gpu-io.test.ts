@@ -71,19 +71,30 @@ describe('GPU-resident input and output', () => {
       const initialC = uniform(rng(15), 4 * B * 6);
       const rnn = await createRnn(device, spec, weights, { batch: B, seqLen: T });
       const arrays = await rnn.run(x, { seqLen: T, batch: B, initialH, initialC, sequenceLens: Int32Array.from([5, 0, 3]) });
-      const out = { Y: device.createBuffer({ size: arrays.Y.byteLength, usage: STORAGE | COPY_SRC | COPY_DST }),
+      const out = {
+        Y: device.createBuffer({ size: arrays.Y.byteLength, usage: STORAGE | COPY_SRC | COPY_DST }),
         Y_h: device.createBuffer({ size: arrays.Y_h.byteLength, usage: STORAGE | COPY_SRC | COPY_DST }),
-        Y_c: device.createBuffer({ size: arrays.Y_c!.byteLength, usage: STORAGE | COPY_SRC | COPY_DST }) };
-      const io = { x: upload(device, x), seqLen: T, batch: B, sequenceLens: Int32Array.from([5, 0, 3]), initialH: upload(device, initialH, STORAGE | COPY_SRC | COPY_DST),
-        initialC: upload(device, initialC, STORAGE | COPY_SRC | COPY_DST), ...out };
+        Y_c: device.createBuffer({ size: arrays.Y_c!.byteLength, usage: STORAGE | COPY_SRC | COPY_DST }),
+      };
+      const io = {
+        x: upload(device, x),
+        seqLen: T,
+        batch: B,
+        sequenceLens: Int32Array.from([5, 0, 3]),
+        initialH: upload(device, initialH, STORAGE | COPY_SRC | COPY_DST),
+        initialC: upload(device, initialC, STORAGE | COPY_SRC | COPY_DST),
+        ...out,
+      };
       const encoder = device.createCommandEncoder();
       rnn.encode(encoder, io);
-      device.queue.submit([encoder.finish()]);   // one submit, the caller's
+      device.queue.submit([encoder.finish()]); // one submit, the caller's
       expectClose(await download(device, out.Y, arrays.Y.length), arrays.Y, 'encode Y', { atol: 0, rtol: 0 });
       expectClose(await download(device, out.Y_h, arrays.Y_h.length), arrays.Y_h, 'encode Y_h', { atol: 0, rtol: 0 });
       expectClose(await download(device, out.Y_c, arrays.Y_c!.length), arrays.Y_c!, 'encode Y_c', { atol: 0, rtol: 0 });
       // Kernels of a shape never compiled, and a run in flight, are refused with what to do.
-      expect(() => rnn.encode(device.createCommandEncoder(), { ...io, seqLen: 1, batch: 1, sequenceLens: undefined })).toThrow(/not compiled yet: pass \{ seqLen: 1, batch: 1 \}/);
+      expect(() => rnn.encode(device.createCommandEncoder(), { ...io, seqLen: 1, batch: 1, sequenceLens: undefined })).toThrow(
+        /not compiled yet: pass \{ seqLen: 1, batch: 1 \}/,
+      );
       const inFlight = rnn.run(x, { seqLen: T, batch: B });
       expect(() => rnn.encode(device.createCommandEncoder(), io)).toThrow(/in flight/);
       await inFlight;
@@ -92,7 +103,7 @@ describe('GPU-resident input and output', () => {
     });
   }
 
-  it("stream steps take GPUBuffer x and give GPU Y", async () => {
+  it('stream steps take GPUBuffer x and give GPU Y', async () => {
     const device = await getTestDevice();
     const spec: RnnSpec = { cell: 'gru', inputSize: 4, hiddenSize: 6, numLayers: 2 };
     const rnn = await createRnn(device, spec, randomWeights(spec, 5), { warmUp: false });
@@ -121,7 +132,9 @@ describe('GPU-resident input and output', () => {
     const small = device.createBuffer({ size: 16, usage: STORAGE });
     await expect(rnn.run(small, { seqLen: 2, batch: 2 })).rejects.toThrow(InputError);
     await expect(rnn.run(small, { seqLen: 2, batch: 2 })).rejects.toThrow(/16 bytes, expected at least seqLen·batch·inputSize·4 = 64/);
-    await expect(rnn.run(new Float32Array(16), { seqLen: 2, batch: 2, output: 'disk' as 'gpu' })).rejects.toThrow(/output must be 'cpu' or 'gpu'/);
+    await expect(rnn.run(new Float32Array(16), { seqLen: 2, batch: 2, output: 'disk' as 'gpu' })).rejects.toThrow(
+      /output must be 'cpu' or 'gpu'/,
+    );
     noStorage.destroy();
     small.destroy();
     rnn.destroy();

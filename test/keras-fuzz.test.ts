@@ -36,33 +36,73 @@ beforeAll(async () => {
   const dir = new URL('./fixtures/tfjs/', import.meta.url);
   const w = readFileSync(new URL('weights.bin', dir));
   const expected = JSON.parse(readFileSync(new URL('expected.json', dir), 'utf8')) as { x: number[]; shape: number[] };
-  bases.push({ name: 'fixture', json: readFileSync(new URL('model.json', dir), 'utf8'), weights: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength),
-    x: Float32Array.from(expected.x), shape: expected.shape });
+  bases.push({
+    name: 'fixture',
+    json: readFileSync(new URL('model.json', dir), 'utf8'),
+    weights: w.buffer.slice(w.byteOffset, w.byteOffset + w.byteLength),
+    x: Float32Array.from(expected.x),
+    shape: expected.shape,
+  });
   // 2. A functional TF.js model: Embedding mask_zero → go_backwards SimpleRNN with return_state → Dense.
   const input = tf.input({ shape: [4], dtype: 'int32' });
   const emb = tf.layers.embedding({ inputDim: 6, outputDim: 3, maskZero: true }).apply(input) as tf.SymbolicTensor;
-  const [seq, h] = tf.layers.simpleRNN({ units: 3, returnSequences: true, returnState: true, goBackwards: true }).apply(emb) as tf.SymbolicTensor[];
+  const [seq, h] = tf.layers
+    .simpleRNN({ units: 3, returnSequences: true, returnState: true, goBackwards: true })
+    .apply(emb) as tf.SymbolicTensor[];
   const out = tf.layers.dense({ units: 2, activation: 'sigmoid' }).apply(seq) as tf.SymbolicTensor;
   const m = tf.model({ inputs: input, outputs: [out, h] });
   const r = rng(5);
   m.setWeights(m.getWeights().map((t) => tf.tensor(uniform(r, t.size, 0.7), t.shape)));
-  await m.save(tf.io.withSaveHandler(async (a) => {
-    bases.push({
-      name: 'functional',
-      json: JSON.stringify({ modelTopology: a.modelTopology, format: a.format, weightsManifest: [{ paths: ['w.bin'], weights: a.weightSpecs }] }),
-      weights: a.weightData as ArrayBuffer,
-      x: Int32Array.from([1, 2, 0, 5, 0, 0, 3, 4]), shape: [2, 4],
-    });
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await m.save(
+    tf.io.withSaveHandler(async (a) => {
+      bases.push({
+        name: 'functional',
+        json: JSON.stringify({
+          modelTopology: a.modelTopology,
+          format: a.format,
+          weightsManifest: [{ paths: ['w.bin'], weights: a.weightSpecs }],
+        }),
+        weights: a.weightData as ArrayBuffer,
+        x: Int32Array.from([1, 2, 0, 5, 0, 0, 3, 4]),
+        shape: [2, 4],
+      });
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
 });
 
 type Rand = () => number;
 const pick = <T>(r: Rand, xs: readonly T[]): T => xs[Math.floor(r() * xs.length)];
 
 /** Values that have broken parsers before: huge, negative, fractional, non-finite stand-ins, wrong types. */
-const NASTY: unknown[] = [2 ** 31, 2 ** 53, 1e308, 1e9, -1, 0, 0.5, -0.0, null, '', 'float16', 'int32', 'string', 'bool', 'uint8',
-  [], {}, [1e9, 1e9], [2 ** 30, 2 ** 30, 2 ** 30], true, false, 'Bidirectional', 'LSTM', 'Sequential', { class_name: 'LSTM' }, [null, null, null]];
+const NASTY: unknown[] = [
+  2 ** 31,
+  2 ** 53,
+  1e308,
+  1e9,
+  -1,
+  0,
+  0.5,
+  -0.0,
+  null,
+  '',
+  'float16',
+  'int32',
+  'string',
+  'bool',
+  'uint8',
+  [],
+  {},
+  [1e9, 1e9],
+  [2 ** 30, 2 ** 30, 2 ** 30],
+  true,
+  false,
+  'Bidirectional',
+  'LSTM',
+  'Sequential',
+  { class_name: 'LSTM' },
+  [null, null, null],
+];
 
 /** Every (container, key) in a JSON tree, so a mutation can land anywhere, shapes and dtypes included. */
 function slots(root: unknown): [Record<string | number, unknown>, string | number][] {
@@ -90,7 +130,7 @@ function mutateJsonTree(json: string, r: Rand): string {
     if (how < 0.6) obj[key] = pick(r, NASTY);
     else if (how < 0.75 && !Array.isArray(obj)) delete obj[key];
     else if (how < 0.9 && typeof obj[key] === 'number') obj[key] = (obj[key] as number) * pick(r, [2, 1000, -1, 0.5]) + pick(r, [0, 1, -1]);
-    else obj[key] = JSON.parse(JSON.stringify(pick(r, all)[0]));   // a subtree moved where it does not belong
+    else obj[key] = JSON.parse(JSON.stringify(pick(r, all)[0])); // a subtree moved where it does not belong
   }
   return JSON.stringify(tree);
 }
@@ -134,7 +174,9 @@ function* mutants(base: Base, seed: number): Generator<Mutant> {
 
 function ownError(e: unknown, m: Mutant): void {
   if (e instanceof WebGpuRnnError) return;
-  throw new Error(`${m.base.name} ${m.what}: threw a foreign error ${(e as Error)?.name}: ${(e as Error)?.message}\n${(e as Error)?.stack}`);
+  throw new Error(
+    `${m.base.name} ${m.what}: threw a foreign error ${(e as Error)?.name}: ${(e as Error)?.message}\n${(e as Error)?.stack}`,
+  );
 }
 
 /** TF.js on the same mutant, or undefined where TF.js refuses it or produces non-finite values. */
@@ -144,8 +186,13 @@ async function tfjsOn(m: Mutant): Promise<PredictOutput[] | undefined> {
     const weights = Array.isArray(m.weights) ? m.weights : [m.weights];
     const merged = new Uint8Array(weights.reduce((n, b) => n + b.byteLength, 0));
     let off = 0;
-    for (const b of weights) { merged.set(new Uint8Array(b), off); off += b.byteLength; }
-    const model = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: parsed.weightsManifest[0].weights, weightData: merged.buffer }));
+    for (const b of weights) {
+      merged.set(new Uint8Array(b), off);
+      off += b.byteLength;
+    }
+    const model = await tf.loadLayersModel(
+      tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: parsed.weightsManifest[0].weights, weightData: merged.buffer }),
+    );
     const x = tf.tensor(m.base.x, m.base.shape, m.base.x instanceof Int32Array ? 'int32' : 'float32');
     const y = model.predict(x);
     const out = (Array.isArray(y) ? y : [y]).map((t) => ({ data: t.dataSync() as Float32Array, shape: t.shape as number[] }));
@@ -175,8 +222,10 @@ describe('loadLayersModel under mutation', () => {
       }
     }
     const total = bases.length * MUTANTS_PER_BASE;
-    console.log(`[keras-fuzz] parse-only: ${total} mutants in ${Date.now() - start} ms: ${stats.refused} refused ` +
-      `(${[...refusedBy].map(([k, v]) => `${k} ${v}`).join(', ')}), ${stats.planned} loaded on the CPU side`);
+    console.log(
+      `[keras-fuzz] parse-only: ${total} mutants in ${Date.now() - start} ms: ${stats.refused} refused ` +
+        `(${[...refusedBy].map(([k, v]) => `${k} ${v}`).join(', ')}), ${stats.planned} loaded on the CPU side`,
+    );
     // Neither side may be empty: the mutations must reach past the first check, and the checks must bite.
     expect(stats.refused).toBeGreaterThan(total / 4);
     expect(stats.planned).toBeGreaterThan(total / 10);
@@ -220,13 +269,17 @@ describe('loadLayersModel under mutation', () => {
         if (theirs && theirs.length === outputs.length && theirs.every((t, k) => t.data.length === outputs[k].data.length)) {
           theirs.forEach((t, k) => {
             const c = compare(outputs[k].data, t.data, 1e-5, 1e-4);
-            expect(c.failures, `${m.base.name} ${m.what}: output ${k} differs from TF.js on the same mutant (max |diff| ${c.maxAbs})`).toBe(0);
+            expect(c.failures, `${m.base.name} ${m.what}: output ${k} differs from TF.js on the same mutant (max |diff| ${c.maxAbs})`).toBe(
+              0,
+            );
           });
           stats.comparedWithTfjs++;
         }
       }
     }
-    console.log(`[keras-fuzz] on the GPU: ${stats.gpuLoaded} ran, ${stats.gpuRefused} refused, ${stats.comparedWithTfjs} compared with TF.js`);
+    console.log(
+      `[keras-fuzz] on the GPU: ${stats.gpuLoaded} ran, ${stats.gpuRefused} refused, ${stats.comparedWithTfjs} compared with TF.js`,
+    );
     expect(stats.gpuLoaded).toBeGreaterThan(0);
   });
 });

@@ -33,17 +33,22 @@ interface Artifacts {
 /** model.json text + weights exactly as TF.js's save() writes them (one shard). */
 async function saveTfjs(model: tf.LayersModel): Promise<Artifacts> {
   let out: Artifacts | undefined;
-  await model.save(tf.io.withSaveHandler(async (a) => {
-    const weightData = a.weightData as ArrayBuffer;
-    out = {
-      modelJson: JSON.stringify({
-        modelTopology: a.modelTopology, format: a.format, generatedBy: a.generatedBy, convertedBy: a.convertedBy,
-        weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
-      }),
-      weightData,
-    };
-    return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
-  }));
+  await model.save(
+    tf.io.withSaveHandler(async (a) => {
+      const weightData = a.weightData as ArrayBuffer;
+      out = {
+        modelJson: JSON.stringify({
+          modelTopology: a.modelTopology,
+          format: a.format,
+          generatedBy: a.generatedBy,
+          convertedBy: a.convertedBy,
+          weightsManifest: [{ paths: ['weights.bin'], weights: a.weightSpecs }],
+        }),
+        weightData,
+      };
+      return { modelArtifactsInfo: { dateSaved: new Date(), modelTopologyType: 'JSON' } };
+    }),
+  );
   return out!;
 }
 
@@ -72,12 +77,21 @@ function compareOutputs(got: PredictOutput | PredictOutput[], want: PredictOutpu
 }
 
 /** Saves with TF.js, loads on the GPU, runs both, compares every output. */
-async function checkAgainstTfjs(model: tf.LayersModel, x: Float32Array | Int32Array, shape: number[], label: string,
-  expectStacks?: string[][]): Promise<LayersModel> {
+async function checkAgainstTfjs(
+  model: tf.LayersModel,
+  x: Float32Array | Int32Array,
+  shape: number[],
+  label: string,
+  expectStacks?: string[][],
+): Promise<LayersModel> {
   const { modelJson, weightData } = await saveTfjs(model);
   const ours = await loadLayersModel(device, modelJson, weightData);
   try {
-    if (expectStacks) expect(ours.recurrentStacks.map((s) => s.length), `${label}: stacking`).toEqual(expectStacks.map((s) => s.length));
+    if (expectStacks)
+      expect(
+        ours.recurrentStacks.map((s) => s.length),
+        `${label}: stacking`,
+      ).toEqual(expectStacks.map((s) => s.length));
     compareOutputs(await ours.predict(x, shape), tfPredict(model, x, shape), label);
     counts.tfjs++;
   } finally {
@@ -105,7 +119,11 @@ function maskedTokens(seed: number, vocab: number): Int32Array {
   const r = rng(seed);
   const x = Int32Array.from({ length: B * T }, () => 1 + Math.floor(r() * (vocab - 1)));
   const masked: number[][] = [[], [4, 5], [1, 3], [0, 2, 3], [0, 1, 2, 3, 4, 5]];
-  masked.forEach((steps, b) => steps.forEach((t) => { x[b * T + t] = 0; }));
+  masked.forEach((steps, b) =>
+    steps.forEach((t) => {
+      x[b * T + t] = 0;
+    }),
+  );
   return x;
 }
 
@@ -116,7 +134,12 @@ describe('TF.js models saved by TF.js, loaded by webgpu-rnn (oracle: TF.js predi
   const cells: Cell[] = ['lstm', 'gru', 'simpleRNN'];
 
   for (const cell of cells) {
-    for (const [returnSequences, goBackwards, useBias] of [[false, false, true], [true, false, true], [true, true, true], [false, true, false]] as const) {
+    for (const [returnSequences, goBackwards, useBias] of [
+      [false, false, true],
+      [true, false, true],
+      [true, true, true],
+      [false, true, false],
+    ] as const) {
       it(`${cell} returnSequences=${returnSequences} goBackwards=${goBackwards} useBias=${useBias}`, async () => {
         const m = tf.sequential();
         m.add(rnnLayer(cell, { units: 5, inputShape: [T, 3], returnSequences, goBackwards, useBias }));
@@ -136,8 +159,13 @@ describe('TF.js models saved by TF.js, loaded by webgpu-rnn (oracle: TF.js predi
     });
   }
 
-  for (const [cell, activation, recurrentActivation] of [['lstm', 'softsign', 'sigmoid'], ['lstm', 'relu', 'hardSigmoid'], ['gru', 'elu', 'sigmoid'],
-    ['gru', 'softplus', 'hardSigmoid'], ['lstm', 'linear', 'softsign']] as const) {
+  for (const [cell, activation, recurrentActivation] of [
+    ['lstm', 'softsign', 'sigmoid'],
+    ['lstm', 'relu', 'hardSigmoid'],
+    ['gru', 'elu', 'sigmoid'],
+    ['gru', 'softplus', 'hardSigmoid'],
+    ['lstm', 'linear', 'softsign'],
+  ] as const) {
     it(`${cell} activation=${activation} recurrentActivation=${recurrentActivation}`, async () => {
       const m = tf.sequential();
       m.add(rnnLayer(cell, { units: 4, inputShape: [T, 3], activation, recurrentActivation, returnSequences: true }));
@@ -229,8 +257,9 @@ describe('TF.js models saved by TF.js, loaded by webgpu-rnn (oracle: TF.js predi
   it('Dense activations on the CPU (selu, softplus, hard_sigmoid, log_softmax, relu6, swish)', async () => {
     const input = tf.input({ shape: [T, 3] });
     const h = tf.layers.gru({ units: 4 }).apply(input) as tf.SymbolicTensor;
-    const outs = ['selu', 'softplus', 'hardSigmoid', 'logSoftmax', 'relu6', 'swish', 'softsign', 'elu', 'linear']
-      .map((a) => tf.layers.dense({ units: 3, activation: a as 'selu' }).apply(h) as tf.SymbolicTensor);
+    const outs = ['selu', 'softplus', 'hardSigmoid', 'logSoftmax', 'relu6', 'swish', 'softsign', 'elu', 'linear'].map(
+      (a) => tf.layers.dense({ units: 3, activation: a as 'selu' }).apply(h) as tf.SymbolicTensor,
+    );
     const m = tf.model({ inputs: input, outputs: outs });
     seedWeights(m, 111, 2);
     await checkAgainstTfjs(m, uniform(rng(13), B * T * 3, 1.5), [B, T, 3], 'dense activations');
@@ -247,15 +276,28 @@ describe('TF.js models saved by TF.js, loaded by webgpu-rnn (oracle: TF.js predi
   it('the fixture under test/fixtures/tfjs, loaded from disk, matches the outputs TF.js recorded and TF.js loading it now', async () => {
     const modelJson = readFileSync(new URL('model.json', FIXTURES), 'utf8');
     const weights = readFileSync(new URL('weights.bin', FIXTURES));
-    const expected = JSON.parse(readFileSync(new URL('expected.json', FIXTURES), 'utf8')) as { x: number[]; shape: number[]; outputs: { data: number[]; shape: number[] }[] };
-    const ours = await loadLayersModel(device, modelJson, weights);   // a Node Buffer, read in place
+    const expected = JSON.parse(readFileSync(new URL('expected.json', FIXTURES), 'utf8')) as {
+      x: number[];
+      shape: number[];
+      outputs: { data: number[]; shape: number[] }[];
+    };
+    const ours = await loadLayersModel(device, modelJson, weights); // a Node Buffer, read in place
     const x = Float32Array.from(expected.x);
     const got = await ours.predict(x, expected.shape);
     ours.destroy();
-    compareOutputs(got, expected.outputs.map((o) => ({ data: Float32Array.from(o.data), shape: o.shape })), 'fixture (recorded)');
+    compareOutputs(
+      got,
+      expected.outputs.map((o) => ({ data: Float32Array.from(o.data), shape: o.shape })),
+      'fixture (recorded)',
+    );
     const parsed = JSON.parse(modelJson);
-    const theirs = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: parsed.weightsManifest[0].weights,
-      weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength) }));
+    const theirs = await tf.loadLayersModel(
+      tf.io.fromMemory({
+        modelTopology: parsed.modelTopology,
+        weightSpecs: parsed.weightsManifest[0].weights,
+        weightData: weights.buffer.slice(weights.byteOffset, weights.byteOffset + weights.byteLength),
+      }),
+    );
     compareOutputs(got, tfPredict(theirs, x, expected.shape), 'fixture (TF.js now)');
     counts.fixture++;
   });
@@ -276,9 +318,9 @@ const ACT: Record<string, (x: number) => number> = {
 interface KerasCell {
   kind: 'lstm' | 'gru';
   units: number;
-  kernel: Float32Array;           // [I, G·H], Keras gate order
-  recurrentKernel: Float32Array;  // [H, G·H]
-  bias: Float32Array;             // LSTM [4H]; GRU reset_after [2, 3H]
+  kernel: Float32Array; // [I, G·H], Keras gate order
+  recurrentKernel: Float32Array; // [H, G·H]
+  bias: Float32Array; // LSTM [4H]; GRU reset_after [2, 3H]
   resetAfter?: boolean;
   act: (x: number) => number;
   rec: (x: number) => number;
@@ -320,7 +362,10 @@ function kerasRnn(c: KerasCell, x: Float32Array, Bn: number, Tn: number, I: numb
           const nh = new Float64Array(H);
           const nc = new Float64Array(H);
           for (let j = 0; j < H; j++) {
-            const i = c.rec(g(0, j)), f = c.rec(g(1, j)), cc = c.act(g(2, j)), o = c.rec(g(3, j));
+            const i = c.rec(g(0, j)),
+              f = c.rec(g(1, j)),
+              cc = c.act(g(2, j)),
+              o = c.rec(g(3, j));
             nc[j] = f * cs[j] + i * cc;
             nh[j] = o * c.act(nc[j]);
           }
@@ -349,7 +394,11 @@ function kerasRnn(c: KerasCell, x: Float32Array, Bn: number, Tn: number, I: numb
   return { seq, h: hOut, c: cOut };
 }
 
-interface WeightSpec { name: string; shape: number[]; data: Float32Array }
+interface WeightSpec {
+  name: string;
+  shape: number[];
+  data: Float32Array;
+}
 
 function packWeights(ws: WeightSpec[]): { manifest: object[]; data: ArrayBuffer } {
   const data = new Float32Array(ws.reduce((n, w) => n + w.data.length, 0));
@@ -358,43 +407,88 @@ function packWeights(ws: WeightSpec[]): { manifest: object[]; data: ArrayBuffer 
     data.set(w.data, off);
     off += w.data.length;
   }
-  return { manifest: [{ paths: ['group1-shard1of1.bin'], weights: ws.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) }], data: data.buffer };
+  return {
+    manifest: [{ paths: ['group1-shard1of1.bin'], weights: ws.map((w) => ({ name: w.name, shape: w.shape, dtype: 'float32' })) }],
+    data: data.buffer,
+  };
 }
 
 /** A Keras 2 model.json as the Python converter writes it (model_config nested, batch_input_shape, list inbound nodes). */
 function keras2Sequential(version: string, inputShape: number[], layers: object[], manifest: object[]): string {
   return JSON.stringify({
-    format: 'layers-model', generatedBy: `keras v${version}`, convertedBy: 'TensorFlow.js Converter v4.22.0',
+    format: 'layers-model',
+    generatedBy: `keras v${version}`,
+    convertedBy: 'TensorFlow.js Converter v4.22.0',
     modelTopology: {
-      keras_version: version, backend: 'tensorflow',
-      model_config: { class_name: 'Sequential', config: { name: 'sequential', layers: [
-        { class_name: 'InputLayer', config: { batch_input_shape: [null, ...inputShape], dtype: 'float32', sparse: false, ragged: false, name: 'input_1' } },
-        ...layers,
-      ] } },
+      keras_version: version,
+      backend: 'tensorflow',
+      model_config: {
+        class_name: 'Sequential',
+        config: {
+          name: 'sequential',
+          layers: [
+            {
+              class_name: 'InputLayer',
+              config: { batch_input_shape: [null, ...inputShape], dtype: 'float32', sparse: false, ragged: false, name: 'input_1' },
+            },
+            ...layers,
+          ],
+        },
+      },
     },
     weightsManifest: manifest,
   });
 }
 
 /** A Keras 3 Functional model.json (module / registered_name entries, batch_shape, __keras_tensor__ arguments). */
-function keras3Functional(version: string, inputShape: number[], layer: { class_name: string; config: object }, manifest: object[], outputs = 1): string {
+function keras3Functional(
+  version: string,
+  inputShape: number[],
+  layer: { class_name: string; config: object },
+  manifest: object[],
+  outputs = 1,
+): string {
   const name = (layer.config as { name: string }).name;
-  const tensor = (from: string) => ({ class_name: '__keras_tensor__', config: { shape: [null, ...inputShape], dtype: 'float32', keras_history: [from, 0, 0] } });
+  const tensor = (from: string) => ({
+    class_name: '__keras_tensor__',
+    config: { shape: [null, ...inputShape], dtype: 'float32', keras_history: [from, 0, 0] },
+  });
   return JSON.stringify({
-    format: 'layers-model', generatedBy: `keras v${version}`, convertedBy: 'TensorFlow.js Converter v4.22.0',
+    format: 'layers-model',
+    generatedBy: `keras v${version}`,
+    convertedBy: 'TensorFlow.js Converter v4.22.0',
     modelTopology: {
-      keras_version: version, backend: 'tensorflow',
-      model_config: { class_name: 'Functional', config: {
-        name: 'functional', trainable: true,
-        layers: [
-          { module: 'keras.layers', class_name: 'InputLayer', config: { batch_shape: [null, ...inputShape], dtype: 'float32', sparse: false, name: 'input_layer' }, registered_name: null, name: 'input_layer', inbound_nodes: [] },
-          { module: 'keras.layers', class_name: layer.class_name, config: layer.config, registered_name: null, build_config: { input_shape: [null, ...inputShape] },
-            name, inbound_nodes: [{ args: [tensor('input_layer')], kwargs: { training: false, mask: null } }] },
-        ],
-        input_layers: ['input_layer', 0, 0],
-        // Keras 3 writes a single tensor flat, several as a list.
-        output_layers: outputs === 1 ? [name, 0, 0] : Array.from({ length: outputs }, (_, i) => [name, 0, i]),
-      } },
+      keras_version: version,
+      backend: 'tensorflow',
+      model_config: {
+        class_name: 'Functional',
+        config: {
+          name: 'functional',
+          trainable: true,
+          layers: [
+            {
+              module: 'keras.layers',
+              class_name: 'InputLayer',
+              config: { batch_shape: [null, ...inputShape], dtype: 'float32', sparse: false, name: 'input_layer' },
+              registered_name: null,
+              name: 'input_layer',
+              inbound_nodes: [],
+            },
+            {
+              module: 'keras.layers',
+              class_name: layer.class_name,
+              config: layer.config,
+              registered_name: null,
+              build_config: { input_shape: [null, ...inputShape] },
+              name,
+              inbound_nodes: [{ args: [tensor('input_layer')], kwargs: { training: false, mask: null } }],
+            },
+          ],
+          input_layers: ['input_layer', 0, 0],
+          // Keras 3 writes a single tensor flat, several as a list.
+          output_layers: outputs === 1 ? [name, 0, 0] : Array.from({ length: outputs }, (_, i) => [name, 0, i]),
+        },
+      },
     },
     weightsManifest: manifest,
   });
@@ -406,10 +500,12 @@ const HAND_B = 4;
 function handInput(I: number, seed: number): { x: Float32Array; mask: Uint8Array } {
   const x = uniform(rng(seed), HAND_B * HAND_T * I, 1.5);
   const mask = new Uint8Array(HAND_B * HAND_T).fill(1);
-  [[], [5, 6], [2, 4], [0, 1]].forEach((steps, b) => steps.forEach((t) => {
-    mask[b * HAND_T + t] = 0;
-    x.fill(0, (b * HAND_T + t) * I, (b * HAND_T + t + 1) * I);
-  }));
+  [[], [5, 6], [2, 4], [0, 1]].forEach((steps, b) =>
+    steps.forEach((t) => {
+      mask[b * HAND_T + t] = 0;
+      x.fill(0, (b * HAND_T + t) * I, (b * HAND_T + t + 1) * I);
+    }),
+  );
   return { x, mask };
 }
 
@@ -426,11 +522,31 @@ describe('hand-written Keras 2 / Keras 3 files (oracle: float64 Keras equations,
       it(`GRU reset_after=True, bias (2, 3H), Keras ${version}, go_backwards=${goBackwards}, Masking`, async () => {
         const r = rng(201);
         const cell: KerasCell = {
-          kind: 'gru', units: H, resetAfter: true, act: ACT.tanh, rec: ACT.sigmoid,
-          kernel: uniform(r, I * 3 * H, 0.7), recurrentKernel: uniform(r, H * 3 * H, 0.7), bias: uniform(r, 2 * 3 * H, 0.5),
+          kind: 'gru',
+          units: H,
+          resetAfter: true,
+          act: ACT.tanh,
+          rec: ACT.sigmoid,
+          kernel: uniform(r, I * 3 * H, 0.7),
+          recurrentKernel: uniform(r, H * 3 * H, 0.7),
+          bias: uniform(r, 2 * 3 * H, 0.5),
         };
-        const gruConfig = { name: 'gru', trainable: true, units: H, activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true,
-          reset_after: true, return_sequences: true, return_state: false, go_backwards: goBackwards, stateful: false, unroll: false, dropout: 0, recurrent_dropout: 0 };
+        const gruConfig = {
+          name: 'gru',
+          trainable: true,
+          units: H,
+          activation: 'tanh',
+          recurrent_activation: 'sigmoid',
+          use_bias: true,
+          reset_after: true,
+          return_sequences: true,
+          return_state: false,
+          go_backwards: goBackwards,
+          stateful: false,
+          unroll: false,
+          dropout: 0,
+          recurrent_dropout: 0,
+        };
         const { manifest, data } = packWeights([
           { name: 'gru/gru_cell/kernel', shape: [I, 3 * H], data: cell.kernel },
           { name: 'gru/gru_cell/recurrent_kernel', shape: [H, 3 * H], data: cell.recurrentKernel },
@@ -439,10 +555,18 @@ describe('hand-written Keras 2 / Keras 3 files (oracle: float64 Keras equations,
         const masking = { class_name: 'Masking', config: { name: 'masking', mask_value: 0 } };
         const json = version.startsWith('2')
           ? keras2Sequential(version, [HAND_T, I], [masking, { class_name: 'GRU', config: gruConfig }], manifest)
-          : keras2Sequential(version, [HAND_T, I], [{ ...masking, module: 'keras.layers' }, { module: 'keras.layers', class_name: 'GRU', config: gruConfig }], manifest);
+          : keras2Sequential(
+              version,
+              [HAND_T, I],
+              [
+                { ...masking, module: 'keras.layers' },
+                { module: 'keras.layers', class_name: 'GRU', config: gruConfig },
+              ],
+              manifest,
+            );
         const { x, mask } = handInput(I, 202);
         const ours = await loadLayersModel(device, json, data);
-        const got = await ours.predict(x, [HAND_B, HAND_T, I]) as PredictOutput;
+        const got = (await ours.predict(x, [HAND_B, HAND_T, I])) as PredictOutput;
         ours.destroy();
         const want = kerasRnn(cell, x, HAND_B, HAND_T, I, mask, goBackwards);
         expect(got.shape).toEqual([HAND_B, HAND_T, H]);
@@ -452,16 +576,38 @@ describe('hand-written Keras 2 / Keras 3 files (oracle: float64 Keras equations,
     }
   }
 
-  for (const [version, hs] of [['2.15.0', ACT.hard_sigmoid_keras2], ['3.4.1', ACT.hard_sigmoid_keras3]] as const) {
+  for (const [version, hs] of [
+    ['2.15.0', ACT.hard_sigmoid_keras2],
+    ['3.4.1', ACT.hard_sigmoid_keras3],
+  ] as const) {
     it(`LSTM recurrent_activation hard_sigmoid follows the Keras ${version[0]} definition (Keras 3 Functional format for 3.x)`, async () => {
       const r = rng(301);
       // Weights of 2 make pre-activations land in all three pieces of both hard_sigmoid definitions.
       const cell: KerasCell = {
-        kind: 'lstm', units: H, act: ACT.tanh, rec: hs,
-        kernel: uniform(r, I * 4 * H, 2), recurrentKernel: uniform(r, H * 4 * H, 1), bias: uniform(r, 4 * H, 1),
+        kind: 'lstm',
+        units: H,
+        act: ACT.tanh,
+        rec: hs,
+        kernel: uniform(r, I * 4 * H, 2),
+        recurrentKernel: uniform(r, H * 4 * H, 1),
+        bias: uniform(r, 4 * H, 1),
       };
-      const lstmConfig = { name: 'lstm', trainable: true, units: H, activation: 'tanh', recurrent_activation: 'hard_sigmoid', use_bias: true,
-        unit_forget_bias: true, return_sequences: false, return_state: true, go_backwards: false, stateful: false, unroll: false, dropout: 0, recurrent_dropout: 0 };
+      const lstmConfig = {
+        name: 'lstm',
+        trainable: true,
+        units: H,
+        activation: 'tanh',
+        recurrent_activation: 'hard_sigmoid',
+        use_bias: true,
+        unit_forget_bias: true,
+        return_sequences: false,
+        return_state: true,
+        go_backwards: false,
+        stateful: false,
+        unroll: false,
+        dropout: 0,
+        recurrent_dropout: 0,
+      };
       const { manifest, data } = packWeights([
         { name: 'lstm/lstm_cell/kernel', shape: [I, 4 * H], data: cell.kernel },
         { name: 'lstm/lstm_cell/recurrent_kernel', shape: [H, 4 * H], data: cell.recurrentKernel },
@@ -479,12 +625,16 @@ describe('hand-written Keras 2 / Keras 3 files (oracle: float64 Keras equations,
       const want = kerasRnn(cell, x, HAND_B, HAND_T, I, null, false);
       const wanted = version.startsWith('2') ? [want.h] : [want.h, want.h, want.c];
       expect(got.map((g) => g.shape)).toEqual(wanted.map(() => [HAND_B, H]));
-      wanted.forEach((w, i) => { worst = Math.max(worst, expectClose(got[i].data, toF32(w), `LSTM hard_sigmoid Keras ${version} output ${i}`)); });
+      wanted.forEach((w, i) => {
+        worst = Math.max(worst, expectClose(got[i].data, toF32(w), `LSTM hard_sigmoid Keras ${version} output ${i}`));
+      });
       counts.float64++;
       if (version.startsWith('2')) {
         // Keras 2's hard_sigmoid is TF.js's: TF.js loads the same file and must agree.
         const parsed = JSON.parse(json);
-        const theirs = await tf.loadLayersModel(tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: parsed.weightsManifest[0].weights, weightData: data }));
+        const theirs = await tf.loadLayersModel(
+          tf.io.fromMemory({ modelTopology: parsed.modelTopology, weightSpecs: parsed.weightsManifest[0].weights, weightData: data }),
+        );
         compareOutputs(got, tfPredict(theirs, x, [HAND_B, HAND_T, I]), 'Keras 2 file, TF.js');
         counts.tfjs++;
       } else {
@@ -498,20 +648,39 @@ describe('hand-written Keras 2 / Keras 3 files (oracle: float64 Keras equations,
   it('a Keras 3 Functional file with sigmoid activations loads like TF.js loads the same weights', async () => {
     const r = rng(401);
     const cell: KerasCell = {
-      kind: 'lstm', units: H, act: ACT.tanh, rec: ACT.sigmoid,
-      kernel: uniform(r, I * 4 * H, 0.8), recurrentKernel: uniform(r, H * 4 * H, 0.8), bias: uniform(r, 4 * H, 0.5),
+      kind: 'lstm',
+      units: H,
+      act: ACT.tanh,
+      rec: ACT.sigmoid,
+      kernel: uniform(r, I * 4 * H, 0.8),
+      recurrentKernel: uniform(r, H * 4 * H, 0.8),
+      bias: uniform(r, 4 * H, 0.5),
     };
-    const lstmConfig = { name: 'lstm_7', units: H, activation: 'tanh', recurrent_activation: 'sigmoid', use_bias: true, return_sequences: true };
+    const lstmConfig = {
+      name: 'lstm_7',
+      units: H,
+      activation: 'tanh',
+      recurrent_activation: 'sigmoid',
+      use_bias: true,
+      return_sequences: true,
+    };
     const { manifest, data } = packWeights([
       { name: 'lstm_7/lstm_cell/kernel', shape: [I, 4 * H], data: cell.kernel },
       { name: 'lstm_7/lstm_cell/recurrent_kernel', shape: [H, 4 * H], data: cell.recurrentKernel },
       { name: 'lstm_7/lstm_cell/bias', shape: [4 * H], data: cell.bias },
     ]);
     const x = uniform(rng(402), HAND_B * HAND_T * I, 1.5);
-    const ours = await loadLayersModel(device, keras3Functional('3.4.1', [HAND_T, I], { class_name: 'LSTM', config: lstmConfig }, manifest), data);
-    const got = await ours.predict(x, [HAND_B, HAND_T, I]) as PredictOutput;
+    const ours = await loadLayersModel(
+      device,
+      keras3Functional('3.4.1', [HAND_T, I], { class_name: 'LSTM', config: lstmConfig }, manifest),
+      data,
+    );
+    const got = (await ours.predict(x, [HAND_B, HAND_T, I])) as PredictOutput;
     ours.destroy();
-    worst = Math.max(worst, expectClose(got.data, toF32(kerasRnn(cell, x, HAND_B, HAND_T, I, null, false).seq), 'Keras 3 sigmoid LSTM, float64'));
+    worst = Math.max(
+      worst,
+      expectClose(got.data, toF32(kerasRnn(cell, x, HAND_B, HAND_T, I, null, false).seq), 'Keras 3 sigmoid LSTM, float64'),
+    );
     counts.float64++;
     // TF.js reads the Keras 2 layout of the same layer and weights.
     const m = tf.sequential();
@@ -548,7 +717,7 @@ describe('errors name what is wrong', () => {
     const a = await tinyArtifacts();
     await expect(loadLayersModel(device, a.modelJson, a.weightData.slice(0, 12))).rejects.toThrow(FormatError);
     const json = JSON.parse(a.modelJson);
-    json.weightsManifest[0].weights[0].shape = [4, 4];   // the kernel keeps its 16 floats but not its [2, 8] shape
+    json.weightsManifest[0].weights[0].shape = [4, 4]; // the kernel keeps its 16 floats but not its [2, 8] shape
     await expect(loadLayersModel(device, json, a.weightData)).rejects.toThrow(WeightError);
     await expect(loadLayersModel(device, a.modelJson.slice(0, 40), a.weightData)).rejects.toThrow(FormatError);
   });
@@ -564,7 +733,9 @@ describe('errors name what is wrong', () => {
 
 describe('summary', () => {
   it('reports the case counts and the largest error', () => {
-    console.log(`[keras-import] cases: TF.js oracle ${counts.tfjs}, float64 Keras oracle ${counts.float64}, fixture ${counts.fixture}; largest |ours − oracle| ${worst.toExponential(2)}`);
+    console.log(
+      `[keras-import] cases: TF.js oracle ${counts.tfjs}, float64 Keras oracle ${counts.float64}, fixture ${counts.fixture}; largest |ours − oracle| ${worst.toExponential(2)}`,
+    );
     expect(counts.tfjs + counts.float64 + counts.fixture).toBeGreaterThan(0);
   });
 });

@@ -13,9 +13,13 @@ import { getTestDevice } from './support/device.js';
 import { buildCase, randomOptions } from './support/onnx-cases.js';
 import { rng } from '../common/random.js';
 
-ort.env.logLevel = 'fatal';   // the mutated models ORT refuses would otherwise flood the log
+ort.env.logLevel = 'fatal'; // the mutated models ORT refuses would otherwise flood the log
 
-interface Seed { name: string; bytes: Uint8Array; feeds: Record<string, Tensor> }
+interface Seed {
+  name: string;
+  bytes: Uint8Array;
+  feeds: Record<string, Tensor>;
+}
 
 function seeds(): Seed[] {
   const out: Seed[] = [];
@@ -25,8 +29,15 @@ function seeds(): Seed[] {
   }
   for (const name of ['gru_embed_head', 'lstm_bidir_2layer']) {
     const dir = new URL('./fixtures/onnx/', import.meta.url);
-    const fx = JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as { inputs: Record<string, { dims: number[]; dtype: string; data: number[] }> };
-    const feeds = Object.fromEntries(Object.entries(fx.inputs).map(([k, v]) => [k, { dims: v.dims, data: v.dtype === 'int' ? Int32Array.from(v.data) : Float32Array.from(v.data) }]));
+    const fx = JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as {
+      inputs: Record<string, { dims: number[]; dtype: string; data: number[] }>;
+    };
+    const feeds = Object.fromEntries(
+      Object.entries(fx.inputs).map(([k, v]) => [
+        k,
+        { dims: v.dims, data: v.dtype === 'int' ? Int32Array.from(v.data) : Float32Array.from(v.data) },
+      ]),
+    );
     out.push({ name, bytes: new Uint8Array(readFileSync(new URL(`${name}.onnx`, dir))), feeds });
   }
   return out;
@@ -65,16 +76,24 @@ function mutate(src: Uint8Array, r: () => number): Uint8Array {
 }
 
 function ownError(e: unknown, what: string): void {
-  if (!(e instanceof WebGpuRnnError)) throw new Error(`${what}: threw a foreign error: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
+  if (!(e instanceof WebGpuRnnError))
+    throw new Error(`${what}: threw a foreign error: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
 }
 
 /** NaN-aware closeness: mutated weights may legitimately give NaN or Inf, on both sides. */
 function agrees(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
   for (let i = 0; i < a.length; i++) {
-    const x = a[i], y = b[i];
-    if (Number.isNaN(x) || Number.isNaN(y)) { if (Number.isNaN(x) !== Number.isNaN(y)) return false; continue; }
-    if (!Number.isFinite(y) || !Number.isFinite(x)) { if (x !== y && Math.abs(y) < 1e30) return false; continue; }
+    const x = a[i],
+      y = b[i];
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      if (Number.isNaN(x) !== Number.isNaN(y)) return false;
+      continue;
+    }
+    if (!Number.isFinite(y) || !Number.isFinite(x)) {
+      if (x !== y && Math.abs(y) < 1e30) return false;
+      continue;
+    }
     if (Math.abs(x - y) > 1e-4 + 1e-3 * Math.abs(y)) return false;
   }
   return true;
@@ -99,7 +118,9 @@ describe('ONNX importer fuzz', () => {
         counts.rejected++;
       }
     }
-    console.log(`[onnx-fuzz] parse-only: ${PARSE_MUTATIONS} mutations, ${counts.loaded} loaded, ${counts.rejected} rejected with library errors`);
+    console.log(
+      `[onnx-fuzz] parse-only: ${PARSE_MUTATIONS} mutations, ${counts.loaded} loaded, ${counts.rejected} rejected with library errors`,
+    );
     // Neither side may be empty: the mutations must reach past the first check, and the checks must bite.
     expect(counts.rejected).toBeGreaterThan(PARSE_MUTATIONS / 4);
     expect(counts.loaded).toBeGreaterThan(PARSE_MUTATIONS / 10);
@@ -113,12 +134,21 @@ describe('ONNX importer fuzz', () => {
     for (let i = 0; i < 400 && counts.ran < 24; i++) {
       const seed = all[i % all.length];
       const bytes = mutate(seed.bytes, r);
-      try { prepareOnnx(bytes); } catch (e) { ownError(e, `${seed.name} #${i} prepare`); continue; }
+      try {
+        prepareOnnx(bytes);
+      } catch (e) {
+        ownError(e, `${seed.name} #${i} prepare`);
+        continue;
+      }
       counts.tried++;
       let outs: Record<string, Tensor>;
       try {
         const s = await loadOnnx(device, bytes);
-        try { outs = await s.run(seed.feeds); } finally { s.destroy(); }
+        try {
+          outs = await s.run(seed.feeds);
+        } finally {
+          s.destroy();
+        }
       } catch (e) {
         ownError(e, `${seed.name} #${i} load/run`);
         counts.ourErrors++;
@@ -128,15 +158,27 @@ describe('ONNX importer fuzz', () => {
       let theirs: ort.InferenceSession.OnnxValueMapType | undefined;
       try {
         const s = await ort.InferenceSession.create(bytes);
-        const feeds = Object.fromEntries(Object.entries(seed.feeds).map(([k, t]) => {
-          const int64 = s.inputMetadata?.find?.((m) => m.name === k && m.isTensor && m.type === 'int64');
-          return [k, t.data instanceof Float32Array ? new ort.Tensor('float32', t.data, t.dims)
-            : int64 ? new ort.Tensor('int64', BigInt64Array.from(t.data, (v) => BigInt(v)), t.dims) : new ort.Tensor('int32', t.data, t.dims)];
-        }));
+        const feeds = Object.fromEntries(
+          Object.entries(seed.feeds).map(([k, t]) => {
+            const int64 = s.inputMetadata?.find?.((m) => m.name === k && m.isTensor && m.type === 'int64');
+            return [
+              k,
+              t.data instanceof Float32Array
+                ? new ort.Tensor('float32', t.data, t.dims)
+                : int64
+                  ? new ort.Tensor(
+                      'int64',
+                      BigInt64Array.from(t.data, (v) => BigInt(v)),
+                      t.dims,
+                    )
+                  : new ort.Tensor('int32', t.data, t.dims),
+            ];
+          }),
+        );
         theirs = await s.run(feeds);
         await s.release();
       } catch {
-        theirs = undefined;   // ORT refuses (it is stricter about some things, laxer about others)
+        theirs = undefined; // ORT refuses (it is stricter about some things, laxer about others)
       }
       if (!theirs) continue;
       for (const [k, t] of Object.entries(outs)) {
@@ -147,7 +189,9 @@ describe('ONNX importer fuzz', () => {
       }
       counts.ortChecked++;
     }
-    console.log(`[onnx-fuzz] load+run: ${counts.tried} parsed, ${counts.ran} ran, ${counts.ourErrors} library errors, ${counts.ortChecked} checked against ORT`);
+    console.log(
+      `[onnx-fuzz] load+run: ${counts.tried} parsed, ${counts.ran} ran, ${counts.ourErrors} library errors, ${counts.ortChecked} checked against ORT`,
+    );
     expect(counts.ran).toBeGreaterThan(0);
   });
 });

@@ -13,8 +13,12 @@ import { attr, onnxModel, type InitializerDef, type NodeDef } from '../common/on
 import { rng, uniform } from '../common/random.js';
 
 const stats = { ortCases: 0, ortTensors: 0, maxErr: 0, torchModels: 0, torchTensors: 0, torchMaxErr: 0 };
-afterAll(() => console.log(`[onnx-import] ORT comparisons: ${stats.ortCases} models, ${stats.ortTensors} tensors, max |diff| ${stats.maxErr.toExponential(2)}; ` +
-  `torch: ${stats.torchModels} exported models, ${stats.torchTensors} tensors, max |diff| ${stats.torchMaxErr.toExponential(2)}`));
+afterAll(() =>
+  console.log(
+    `[onnx-import] ORT comparisons: ${stats.ortCases} models, ${stats.ortTensors} tensors, max |diff| ${stats.maxErr.toExponential(2)}; ` +
+      `torch: ${stats.torchModels} exported models, ${stats.torchTensors} tensors, max |diff| ${stats.torchMaxErr.toExponential(2)}`,
+  ),
+);
 
 async function ortRun(model: Uint8Array, feeds: Record<string, ort.Tensor>): Promise<Record<string, ort.Tensor>> {
   const s = await ort.InferenceSession.create(model);
@@ -26,7 +30,9 @@ async function ortRun(model: Uint8Array, feeds: Record<string, ort.Tensor>): Pro
 }
 
 function toOrt(feeds: Record<string, Tensor>): Record<string, ort.Tensor> {
-  return Object.fromEntries(Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.data instanceof Float32Array ? 'float32' : 'int32', t.data, t.dims)]));
+  return Object.fromEntries(
+    Object.entries(feeds).map(([k, t]) => [k, new ort.Tensor(t.data instanceof Float32Array ? 'float32' : 'int32', t.data, t.dims)]),
+  );
 }
 
 function compare(ours: Tensor, theirs: { data: unknown; dims: readonly number[] }, label: string): void {
@@ -79,7 +85,15 @@ const r = rng(2024);
 const G = { LSTM: 4, GRU: 3, RNN: 1 } as const;
 
 /** Initializers and the node of one recurrent layer. */
-function layer(op: keyof typeof G, k: number, x: string, I: number, H: number, D: number, extra: { h0?: string; c0?: string; attrs?: NodeDef['attributes'] } = {}): { node: NodeDef; inits: InitializerDef[] } {
+function layer(
+  op: keyof typeof G,
+  k: number,
+  x: string,
+  I: number,
+  H: number,
+  D: number,
+  extra: { h0?: string; c0?: string; attrs?: NodeDef['attributes'] } = {},
+): { node: NodeDef; inits: InitializerDef[] } {
   const GH = G[op] * H;
   const s = 1 / Math.sqrt(H);
   const inits: InitializerDef[] = [
@@ -96,27 +110,47 @@ function layer(op: keyof typeof G, k: number, x: string, I: number, H: number, D
 }
 
 /** A torch-style stack: glue between layers, states concatenated into graph outputs. */
-function stack(op: keyof typeof G, L: number, I: number, H: number, D: number, opset: number, opts: { states?: boolean; attrs?: NodeDef['attributes']; hidden?: number[] } = {}) {
+function stack(
+  op: keyof typeof G,
+  L: number,
+  I: number,
+  H: number,
+  D: number,
+  opset: number,
+  opts: { states?: boolean; attrs?: NodeDef['attributes']; hidden?: number[] } = {},
+) {
   const nodes: NodeDef[] = [];
   const inits: InitializerDef[] = [];
   let x = 'x';
   let inSize = I;
   for (let k = 0; k < L; k++) {
     const h = opts.hidden?.[k] ?? H;
-    const l = layer(op, k, x, inSize, h, D, { h0: opts.states ? `h0_${k}` : undefined, c0: opts.states && op === 'LSTM' ? `c0_${k}` : undefined, attrs: opts.attrs });
+    const l = layer(op, k, x, inSize, h, D, {
+      h0: opts.states ? `h0_${k}` : undefined,
+      c0: opts.states && op === 'LSTM' ? `c0_${k}` : undefined,
+      attrs: opts.attrs,
+    });
     nodes.push(l.node);
     inits.push(...l.inits);
     if (opts.states) {
       // torch: Slice of the stacked state input per layer.
       if (opset >= 10) {
-        inits.push({ name: `st${k}`, dims: [1], data: BigInt64Array.from([BigInt(k * D)]) }, { name: `en${k}`, dims: [1], data: BigInt64Array.from([BigInt((k + 1) * D)]) });
+        inits.push(
+          { name: `st${k}`, dims: [1], data: BigInt64Array.from([BigInt(k * D)]) },
+          { name: `en${k}`, dims: [1], data: BigInt64Array.from([BigInt((k + 1) * D)]) },
+        );
         if (k === 0) inits.push({ name: 'ax0', dims: [1], data: BigInt64Array.from([0n]) });
       }
       for (const s of op === 'LSTM' ? ['h0', 'c0'] : ['h0']) {
         if (opset >= 10) {
           nodes.push({ opType: 'Slice', inputs: [s, `st${k}`, `en${k}`, 'ax0'], outputs: [`${s}_${k}`] });
         } else {
-          nodes.push({ opType: 'Slice', inputs: [s], outputs: [`${s}_${k}`], attributes: { axes: attr.ints([0]), starts: attr.ints([k * D]), ends: attr.ints([(k + 1) * D]) } });
+          nodes.push({
+            opType: 'Slice',
+            inputs: [s],
+            outputs: [`${s}_${k}`],
+            attributes: { axes: attr.ints([0]), starts: attr.ints([k * D]), ends: attr.ints([(k + 1) * D]) },
+          });
         }
       }
     }
@@ -136,14 +170,23 @@ function stack(op: keyof typeof G, L: number, I: number, H: number, D: number, o
     x = out;
   }
   nodes.push({ opType: 'Concat', inputs: Array.from({ length: L }, (_, k) => `Yh${k}`), outputs: ['hn'], attributes: { axis: attr.i(0) } });
-  if (op === 'LSTM') nodes.push({ opType: 'Concat', inputs: Array.from({ length: L }, (_, k) => `Yc${k}`), outputs: ['cn'], attributes: { axis: attr.i(0) } });
+  if (op === 'LSTM')
+    nodes.push({
+      opType: 'Concat',
+      inputs: Array.from({ length: L }, (_, k) => `Yc${k}`),
+      outputs: ['cn'],
+      attributes: { axis: attr.i(0) },
+    });
   const lastH = opts.hidden?.[L - 1] ?? H;
   const inputs = [{ name: 'x', dims: ['T', 'B', I] as (number | string)[] }];
   if (opts.states) {
     inputs.push({ name: 'h0', dims: [L * D, 'B', H] });
     if (op === 'LSTM') inputs.push({ name: 'c0', dims: [L * D, 'B', H] });
   }
-  const outputs = [{ name: 'y', dims: ['T', 'B', D * lastH] as (number | string)[] }, { name: 'hn', dims: [L * D, 'B', lastH] }];
+  const outputs = [
+    { name: 'y', dims: ['T', 'B', D * lastH] as (number | string)[] },
+    { name: 'hn', dims: [L * D, 'B', lastH] },
+  ];
   if (op === 'LSTM') outputs.push({ name: 'cn', dims: [L * D, 'B', lastH] });
   return onnxModel({ nodes, inputs, outputs, initializers: inits, opset });
 }
@@ -186,7 +229,12 @@ describe('multi-node graphs vs ONNX Runtime', () => {
   });
 
   it('embedding Gather + GRU + MatMul/Add + Softmax head, unfused when Y is also a graph output', async () => {
-    const V = 11, E = 4, H = 6, C = 5, T = 5, B = 2;
+    const V = 11,
+      E = 4,
+      H = 6,
+      C = 5,
+      T = 5,
+      B = 2;
     const l = layer('GRU', 0, 'emb_t', E, H, 1, { attrs: { linear_before_reset: attr.i(1) } });
     const nodes: NodeDef[] = [
       { opType: 'Gather', inputs: ['emb', 'tokens'], outputs: ['e'] },
@@ -205,7 +253,13 @@ describe('multi-node graphs vs ONNX Runtime', () => {
     const model = onnxModel({
       nodes,
       inputs: [{ name: 'tokens', elemType: 7, dims: ['B', 'T'] }],
-      outputs: [{ name: 'probs', dims: ['T', 'B', C] }, { name: 'Y0', dims: ['T', 1, 'B', H] }, { name: 'gs', dims: ['B', 3] }, { name: 'gt', dims: ['B', 3] }, { name: 'gr', dims: ['B', 3] }],
+      outputs: [
+        { name: 'probs', dims: ['T', 'B', C] },
+        { name: 'Y0', dims: ['T', 1, 'B', H] },
+        { name: 'gs', dims: ['B', 3] },
+        { name: 'gt', dims: ['B', 3] },
+        { name: 'gr', dims: ['B', 3] },
+      ],
       initializers: [
         ...l.inits,
         { name: 'emb', dims: [V, E], data: uniform(r, V * E) },
@@ -223,14 +277,23 @@ describe('multi-node graphs vs ONNX Runtime', () => {
     const s = await loadOnnx(device, model);
     expect(s.inputNames).toEqual(['tokens']);
     const ours = await s.run({ tokens: { dims: [B, T], data: tokens } });
-    const theirs = await ortRun(model, { tokens: new ort.Tensor('int64', BigInt64Array.from(tokens, (v) => BigInt(v)), [B, T]) });
+    const theirs = await ortRun(model, {
+      tokens: new ort.Tensor(
+        'int64',
+        BigInt64Array.from(tokens, (v) => BigInt(v)),
+        [B, T],
+      ),
+    });
     for (const name of s.outputNames) compare(ours[name], theirs[name], `head ${name}`);
     stats.ortCases++;
     s.destroy();
   });
 
   it('runs a node whose weights are graph inputs (built per run) and glue with Shape/Gather/ConstantOfShape/Expand/Cast', async () => {
-    const H = 3, I = 2, T = 4, B = 2;
+    const H = 3,
+      I = 2,
+      T = 4,
+      B = 2;
     const nodes: NodeDef[] = [
       { opType: 'Shape', inputs: ['X'], outputs: ['shp'] },
       { opType: 'Gather', inputs: ['shp', 'idx1'], outputs: ['b'], attributes: { axis: attr.i(0) } },
@@ -245,8 +308,15 @@ describe('multi-node graphs vs ONNX Runtime', () => {
     ];
     const model = onnxModel({
       nodes,
-      inputs: [{ name: 'X', dims: ['T', 'B', I] }, { name: 'W', dims: [1, 4 * H, I] }, { name: 'R', dims: [1, 4 * H, H] }],
-      outputs: [{ name: 'Y', dims: ['T', 1, 'B', H] }, { name: 'out_h', dims: [1, 'B', H] }],
+      inputs: [
+        { name: 'X', dims: ['T', 'B', I] },
+        { name: 'W', dims: [1, 4 * H, I] },
+        { name: 'R', dims: [1, 4 * H, H] },
+      ],
+      outputs: [
+        { name: 'Y', dims: ['T', 1, 'B', H] },
+        { name: 'out_h', dims: [1, 'B', H] },
+      ],
       initializers: [
         { name: 'idx1', dims: [], data: BigInt64Array.from([1n]) },
         { name: 'one', dims: [1], data: BigInt64Array.from([1n]) },
@@ -255,7 +325,11 @@ describe('multi-node graphs vs ONNX Runtime', () => {
       ],
       opset: 11,
     });
-    const feeds = { X: { dims: [T, B, I], data: uniform(r, T * B * I) }, W: { dims: [1, 4 * H, I], data: uniform(r, 4 * H * I) }, R: { dims: [1, 4 * H, H], data: uniform(r, 4 * H * H) } };
+    const feeds = {
+      X: { dims: [T, B, I], data: uniform(r, T * B * I) },
+      W: { dims: [1, 4 * H, I], data: uniform(r, 4 * H * I) },
+      R: { dims: [1, 4 * H, H], data: uniform(r, 4 * H * H) },
+    };
     const s = await againstOrt(model, feeds, 'dynamic weights');
     expect(sessionPlan(s)).toEqual([{ nodes: ['LSTM_8'], numLayers: 1, prebuilt: false }]);
     s.destroy();
@@ -282,15 +356,28 @@ describe('torch.onnx.export models vs PyTorch and ONNX Runtime', () => {
     const dir = new URL('./fixtures/onnx/', import.meta.url);
     const model = new Uint8Array(readFileSync(new URL(`${name}.onnx`, dir)));
     const fx = JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as TorchFixture;
-    const feeds: Record<string, Tensor> = Object.fromEntries(Object.entries(fx.inputs).map(([k, v]) =>
-      [k, { dims: v.dims, data: v.dtype === 'int' ? Int32Array.from(v.data) : Float32Array.from(v.data) }]));
+    const feeds: Record<string, Tensor> = Object.fromEntries(
+      Object.entries(fx.inputs).map(([k, v]) => [
+        k,
+        { dims: v.dims, data: v.dtype === 'int' ? Int32Array.from(v.data) : Float32Array.from(v.data) },
+      ]),
+    );
     const device = await getTestDevice();
     const s = await loadOnnx(device, model);
     expect(sessionPlan(s).map((u) => u.numLayers)).toEqual(layers);
     const ours = await s.run(feeds);
-    const ortFeeds = Object.fromEntries(Object.entries(fx.inputs).map(([k, v]) => [k, v.dtype === 'int'
-      ? new ort.Tensor('int64', BigInt64Array.from(v.data, (x) => BigInt(x)), v.dims)
-      : new ort.Tensor('float32', Float32Array.from(v.data), v.dims)]));
+    const ortFeeds = Object.fromEntries(
+      Object.entries(fx.inputs).map(([k, v]) => [
+        k,
+        v.dtype === 'int'
+          ? new ort.Tensor(
+              'int64',
+              BigInt64Array.from(v.data, (x) => BigInt(x)),
+              v.dims,
+            )
+          : new ort.Tensor('float32', Float32Array.from(v.data), v.dims),
+      ]),
+    );
     const theirs = await ortRun(model, ortFeeds);
     for (const [k, want] of Object.entries(fx.outputs)) {
       expect(ours[k].dims, `${name} ${k} dims`).toEqual(want.dims);
@@ -308,8 +395,17 @@ describe('torch.onnx.export models vs PyTorch and ONNX Runtime', () => {
     const data2 = v0.dtype === 'int' ? Int32Array.from({ length: n2 }, (_, i) => (i * 7) % 3) : uniform(r, n2);
     const feeds2 = { ...feeds, [k0]: { dims: dims2, data: data2 } };
     const ours2 = await s.run(feeds2);
-    const theirs2 = await ortRun(model, { ...ortFeeds, [k0]: v0.dtype === 'int'
-      ? new ort.Tensor('int64', BigInt64Array.from(data2, (v) => BigInt(v)), dims2) : new ort.Tensor('float32', data2 as Float32Array, dims2) });
+    const theirs2 = await ortRun(model, {
+      ...ortFeeds,
+      [k0]:
+        v0.dtype === 'int'
+          ? new ort.Tensor(
+              'int64',
+              BigInt64Array.from(data2, (v) => BigInt(v)),
+              dims2,
+            )
+          : new ort.Tensor('float32', data2 as Float32Array, dims2),
+    });
     for (const k of s.outputNames) compare(ours2[k], theirs2[k], `${name} ${k} (resized) vs ORT`);
     stats.ortCases++;
     s.destroy();
@@ -317,13 +413,17 @@ describe('torch.onnx.export models vs PyTorch and ONNX Runtime', () => {
 });
 
 describe('errors', () => {
-  const rnnModel = (extra: Partial<NodeDef> = {}, opset = 14) => onnxModel({
-    nodes: [{ opType: 'RNN', inputs: ['X', 'W', 'R'], outputs: ['Y'], attributes: { hidden_size: attr.i(2) }, name: 'my_rnn', ...extra }],
-    inputs: [{ name: 'X', dims: [2, 1, 1] }],
-    outputs: [{ name: 'Y', dims: [2, 1, 1, 2] }],
-    initializers: [{ name: 'W', dims: [1, 2, 1], data: new Float32Array(2) }, { name: 'R', dims: [1, 2, 2], data: new Float32Array(4) }],
-    opset,
-  });
+  const rnnModel = (extra: Partial<NodeDef> = {}, opset = 14) =>
+    onnxModel({
+      nodes: [{ opType: 'RNN', inputs: ['X', 'W', 'R'], outputs: ['Y'], attributes: { hidden_size: attr.i(2) }, name: 'my_rnn', ...extra }],
+      inputs: [{ name: 'X', dims: [2, 1, 1] }],
+      outputs: [{ name: 'Y', dims: [2, 1, 1, 2] }],
+      initializers: [
+        { name: 'W', dims: [1, 2, 1], data: new Float32Array(2) },
+        { name: 'R', dims: [1, 2, 2], data: new Float32Array(4) },
+      ],
+      opset,
+    });
 
   it('an unsupported operator is an UnsupportedError naming op and node', async () => {
     const e = await loadOnnx(await getTestDevice(), rnnModel({ opType: 'Scan' })).catch((x) => x);
@@ -333,7 +433,9 @@ describe('errors', () => {
   });
 
   it('an unknown attribute is an UnsupportedError naming attribute and node', async () => {
-    const e = await loadOnnx(await getTestDevice(), rnnModel({ attributes: { hidden_size: attr.i(2), frobnicate: attr.i(1) } })).catch((x) => x);
+    const e = await loadOnnx(await getTestDevice(), rnnModel({ attributes: { hidden_size: attr.i(2), frobnicate: attr.i(1) } })).catch(
+      (x) => x,
+    );
     expect(e).toBeInstanceOf(UnsupportedError);
     expect(e.message).toMatch(/frobnicate.*my_rnn|my_rnn.*frobnicate/);
   });
@@ -348,7 +450,13 @@ describe('errors', () => {
     const device = await getTestDevice();
     const bytes = rnnModel();
     for (let n = 0; n < bytes.length; n++) {
-      const e = await loadOnnx(device, bytes.subarray(0, n)).then((s) => { s.destroy(); return undefined; }, (x) => x);
+      const e = await loadOnnx(device, bytes.subarray(0, n)).then(
+        (s) => {
+          s.destroy();
+          return undefined;
+        },
+        (x) => x,
+      );
       // A cut at a field boundary can leave a shorter valid model (e.g. an opset version of 1): then
       // UnsupportedError is the right answer; anything else must be a FormatError.
       if (e) expect(e instanceof FormatError || e instanceof UnsupportedError, `truncated to ${n}: ${e}`).toBe(true);
@@ -368,7 +476,9 @@ describe('errors', () => {
     await expect(s.run({})).rejects.toBeInstanceOf(InputError);
     await expect(s.run({ X: { dims: [2, 1, 2], data: new Float32Array(4) } })).rejects.toBeInstanceOf(InputError);
     await expect(s.run({ X: { dims: [2, 1, 1], data: new Int32Array(2) } })).rejects.toBeInstanceOf(InputError);
-    await expect(s.run({ X: { dims: [2, 1, 1], data: new Float32Array(2) }, Z: { dims: [1], data: new Float32Array(1) } })).rejects.toBeInstanceOf(InputError);
+    await expect(
+      s.run({ X: { dims: [2, 1, 1], data: new Float32Array(2) }, Z: { dims: [1], data: new Float32Array(1) } }),
+    ).rejects.toBeInstanceOf(InputError);
     s.destroy();
   });
 });

@@ -11,15 +11,28 @@ describe('ONNX writer', () => {
   it('a bidirectional LSTM node with initializers runs in onnxruntime-node and matches the reference', async () => {
     const spec = { cell: 'lstm', inputSize: 3, hiddenSize: 4, direction: 'bidirectional' } as const;
     const [w] = randomWeights(spec, 9, { peepholes: true });
-    const T = 5, B = 2;
+    const T = 5,
+      B = 2;
     const model = onnxModel({
-      nodes: [{ opType: 'LSTM', inputs: ['X', 'W', 'R', 'B', '', '', '', 'P'], outputs: ['Y', 'Y_h', 'Y_c'],
-        attributes: { hidden_size: attr.i(4), direction: attr.s('bidirectional'), clip: attr.f(2.5) } }],
+      nodes: [
+        {
+          opType: 'LSTM',
+          inputs: ['X', 'W', 'R', 'B', '', '', '', 'P'],
+          outputs: ['Y', 'Y_h', 'Y_c'],
+          attributes: { hidden_size: attr.i(4), direction: attr.s('bidirectional'), clip: attr.f(2.5) },
+        },
+      ],
       inputs: [{ name: 'X', dims: ['T', 'B', 3] }],
-      outputs: [{ name: 'Y', dims: ['T', 2, 'B', 4] }, { name: 'Y_h', dims: [2, 'B', 4] }, { name: 'Y_c', dims: [2, 'B', 4] }],
+      outputs: [
+        { name: 'Y', dims: ['T', 2, 'B', 4] },
+        { name: 'Y_h', dims: [2, 'B', 4] },
+        { name: 'Y_c', dims: [2, 'B', 4] },
+      ],
       initializers: [
-        { name: 'W', dims: [2, 16, 3], data: w.W }, { name: 'R', dims: [2, 16, 4], data: w.R },
-        { name: 'B', dims: [2, 32], data: w.B! }, { name: 'P', dims: [2, 12], data: w.P! },
+        { name: 'W', dims: [2, 16, 3], data: w.W },
+        { name: 'R', dims: [2, 16, 4], data: w.R },
+        { name: 'B', dims: [2, 32], data: w.B! },
+        { name: 'P', dims: [2, 12], data: w.P! },
       ],
       opset: 14,
     });

@@ -32,7 +32,11 @@ describe('built package', () => {
   it("README's usage example runs as pasted and prints what its comment says", () => {
     const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
     const example = /## Usage\s+```ts\n([\s\S]*?)```/.exec(readme)![1];
-    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `${example}\ndevice.destroy();`], { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
+    const r = spawnSync(process.execPath, ['--input-type=module', '-e', `${example}\ndevice.destroy();`], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      timeout: 60_000,
+    });
     expect(r.status, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/Float32Array\(2\) \[ 0\.8597\d*, 0\.8836\d* \]/);
   });

@@ -12,8 +12,8 @@ describe('plan', () => {
     const p = planLayer(s, 0, 5, 7, 256, false, TILED);
     expect(p.step.map((c) => c.kernel)).toEqual(['lstm_step', 'lstm_projection']);
     const [main, proj] = p.step;
-    expect((main.grid[0] * Number(main.constants.WG))).toBeGreaterThanOrEqual(130);
-    expect((proj.grid[0] * Number(proj.constants.WG))).toBeGreaterThanOrEqual(37);
+    expect(main.grid[0] * Number(main.constants.WG)).toBeGreaterThanOrEqual(130);
+    expect(proj.grid[0] * Number(proj.constants.WG)).toBeGreaterThanOrEqual(37);
     expect(main.grid[1]).toBe(2);
     expect(main.grid[2] * Number(main.constants.BT)).toBeGreaterThanOrEqual(7);
     expect(p.inputProj.grid).toEqual([Math.ceil((2 * 4 * 130) / 64), Math.ceil(35 / 64), 1]);
@@ -25,7 +25,11 @@ describe('plan', () => {
   });
   it('barrier-free grids cover every (row block, unit) pair and every column quad', () => {
     const s = resolveSpec({ cell: 'gru', inputSize: 3, hiddenSize: 130, direction: 'bidirectional' });
-    for (const [T, B] of [[5, 7], [1, 1], [3, 4]]) {
+    for (const [T, B] of [
+      [5, 7],
+      [1, 1],
+      [3, 4],
+    ]) {
       const p = planLayer(s, 0, T, B, 256, false, DIRECT);
       // GRU without linear_before_reset: the first phase, then the cell, on the same grid.
       expect(p.step.map((c) => c.kernel)).toEqual(['gru_direct_reset', 'gru_direct']);
@@ -37,7 +41,9 @@ describe('plan', () => {
       }
       const quads = Math.ceil((2 * 3 * 130) / 4);
       expect(p.inputProj.kernel).toBe('input_gemv');
-      expect(p.inputProj.grid[0] * Number(p.inputProj.constants.WG)).toBeGreaterThanOrEqual(quads * Math.ceil((T * B) / Number(p.inputProj.constants.TM)));
+      expect(p.inputProj.grid[0] * Number(p.inputProj.constants.WG)).toBeGreaterThanOrEqual(
+        quads * Math.ceil((T * B) / Number(p.inputProj.constants.TM)),
+      );
       expect(p.inputProj.constants.TM).toBe(T * B === 1 ? 1 : 4);
     }
     // The sequence kernels: one workgroup per (row block, direction), or one invocation per row.

@@ -17,8 +17,8 @@ describe('binary16 conversion', () => {
       const back = halfToFloat(floatToHalf(v));
       expect(Math.abs(back - v)).toBeLessThanOrEqual(Math.abs(v) * 2 ** -11 + 2 ** -25);
     }
-    expect(floatToHalf(1 + 2 ** -11)).toBe(0x3c00);        // a tie rounds to even (down)
-    expect(floatToHalf(1 + 3 * 2 ** -11)).toBe(0x3c02);    // a tie rounds to even (up)
+    expect(floatToHalf(1 + 2 ** -11)).toBe(0x3c00); // a tie rounds to even (down)
+    expect(floatToHalf(1 + 3 * 2 ** -11)).toBe(0x3c02); // a tie rounds to even (up)
     expect(halfToFloat(floatToHalf(1e6))).toBe(Infinity);
     expect(halfToFloat(floatToHalf(-1e-9))).toBe(-0);
     expect(Number.isNaN(halfToFloat(floatToHalf(NaN)))).toBe(true);
@@ -30,11 +30,26 @@ afterAll(() => console.log(`[precision] f16: max |gpu - float64 reference| = ${w
 
 describe("precision 'f16'", () => {
   const cases: [RnnSpec, CaseOptions][] = [
-    [{ cell: 'lstm', inputSize: 5, hiddenSize: 37, numLayers: 2, direction: 'bidirectional' }, { seqLen: 5, batch: 3, lengths: true, initialStates: true, peepholes: true }],
-    [{ cell: 'lstm', inputSize: 5, hiddenSize: 20, projSize: 7, direction: 'reverse', layout: 'batch-major' }, { seqLen: 4, batch: 2, initialStates: true }],
-    [{ cell: 'gru', inputSize: 3, hiddenSize: 130, numLayers: 2 }, { seqLen: 3, batch: 1, initialStates: true }],
-    [{ cell: 'gru', inputSize: 3, hiddenSize: 33, linearBeforeReset: true, direction: 'bidirectional' }, { seqLen: 6, batch: 5, mask: true }],
-    [{ cell: 'rnn', inputSize: 9, hiddenSize: 21, numLayers: 2 }, { seqLen: 4, batch: 4, lengths: true }],
+    [
+      { cell: 'lstm', inputSize: 5, hiddenSize: 37, numLayers: 2, direction: 'bidirectional' },
+      { seqLen: 5, batch: 3, lengths: true, initialStates: true, peepholes: true },
+    ],
+    [
+      { cell: 'lstm', inputSize: 5, hiddenSize: 20, projSize: 7, direction: 'reverse', layout: 'batch-major' },
+      { seqLen: 4, batch: 2, initialStates: true },
+    ],
+    [
+      { cell: 'gru', inputSize: 3, hiddenSize: 130, numLayers: 2 },
+      { seqLen: 3, batch: 1, initialStates: true },
+    ],
+    [
+      { cell: 'gru', inputSize: 3, hiddenSize: 33, linearBeforeReset: true, direction: 'bidirectional' },
+      { seqLen: 6, batch: 5, mask: true },
+    ],
+    [
+      { cell: 'rnn', inputSize: 9, hiddenSize: 21, numLayers: 2 },
+      { seqLen: 4, batch: 4, lengths: true },
+    ],
   ];
   for (const [spec, o] of cases) {
     for (const stepKernels of ['auto', 'tiled', 'direct', 'persistent', 'rows', 'subgroup', 'stack'] as const) {

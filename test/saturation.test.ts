@@ -9,10 +9,18 @@ async function activate(name: string, x: number[], alpha?: number, beta?: number
   const n = x.length;
   const W = new Float32Array(n * n);
   for (let i = 0; i < n; i++) W[i * n + i] = 1;
-  const rnn = await createRnn(await getTestDevice(), {
-    cell: 'rnn', inputSize: n, hiddenSize: n, activations: [name],
-    ...(alpha !== undefined ? { activationAlpha: [alpha] } : {}), ...(beta !== undefined ? { activationBeta: [beta] } : {}),
-  }, [{ W, R: new Float32Array(n * n) }]);
+  const rnn = await createRnn(
+    await getTestDevice(),
+    {
+      cell: 'rnn',
+      inputSize: n,
+      hiddenSize: n,
+      activations: [name],
+      ...(alpha !== undefined ? { activationAlpha: [alpha] } : {}),
+      ...(beta !== undefined ? { activationBeta: [beta] } : {}),
+    },
+    [{ W, R: new Float32Array(n * n) }],
+  );
   const { Y } = await rnn.run(Float32Array.from(x), { seqLen: 1, batch: 1 });
   rnn.destroy();
   return Y;
@@ -27,12 +35,21 @@ describe('saturation at |x| = 1e4 and beyond', () => {
   it('Sigmoid gives exactly 1 and 0', async () => {
     const y = await activate('Sigmoid', HUGE);
     expect(Array.from(y.subarray(0, 5))).toEqual([1, 0, 1, 0, 1]);
-    expect(Math.abs(y[5] / Math.exp(-80) - 1)).toBeLessThan(1e-5);   // tiny but not flushed: e^-80 is a normal f32
+    expect(Math.abs(y[5] / Math.exp(-80) - 1)).toBeLessThan(1e-5); // tiny but not flushed: e^-80 is a normal f32
     expect(y[6]).toBe(0.5);
   });
   it('every activation stays finite where its value is finite', async () => {
-    const cases: [string, number?, number?][] = [['Relu'], ['Affine', 0.5, 0.1], ['LeakyRelu', 0.1], ['ThresholdedRelu', 1],
-      ['ScaledTanh', 2, 0.5], ['HardSigmoid', 0.2, 0.5], ['Elu', 1], ['Softsign'], ['Softplus']];
+    const cases: [string, number?, number?][] = [
+      ['Relu'],
+      ['Affine', 0.5, 0.1],
+      ['LeakyRelu', 0.1],
+      ['ThresholdedRelu', 1],
+      ['ScaledTanh', 2, 0.5],
+      ['HardSigmoid', 0.2, 0.5],
+      ['Elu', 1],
+      ['Softsign'],
+      ['Softplus'],
+    ];
     for (const [name, a, b] of cases) {
       const y = await activate(name, [1e4, -1e4, 50, -50], a, b);
       for (const v of y) expect(Number.isFinite(v), `${name}: ${Array.from(y)}`).toBe(true);

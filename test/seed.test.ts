@@ -15,10 +15,7 @@ const head = (h: ArrayLike<number>) => 1.0 * h[0] + 2.0 * h[1] + 0.1;
 
 // Hand arithmetic, independent of both the reference and the kernels.
 const step1 = [Math.tanh(0.6), Math.tanh(0.5)];
-const step2 = [
-  Math.tanh(0.1 * step1[0] + 0.3 * step1[1] + 0.5 * 2 + 0.1),
-  Math.tanh(0.2 * step1[0] + 0.4 * step1[1] + 0.6 * 2 - 0.1),
-];
+const step2 = [Math.tanh(0.1 * step1[0] + 0.3 * step1[1] + 0.5 * 2 + 0.1), Math.tanh(0.2 * step1[0] + 0.4 * step1[1] + 0.6 * 2 - 0.1)];
 
 describe('seed example: tanh RNN cell, H = 2, I = 1', () => {
   it('hand arithmetic matches the seed text', () => {

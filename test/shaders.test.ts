@@ -52,9 +52,15 @@ const EXPECTED_BINDINGS: Record<KernelName, string[]> = {
 // the barrier-free GRU touches neither rbh nor the output; the rows kernels keep h in y, not in a
 // ping-pong pair, so they read h_prev once and never rbh-free cells' unused bindings.
 const UNUSED: Partial<Record<KernelName, string[]>> = {
-  rnn_seq: ['step'], lstm_seq: ['step'], gru_seq: ['step'],
-  rnn_rows: ['step'], lstm_rows: ['step'], gru_rows: ['step'], stack_step: ['step'],
-  clockwork_seq: ['step'], clockwork_rows: ['step'],
+  rnn_seq: ['step'],
+  lstm_seq: ['step'],
+  gru_seq: ['step'],
+  rnn_rows: ['step'],
+  lstm_rows: ['step'],
+  gru_rows: ['step'],
+  stack_step: ['step'],
+  clockwork_seq: ['step'],
+  clockwork_rows: ['step'],
   gru_direct_reset: ['rbh', 'h_next', 'y'],
 };
 
@@ -85,7 +91,9 @@ describe('kernels reflect as the host expects', () => {
     for (const hook of CELL_HOOKS) expect(called.has(hook), `cell_step.wgsl calls ${hook}`).toBe(true);
     // Each cell's side: its own files (cells.ts) define every hook.
     for (const cell of CELL_TYPES) {
-      const own = new WgslReflect(CELLS[cell].shaders.map((f) => readFileSync(new URL(`../shaders/${f}`, import.meta.url), 'utf8')).join(''));
+      const own = new WgslReflect(
+        CELLS[cell].shaders.map((f) => readFileSync(new URL(`../shaders/${f}`, import.meta.url), 'utf8')).join(''),
+      );
       const defined = new Set(own.functions.map((f) => f.name));
       for (const hook of CELL_HOOKS) expect(defined.has(hook), `${cell} (${CELLS[cell].shaders.join(' + ')}) defines ${hook}`).toBe(true);
     }
@@ -97,13 +105,19 @@ describe('kernels reflect as the host expects', () => {
     const at = lines.findIndex((l) => l.startsWith('fn store_next(')) + 1;
     // precision_f32.wgsl, then step_common, step_matvec, cell_math and cell_step precede gru_step.wgsl.
     const gru = readFileSync(new URL('../shaders/gru_step.wgsl', import.meta.url), 'utf8').split('\n');
-    expect(sourceLocation(['precision_f32.wgsl', 'step_common.wgsl', 'step_matvec.wgsl', 'cell_math.wgsl', 'cell_step.wgsl', ...CELLS.gru.shaders], at))
-      .toBe(`gru_step.wgsl:${gru.findIndex((l) => l.startsWith('fn store_next(')) + 1}`);
+    expect(
+      sourceLocation(
+        ['precision_f32.wgsl', 'step_common.wgsl', 'step_matvec.wgsl', 'cell_math.wgsl', 'cell_step.wgsl', ...CELLS.gru.shaders],
+        at,
+      ),
+    ).toBe(`gru_step.wgsl:${gru.findIndex((l) => l.startsWith('fn store_next(')) + 1}`);
   });
 
   it('activation codes in step_common.wgsl match src/activations.ts', () => {
     const code = kernelInfo('lstm_step').code;
-    const wgsl = new Map([...code.matchAll(/const ACT_([A-Z_]+) = (\d+)u;/g)].map((m) => [m[1].replace(/_/g, '').toLowerCase(), Number(m[2])]));
+    const wgsl = new Map(
+      [...code.matchAll(/const ACT_([A-Z_]+) = (\d+)u;/g)].map((m) => [m[1].replace(/_/g, '').toLowerCase(), Number(m[2])]),
+    );
     expect(wgsl.size).toBe(11);
     for (const [name, info] of Object.entries(ACTIVATIONS)) expect(wgsl.get(name), name).toBe(info.code);
   });
@@ -121,7 +135,10 @@ describe('kernels reflect as the host expects', () => {
         for (const step of STEP_VARIANTS) {
           if (variantUnsupported(s, step)) continue;
           for (const projection of PROJECTION_VARIANTS) {
-            for (const [T, B] of [[4, 3], [1, 1]]) {
+            for (const [T, B] of [
+              [4, 3],
+              [1, 1],
+            ]) {
               const plan = planLayer(s, l, T, B, 256, false, { step, projection });
               for (const call of [plan.inputProj, ...plan.step, ...(plan.sequence ? [plan.sequence] : [])]) {
                 expect(() => checkConstants(kernelInfo(call.kernel), call.constants)).not.toThrow();
@@ -132,18 +149,23 @@ describe('kernels reflect as the host expects', () => {
       }
     });
   }
-  it('the stack kernel\'s constants fit its overrides, for every cell', () => {
-    for (const spec of [...specs.slice(1), { cell: 'lstm', inputSize: 3, hiddenSize: 5, numLayers: 3, inputForget: true, clip: 1 } as RnnSpec]) {
+  it("the stack kernel's constants fit its overrides, for every cell", () => {
+    for (const spec of [
+      ...specs.slice(1),
+      { cell: 'lstm', inputSize: 3, hiddenSize: 5, numLayers: 3, inputForget: true, clip: 1 } as RnnSpec,
+    ]) {
       const s = resolveSpec(spec);
       expect(stackUnsupported(s, 256)).toBeUndefined();
-      for (const B of [1, 3, 9]) expect(() => checkConstants(kernelInfo('stack_step'), planStack(s, B, 256, false).constants)).not.toThrow();
+      for (const B of [1, 3, 9])
+        expect(() => checkConstants(kernelInfo('stack_step'), planStack(s, B, 256, false).constants)).not.toThrow();
     }
     expect(stackUnsupported(resolveSpec(specs[0]), 256)).toMatch(/unidirectional/);
   });
   it('a constant the WGSL does not declare is a contract error', () => {
     const tiled = planLayer(resolveSpec(specs[3]), 0, 1, 1, 256, false, { step: 'tiled', projection: 'gemm' });
-    expect(() => checkConstants(kernelInfo('rnn_step'), { ...tiled.step[0].constants, PROJECTED: true }))
-      .toThrow(/PROJECTED is not an override/);
+    expect(() => checkConstants(kernelInfo('rnn_step'), { ...tiled.step[0].constants, PROJECTED: true })).toThrow(
+      /PROJECTED is not an override/,
+    );
   });
 });
 
@@ -151,7 +173,8 @@ describe('kernels reflect as the host expects', () => {
 function buffers(name: KernelName): Record<number, Record<number, Uint32Array | Float32Array>> {
   const group: Record<number, Uint32Array | Float32Array> = {};
   kernelInfo(name).bindings.forEach((b) => {
-    if (b.name === 'dims') group[b.binding] = name.startsWith('input_') ? new Uint32Array([64, 2, 32, 16]) : new Uint32Array([2, 3, 80, 40, 40, 0, 0, 0]);
+    if (b.name === 'dims')
+      group[b.binding] = name.startsWith('input_') ? new Uint32Array([64, 2, 32, 16]) : new Uint32Array([2, 3, 80, 40, 40, 0, 0, 0]);
     else if (b.name === 'step') group[b.binding] = new Uint32Array([0, 0, 0, 0]);
     else if (b.name === 'seq_lens') group[b.binding] = new Uint32Array([3, 1]);
     else group[b.binding] = new Float32Array(1 << 14).fill(0.5);
@@ -203,7 +226,7 @@ describe('wgsl_reflect race detection (one workgroup in lockstep)', () => {
     const r = detectRaces(broken, 'main', [1, 1, 1], buffers('lstm_step'), { constants: STEP_CONSTANTS });
     expect(r.races.length).toBeGreaterThan(0);
   });
-  it('removing the barrier between the persistent kernel\'s steps is caught', () => {
+  it("removing the barrier between the persistent kernel's steps is caught", () => {
     const code = kernelInfo('rnn_seq').code;
     const broken = code.replace(/(\n {6}\}\n {4}\}\n) {4}workgroupBarrier\(\);\n {2}\}\n {2}let fin/, '$1  }\n  let fin');
     expect(broken).not.toBe(code);

@@ -62,8 +62,22 @@ cases.push({ spec: { cell: 'lstm', inputSize: 3, hiddenSize: 9, projSize: 4, dir
 // The stack kernel's other corners: peepholes with input_forget and clip, a deeper GRU without
 // linear_before_reset and other activations, a 4-layer RNN, and more rows than one workgroup holds.
 cases.push({ spec: { cell: 'lstm', inputSize: 5, hiddenSize: 33, numLayers: 2, inputForget: true, clip: 0.8 }, peepholes: true, batch: 9 });
-cases.push({ spec: { cell: 'gru', inputSize: 4, hiddenSize: 6, numLayers: 3, activations: ['HardSigmoid', 'Softsign'], activationAlpha: [0.3], activationBeta: [0.4] }, batch: 6 });
-cases.push({ spec: { cell: 'rnn', inputSize: 2, hiddenSize: 40, numLayers: 4, activations: ['Relu'], clip: 2, direction: 'reverse' }, batch: 5 });
+cases.push({
+  spec: {
+    cell: 'gru',
+    inputSize: 4,
+    hiddenSize: 6,
+    numLayers: 3,
+    activations: ['HardSigmoid', 'Softsign'],
+    activationAlpha: [0.3],
+    activationBeta: [0.4],
+  },
+  batch: 6,
+});
+cases.push({
+  spec: { cell: 'rnn', inputSize: 2, hiddenSize: 40, numLayers: 4, activations: ['Relu'], clip: 2, direction: 'reverse' },
+  batch: 5,
+});
 // The Clockwork RNN's module clocks run on across calls (periods 2 and 3 straddle the chunk boundaries).
 cases.push({ spec: { cell: 'clockwork', inputSize: 3, hiddenSize: 6, periods: [1, 2, 3], numLayers: 2 } });
 cases.push({ spec: { cell: 'clockwork', inputSize: 3, hiddenSize: 4, periods: [3, 2], direction: 'reverse', layout: 'batch-major' } });
@@ -72,7 +86,8 @@ describe('streams equal one run over the concatenated steps', () => {
   for (const { spec, batch: B = 2, peepholes, perLayer } of cases) {
     const bm = spec.layout === 'batch-major';
     const reverse = spec.direction === 'reverse';
-    const name = `${spec.cell} L=${spec.numLayers ?? 1} ${spec.direction ?? 'forward'} ${spec.layout ?? 'time-major'}${spec.projSize ? ' proj' : ''}` +
+    const name =
+      `${spec.cell} L=${spec.numLayers ?? 1} ${spec.direction ?? 'forward'} ${spec.layout ?? 'time-major'}${spec.projSize ? ' proj' : ''}` +
       `${spec.linearBeforeReset ? ' lbr' : ''}${peepholes ? ' peepholes' : ''} B=${B}${perLayer ? ' (per-layer kernels)' : ''}`;
     it(name, async () => {
       const device = await getTestDevice();
@@ -83,7 +98,11 @@ describe('streams equal one run over the concatenated steps', () => {
       const initialH = uniform(rng(9), L * B * Hout);
       const initialC = spec.cell === 'lstm' ? uniform(rng(10), L * B * spec.hiddenSize) : undefined;
       const fused = !perLayer && !spec.projSize && spec.cell !== 'clockwork';
-      const rnn = await createRnn(device, spec, weights, { batch: B, warmUp: false, stepKernels: perLayer ? 'direct' : fused ? 'stack' : 'auto' });
+      const rnn = await createRnn(device, spec, weights, {
+        batch: B,
+        warmUp: false,
+        stepKernels: perLayer ? 'direct' : fused ? 'stack' : 'auto',
+      });
       expect(rnn.kernels(1, B).stack ?? false).toBe(fused);
       const whole = await rnn.run(steps(xTM, B, 0, T, spec.inputSize, bm), { seqLen: T, batch: B, initialH, initialC });
       // The oracle itself against the float64 reference.

@@ -23,14 +23,21 @@ const SPECS: RnnSpec[] = [
 describe('streaming equals one long run', () => {
   for (const spec of SPECS) {
     it(JSON.stringify(spec), async () => {
-      const T = 7, B = 2, I = spec.inputSize;
+      const T = 7,
+        B = 2,
+        I = spec.inputSize;
       const device = await getTestDevice();
       const L = spec.numLayers ?? 1;
       const sequence = spec.projSize ? 'tiled' : spec.cell === 'rnn' ? 'rows' : 'persistent';
-      const tuning: TuningTable = { version: 1, adapter: adapterDescription(device), model: modelKey(resolveSpec(spec)), entries: [
-        { seqLen: 2, batch: B, layers: Array(L).fill({ step: sequence, projection: 'gemm' }), medianMs: 1 },
-        { seqLen: 1, batch: B, layers: Array(L).fill({ step: 'direct', projection: 'gemv' }), medianMs: 1 },
-      ] };
+      const tuning: TuningTable = {
+        version: 1,
+        adapter: adapterDescription(device),
+        model: modelKey(resolveSpec(spec)),
+        entries: [
+          { seqLen: 2, batch: B, layers: Array(L).fill({ step: sequence, projection: 'gemm' }), medianMs: 1 },
+          { seqLen: 1, batch: B, layers: Array(L).fill({ step: 'direct', projection: 'gemv' }), medianMs: 1 },
+        ],
+      };
       const rnn = await createRnn(device, spec, randomWeights(spec, 11), { batch: B, tuning });
       expect(rnn.kernels(3, B).layers[0].step).toBe(sequence);
       expect(rnn.kernels(1, B).layers[0].step).toBe('direct');
@@ -42,7 +49,7 @@ describe('streaming equals one long run', () => {
       let t = 0;
       for (const chunk of [1, 3, 1, 2]) {
         const part = await rnn.run(x.subarray(t * B * I, (t + chunk) * B * I), { seqLen: chunk, batch: B, ...state });
-        Y.set(part.Y, t * B * Hout);   // one direction: Y [T, 1, B, Hout]
+        Y.set(part.Y, t * B * Hout); // one direction: Y [T, 1, B, Hout]
         state = { initialH: part.Y_h, ...(part.Y_c ? { initialC: part.Y_c } : {}) };
         t += chunk;
       }

@@ -9,7 +9,13 @@ import { checkCase, describeCase, type CaseOptions } from './support/cases.js';
 import { adapterName, getTestDevice } from './support/device.js';
 
 type Variant = { cell: RnnSpec['cell']; linearBeforeReset?: boolean };
-const VARIANTS: Variant[] = [{ cell: 'lstm' }, { cell: 'gru' }, { cell: 'gru', linearBeforeReset: true }, { cell: 'rnn' }, { cell: 'clockwork' }];
+const VARIANTS: Variant[] = [
+  { cell: 'lstm' },
+  { cell: 'gru' },
+  { cell: 'gru', linearBeforeReset: true },
+  { cell: 'rnn' },
+  { cell: 'clockwork' },
+];
 /** Clockwork RNN module periods per hidden size (H divisible by their count): one module, several, odd periods. */
 const PERIODS: Record<number, number[]> = { 1: [1], 3: [1, 2, 4], 37: [2], 130: [1, 2, 4, 8, 16], 300: [1, 3, 5, 7] };
 const DIRECTIONS = ['forward', 'reverse', 'bidirectional'] as const;
@@ -18,7 +24,13 @@ const LAYERS = [1, 2];
 // than a workgroup's invocations and more than the 256-element vector tile, so h is staged in two passes.
 const HIDDEN = [1, 3, 37, 130, 300];
 // (T, B) and run options rotate through the cases so every combination meets several of them.
-const SHAPES = [[1, 1], [5, 3], [4, 2], [3, 5], [6, 4]] as const;
+const SHAPES = [
+  [1, 1],
+  [5, 3],
+  [4, 2],
+  [3, 5],
+  [6, 4],
+] as const;
 
 let worst = 0;
 let count = 0;
@@ -56,15 +68,29 @@ for (const forced of [undefined, ...FORCED]) {
           for (const hiddenSize of HIDDEN) {
             const k = i++;
             const [seqLen, batch] = SHAPES[k % SHAPES.length];
-            const spec: RnnSpec = { ...v, inputSize: [2, 5, 1, 9][k % 4], hiddenSize, numLayers, direction,
-              layout: k % 3 === 1 ? 'batch-major' : 'time-major', ...(v.cell === 'clockwork' ? { periods: PERIODS[hiddenSize] } : {}) };
+            const spec: RnnSpec = {
+              ...v,
+              inputSize: [2, 5, 1, 9][k % 4],
+              hiddenSize,
+              numLayers,
+              direction,
+              layout: k % 3 === 1 ? 'batch-major' : 'time-major',
+              ...(v.cell === 'clockwork' ? { periods: PERIODS[hiddenSize] } : {}),
+            };
             if (forced && !allVariants && (k + FORCED.indexOf(forced)) % 3 !== 0) continue;
             // The persistent kernel keeps at most 256 units of h resident; the others take any size.
             if (forced?.stepKernels === 'persistent' && hiddenSize > 256) continue;
             // The stack kernel runs unidirectional stacks of at most 256 units per layer.
             if (forced?.stepKernels === 'stack' && (hiddenSize > 256 || direction === 'bidirectional' || v.cell === 'clockwork')) continue;
-            const o: CaseOptions = { seqLen, batch, seed: k, lengths: k % 2 === 0, initialStates: k % 3 !== 2,
-              stepKernels: forced?.stepKernels, projection: forced?.projection };
+            const o: CaseOptions = {
+              seqLen,
+              batch,
+              seed: k,
+              lengths: k % 2 === 0,
+              initialStates: k % 3 !== 2,
+              stepKernels: forced?.stepKernels,
+              projection: forced?.projection,
+            };
             it(describeCase(spec, o), () => check(spec, o));
           }
         }
@@ -76,9 +102,15 @@ for (const forced of [undefined, ...FORCED]) {
 describe('persistent kernel forced up to its limit, H = 256', () => {
   const run: CaseOptions = { seqLen: 5, batch: 3, lengths: true, initialStates: true, stepKernels: 'persistent' };
   const cases: [RnnSpec, CaseOptions][] = [
-    [{ cell: 'lstm', inputSize: 4, hiddenSize: 256, direction: 'bidirectional', numLayers: 2 }, { ...run, peepholes: true }],
+    [
+      { cell: 'lstm', inputSize: 4, hiddenSize: 256, direction: 'bidirectional', numLayers: 2 },
+      { ...run, peepholes: true },
+    ],
     [{ cell: 'gru', inputSize: 4, hiddenSize: 130, direction: 'bidirectional' }, run],
-    [{ cell: 'gru', inputSize: 4, hiddenSize: 256, direction: 'reverse', linearBeforeReset: true }, { ...run, mask: true, lengths: false }],
+    [
+      { cell: 'gru', inputSize: 4, hiddenSize: 256, direction: 'reverse', linearBeforeReset: true },
+      { ...run, mask: true, lengths: false },
+    ],
     [{ cell: 'rnn', inputSize: 4, hiddenSize: 200, direction: 'bidirectional', layout: 'batch-major' }, run],
   ];
   for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
@@ -88,14 +120,42 @@ describe('stack kernel forced: every layer of a unidirectional stack in one disp
   const run: CaseOptions = { seqLen: 6, batch: 5, lengths: true, initialStates: true, stepKernels: 'stack' };
   const masked: CaseOptions = { seqLen: 7, batch: 5, mask: true, initialStates: true, stepKernels: 'stack' };
   const cases: [RnnSpec, CaseOptions][] = [
-    [{ cell: 'lstm', inputSize: 4, hiddenSize: 37, numLayers: 3 }, { ...run, peepholes: true }],
-    [{ cell: 'lstm', inputSize: 4, hiddenSize: 37, numLayers: 2, inputForget: true, clip: 0.5, direction: 'reverse' }, { ...run, peepholes: true, weightScale: 1 }],
-    [{ cell: 'lstm', inputSize: 9, hiddenSize: 256, numLayers: 2, layout: 'batch-major' }, { seqLen: 3, batch: 2, initialStates: true, stepKernels: 'stack' }],
-    [{ cell: 'lstm', inputSize: 3, hiddenSize: 8, numLayers: 8 }, { seqLen: 4, batch: 9, lengths: true, stepKernels: 'stack' }],
-    [{ cell: 'gru', inputSize: 3, hiddenSize: 20, numLayers: 2, clip: 0.4 }, { ...run, weightScale: 1 }],
-    [{ cell: 'gru', inputSize: 3, hiddenSize: 20, clip: 0.4, linearBeforeReset: true, direction: 'reverse' }, { ...run, weightScale: 1 }],
+    [
+      { cell: 'lstm', inputSize: 4, hiddenSize: 37, numLayers: 3 },
+      { ...run, peepholes: true },
+    ],
+    [
+      { cell: 'lstm', inputSize: 4, hiddenSize: 37, numLayers: 2, inputForget: true, clip: 0.5, direction: 'reverse' },
+      { ...run, peepholes: true, weightScale: 1 },
+    ],
+    [
+      { cell: 'lstm', inputSize: 9, hiddenSize: 256, numLayers: 2, layout: 'batch-major' },
+      { seqLen: 3, batch: 2, initialStates: true, stepKernels: 'stack' },
+    ],
+    [
+      { cell: 'lstm', inputSize: 3, hiddenSize: 8, numLayers: 8 },
+      { seqLen: 4, batch: 9, lengths: true, stepKernels: 'stack' },
+    ],
+    [
+      { cell: 'gru', inputSize: 3, hiddenSize: 20, numLayers: 2, clip: 0.4 },
+      { ...run, weightScale: 1 },
+    ],
+    [
+      { cell: 'gru', inputSize: 3, hiddenSize: 20, clip: 0.4, linearBeforeReset: true, direction: 'reverse' },
+      { ...run, weightScale: 1 },
+    ],
     [{ cell: 'rnn', inputSize: 3, hiddenSize: 20, numLayers: 3, clip: 0.25, activations: ['LeakyRelu'], activationAlpha: [0.2] }, run],
-    [{ cell: 'lstm', inputSize: 3, hiddenSize: 9, numLayers: 2, activations: ['HardSigmoid', 'Softsign', 'Elu'], activationAlpha: [0.3, 0.9] }, masked],
+    [
+      {
+        cell: 'lstm',
+        inputSize: 3,
+        hiddenSize: 9,
+        numLayers: 2,
+        activations: ['HardSigmoid', 'Softsign', 'Elu'],
+        activationAlpha: [0.3, 0.9],
+      },
+      masked,
+    ],
     [{ cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'reverse', linearBeforeReset: true, layout: 'batch-major' }, masked],
   ];
   for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
@@ -107,8 +167,14 @@ describe('Clockwork RNN: module periods, lengths, masks, activations', () => {
     [{ cell: 'clockwork', inputSize: 3, hiddenSize: 8, periods: [1, 2, 4, 8] }, run],
     [{ cell: 'clockwork', inputSize: 3, hiddenSize: 6, periods: [5, 1, 3], direction: 'bidirectional', numLayers: 2 }, run],
     [{ cell: 'clockwork', inputSize: 4, hiddenSize: 12, periods: [3, 3, 2], direction: 'reverse', clip: 0.5, layout: 'batch-major' }, run],
-    [{ cell: 'clockwork', inputSize: 2, hiddenSize: 10, periods: [1, 7], activations: ['Relu'], numLayers: 3 }, { ...run, seqLen: 15 }],
-    [{ cell: 'clockwork', inputSize: 3, hiddenSize: 8, periods: [2, 4], direction: 'bidirectional' }, { seqLen: 7, batch: 4, mask: true, initialStates: true }],
+    [
+      { cell: 'clockwork', inputSize: 2, hiddenSize: 10, periods: [1, 7], activations: ['Relu'], numLayers: 3 },
+      { ...run, seqLen: 15 },
+    ],
+    [
+      { cell: 'clockwork', inputSize: 3, hiddenSize: 8, periods: [2, 4], direction: 'bidirectional' },
+      { seqLen: 7, batch: 4, mask: true, initialStates: true },
+    ],
   ];
   for (const [spec, o] of cases) {
     it(describeCase(spec, o), () => check(spec, o));
@@ -117,7 +183,14 @@ describe('Clockwork RNN: module periods, lengths, masks, activations', () => {
     }
   }
   it('periods all 1 is the Elman RNN (GPU clockwork vs the reference of cell rnn)', async () => {
-    const clockwork: RnnSpec = { cell: 'clockwork', inputSize: 3, hiddenSize: 9, periods: [1, 1, 1], direction: 'bidirectional', numLayers: 2 };
+    const clockwork: RnnSpec = {
+      cell: 'clockwork',
+      inputSize: 3,
+      hiddenSize: 9,
+      periods: [1, 1, 1],
+      direction: 'bidirectional',
+      numLayers: 2,
+    };
     const o: CaseOptions = { seqLen: 6, batch: 2, lengths: true, initialStates: true, seed: 4 };
     const { weights, x, run: runOpts } = caseInputs(clockwork, o);
     const rnn = await createRnn(await getTestDevice(), clockwork, weights, { batch: 2, warmUp: false });
@@ -134,19 +207,47 @@ describe('LSTM options', () => {
   const run: CaseOptions = { seqLen: 5, batch: 3, lengths: true, initialStates: true };
   const cases: [RnnSpec, CaseOptions][] = [
     [base, { ...run, peepholes: true }],
-    [{ ...base, inputForget: true }, { ...run, peepholes: true }],
-    [{ ...base, clip: 0.3 }, { ...run, peepholes: true, weightScale: 1 }],
-    [{ ...base, inputForget: true, clip: 0.5 }, { ...run, peepholes: true, weightScale: 1 }],
+    [
+      { ...base, inputForget: true },
+      { ...run, peepholes: true },
+    ],
+    [
+      { ...base, clip: 0.3 },
+      { ...run, peepholes: true, weightScale: 1 },
+    ],
+    [
+      { ...base, inputForget: true, clip: 0.5 },
+      { ...run, peepholes: true, weightScale: 1 },
+    ],
     [{ ...base, projSize: 11 }, run],
-    [{ ...base, projSize: 5, direction: 'reverse', layout: 'batch-major' }, { ...run, peepholes: true }],
-    [{ ...base, hiddenSize: 300, projSize: 270, numLayers: 1 }, { seqLen: 3, batch: 2, initialStates: true }],
-    [{ ...base, projSize: 1, hiddenSize: 3, clip: 0.2, inputForget: true }, { ...run, peepholes: true, weightScale: 1 }],
-    [{ ...base, numLayers: 3 }, { seqLen: 4, batch: 6, lengths: true }],
-    [{ ...base, hiddenSize: 12 }, { seqLen: 9, batch: 9, lengths: true, initialStates: true, bias: false }],
+    [
+      { ...base, projSize: 5, direction: 'reverse', layout: 'batch-major' },
+      { ...run, peepholes: true },
+    ],
+    [
+      { ...base, hiddenSize: 300, projSize: 270, numLayers: 1 },
+      { seqLen: 3, batch: 2, initialStates: true },
+    ],
+    [
+      { ...base, projSize: 1, hiddenSize: 3, clip: 0.2, inputForget: true },
+      { ...run, peepholes: true, weightScale: 1 },
+    ],
+    [
+      { ...base, numLayers: 3 },
+      { seqLen: 4, batch: 6, lengths: true },
+    ],
+    [
+      { ...base, hiddenSize: 12 },
+      { seqLen: 9, batch: 9, lengths: true, initialStates: true, bias: false },
+    ],
   ];
   for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
   // The per-step variants handle projection with their own second kernel; the sequence kernels refuse it.
-  for (const [stepKernels, projection] of [['tiled', 'gemm'], ['direct', 'gemv'], ['subgroup', 'gemv']] as const) {
+  for (const [stepKernels, projection] of [
+    ['tiled', 'gemm'],
+    ['direct', 'gemv'],
+    ['subgroup', 'gemv'],
+  ] as const) {
     for (const [spec, o] of cases.slice(0, 6)) {
       const forced = { ...o, stepKernels, projection };
       it(describeCase(spec, forced), () => check(spec, forced));
@@ -160,7 +261,10 @@ describe('GRU and RNN options', () => {
     [{ cell: 'gru', inputSize: 3, hiddenSize: 20, direction: 'bidirectional', clip: 0.4 }, run],
     [{ cell: 'gru', inputSize: 3, hiddenSize: 20, direction: 'bidirectional', clip: 0.4, linearBeforeReset: true }, run],
     [{ cell: 'rnn', inputSize: 3, hiddenSize: 20, direction: 'reverse', clip: 0.25, numLayers: 3 }, run],
-    [{ cell: 'gru', inputSize: 7, hiddenSize: 64, numLayers: 3, linearBeforeReset: true, layout: 'batch-major' }, { seqLen: 4, batch: 7, lengths: true }],
+    [
+      { cell: 'gru', inputSize: 7, hiddenSize: 64, numLayers: 3, linearBeforeReset: true, layout: 'batch-major' },
+      { seqLen: 4, batch: 7, lengths: true },
+    ],
   ];
   for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
 });
@@ -168,17 +272,50 @@ describe('GRU and RNN options', () => {
 describe('activations with alpha and beta, chosen per direction', () => {
   // Each triple puts an activation in the f, g and h positions of one direction; the other direction differs.
   const params = (name: string) => ['Affine', 'LeakyRelu', 'ThresholdedRelu', 'ScaledTanh', 'HardSigmoid', 'Elu'].includes(name);
-  const ALL = ['Relu', 'Tanh', 'Sigmoid', 'Affine', 'LeakyRelu', 'ThresholdedRelu', 'ScaledTanh', 'HardSigmoid', 'Elu', 'Softsign', 'Softplus'];
+  const ALL = [
+    'Relu',
+    'Tanh',
+    'Sigmoid',
+    'Affine',
+    'LeakyRelu',
+    'ThresholdedRelu',
+    'ScaledTanh',
+    'HardSigmoid',
+    'Elu',
+    'Softsign',
+    'Softplus',
+  ];
   ALL.forEach((name, n) => {
     const other = ALL[(n + 5) % ALL.length];
     const alphas = [0.7, 0.3, 0.45, 0.9, 0.15, 0.6];
     const betas = [0.2, 0.8, 0.35, 0.5];
-    const lstm: RnnSpec = { cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional',
-      activations: [name, other, name, other, name, 'Tanh'], activationAlpha: alphas, activationBeta: betas };
-    const gru: RnnSpec = { cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'bidirectional', linearBeforeReset: n % 2 === 0,
-      activations: [name, 'Tanh', 'Sigmoid', name], activationAlpha: alphas.slice(0, 2), activationBeta: betas.slice(0, 1) };
-    const rnn: RnnSpec = { cell: 'rnn', inputSize: 3, hiddenSize: 9, direction: 'bidirectional', activations: [name, other],
-      ...(params(name) || params(other) ? { activationAlpha: alphas.slice(0, 1) } : {}) };
+    const lstm: RnnSpec = {
+      cell: 'lstm',
+      inputSize: 3,
+      hiddenSize: 9,
+      direction: 'bidirectional',
+      activations: [name, other, name, other, name, 'Tanh'],
+      activationAlpha: alphas,
+      activationBeta: betas,
+    };
+    const gru: RnnSpec = {
+      cell: 'gru',
+      inputSize: 3,
+      hiddenSize: 9,
+      direction: 'bidirectional',
+      linearBeforeReset: n % 2 === 0,
+      activations: [name, 'Tanh', 'Sigmoid', name],
+      activationAlpha: alphas.slice(0, 2),
+      activationBeta: betas.slice(0, 1),
+    };
+    const rnn: RnnSpec = {
+      cell: 'rnn',
+      inputSize: 3,
+      hiddenSize: 9,
+      direction: 'bidirectional',
+      activations: [name, other],
+      ...(params(name) || params(other) ? { activationAlpha: alphas.slice(0, 1) } : {}),
+    };
     const o: CaseOptions = { seqLen: 4, batch: 2, initialStates: true, lengths: [4, 3], weightScale: 0.5 };
     it(`LSTM ${describeCase(lstm, o)}`, () => check(lstm, o));
     it(`GRU ${describeCase(gru, o)}`, () => check(gru, o));
@@ -189,7 +326,10 @@ describe('activations with alpha and beta, chosen per direction', () => {
 describe('TF.js-style masking: masked steps carry state and output forward', () => {
   const run: CaseOptions = { seqLen: 7, batch: 5, mask: true, initialStates: true };
   for (const stepKernels of ['tiled', 'direct', 'persistent', 'rows', 'subgroup'] as const) {
-    for (const spec of [{ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional' }, { cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'reverse' }] as RnnSpec[]) {
+    for (const spec of [
+      { cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional' },
+      { cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'reverse' },
+    ] as RnnSpec[]) {
       it(describeCase(spec, { ...run, stepKernels }), () => check(spec, { ...run, stepKernels }));
     }
   }
@@ -198,7 +338,10 @@ describe('TF.js-style masking: masked steps carry state and output forward', () 
     [{ cell: 'lstm', inputSize: 3, hiddenSize: 9, direction: 'bidirectional', projSize: 4, layout: 'batch-major' }, run],
     [{ cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'bidirectional' }, run],
     [{ cell: 'gru', inputSize: 3, hiddenSize: 9, direction: 'reverse', linearBeforeReset: true, layout: 'batch-major' }, run],
-    [{ cell: 'rnn', inputSize: 3, hiddenSize: 300, direction: 'bidirectional', numLayers: 2 }, { ...run, seqLen: 3 }],
+    [
+      { cell: 'rnn', inputSize: 3, hiddenSize: 300, direction: 'bidirectional', numLayers: 2 },
+      { ...run, seqLen: 3 },
+    ],
   ];
   for (const [spec, o] of cases) it(describeCase(spec, o), () => check(spec, o));
 });

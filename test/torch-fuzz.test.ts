@@ -16,10 +16,13 @@ import { resolveSpec, validateWeights, type RnnSpec, type RnnWeights } from '../
 import { rng } from '../common/random.js';
 
 const TORCH_DIR = join(import.meta.dirname, 'fixtures', 'torch-import');
-const TORCH = readdirSync(TORCH_DIR).filter((f) => f.endsWith('.json')).sort().map((f) => {
-  const fx = JSON.parse(readFileSync(join(TORCH_DIR, f), 'utf8')) as { name: string; file: string; config: TorchConfig };
-  return { ...fx, bytes: new Uint8Array(readFileSync(join(TORCH_DIR, fx.file))) };
-});
+const TORCH = readdirSync(TORCH_DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
+  .map((f) => {
+    const fx = JSON.parse(readFileSync(join(TORCH_DIR, f), 'utf8')) as { name: string; file: string; config: TorchConfig };
+    return { ...fx, bytes: new Uint8Array(readFileSync(join(TORCH_DIR, fx.file))) };
+  });
 const TF1_DIR = join(import.meta.dirname, 'fixtures', 'tf1');
 const TF1_MANIFEST = JSON.parse(readFileSync(join(TF1_DIR, 'weights_manifest.json'), 'utf8')) as WeightsManifestGroup[];
 const TF1_DATA = new Uint8Array(readFileSync(join(TF1_DIR, 'group1-shard1of1')));
@@ -94,7 +97,16 @@ describe('safetensors + fromTorch fuzz', () => {
         bytes = orig.slice(0, Math.floor(r() * orig.length));
       } else if (kind === 2) {
         bytes = orig.slice();
-        const lens = [2n ** 64n - 1n, 2n ** 63n, 2n ** 32n, 2n ** 32n + 16n, BigInt(dataStart - 8 + 1), BigInt(dataStart - 8 - 1), 0n, BigInt(bytes.length)];
+        const lens = [
+          2n ** 64n - 1n,
+          2n ** 63n,
+          2n ** 32n,
+          2n ** 32n + 16n,
+          BigInt(dataStart - 8 + 1),
+          BigInt(dataStart - 8 - 1),
+          0n,
+          BigInt(bytes.length),
+        ];
         new DataView(bytes.buffer).setBigUint64(0, lens[Math.floor(r() * lens.length)], true);
       } else if (kind === 3) {
         // Structured edit of one field of one entry, with a consistent header length.
@@ -102,7 +114,8 @@ describe('safetensors + fromTorch fuzz', () => {
         const names = Object.keys(h).filter((k) => k !== '__metadata__');
         const name = names[Math.floor(r() * names.length)];
         const field = ['dtype', 'shape', 'data_offsets', 'name', 'entry', 'metadata'][Math.floor(r() * 6)];
-        if (field === 'dtype') h[name].dtype = ['F32', 'F16', 'BF16', 'F64', 'I64', 'U8', 'BOOL', 'F8_E4M3', 'X', '', 5][Math.floor(r() * 11)];
+        if (field === 'dtype')
+          h[name].dtype = ['F32', 'F16', 'BF16', 'F64', 'I64', 'U8', 'BOOL', 'F8_E4M3', 'X', '', 5][Math.floor(r() * 11)];
         else if (field === 'shape') {
           const s = [...(h[name].shape as number[])];
           if (s.length && r() < 0.7) s[Math.floor(r() * s.length)] = randomValue(r) as number;
@@ -115,7 +128,13 @@ describe('safetensors + fromTorch fuzz', () => {
           h[name].data_offsets = o;
         } else if (field === 'name') {
           // A renamed tensor: usually a missing one plus an extra or a foreign one for fromTorch.
-          const renamed = [`${name}_x`, name.replace('_l0', '_l1'), name.replace('_l1', '_l3'), name.replace('weight', 'bias'), `${name}_reverse`][Math.floor(r() * 5)];
+          const renamed = [
+            `${name}_x`,
+            name.replace('_l0', '_l1'),
+            name.replace('_l1', '_l3'),
+            name.replace('weight', 'bias'),
+            `${name}_reverse`,
+          ][Math.floor(r() * 5)];
           const e = h[name];
           delete h[name];
           h[renamed] = e;
@@ -145,14 +164,22 @@ describe('safetensors + fromTorch fuzz', () => {
         const before = readSafetensors(orig);
         for (const [name, t] of Object.entries(sd!)) {
           const e = header[name] as { data_offsets: [number, number] };
-          const touched = new Set(flipped.map((p) => p - dataStart - e.data_offsets[0]).filter((b) => b >= 0 && b < e.data_offsets[1] - e.data_offsets[0]).map((b) => Math.floor(b / ITEM[t.dtype])));
+          const touched = new Set(
+            flipped
+              .map((p) => p - dataStart - e.data_offsets[0])
+              .filter((b) => b >= 0 && b < e.data_offsets[1] - e.data_offsets[0])
+              .map((b) => Math.floor(b / ITEM[t.dtype])),
+          );
           t.data.forEach((v, k) => {
-            if (!touched.has(k) && !Object.is(v, before[name].data[k])) throw new Error(`${label}: ${name}[${k}] changed without its bytes changing`);
+            if (!touched.has(k) && !Object.is(v, before[name].data[k]))
+              throw new Error(`${label}: ${name}[${k}] changed without its bytes changing`);
           });
         }
       }
     }
-    console.log(`[torch-fuzz] safetensors: ${N} mutations, ${counts.rejected} rejected, ${counts.imported} imported (${counts.dataOnly} data-only)`);
+    console.log(
+      `[torch-fuzz] safetensors: ${N} mutations, ${counts.rejected} rejected, ${counts.imported} imported (${counts.dataOnly} data-only)`,
+    );
     expect(counts.rejected).toBeGreaterThan(N / 4);
     expect(counts.imported).toBeGreaterThan(N / 10);
   });
@@ -167,17 +194,32 @@ describe('TF1 checkpoints (TF.js and deeplearn.js manifests) + loadTf1Lstm fuzz'
       const manifest = structuredClone(TF1_MANIFEST) as unknown as Record<string, unknown>[];
       let data: Uint8Array | Uint8Array[] = TF1_DATA.slice();
       const kind = Math.floor(r() * 5);
-      const entries = (manifest[0].weights as Record<string, unknown>[]);
+      const entries = manifest[0].weights as Record<string, unknown>[];
       const e = entries[Math.floor(r() * entries.length)];
       if (kind === 0) {
         const field = ['name', 'shape', 'dtype', 'quantization', 'drop', 'dup', 'group'][Math.floor(r() * 7)];
-        if (field === 'name') e.name = [String(e.name).replace('cell_1', 'cell_2'), String(e.name).replace('kernel', 'w_i_diag'), 'x', 5, `${String(e.name)}/Adam`][Math.floor(r() * 5)];
+        if (field === 'name')
+          e.name = [
+            String(e.name).replace('cell_1', 'cell_2'),
+            String(e.name).replace('kernel', 'w_i_diag'),
+            'x',
+            5,
+            `${String(e.name)}/Adam`,
+          ][Math.floor(r() * 5)];
         else if (field === 'shape') {
           const s = [...(e.shape as number[])];
           s[Math.floor(r() * s.length)] = randomValue(r) as number;
           e.shape = r() < 0.8 ? s : randomValue(r);
         } else if (field === 'dtype') e.dtype = ['float32', 'int32', 'bool', 'string', 'complex64', 'float64', 3][Math.floor(r() * 7)];
-        else if (field === 'quantization') e.quantization = [{ dtype: 'float16' }, { dtype: 'uint8', scale: 0.01, min: 0 }, { dtype: 'uint8' }, { dtype: 'int4' }, 'q', null][Math.floor(r() * 6)];
+        else if (field === 'quantization')
+          e.quantization = [
+            { dtype: 'float16' },
+            { dtype: 'uint8', scale: 0.01, min: 0 },
+            { dtype: 'uint8' },
+            { dtype: 'int4' },
+            'q',
+            null,
+          ][Math.floor(r() * 6)];
         else if (field === 'drop') entries.splice(entries.indexOf(e), 1);
         else if (field === 'dup') entries.push(structuredClone(e));
         else manifest[0] = randomValue(r) as Record<string, unknown>;
@@ -218,11 +260,12 @@ describe('TF1 checkpoints (TF.js and deeplearn.js manifests) + loadTf1Lstm fuzz'
       const name = pickName();
       const file = String(m[name].filename);
       const orig = TF1_CHECKPOINT.files[file];
-      let same = false;   // the mutant has the checkpoint's bytes and entries unchanged: it must import identically
+      let same = false; // the mutant has the checkpoint's bytes and entries unchanged: it must import identically
       const kind = Math.floor(r() * 6);
       if (kind === 0) {
         const field = ['filename', 'shape', 'entry', 'drop', 'rename'][Math.floor(r() * 5)];
-        if (field === 'filename') m[name].filename = [String(m[pickName()].filename), 'x', '__proto__', 'constructor', 5, null][Math.floor(r() * 6)];
+        if (field === 'filename')
+          m[name].filename = [String(m[pickName()].filename), 'x', '__proto__', 'constructor', 5, null][Math.floor(r() * 6)];
         else if (field === 'shape') {
           const s = [...(m[name].shape as number[])];
           if (s.length && r() < 0.8) s[Math.floor(r() * s.length)] = randomValue(r) as number;
@@ -230,7 +273,13 @@ describe('TF1 checkpoints (TF.js and deeplearn.js manifests) + loadTf1Lstm fuzz'
         } else if (field === 'entry') m[name] = randomValue(r) as Record<string, unknown>;
         else if (field === 'drop') delete m[name];
         else {
-          const renames = [name.replace('cell_1', 'cell_2'), name.replace('kernel', 'w_i_diag'), `${name}/Adam`, name.replace('rnn/', 'x/rnn/'), 'x'];
+          const renames = [
+            name.replace('cell_1', 'cell_2'),
+            name.replace('kernel', 'w_i_diag'),
+            `${name}/Adam`,
+            name.replace('rnn/', 'x/rnn/'),
+            'x',
+          ];
           const renamed = renames[Math.floor(r() * renames.length)];
           const e = m[name];
           delete m[name];
@@ -253,8 +302,10 @@ describe('TF1 checkpoints (TF.js and deeplearn.js manifests) + loadTf1Lstm fuzz'
         else if (how === 1) f[file] = new Float32Array(orig.buffer.slice(0));
         else if (how === 2) f[file] = [orig];
         else if (how === 3) f[file] = new DataView(orig.buffer.slice(0));
-        else if (how === 4) { f[file] = orig.buffer.slice(0); same = true; }
-        else {
+        else if (how === 4) {
+          f[file] = orig.buffer.slice(0);
+          same = true;
+        } else {
           const at = 1 + Math.floor(r() * 7);
           const big = new Uint8Array(orig.length + at + 3);
           big.set(orig, at);
@@ -282,7 +333,9 @@ describe('TF1 checkpoints (TF.js and deeplearn.js manifests) + loadTf1Lstm fuzz'
         }
       }
     }
-    console.log(`[torch-fuzz] tf1 checkpoint manifests: ${N} mutations, ${counts.rejected} rejected, ${counts.imported} imported (${counts.unchanged} unchanged bytes)`);
+    console.log(
+      `[torch-fuzz] tf1 checkpoint manifests: ${N} mutations, ${counts.rejected} rejected, ${counts.imported} imported (${counts.unchanged} unchanged bytes)`,
+    );
     expect(counts.rejected).toBeGreaterThan(N / 5);
     expect(counts.imported).toBeGreaterThan(N / 5);
   });

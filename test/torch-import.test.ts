@@ -17,8 +17,17 @@ interface ImportFixture {
   file: string;
   dtype: 'F32' | 'F16' | 'BF16';
   config: TorchConfig;
-  expect: { mode: string; inputSize: number; hiddenSize: number; numLayers: number; bidirectional: boolean;
-    projSize: number; batchFirst: boolean; nonlinearity: string; bias: boolean };
+  expect: {
+    mode: string;
+    inputSize: number;
+    hiddenSize: number;
+    numLayers: number;
+    bidirectional: boolean;
+    projSize: number;
+    batchFirst: boolean;
+    nonlinearity: string;
+    bias: boolean;
+  };
   seq_len: number;
   batch: number;
   x: number[];
@@ -30,7 +39,9 @@ interface ImportFixture {
 }
 
 const DIR = join(import.meta.dirname, 'fixtures', 'torch-import');
-const FIXTURES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()
+const FIXTURES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
   .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as ImportFixture);
 const fileOf = (f: ImportFixture) => new Uint8Array(readFileSync(join(DIR, f.file)));
 
@@ -44,9 +55,12 @@ function swap01(v: ArrayLike<number>, A: number, B: number, W: number): Float32A
 /** PyTorch output [T, B, D·Hout] -> ours [T, D, B, Hout] (batch_first [B, T, D·Hout] is already ours). */
 function torchOutputToOurs(v: number[], T: number, B: number, D: number, Hout: number): Float32Array {
   const out = new Float32Array(v.length);
-  for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let d = 0; d < D; d++) for (let j = 0; j < Hout; j++) {
-    out[((t * D + d) * B + b) * Hout + j] = v[((t * B + b) * D + d) * Hout + j];
-  }
+  for (let t = 0; t < T; t++)
+    for (let b = 0; b < B; b++)
+      for (let d = 0; d < D; d++)
+        for (let j = 0; j < Hout; j++) {
+          out[((t * D + d) * B + b) * Hout + j] = v[((t * B + b) * D + d) * Hout + j];
+        }
   return out;
 }
 
@@ -72,14 +86,24 @@ describe('PyTorch import (safetensors + fromTorch) on the GPU vs torch', () => {
       for (const t of Object.values(sd)) expect(t.dtype).toBe(f.dtype);
       const { spec, weights } = fromTorch(sd, f.config);
       const e = f.expect;
-      const D = e.bidirectional ? 2 : 1, L = e.numLayers, H = e.hiddenSize, Hout = e.projSize || H;
-      const T = f.seq_len, B = f.batch;
+      const D = e.bidirectional ? 2 : 1,
+        L = e.numLayers,
+        H = e.hiddenSize,
+        Hout = e.projSize || H;
+      const T = f.seq_len,
+        B = f.batch;
       // What fromTorch inferred must be what the module was built with.
-      expect(spec).toMatchObject({ inputSize: e.inputSize, hiddenSize: H, numLayers: L, direction: e.bidirectional ? 'bidirectional' : 'forward' });
+      expect(spec).toMatchObject({
+        inputSize: e.inputSize,
+        hiddenSize: H,
+        numLayers: L,
+        direction: e.bidirectional ? 'bidirectional' : 'forward',
+      });
       expect(spec.projSize ?? 0).toBe(e.projSize);
       expect(weights.every((w) => (w.B !== undefined) === e.bias)).toBe(true);
 
-      const states = (v: number[] | null, width: number) => (v ? (e.batchFirst ? swap01(v, L * D, B, width) : Float32Array.from(v)) : undefined);
+      const states = (v: number[] | null, width: number) =>
+        v ? (e.batchFirst ? swap01(v, L * D, B, width) : Float32Array.from(v)) : undefined;
       const rnn = await createRnn(await getTestDevice(), spec, weights);
       const got = await rnn.run(Float32Array.from(f.x), { seqLen: T, batch: B, initialH: states(f.h0, Hout), initialC: states(f.c0, H) });
       rnn.destroy();
@@ -93,7 +117,9 @@ describe('PyTorch import (safetensors + fromTorch) on the GPU vs torch', () => {
 
 describe('fromTorch agrees with the test-only mapping of the float64 PyTorch fixtures', () => {
   const dir = join(import.meta.dirname, 'fixtures', 'torch');
-  for (const file of readdirSync(dir).filter((x) => x.endsWith('.json')).sort()) {
+  for (const file of readdirSync(dir)
+    .filter((x) => x.endsWith('.json'))
+    .sort()) {
     it(file, () => {
       const f = JSON.parse(readFileSync(join(dir, file), 'utf8')) as TorchFixture;
       const c = f.config;
@@ -113,14 +139,20 @@ describe('fromTorch agrees with the test-only mapping of the float64 PyTorch fix
 // --- readSafetensors unit tests -------------------------------------------------------------------
 
 /** Builds a safetensors file from raw little-endian tensor bytes (tests only). */
-function safetensors(entries: Record<string, { dtype: string; shape: number[]; bytes: Uint8Array }>, meta?: Record<string, string>): Uint8Array {
+function safetensors(
+  entries: Record<string, { dtype: string; shape: number[]; bytes: Uint8Array }>,
+  meta?: Record<string, string>,
+): Uint8Array {
   const header: Record<string, unknown> = meta ? { __metadata__: meta } : {};
   let off = 0;
   for (const [k, v] of Object.entries(entries)) {
     header[k] = { dtype: v.dtype, shape: v.shape, data_offsets: [off, off + v.bytes.length] };
     off += v.bytes.length;
   }
-  return rawFile(JSON.stringify(header), Object.values(entries).map((e) => e.bytes));
+  return rawFile(
+    JSON.stringify(header),
+    Object.values(entries).map((e) => e.bytes),
+  );
 }
 
 function rawFile(headerText: string, blobs: Uint8Array[], lengthOverride?: bigint): Uint8Array {
@@ -142,14 +174,17 @@ const f32 = (...v: number[]) => new Uint8Array(new Float32Array(v).buffer);
 
 describe('readSafetensors', () => {
   it('decodes F32, F16 (normals, subnormals, ±0, ±inf, NaN), BF16 and F64, any alignment', () => {
-    const file = safetensors({
-      h: { dtype: 'F16', shape: [8], bytes: u16(0x3c00, 0xc000, 0x0001, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x7bff) },
-      // 16 bytes above: the F32 tensor starts 2 bytes later in the odd-length header case too
-      b: { dtype: 'BF16', shape: [3], bytes: u16(0x3f80, 0xc049, 0x0000) },
-      f: { dtype: 'F32', shape: [2, 1], bytes: f32(1.5, -2.25) },
-      d: { dtype: 'F64', shape: [], bytes: new Uint8Array(new Float64Array([0.1]).buffer) },
-      e: { dtype: 'F32', shape: [0, 3], bytes: new Uint8Array(0) },
-    }, { format: 'pt' });
+    const file = safetensors(
+      {
+        h: { dtype: 'F16', shape: [8], bytes: u16(0x3c00, 0xc000, 0x0001, 0x8000, 0x7c00, 0xfc00, 0x7e00, 0x7bff) },
+        // 16 bytes above: the F32 tensor starts 2 bytes later in the odd-length header case too
+        b: { dtype: 'BF16', shape: [3], bytes: u16(0x3f80, 0xc049, 0x0000) },
+        f: { dtype: 'F32', shape: [2, 1], bytes: f32(1.5, -2.25) },
+        d: { dtype: 'F64', shape: [], bytes: new Uint8Array(new Float64Array([0.1]).buffer) },
+        e: { dtype: 'F32', shape: [0, 3], bytes: new Uint8Array(0) },
+      },
+      { format: 'pt' },
+    );
     const t = readSafetensors(file);
     expect(Array.from(t.h.data)).toEqual([1, -2, 2 ** -24, -0, Infinity, -Infinity, NaN, 65504]);
     expect(Array.from(t.b.data)).toEqual([1, Math.fround(-3.140625), 0]);
@@ -158,7 +193,10 @@ describe('readSafetensors', () => {
     expect(t.d.data[0]).toBe(Math.fround(0.1));
     expect(t.e.data.length).toBe(0);
     // An F32 tensor at an offset that is not a multiple of 4 still decodes.
-    const odd = safetensors({ a: { dtype: 'U8', shape: [1], bytes: new Uint8Array([7]) }, f: { dtype: 'F32', shape: [2], bytes: f32(3, 4) } });
+    const odd = safetensors({
+      a: { dtype: 'U8', shape: [1], bytes: new Uint8Array([7]) },
+      f: { dtype: 'F32', shape: [2], bytes: f32(3, 4) },
+    });
     expect(Array.from(readSafetensors(odd, { skipUnsupported: true }).f.data)).toEqual([3, 4]);
   });
 
@@ -174,16 +212,60 @@ describe('readSafetensors', () => {
     ['header length past the end', () => rawFile('{}', [], 100n), FormatError, /exceeds/],
     ['header length 2^64-1', () => rawFile('{}', [], 2n ** 64n - 1n), FormatError, /18446744073709551615/],
     ['header not JSON', () => rawFile('{"a":', []), FormatError, /not valid JSON/],
-    ['header not UTF-8', () => { const f = rawFile('{"x":1}', []); f[10] = 0xff; return f; }, FormatError, /UTF-8/],
+    [
+      'header not UTF-8',
+      () => {
+        const f = rawFile('{"x":1}', []);
+        f[10] = 0xff;
+        return f;
+      },
+      FormatError,
+      /UTF-8/,
+    ],
     ['header an array', () => rawFile('[]', []), FormatError, /JSON object/],
-    ['unknown dtype', () => rawFile('{"w":{"dtype":"F48","shape":[1],"data_offsets":[0,6]}}', [new Uint8Array(6)]), UnsupportedError, /unknown dtype "F48"/],
-    ['integer dtype', () => rawFile('{"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}', [new Uint8Array(8)]), UnsupportedError, /skipUnsupported/],
-    ['offsets past the data', () => rawFile('{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', [new Uint8Array(4)]), FormatError, /outside/],
-    ['offsets reversed', () => rawFile('{"w":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}', [new Uint8Array(4)]), FormatError, /outside/],
-    ['size disagrees with shape', () => rawFile('{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', [new Uint8Array(16)]), FormatError, /shape \[3\] of F32 needs 12 bytes, but data_offsets span 8/],
-    ['absurd shape', () => rawFile('{"w":{"dtype":"F32","shape":[1e15,1e15,1e15],"data_offsets":[0,8]}}', [new Uint8Array(8)]), FormatError, /needs more than 8 bytes/],
+    [
+      'unknown dtype',
+      () => rawFile('{"w":{"dtype":"F48","shape":[1],"data_offsets":[0,6]}}', [new Uint8Array(6)]),
+      UnsupportedError,
+      /unknown dtype "F48"/,
+    ],
+    [
+      'integer dtype',
+      () => rawFile('{"n":{"dtype":"I64","shape":[],"data_offsets":[0,8]}}', [new Uint8Array(8)]),
+      UnsupportedError,
+      /skipUnsupported/,
+    ],
+    [
+      'offsets past the data',
+      () => rawFile('{"w":{"dtype":"F32","shape":[2],"data_offsets":[0,8]}}', [new Uint8Array(4)]),
+      FormatError,
+      /outside/,
+    ],
+    [
+      'offsets reversed',
+      () => rawFile('{"w":{"dtype":"F32","shape":[0],"data_offsets":[4,0]}}', [new Uint8Array(4)]),
+      FormatError,
+      /outside/,
+    ],
+    [
+      'size disagrees with shape',
+      () => rawFile('{"w":{"dtype":"F32","shape":[3],"data_offsets":[0,8]}}', [new Uint8Array(16)]),
+      FormatError,
+      /shape \[3\] of F32 needs 12 bytes, but data_offsets span 8/,
+    ],
+    [
+      'absurd shape',
+      () => rawFile('{"w":{"dtype":"F32","shape":[1e15,1e15,1e15],"data_offsets":[0,8]}}', [new Uint8Array(8)]),
+      FormatError,
+      /needs more than 8 bytes/,
+    ],
     ['negative dim', () => rawFile('{"w":{"dtype":"F32","shape":[-1],"data_offsets":[0,0]}}', []), FormatError, /shape/],
-    ['fractional offset', () => rawFile('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4.5]}}', [new Uint8Array(5)]), FormatError, /data_offsets/],
+    [
+      'fractional offset',
+      () => rawFile('{"w":{"dtype":"F32","shape":[1],"data_offsets":[0,4.5]}}', [new Uint8Array(5)]),
+      FormatError,
+      /data_offsets/,
+    ],
     ['entry not an object', () => rawFile('{"w":3}', []), FormatError, /entry must be an object/],
     ['bad __metadata__', () => rawFile('{"__metadata__":{"a":1}}', []), FormatError, /__metadata__/],
   ];
@@ -229,7 +311,9 @@ describe('fromTorch rejects inconsistent state_dicts, naming the tensor', () => 
     expect(() => fromTorch(sd(), { ...cfg, hiddenSize: 4 })).toThrow(/"rnn\.weight_ih_l0" has shape \[20,3\], expected \[16,3\]/);
     expect(() => fromTorch(sd(), { ...cfg, inputSize: 7 })).toThrow(/expected \[20,7\]/);
     expect(() => fromTorch(sd(), { ...cfg, numLayers: 3 })).toThrow(/"rnn\.weight_ih_l2" \[20,10\] is missing/);
-    expect(() => fromTorch(sd(), { ...cfg, mode: 'gru' })).toThrow(/"rnn\.weight_ih_l0" has shape \[20,3\], expected \[3·hidden_size, input_size\] for nn\.GRU/);
+    expect(() => fromTorch(sd(), { ...cfg, mode: 'gru' })).toThrow(
+      /"rnn\.weight_ih_l0" has shape \[20,3\], expected \[3·hidden_size, input_size\] for nn\.GRU/,
+    );
   });
   it('a missing prefix is pointed out', () => {
     expect(() => fromTorch(sd(), { mode: 'LSTM' })).toThrow(/found it under prefix "rnn\.": pass config.prefix/);
@@ -243,7 +327,7 @@ describe('fromTorch rejects inconsistent state_dicts, naming the tensor', () => 
     expect(() => fromTorch(d, cfg)).toThrow(FormatError);
     expect(() => fromTorch(d, cfg)).toThrow(/has 60 elements but data has 59/);
   });
-  it('accepts number arrays, PyTorch mode names, and never aliases the caller\'s arrays', () => {
+  it("accepts number arrays, PyTorch mode names, and never aliases the caller's arrays", () => {
     const d = Object.fromEntries(Object.entries(sd()).map(([k, v]) => [k, { shape: v.shape, data: Array.from(v.data) }]));
     const a = fromTorch(d, { mode: 'lstm', prefix: 'rnn.' });
     const b = fromTorch(sd(), cfg);

@@ -10,7 +10,9 @@ import { getTestDevice } from './support/device.js';
 import { fromTorchFixture, type TorchFixture } from './support/torch.js';
 
 const DIR = join(import.meta.dirname, 'fixtures', 'torch');
-const FIXTURES = readdirSync(DIR).filter((f) => f.endsWith('.json')).sort()
+const FIXTURES = readdirSync(DIR)
+  .filter((f) => f.endsWith('.json'))
+  .sort()
   .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as TorchFixture);
 
 describe('PyTorch fixtures', () => {
@@ -33,11 +35,18 @@ describe('PyTorch fixtures', () => {
     });
     it(`${f.name}: GPU matches PyTorch`, async () => {
       const f32 = (v: number[] | undefined) => (v ? Float32Array.from(v) : undefined);
-      const weights = t.weights.map((w) => ({ W: f32(w.W as number[])!, R: f32(w.R as number[])!, B: f32(w.B as number[]), ...(w.Wr ? { Wr: f32(w.Wr as number[]) } : {}) }));
+      const weights = t.weights.map((w) => ({
+        W: f32(w.W as number[])!,
+        R: f32(w.R as number[])!,
+        B: f32(w.B as number[]),
+        ...(w.Wr ? { Wr: f32(w.Wr as number[]) } : {}),
+      }));
       const rnn = await createRnn(await getTestDevice(), t.spec, weights);
       const got = await rnn.run(Float32Array.from(t.x), {
-        ...t.run, sequenceLens: t.run.sequenceLens && Int32Array.from(t.run.sequenceLens),
-        initialH: f32(t.run.initialH), initialC: f32(t.run.initialC),
+        ...t.run,
+        sequenceLens: t.run.sequenceLens && Int32Array.from(t.run.sequenceLens),
+        initialH: f32(t.run.initialH),
+        initialC: f32(t.run.initialC),
       });
       rnn.destroy();
       expectClose(got.Y, t.expected.Y, `${f.name} Y`);

@@ -62,8 +62,13 @@ describe('tuning', () => {
     other.destroy();
     const lstm: RnnSpec = { ...spec, cell: 'lstm' };
     await expect(createRnn(device, lstm, randomWeights(lstm, 1), { tuning: table })).rejects.toThrow(/measured for another model/);
-    await expect(createRnn(device, spec, weights, { tuning: { ...table, version: 2 } as unknown as TuningTable })).rejects.toThrow(SpecError);
-    const badStep = { ...table, entries: [{ ...table.entries[0], layers: [{ step: 'fast', projection: 'gemv' }, table.entries[0].layers[1]] }] };
+    await expect(createRnn(device, spec, weights, { tuning: { ...table, version: 2 } as unknown as TuningTable })).rejects.toThrow(
+      SpecError,
+    );
+    const badStep = {
+      ...table,
+      entries: [{ ...table.entries[0], layers: [{ step: 'fast', projection: 'gemv' }, table.entries[0].layers[1]] }],
+    };
     await expect(createRnn(device, spec, weights, { tuning: badStep as unknown as TuningTable })).rejects.toThrow(/layers\[0\] must be/);
     await expect(createRnn(device, spec, weights, { tune: true, stepKernels: 'direct' })).rejects.toThrow(/give one or the other/);
   });
@@ -71,7 +76,10 @@ describe('tuning', () => {
   it('createRnn({ tune: true, seqLen }) tunes a single step and that length', async () => {
     const one: RnnSpec = { cell: 'rnn', inputSize: 3, hiddenSize: 8 };
     const rnn = await createRnn(await getTestDevice(), one, randomWeights(one, 2), { batch: 2, seqLen: 4, tune: true });
-    expect(rnn.tuning.entries.map((e) => [e.seqLen, e.batch])).toEqual([[1, 2], [4, 2]]);
+    expect(rnn.tuning.entries.map((e) => [e.seqLen, e.batch])).toEqual([
+      [1, 2],
+      [4, 2],
+    ]);
     rnn.destroy();
   });
 
@@ -90,7 +98,13 @@ describe('tuning', () => {
     expect(rnn.kernels(1, 1).stack === true).toBe(entry.stack === true);
     rnn.destroy();
     // A table that names the stack makes runs and steps use it (one dispatch), and still computes right.
-    const table: TuningTable = { ...rnn.tuning, entries: [{ ...entry, stack: true }, { ...entry, seqLen: 3, stack: true }] };
+    const table: TuningTable = {
+      ...rnn.tuning,
+      entries: [
+        { ...entry, stack: true },
+        { ...entry, seqLen: 3, stack: true },
+      ],
+    };
     const { device: counting, counts, reset } = countingDevice(device);
     const tuned = await createRnn(counting, uni, w, { tuning: table, warmUp: false });
     expect(tuned.kernels(1, 1)).toEqual({ layers: [], dispatches: 1, stack: true });
@@ -104,7 +118,9 @@ describe('tuning', () => {
     // A stack entry for a model the kernel cannot run is refused.
     const bi = { ...table, model: table.model.replace('forward', 'bidirectional') };
     const biSpec: RnnSpec = { ...uni, direction: 'bidirectional' };
-    await expect(createRnn(device, biSpec, randomWeights(biSpec, 1), { tuning: bi })).rejects.toThrow(/stack kernel, which does not apply: it runs unidirectional models only/);
+    await expect(createRnn(device, biSpec, randomWeights(biSpec, 1), { tuning: bi })).rejects.toThrow(
+      /stack kernel, which does not apply: it runs unidirectional models only/,
+    );
   });
 
   it('createRnn warms up: it runs the kernels once, so the first run compiles nothing', async () => {

@@ -64,7 +64,10 @@ export function installInstrumentation(): void {
         const i = st.next;
         st.next += 2;
         st.pairs.push(i);
-        return beginCompute.call(this, { ...d, timestampWrites: { querySet: st.querySet, beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 } });
+        return beginCompute.call(this, {
+          ...d,
+          timestampWrites: { querySet: st.querySet, beginningOfPassWriteIndex: i, endOfPassWriteIndex: i + 1 },
+        });
       }
     }
     return beginCompute.call(this, d);
@@ -104,7 +107,10 @@ export async function gpuTimeDuring<T>(device: GPUDevice | undefined, fn: () => 
   const st: TsState = {
     querySet: device.createQuerySet({ type: 'timestamp', count: capacity }),
     resolve: device.createBuffer({ size: capacity * 8, usage: GPUBufferUsage.QUERY_RESOLVE | GPUBufferUsage.COPY_SRC }),
-    capacity, next: 0, pairs: [], overflow: false,
+    capacity,
+    next: 0,
+    pairs: [],
+    overflow: false,
   };
   tsStates.set(device, st);
   let value: T;

@@ -42,7 +42,9 @@ function renderAdapter(a: AdapterReport | null): void {
     `isFallbackAdapter: ${a.isFallbackAdapter}   software: ${a.software}${a.software ? ` (${a.softwareReason})` : ''}`,
     `timestamp-query: ${a.timestampQuery}`,
     `features: ${a.features.join(', ') || '(none)'}`,
-    `limits: ${Object.entries(a.limits).map(([k, v]) => `${k}=${v}`).join(', ')}`,
+    `limits: ${Object.entries(a.limits)
+      .map(([k, v]) => `${k}=${v}`)
+      .join(', ')}`,
   ].join('\n');
   $('fallback').innerHTML = a.software
     ? `<div class="banner warn"><b>Software adapter</b> (${escapeHtml(a.softwareReason)}): every "GPU" engine runs on a CPU emulation of a GPU, so GPU engines
@@ -72,16 +74,32 @@ function renderTable(shapes: ShapeResult[]): void {
     for (const r of s.results) {
       const sw = `<span class="swatch" style="background:${ENGINE_COLORS[r.engine] ?? '#999'}"></span>`;
       if (r.status !== 'ok') {
-        rows.push(`<tr><td class="l">${sw}${escapeHtml(r.label)}</td><td>n/a</td><td colspan="11" class="l na">${escapeHtml(r.reason ?? '')}</td></tr>`);
+        rows.push(
+          `<tr><td class="l">${sw}${escapeHtml(r.label)}</td><td>n/a</td><td colspan="11" class="l na">${escapeHtml(r.reason ?? '')}</td></tr>`,
+        );
         continue;
       }
       const ratio = base?.status === 'ok' && r.engine !== 'webgpu-rnn' ? r.medianMs! / base.medianMs! : undefined;
-      const ratioCell = ratio === undefined ? (r.engine === 'webgpu-rnn' ? '1 (baseline)' : 'n/a')
-        : `<span class="${ratio >= 1 ? 'faster' : 'slower'}" title="${ratio >= 1 ? 'webgpu-rnn is faster' : 'this engine is faster'}">${ratio.toFixed(2)}</span>`;
-      const disp = r.dispatches === undefined ? '–' : `${r.dispatches}${r.expectedDispatches !== undefined ? ` (planned: ${r.expectedDispatches})` : ''}`;
+      const ratioCell =
+        ratio === undefined
+          ? r.engine === 'webgpu-rnn'
+            ? '1 (baseline)'
+            : 'n/a'
+          : `<span class="${ratio >= 1 ? 'faster' : 'slower'}" title="${ratio >= 1 ? 'webgpu-rnn is faster' : 'this engine is faster'}">${ratio.toFixed(2)}</span>`;
+      const disp =
+        r.dispatches === undefined
+          ? '–'
+          : `${r.dispatches}${r.expectedDispatches !== undefined ? ` (planned: ${r.expectedDispatches})` : ''}`;
       const gpu = typeof r.gpuMs === 'number' ? fmtMs(r.gpuMs) : r.gpuMs ? `<span class="muted">${escapeHtml(r.gpuMs)}</span>` : '–';
-      const diff = r.maxAbsDiff === undefined ? '' : `<span class="${r.agrees ? '' : 'slower'}">${r.maxAbsDiff.toExponential(1)}${r.agrees ? '' : ` ✗ (${r.mismatches})`}</span>`;
-      const notes = [r.placement ? `placement: ${r.placement}` : '', ...(r.notes ?? []), `build ${fmtMs(r.prepareMs)} ms, first run ${fmtMs(r.firstRunMs)} ms`].filter(Boolean);
+      const diff =
+        r.maxAbsDiff === undefined
+          ? ''
+          : `<span class="${r.agrees ? '' : 'slower'}">${r.maxAbsDiff.toExponential(1)}${r.agrees ? '' : ` ✗ (${r.mismatches})`}</span>`;
+      const notes = [
+        r.placement ? `placement: ${r.placement}` : '',
+        ...(r.notes ?? []),
+        `build ${fmtMs(r.prepareMs)} ms, first run ${fmtMs(r.firstRunMs)} ms`,
+      ].filter(Boolean);
       rows.push(`<tr><td class="l">${sw}${escapeHtml(r.label)}</td><td><b>${fmtMs(r.medianMs)}</b></td><td>${fmtMs(r.q1Ms)}–${fmtMs(r.q3Ms)}</td>
         <td>${fmtMs(r.minMs)}–${fmtMs(r.maxMs)}</td><td>${r.runsMs!.length}</td><td>${fmtMs(r.perStepMs)}</td><td>${fmtRate(r.gflops)}</td><td>${ratioCell}</td><td>${disp}</td>
         <td>${r.submits ?? '–'}</td><td>${gpu}</td><td>${diff}</td><td class="l muted">${escapeHtml(notes.join('; '))}</td></tr>`);
@@ -92,8 +110,14 @@ function renderTable(shapes: ShapeResult[]): void {
 }
 
 const results: BenchResults = {
-  done: false, config: params.get('config') ?? 'none', startedAt: new Date().toISOString(), userAgent: navigator.userAgent,
-  adapter: null, tolerance: TOLERANCE, engines: [], shapes: [],
+  done: false,
+  config: params.get('config') ?? 'none',
+  startedAt: new Date().toISOString(),
+  userAgent: navigator.userAgent,
+  adapter: null,
+  tolerance: TOLERANCE,
+  engines: [],
+  shapes: [],
 };
 
 function render(): void {
@@ -110,7 +134,8 @@ async function getEngines(): Promise<Engine[]> {
     device.lost.then((l) => log(`webgpu-rnn device lost: ${l.message}`));
     list.push(webgpuRnnEngine(device));
     // The forced variants only in the longer configurations (the quick one stays five engines).
-    if (params.get('config') !== 'quick') for (const v of [...STEP_KERNEL_VARIANTS, 'tune', 'f16'] as const) list.push(webgpuRnnEngine(device, v));
+    if (params.get('config') !== 'quick')
+      for (const v of [...STEP_KERNEL_VARIANTS, 'tune', 'f16'] as const) list.push(webgpuRnnEngine(device, v));
   } catch (e) {
     log(`webgpu-rnn unavailable: ${(e as Error).message}`);
   }
@@ -128,7 +153,9 @@ async function runConfig(cfg: BenchConfig): Promise<void> {
   const started = performance.now();
   try {
     const list = await getEngines();
-    log(`configuration ${cfg.name}: ${cfg.shapes.length} shapes × ${list.length} engines, warm-up ${cfg.warmup}, up to ${cfg.reps} timed runs`);
+    log(
+      `configuration ${cfg.name}: ${cfg.shapes.length} shapes × ${list.length} engines, warm-up ${cfg.warmup}, up to ${cfg.reps} timed runs`,
+    );
     for (const shape of cfg.shapes) {
       const sr = await benchShape(shape, list, cfg, { log, onResult: () => render() });
       const k = results.shapes.findIndex((s) => s.shape.id === shape.id);
@@ -164,9 +191,16 @@ $('custom').addEventListener('submit', (ev) => {
   const n = (k: string) => Math.max(0, Math.floor(Number(f.get(k))));
   const stream = n('stream');
   const shape: BenchShape = {
-    id: `custom-${Date.now()}`, label: '', cell: f.get('cell') as BenchShape['cell'], inputSize: n('inputSize'), hiddenSize: n('hiddenSize'),
-    numLayers: Math.max(1, n('numLayers')), direction: f.get('direction') as BenchShape['direction'],
-    seqLen: stream ? 1 : Math.max(1, n('seqLen')), batch: Math.max(1, n('batch')), ...(stream ? { stream } : {}),
+    id: `custom-${Date.now()}`,
+    label: '',
+    cell: f.get('cell') as BenchShape['cell'],
+    inputSize: n('inputSize'),
+    hiddenSize: n('hiddenSize'),
+    numLayers: Math.max(1, n('numLayers')),
+    direction: f.get('direction') as BenchShape['direction'],
+    seqLen: stream ? 1 : Math.max(1, n('seqLen')),
+    batch: Math.max(1, n('batch')),
+    ...(stream ? { stream } : {}),
     ...(f.get('lbr') ? { linearBeforeReset: true } : {}),
   };
   shape.label = `custom ${shape.cell.toUpperCase()} ${shape.inputSize}→${shape.hiddenSize}${stream ? ` stream×${stream}` : ` T=${shape.seqLen}`} B=${shape.batch}`;

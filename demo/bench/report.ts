@@ -44,12 +44,26 @@ export async function adapterReport(gpu: GPU | undefined): Promise<AdapterReport
   if (/swiftshader|llvmpipe|lavapipe|software|warp/i.test(text)) reasons.push(`adapter names a software rasterizer (${text.trim()})`);
   else if (info.vendor === 'google' && !info.architecture) reasons.push('vendor "google" without an architecture (SwiftShader)');
   const limits: Record<string, number> = {};
-  for (const k of ['maxStorageBufferBindingSize', 'maxBufferSize', 'maxComputeWorkgroupStorageSize', 'maxComputeInvocationsPerWorkgroup',
-    'maxStorageBuffersPerShaderStage', 'maxComputeWorkgroupsPerDimension'] as const) limits[k] = adapter.limits[k];
+  for (const k of [
+    'maxStorageBufferBindingSize',
+    'maxBufferSize',
+    'maxComputeWorkgroupStorageSize',
+    'maxComputeInvocationsPerWorkgroup',
+    'maxStorageBuffersPerShaderStage',
+    'maxComputeWorkgroupsPerDimension',
+  ] as const)
+    limits[k] = adapter.limits[k];
   return {
-    vendor: info.vendor, architecture: info.architecture, device: info.device, description: info.description,
-    isFallbackAdapter, software: reasons.length > 0, softwareReason: reasons.join('; '),
-    features: [...adapter.features].map(String).sort(), limits, timestampQuery: adapter.features.has('timestamp-query'),
+    vendor: info.vendor,
+    architecture: info.architecture,
+    device: info.device,
+    description: info.description,
+    isFallbackAdapter,
+    software: reasons.length > 0,
+    softwareReason: reasons.join('; '),
+    features: [...adapter.features].map(String).sort(),
+    limits,
+    timestampQuery: adapter.features.has('timestamp-query'),
   };
 }
 
@@ -61,9 +75,11 @@ export function adapterLine(r: BenchResults): string {
 }
 
 /** Milliseconds with 3 significant-ish digits. */
-export const fmtMs = (v: number | undefined) => (v === undefined || Number.isNaN(v) ? '' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3));
+export const fmtMs = (v: number | undefined) =>
+  v === undefined || Number.isNaN(v) ? '' : v >= 100 ? v.toFixed(0) : v >= 10 ? v.toFixed(1) : v >= 1 ? v.toFixed(2) : v.toFixed(3);
 /** GFLOP/s with 3 significant digits (software adapters reach only thousandths). */
-export const fmtRate = (v: number | undefined) => (v === undefined || !Number.isFinite(v) ? '' : v >= 100 ? v.toFixed(0) : v.toPrecision(3));
+export const fmtRate = (v: number | undefined) =>
+  v === undefined || !Number.isFinite(v) ? '' : v >= 100 ? v.toFixed(0) : v.toPrecision(3);
 
 /**
  * A plain-text side-by-side table: one block per shape (with its multiply-adds per run), one line per
@@ -71,27 +87,76 @@ export const fmtRate = (v: number | undefined) => (v === undefined || !Number.is
  * the ratio against webgpu-rnn, and the agreement with the float64 reference.
  */
 export function formatTable(r: BenchResults): string {
-  const head = ['engine', 'prepare ms', 'first ms', 'median ms', 'IQR ms', 'min-max ms', 'n', 'ms/step', 'GFLOP/s', 'x webgpu-rnn',
-    'dispatches', 'GPU ms', 'max|diff|', 'placement / n/a reason'];
+  const head = [
+    'engine',
+    'prepare ms',
+    'first ms',
+    'median ms',
+    'IQR ms',
+    'min-max ms',
+    'n',
+    'ms/step',
+    'GFLOP/s',
+    'x webgpu-rnn',
+    'dispatches',
+    'GPU ms',
+    'max|diff|',
+    'placement / n/a reason',
+  ];
   const lines: string[] = [];
   for (const s of r.shapes) {
     const rows: string[][] = [];
     const base = s.results.find((e) => e.engine === 'webgpu-rnn' && e.status === 'ok');
     for (const e of s.results) {
       if (e.status !== 'ok') {
-        rows.push([e.engine, fmtMs(e.prepareMs), fmtMs(e.firstRunMs), 'n/a', '', '', '', '', '', '', '', '', '', (e.reason ?? '').slice(0, 110)]);
+        rows.push([
+          e.engine,
+          fmtMs(e.prepareMs),
+          fmtMs(e.firstRunMs),
+          'n/a',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          '',
+          (e.reason ?? '').slice(0, 110),
+        ]);
         continue;
       }
       const ratio = base && e !== base ? (e.medianMs! / base.medianMs!).toFixed(2) : e === base ? '1' : 'n/a';
       rows.push([
-        e.engine, fmtMs(e.prepareMs), fmtMs(e.firstRunMs), fmtMs(e.medianMs), `${fmtMs(e.q1Ms)}-${fmtMs(e.q3Ms)}`, `${fmtMs(e.minMs)}-${fmtMs(e.maxMs)}`,
-        String(e.runsMs?.length ?? ''), fmtMs(e.perStepMs), fmtRate(e.gflops), ratio, e.dispatches === undefined ? '-' : String(e.dispatches),
-        typeof e.gpuMs === 'number' ? fmtMs(e.gpuMs) : '-', `${e.maxAbsDiff?.toExponential(1) ?? ''}${e.agrees === false ? ' FAIL' : ''}`, e.placement ?? '',
+        e.engine,
+        fmtMs(e.prepareMs),
+        fmtMs(e.firstRunMs),
+        fmtMs(e.medianMs),
+        `${fmtMs(e.q1Ms)}-${fmtMs(e.q3Ms)}`,
+        `${fmtMs(e.minMs)}-${fmtMs(e.maxMs)}`,
+        String(e.runsMs?.length ?? ''),
+        fmtMs(e.perStepMs),
+        fmtRate(e.gflops),
+        ratio,
+        e.dispatches === undefined ? '-' : String(e.dispatches),
+        typeof e.gpuMs === 'number' ? fmtMs(e.gpuMs) : '-',
+        `${e.maxAbsDiff?.toExponential(1) ?? ''}${e.agrees === false ? ' FAIL' : ''}`,
+        e.placement ?? '',
       ]);
     }
     const widths = head.map((h, k) => Math.max(h.length, ...rows.map((row) => row[k].length)));
-    const line = (row: string[]) => row.map((c, k) => (k === 0 || k === row.length - 1 ? c.padEnd(widths[k]) : c.padStart(widths[k]))).join('  ').trimEnd();
-    lines.push('', `== ${s.shape.label}: ${s.description}; ${s.stepsPerRun} steps/run; ${formatCount(s.multiplyAdds)} multiply-adds/run`, line(head), ...rows.map(line));
+    const line = (row: string[]) =>
+      row
+        .map((c, k) => (k === 0 || k === row.length - 1 ? c.padEnd(widths[k]) : c.padStart(widths[k])))
+        .join('  ')
+        .trimEnd();
+    lines.push(
+      '',
+      `== ${s.shape.label}: ${s.description}; ${s.stepsPerRun} steps/run; ${formatCount(s.multiplyAdds)} multiply-adds/run`,
+      line(head),
+      ...rows.map(line),
+    );
   }
   return lines.join('\n');
 }

@@ -62,7 +62,11 @@ export function quantile(sorted: number[], q: number): number {
   return sorted[lo] + (sorted[hi] - sorted[lo]) * (pos - lo);
 }
 
-function compareOutputs(got: Outputs, ref: { Y: Float64Array; Y_h: Float64Array; Y_c?: Float64Array }, tol = TOLERANCE): { maxAbs: number; mismatches: number; compared: string[] } {
+function compareOutputs(
+  got: Outputs,
+  ref: { Y: Float64Array; Y_h: Float64Array; Y_c?: Float64Array },
+  tol = TOLERANCE,
+): { maxAbs: number; mismatches: number; compared: string[] } {
   let maxAbs = 0;
   let mismatches = 0;
   const compared: string[] = [];
@@ -100,7 +104,14 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
   let t0 = performance.now();
   const ref = referenceRnn(spec, weights, x, { seqLen: steps, batch: B });
   const referenceMs = performance.now() - t0;
-  const out: ShapeResult = { shape, description: describeShape(shape), stepsPerRun: steps, multiplyAdds: multiplyAdds(shape), referenceMs, results: [] };
+  const out: ShapeResult = {
+    shape,
+    description: describeShape(shape),
+    stepsPerRun: steps,
+    multiplyAdds: multiplyAdds(shape),
+    referenceMs,
+    results: [],
+  };
   for (const engine of engines) {
     const r: EngineResult = { engine: engine.id, label: engine.label, status: 'n/a' };
     out.results.push(r);
@@ -131,7 +142,8 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
       if (cfg.maxFirstRunMs !== undefined && r.firstRunMs > cfg.maxFirstRunMs) {
         const c = compareOutputs(last, ref, engine.tolerance);
         Object.assign(r, { maxAbsDiff: c.maxAbs, mismatches: c.mismatches, agrees: c.mismatches === 0 });
-        r.reason = `not timed: its first run took ${(r.firstRunMs / 1000).toFixed(1)} s, over this configuration's ` +
+        r.reason =
+          `not timed: its first run took ${(r.firstRunMs / 1000).toFixed(1)} s, over this configuration's ` +
           `${cfg.maxFirstRunMs / 1000} s cap (max |diff| of that run ${c.maxAbs.toExponential(1)}); use --full to time it anyway`;
         hooks.log(`${shape.label} · ${engine.id}: n/a (${r.reason})`);
         continue;
@@ -154,7 +166,12 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
           if (k >= 2 || r.firstRunMs >= 500) break;
           gpuMs = (await gpuTimeDuring(prepared.device, () => prepared.run())).gpuMs;
         }
-        r.gpuMs = gpu.length ? quantile(gpu.sort((a, b) => a - b), 0.5) : gpuMs;
+        r.gpuMs = gpu.length
+          ? quantile(
+              gpu.sort((a, b) => a - b),
+              0.5,
+            )
+          : gpuMs;
       }
       hooks.log(`${shape.label} · ${engine.id}: timing…`);
       await tick();
@@ -167,8 +184,14 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
       }
       const sorted = [...runs].sort((a, b) => a - b);
       Object.assign(r, {
-        status: 'ok', runsMs: runs, medianMs: quantile(sorted, 0.5), minMs: sorted[0], maxMs: sorted[sorted.length - 1],
-        q1Ms: quantile(sorted, 0.25), q3Ms: quantile(sorted, 0.75), perStepMs: quantile(sorted, 0.5) / steps,
+        status: 'ok',
+        runsMs: runs,
+        medianMs: quantile(sorted, 0.5),
+        minMs: sorted[0],
+        maxMs: sorted[sorted.length - 1],
+        q1Ms: quantile(sorted, 0.25),
+        q3Ms: quantile(sorted, 0.75),
+        perStepMs: quantile(sorted, 0.5) / steps,
         gflops: gflops(out.multiplyAdds, quantile(sorted, 0.5)),
       });
       const c = compareOutputs(last, ref, engine.tolerance);
@@ -176,7 +199,9 @@ export async function benchShape(shape: BenchShape, engines: Engine[], cfg: Benc
       r.mismatches = c.mismatches;
       r.agrees = c.mismatches === 0;
       r.notes = [...(r.notes ?? []), `compared ${c.compared.join(', ')}`];
-      hooks.log(`${shape.label} · ${engine.id}: median ${r.medianMs!.toFixed(3)} ms, ${r.gflops!.toPrecision(3)} GFLOP/s, max |diff| ${c.maxAbs.toExponential(2)}${r.agrees ? '' : ` (${c.mismatches} outside tolerance)`}`);
+      hooks.log(
+        `${shape.label} · ${engine.id}: median ${r.medianMs!.toFixed(3)} ms, ${r.gflops!.toPrecision(3)} GFLOP/s, max |diff| ${c.maxAbs.toExponential(2)}${r.agrees ? '' : ` (${c.mismatches} outside tolerance)`}`,
+      );
     } catch (e) {
       Object.assign(r, { status: 'n/a', reason: `failed to run: ${(e as Error).message ?? String(e)}` });
       hooks.log(`${shape.label} · ${engine.id}: n/a (${r.reason})`);

@@ -20,22 +20,22 @@ export function floatToHalf(v: number): number {
   const sign = (x >>> 16) & 0x8000;
   const exp = (x >>> 23) & 0xff;
   const mant = x & 0x7fffff;
-  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0);   // Infinity, NaN
+  if (exp === 0xff) return sign | 0x7c00 | (mant ? 0x200 : 0); // Infinity, NaN
   const e = exp - 127 + 15;
-  if (e >= 0x1f) return sign | 0x7c00;                          // too large: Infinity
+  if (e >= 0x1f) return sign | 0x7c00; // too large: Infinity
   if (e <= 0) {
-    if (e < -10) return sign;                                    // too small: ±0
-    const m = mant | 0x800000;                                   // subnormal half
+    if (e < -10) return sign; // too small: ±0
+    const m = mant | 0x800000; // subnormal half
     const shift = 14 - e;
     const half = m >>> shift;
     const rest = m & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    return sign | (half + (rest > mid || (rest === mid && (half & 1)) ? 1 : 0));
+    return sign | (half + (rest > mid || (rest === mid && half & 1) ? 1 : 0));
   }
   const half = (e << 10) | (mant >>> 13);
   const rest = mant & 0x1fff;
   // Round to nearest even; a carry into the exponent is the correct next value (up to Infinity).
-  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && (half & 1)) ? 1 : 0));
+  return sign | (half + (rest > 0x1000 || (rest === 0x1000 && half & 1) ? 1 : 0));
 }
 
 /** Float32Array -> binary16 bits, padded to an even length (WebGPU writes whole 4-byte words). */

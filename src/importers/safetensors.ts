@@ -27,13 +27,23 @@ export interface ReadSafetensorsOptions {
 const FLOAT_SIZES: Record<SafetensorsFloatDtype, number> = { F64: 8, F32: 4, F16: 2, BF16: 2 };
 /** Dtypes the format defines that we do not decode; their sizes let us still check the offsets. */
 const OTHER_SIZES: Record<string, number> = {
-  BOOL: 1, U8: 1, I8: 1, F8_E4M3: 1, F8_E5M2: 1, I16: 2, U16: 2, I32: 4, U32: 4, I64: 8, U64: 8,
+  BOOL: 1,
+  U8: 1,
+  I8: 1,
+  F8_E4M3: 1,
+  F8_E5M2: 1,
+  I16: 2,
+  U16: 2,
+  I32: 4,
+  U32: 4,
+  I64: 8,
+  U64: 8,
 };
 
 const LITTLE_ENDIAN_HOST = new Uint8Array(new Uint16Array([1]).buffer)[0] === 1;
 
 function isFloatDtype(d: string): d is SafetensorsFloatDtype {
-  return  Object.hasOwn(FLOAT_SIZES, d);
+  return Object.hasOwn(FLOAT_SIZES, d);
 }
 
 function isObject(v: unknown): v is Record<string, unknown> {
@@ -76,7 +86,8 @@ function defineEntry<T>(obj: Record<string, T>, key: string, value: T): void {
  * a dtype we do not decode (unless `skipUnsupported`).
  */
 export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptions = {}): Record<string, SafetensorsTensor> {
-  if (!(bytes instanceof Uint8Array)) throw new FormatError(`safetensors: expected the file as a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
+  if (!(bytes instanceof Uint8Array))
+    throw new FormatError(`safetensors: expected the file as a Uint8Array, got ${Object.prototype.toString.call(bytes)}`);
   if (bytes.length < 8) throw new FormatError(`safetensors: file is ${bytes.length} bytes, too short for the 8-byte header length`);
   const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   // u64 read as two halves: a huge value must be reported, not wrapped or rounded.
@@ -85,7 +96,9 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
   const available = bytes.length - 8;
   if (hi !== 0 || lo > available) {
     const n = BigInt(hi) * 4294967296n + BigInt(lo);
-    throw new FormatError(`safetensors: header length ${n} exceeds the ${available} bytes after the length field (truncated or not a safetensors file)`);
+    throw new FormatError(
+      `safetensors: header length ${n} exceeds the ${available} bytes after the length field (truncated or not a safetensors file)`,
+    );
   }
   const headerLength = lo;
   let headerText: string;
@@ -100,7 +113,8 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
   } catch (e) {
     throw new FormatError(`safetensors: header is not valid JSON (${(e as Error).message})`);
   }
-  if (!isObject(header)) throw new FormatError('safetensors: header must be a JSON object mapping tensor names to { dtype, shape, data_offsets }');
+  if (!isObject(header))
+    throw new FormatError('safetensors: header must be a JSON object mapping tensor names to { dtype, shape, data_offsets }');
 
   const dataStart = 8 + headerLength;
   const dataLength = bytes.length - dataStart;
@@ -143,11 +157,15 @@ export function readSafetensors(bytes: Uint8Array, options: ReadSafetensorsOptio
     }
     if (overflow || count * itemSize !== end - begin) {
       const needs = overflow ? `more than ${dataLength}` : `${count * itemSize}`;
-      throw new FormatError(`${what}: shape ${JSON.stringify(shape)} of ${dtype} needs ${needs} bytes, but data_offsets span ${end - begin}`);
+      throw new FormatError(
+        `${what}: shape ${JSON.stringify(shape)} of ${dtype} needs ${needs} bytes, but data_offsets span ${end - begin}`,
+      );
     }
     if (!isFloatDtype(dtype)) {
       if (options.skipUnsupported) continue;
-      throw new UnsupportedError(`${what}: dtype ${dtype} is not a float type (supported: F32, F16, BF16, F64); pass { skipUnsupported: true } to leave such tensors out`);
+      throw new UnsupportedError(
+        `${what}: dtype ${dtype} is not a float type (supported: F32, F16, BF16, F64); pass { skipUnsupported: true } to leave such tensors out`,
+      );
     }
     const raw = bytes.subarray(dataStart + begin, dataStart + end);
     defineEntry(out, name, { dtype, shape: [...(shape as number[])], data: decode(raw, dtype, count) });

@@ -79,7 +79,8 @@ function decodeTfjsManifest(manifest: unknown[], weightData: Tf1WeightData): Map
   const out = new Map<string, DecodedTensor>();
   let offset = 0;
   manifest.forEach((group, g) => {
-    if (!isObject(group) || !Array.isArray(group.weights)) throw new FormatError(`weights manifest group ${g} must be { paths, weights: [...] }`);
+    if (!isObject(group) || !Array.isArray(group.weights))
+      throw new FormatError(`weights manifest group ${g} must be { paths, weights: [...] }`);
     group.weights.forEach((entry: unknown, e: number) => {
       if (!isObject(entry) || typeof entry.name !== 'string' || typeof entry.dtype !== 'string') {
         throw new FormatError(`weights manifest group ${g} entry ${e} must be { name, shape, dtype }`);
@@ -102,11 +103,13 @@ function decodeTfjsManifest(manifest: unknown[], weightData: Tf1WeightData): Map
           if (q.dtype === 'float16') {
             for (let i = 0; i < count; i++) data[i] = halfToFloat(view.getUint16(offset + 2 * i, true));
           } else {
-            const scale = q.scale, min = q.min;
+            const scale = q.scale,
+              min = q.min;
             if (typeof scale !== 'number' || typeof min !== 'number' || !Number.isFinite(scale) || !Number.isFinite(min)) {
               throw new FormatError(`${what}: ${q.dtype} quantization needs finite scale and min`);
             }
-            for (let i = 0; i < count; i++) data[i] = (q.dtype === 'uint8' ? view.getUint8(offset + i) : view.getUint16(offset + 2 * i, true)) * scale + min;
+            for (let i = 0; i < count; i++)
+              data[i] = (q.dtype === 'uint8' ? view.getUint8(offset + i) : view.getUint16(offset + 2 * i, true)) * scale + min;
           }
         }
       } else if (entry.dtype === 'string') {
@@ -134,19 +137,26 @@ function decodeTfjsManifest(manifest: unknown[], weightData: Tf1WeightData): Map
     });
   });
   if (offset !== bytes.length) {
-    throw new FormatError(`weight data is ${bytes.length} bytes but the manifest describes ${offset}; pass every shard of every group, in manifest order`);
+    throw new FormatError(
+      `weight data is ${bytes.length} bytes but the manifest describes ${offset}; pass every shard of every group, in manifest order`,
+    );
   }
   return out;
 }
 
 function need(what: string, offset: number, size: number, total: number): void {
-  if (offset + size > total) throw new FormatError(`${what}: needs bytes ${offset}..${offset + size} but the weight data is only ${total} bytes (truncated or missing shard?)`);
+  if (offset + size > total)
+    throw new FormatError(
+      `${what}: needs bytes ${offset}..${offset + size} but the weight data is only ${total} bytes (truncated or missing shard?)`,
+    );
 }
 
 /** deeplearn.js checkpoint manifest (ml5 CharRNN): files keyed by filename, raw float32 each. */
 function decodeCheckpointManifest(manifest: Record<string, unknown>, files: Tf1WeightData): Map<string, DecodedTensor> {
   if (!isObject(files) || files instanceof ArrayBuffer || files instanceof Uint8Array) {
-    throw new FormatError('checkpoint manifest ({ name: { filename, shape } }): pass weightData as { [filename]: ArrayBuffer | Uint8Array }');
+    throw new FormatError(
+      'checkpoint manifest ({ name: { filename, shape } }): pass weightData as { [filename]: ArrayBuffer | Uint8Array }',
+    );
   }
   const out = new Map<string, DecodedTensor>();
   for (const [name, entry] of Object.entries(manifest)) {
@@ -155,7 +165,8 @@ function decodeCheckpointManifest(manifest: Record<string, unknown>, files: Tf1W
     if (!Object.hasOwn(files, entry.filename)) throw new FormatError(`${what}: file "${entry.filename}" is not in weightData`);
     const bytes = toBytes(`weightData["${entry.filename}"]`, (files as Record<string, unknown>)[entry.filename]);
     const count = elementCount(what, entry.shape, bytes.length);
-    if (count * 4 !== bytes.length) throw new FormatError(`${what}: shape ${JSON.stringify(entry.shape)} needs ${count * 4} bytes of float32, file has ${bytes.length}`);
+    if (count * 4 !== bytes.length)
+      throw new FormatError(`${what}: shape ${JSON.stringify(entry.shape)} needs ${count * 4} bytes of float32, file has ${bytes.length}`);
     const view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
     const data = new Float32Array(count);
     for (let i = 0; i < count; i++) data[i] = view.getFloat32(4 * i, true);
@@ -168,7 +179,9 @@ function decodeCheckpointManifest(manifest: Record<string, unknown>, files: Tf1W
 export function readWeightsManifest(manifest: unknown, weightData: Tf1WeightData): Map<string, DecodedTensor> {
   if (Array.isArray(manifest)) return decodeTfjsManifest(manifest, weightData);
   if (isObject(manifest)) return decodeCheckpointManifest(manifest, weightData);
-  throw new FormatError('weights manifest must be a TF.js manifest array [{ paths, weights }] or a checkpoint manifest { name: { filename, shape } }');
+  throw new FormatError(
+    'weights manifest must be a TF.js manifest array [{ paths, weights }] or a checkpoint manifest { name: { filename, shape } }',
+  );
 }
 
 // Variable names of one cell, by TF version: `.../multi_rnn_cell/cell_{k}/basic_lstm_cell/kernel`
@@ -181,9 +194,19 @@ const CELL_VARIABLE = [
   /^((?:.*\/)?)()(?:basic_lstm_cell|lstm_cell)\/(.+)$/,
   /^((?:.*\/)?)()BasicLSTMCell\/Linear\/(.+)$/,
 ];
-const ROLE: Record<string, 'kernel' | 'bias'> = { kernel: 'kernel', weights: 'kernel', Matrix: 'kernel', bias: 'bias', biases: 'bias', Bias: 'bias' };
+const ROLE: Record<string, 'kernel' | 'bias'> = {
+  kernel: 'kernel',
+  weights: 'kernel',
+  Matrix: 'kernel',
+  bias: 'bias',
+  biases: 'bias',
+  Bias: 'bias',
+};
 
-interface CellVariables { kernel?: { name: string; t: DecodedTensor }; bias?: { name: string; t: DecodedTensor } }
+interface CellVariables {
+  kernel?: { name: string; t: DecodedTensor };
+  bias?: { name: string; t: DecodedTensor };
+}
 
 /**
  * Builds `{ spec, weights }` for createRnn from a TF1 MultiRNNCell of BasicLSTMCells (or a single
@@ -192,9 +215,14 @@ interface CellVariables { kernel?: { name: string; t: DecodedTensor }; bias?: { 
  * missing or misshapen kernel/bias, UnsupportedError for what the engine cannot run (cells of
  * different hidden sizes, peepholes, projections, attention wrappers).
  */
-export function loadTf1Lstm(manifest: unknown, weightData: Tf1WeightData, options: Tf1LstmOptions = {}): { spec: RnnSpec; weights: RnnWeights } {
+export function loadTf1Lstm(
+  manifest: unknown,
+  weightData: Tf1WeightData,
+  options: Tf1LstmOptions = {},
+): { spec: RnnSpec; weights: RnnWeights } {
   const forgetBias = options.forgetBias ?? 1.0;
-  if (typeof forgetBias !== 'number' || !Number.isFinite(forgetBias)) throw new FormatError(`loadTf1Lstm: forgetBias must be a finite number, got ${String(forgetBias)}`);
+  if (typeof forgetBias !== 'number' || !Number.isFinite(forgetBias))
+    throw new FormatError(`loadTf1Lstm: forgetBias must be a finite number, got ${String(forgetBias)}`);
   const prefix = options.prefix ?? '';
   const vars = readWeightsManifest(manifest, weightData);
 
@@ -212,7 +240,9 @@ export function loadTf1Lstm(manifest: unknown, weightData: Tf1WeightData, option
     // Optimizer slots and moving averages (kernel/Adam, bias/ExponentialMovingAverage) are not weights.
     if (role && slot.length > 0) continue;
     if (!role) {
-      throw new UnsupportedError(`loadTf1Lstm: "${name}" is not a BasicLSTMCell variable (peepholes w_*_diag or a projection of tf.nn.rnn_cell.LSTMCell are not supported; only kernel and bias)`);
+      throw new UnsupportedError(
+        `loadTf1Lstm: "${name}" is not a BasicLSTMCell variable (peepholes w_*_diag or a projection of tf.nn.rnn_cell.LSTMCell are not supported; only kernel and bias)`,
+      );
     }
     if (!scopes.has(scope)) scopes.set(scope, new Map());
     const cells = scopes.get(scope)!;
@@ -222,14 +252,20 @@ export function loadTf1Lstm(manifest: unknown, weightData: Tf1WeightData, option
     cell[role] = { name, t };
   }
   if (scopes.size === 0) {
-    throw new WeightError(`loadTf1Lstm: no BasicLSTMCell variables (…/basic_lstm_cell/kernel, …/lstm_cell/weights, …/BasicLSTMCell/Linear/Matrix)${prefix ? ` under prefix "${prefix}"` : ''}`);
+    throw new WeightError(
+      `loadTf1Lstm: no BasicLSTMCell variables (…/basic_lstm_cell/kernel, …/lstm_cell/weights, …/BasicLSTMCell/Linear/Matrix)${prefix ? ` under prefix "${prefix}"` : ''}`,
+    );
   }
   if (scopes.size > 1) {
-    throw new FormatError(`loadTf1Lstm: the checkpoint has several LSTM stacks (${[...scopes.keys()].map((s) => `"${s}"`).join(', ')}); choose one with options.prefix`);
+    throw new FormatError(
+      `loadTf1Lstm: the checkpoint has several LSTM stacks (${[...scopes.keys()].map((s) => `"${s}"`).join(', ')}); choose one with options.prefix`,
+    );
   }
   const [scope, cells] = [...scopes][0];
   if (scope.includes('attention_cell_wrapper')) {
-    throw new UnsupportedError(`loadTf1Lstm: "${scope}" is wrapped in an AttentionCellWrapper (Magenta attention models), which feeds an attention vector into every step; webgpu-rnn runs plain stacks only`);
+    throw new UnsupportedError(
+      `loadTf1Lstm: "${scope}" is wrapped in an AttentionCellWrapper (Magenta attention models), which feeds an attention vector into every step; webgpu-rnn runs plain stacks only`,
+    );
   }
 
   const n = cells.size;
@@ -239,7 +275,10 @@ export function loadTf1Lstm(manifest: unknown, weightData: Tf1WeightData, option
   for (let k = 0; k < n; k++) {
     const cell = cells.get(k);
     const label = `${scope}multi_rnn_cell/cell_${k}`;
-    if (!cell?.kernel) throw new WeightError(`loadTf1Lstm: the kernel of cell ${k} ("${label}/basic_lstm_cell/kernel") is missing; cells must be numbered 0..${n - 1}`);
+    if (!cell?.kernel)
+      throw new WeightError(
+        `loadTf1Lstm: the kernel of cell ${k} ("${label}/basic_lstm_cell/kernel") is missing; cells must be numbered 0..${n - 1}`,
+      );
     if (!cell.bias) throw new WeightError(`loadTf1Lstm: the bias of cell ${k} (next to "${cell.kernel.name}") is missing`);
     const { kernel, bias } = cell;
     for (const v of [kernel, bias]) {
@@ -250,15 +289,21 @@ export function loadTf1Lstm(manifest: unknown, weightData: Tf1WeightData, option
     }
     const Hk = bias.t.shape[0] / 4;
     if (kernel.t.shape.length !== 2 || kernel.t.shape[1] !== 4 * Hk || kernel.t.shape[0] <= Hk) {
-      throw new WeightError(`loadTf1Lstm: "${kernel.name}" has shape ${JSON.stringify(kernel.t.shape)}, expected [input + ${Hk}, ${4 * Hk}] (its bias "${bias.name}" is [${4 * Hk}])`);
+      throw new WeightError(
+        `loadTf1Lstm: "${kernel.name}" has shape ${JSON.stringify(kernel.t.shape)}, expected [input + ${Hk}, ${4 * Hk}] (its bias "${bias.name}" is [${4 * Hk}])`,
+      );
     }
     if (k === 0) H = Hk;
     else if (Hk !== H) {
-      throw new UnsupportedError(`loadTf1Lstm: cell ${k} has hidden size ${Hk} but cell 0 has ${H}; webgpu-rnn runs a stack as layers of one hidden size (split it into one model per cell to run it)`);
+      throw new UnsupportedError(
+        `loadTf1Lstm: cell ${k} has hidden size ${Hk} but cell 0 has ${H}; webgpu-rnn runs a stack as layers of one hidden size (split it into one model per cell to run it)`,
+      );
     }
     // MultiRNNCell feeds each cell's h to the next: rows must be H (from below) + H (own state).
     if (k > 0 && kernel.t.shape[0] !== 2 * H) {
-      throw new WeightError(`loadTf1Lstm: "${kernel.name}" has ${kernel.t.shape[0]} rows, expected ${2 * H} (the previous cell's output ${H} + hidden ${H})`);
+      throw new WeightError(
+        `loadTf1Lstm: "${kernel.name}" has ${kernel.t.shape[0]} rows, expected ${2 * H} (the previous cell's output ${H} + hidden ${H})`,
+      );
     }
     kernels.push({ name: kernel.name, data: kernel.t.data!, rows: kernel.t.shape[0] });
     biases.push(bias.t.data!);

@@ -48,7 +48,8 @@ function parseMode(mode: unknown): { cell: OnnxCellType; nonlinearity?: 'tanh' |
 
 function optionalPositive(name: string, v: unknown): number | undefined {
   if (v === undefined) return undefined;
-  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0) throw new SpecError(`fromTorch: config.${name} must be a positive integer, got ${String(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v <= 0)
+    throw new SpecError(`fromTorch: config.${name} must be a positive integer, got ${String(v)}`);
   return v;
 }
 
@@ -58,11 +59,15 @@ function asFloat32(key: string, t: unknown): { shape: number[]; data: Float32Arr
   if (!Array.isArray(shape) || !shape.every((d) => Number.isSafeInteger(d) && d >= 0)) {
     throw new FormatError(`state_dict["${key}"]: shape must be an array of non-negative integers, got ${JSON.stringify(shape)}`);
   }
-  if (!(data instanceof Float32Array) && !(data !== null && typeof data === 'object' && typeof (data as ArrayLike<number>).length === 'number')) {
+  if (
+    !(data instanceof Float32Array) &&
+    !(data !== null && typeof data === 'object' && typeof (data as ArrayLike<number>).length === 'number')
+  ) {
     throw new FormatError(`state_dict["${key}"]: data must be a Float32Array or an array of numbers`);
   }
   const count = shape.reduce((a, b) => a * b, 1);
-  if (data.length !== count) throw new FormatError(`state_dict["${key}"]: shape ${JSON.stringify(shape)} has ${count} elements but data has ${data.length}`);
+  if (data.length !== count)
+    throw new FormatError(`state_dict["${key}"]: shape ${JSON.stringify(shape)} has ${count} elements but data has ${data.length}`);
   return { shape: [...shape], data: data instanceof Float32Array ? data : Float32Array.from(data) };
 }
 
@@ -72,7 +77,8 @@ function asFloat32(key: string, t: unknown): { shape: number[]; data: Float32Arr
  * misshapen or unexpected, FormatError for a value that is not a tensor.
  */
 export function fromTorch(stateDict: Record<string, TorchTensor>, config: TorchConfig): { spec: RnnSpec; weights: RnnWeights } {
-  if (typeof stateDict !== 'object' || stateDict === null) throw new FormatError('fromTorch: stateDict must be an object of { shape, data } tensors');
+  if (typeof stateDict !== 'object' || stateDict === null)
+    throw new FormatError('fromTorch: stateDict must be an object of { shape, data } tensors');
   if (typeof config !== 'object' || config === null) throw new SpecError("fromTorch: config must be an object such as { mode: 'LSTM' }");
   const { cell, nonlinearity: modeNonlinearity } = parseMode(config.mode);
   const prefix = config.prefix ?? '';
@@ -87,16 +93,25 @@ export function fromTorch(stateDict: Record<string, TorchTensor>, config: TorchC
     if (!key.startsWith(prefix)) continue;
     const m = NAME.exec(key.slice(prefix.length));
     if (m) found.set(key, { kind: m[1], layer: Number(m[2]), reverse: m[3] !== undefined });
-    else if (prefix) throw new WeightError(`fromTorch: unexpected tensor "${key}" under prefix "${prefix}" (an ${cell.toUpperCase()} has only weight_ih/hh/hr_l{k} and bias_ih/hh_l{k}, with _reverse)`);
+    else if (prefix)
+      throw new WeightError(
+        `fromTorch: unexpected tensor "${key}" under prefix "${prefix}" (an ${cell.toUpperCase()} has only weight_ih/hh/hr_l{k} and bias_ih/hh_l{k}, with _reverse)`,
+      );
   }
   const get = (name: string) => (Object.hasOwn(stateDict, prefix + name) ? asFloat32(prefix + name, stateDict[prefix + name]) : undefined);
   const first = get('weight_ih_l0');
   if (!first) {
-    const elsewhere = Object.keys(stateDict).filter((k) => k.endsWith('weight_ih_l0')).map((k) => `"${k.slice(0, -'weight_ih_l0'.length)}"`);
-    throw new WeightError(`fromTorch: "${prefix}weight_ih_l0" is missing${elsewhere.length ? `; found it under prefix ${elsewhere.join(', ')}: pass config.prefix` : ''}`);
+    const elsewhere = Object.keys(stateDict)
+      .filter((k) => k.endsWith('weight_ih_l0'))
+      .map((k) => `"${k.slice(0, -'weight_ih_l0'.length)}"`);
+    throw new WeightError(
+      `fromTorch: "${prefix}weight_ih_l0" is missing${elsewhere.length ? `; found it under prefix ${elsewhere.join(', ')}: pass config.prefix` : ''}`,
+    );
   }
   if (first.shape.length !== 2 || first.shape[0] % G !== 0 || first.shape[0] === 0) {
-    throw new WeightError(`fromTorch: "${prefix}weight_ih_l0" has shape ${JSON.stringify(first.shape)}, expected [${G}·hidden_size, input_size] for nn.${cell.toUpperCase()}`);
+    throw new WeightError(
+      `fromTorch: "${prefix}weight_ih_l0" has shape ${JSON.stringify(first.shape)}, expected [${G}·hidden_size, input_size] for nn.${cell.toUpperCase()}`,
+    );
   }
 
   // Sizes: the config where given, else inferred from the tensors; checked against them below.
@@ -109,9 +124,11 @@ export function fromTorch(stateDict: Record<string, TorchTensor>, config: TorchC
   const projSize = config.projSize ?? (hr0 ? hr0.shape[0] : 0);
   const hasBias = config.bias ?? found.has(`${prefix}bias_ih_l0`);
   const nonlinearity = config.nonlinearity ?? modeNonlinearity ?? 'tanh';
-  if (nonlinearity !== 'tanh' && nonlinearity !== 'relu') throw new SpecError(`fromTorch: config.nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(nonlinearity)}`);
+  if (nonlinearity !== 'tanh' && nonlinearity !== 'relu')
+    throw new SpecError(`fromTorch: config.nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(nonlinearity)}`);
   // 'tanh' is harmless for LSTM/GRU (a config copied from a generic dict); 'relu' would be ignored silently, so refuse it.
-  if (cell !== 'rnn' && nonlinearity === 'relu') throw new SpecError(`fromTorch: nonlinearity 'relu' applies to nn.RNN only, not ${cell.toUpperCase()}`);
+  if (cell !== 'rnn' && nonlinearity === 'relu')
+    throw new SpecError(`fromTorch: nonlinearity 'relu' applies to nn.RNN only, not ${cell.toUpperCase()}`);
   if (cell !== 'lstm' && projSize) throw new SpecError(`fromTorch: proj_size applies to nn.LSTM only, not ${cell.toUpperCase()}`);
   const D = bidirectional ? 2 : 1;
   const Hout = projSize || H;
@@ -122,23 +139,33 @@ export function fromTorch(stateDict: Record<string, TorchTensor>, config: TorchC
     const t = get(name);
     if (!t) throw new WeightError(`fromTorch: "${prefix}${name}" ${JSON.stringify(shape)} is missing (config: ${describe()})`);
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new WeightError(`fromTorch: "${prefix}${name}" has shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(shape)} (config: ${describe()})`);
+      throw new WeightError(
+        `fromTorch: "${prefix}${name}" has shape ${JSON.stringify(t.shape)}, expected ${JSON.stringify(shape)} (config: ${describe()})`,
+      );
     }
     return t.data;
   };
-  const describe = () => `${cell.toUpperCase()} input_size=${I} hidden_size=${H} num_layers=${numLayers} bidirectional=${bidirectional}` +
+  const describe = () =>
+    `${cell.toUpperCase()} input_size=${I} hidden_size=${H} num_layers=${numLayers} bidirectional=${bidirectional}` +
     `${projSize ? ` proj_size=${projSize}` : ''} bias=${hasBias}`;
 
   const weights: RnnWeights = [];
   for (let l = 0; l < numLayers; l++) {
     const inputWidth = l === 0 ? I : D * Hout;
-    const W: Float32Array[] = [], R: Float32Array[] = [], B: Float32Array[] = [], Wr: Float32Array[] = [];
+    const W: Float32Array[] = [],
+      R: Float32Array[] = [],
+      B: Float32Array[] = [],
+      Wr: Float32Array[] = [];
     for (let d = 0; d < D; d++) {
       const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
       W.push(permuteGateBlocks(take(`weight_ih${sfx}`, [G * H, inputWidth]), H, inputWidth, perm));
       R.push(permuteGateBlocks(take(`weight_hh${sfx}`, [G * H, Hout]), H, Hout, perm));
       // ONNX B is [D, 2·G·H]: this direction's input biases, then its recurrent biases.
-      if (hasBias) B.push(permuteGateBlocks(take(`bias_ih${sfx}`, [G * H]), H, 1, perm), permuteGateBlocks(take(`bias_hh${sfx}`, [G * H]), H, 1, perm));
+      if (hasBias)
+        B.push(
+          permuteGateBlocks(take(`bias_ih${sfx}`, [G * H]), H, 1, perm),
+          permuteGateBlocks(take(`bias_hh${sfx}`, [G * H]), H, 1, perm),
+        );
       // weight_hr [Hout, H] is already ONNX-style Wr; copied so the caller's tensor is never aliased.
       if (projSize) Wr.push(Float32Array.from(take(`weight_hr${sfx}`, [Hout, H])));
     }
@@ -148,11 +175,15 @@ export function fromTorch(stateDict: Record<string, TorchTensor>, config: TorchC
     weights.push(layer);
   }
   for (const key of found.keys()) {
-    if (!expected.has(key)) throw new WeightError(`fromTorch: unexpected tensor "${key}" for ${describe()}; check the config or the prefix`);
+    if (!expected.has(key))
+      throw new WeightError(`fromTorch: unexpected tensor "${key}" for ${describe()}; check the config or the prefix`);
   }
 
   const spec: RnnSpec = {
-    cell, inputSize: I, hiddenSize: H, numLayers,
+    cell,
+    inputSize: I,
+    hiddenSize: H,
+    numLayers,
     direction: bidirectional ? 'bidirectional' : 'forward',
     layout: config.batchFirst ? 'batch-major' : 'time-major',
   };

@@ -7,7 +7,16 @@ import { tensorFromProto, type Tensor } from './tensor.js';
 
 /** AttributeProto.AttributeType codes. */
 const AT = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
-const AT_NAMES: Record<number, string> = { 1: 'FLOAT', 2: 'INT', 3: 'STRING', 4: 'TENSOR', 5: 'GRAPH', 6: 'FLOATS', 7: 'INTS', 8: 'STRINGS' };
+const AT_NAMES: Record<number, string> = {
+  1: 'FLOAT',
+  2: 'INT',
+  3: 'STRING',
+  4: 'TENSOR',
+  5: 'GRAPH',
+  6: 'FLOATS',
+  7: 'INTS',
+  8: 'STRINGS',
+};
 
 const utf8 = new TextDecoder('utf-8', { fatal: true });
 
@@ -19,13 +28,18 @@ export function nodeLabel(n: NodeData): string {
 export class Attrs {
   private readonly byName = new Map<string, AttributeData>();
 
-  constructor(private readonly node: NodeData, known: readonly string[]) {
+  constructor(
+    private readonly node: NodeData,
+    known: readonly string[],
+  ) {
     const label = nodeLabel(node);
     for (const a of node.attributes) {
       if (this.byName.has(a.name)) throw new FormatError(`${label}: attribute '${a.name}' appears twice`);
       if (!known.includes(a.name)) {
-        throw new UnsupportedError(`${label}: attribute '${a.name}' is not supported by the ONNX importer` +
-          (known.length ? ` (${node.opType} supports ${known.join(', ')})` : ` (${node.opType} takes no attributes here)`));
+        throw new UnsupportedError(
+          `${label}: attribute '${a.name}' is not supported by the ONNX importer` +
+            (known.length ? ` (${node.opType} supports ${known.join(', ')})` : ` (${node.opType} takes no attributes here)`),
+        );
       }
       if (a.other) throw new UnsupportedError(`${label}: attribute '${a.name}' holds ${a.other}, which the importer does not read`);
       this.byName.set(a.name, a);
@@ -42,7 +56,9 @@ export class Attrs {
     // Old files may leave `type` out; then the field that is set decides.
     const actual = a.type || inferType(a);
     if (actual !== type) {
-      throw new FormatError(`${nodeLabel(this.node)}: attribute '${name}' has type ${AT_NAMES[actual] ?? actual}, expected ${AT_NAMES[type]}`);
+      throw new FormatError(
+        `${nodeLabel(this.node)}: attribute '${name}' has type ${AT_NAMES[actual] ?? actual}, expected ${AT_NAMES[type]}`,
+      );
     }
     return a;
   }
@@ -51,14 +67,14 @@ export class Attrs {
   int(name: string): number | undefined;
   int(name: string, fallback?: number): number | undefined {
     const a = this.get(name, AT.INT);
-    return a ? a.i ?? 0 : fallback;
+    return a ? (a.i ?? 0) : fallback;
   }
 
   float(name: string, fallback: number): number;
   float(name: string): number | undefined;
   float(name: string, fallback?: number): number | undefined {
     const a = this.get(name, AT.FLOAT);
-    return a ? a.f ?? 0 : fallback;
+    return a ? (a.f ?? 0) : fallback;
   }
 
   string(name: string, fallback: string): string;

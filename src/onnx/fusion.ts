@@ -69,12 +69,18 @@ function followGlue(g: FusionGraph, from: RecurrentNode): [number, number[]] | u
   const first = onlyConsumer(g, from.output(0));
   if (first === undefined) return undefined;
   const n1 = g.nodes[first];
-  if (n1.opType === 'Transpose' && n1.inputs[0] === from.output(0) && n1.attributes.length === 1 && equals(attrInts(n1, 'perm'), [0, 2, 1, 3])) {
+  if (
+    n1.opType === 'Transpose' &&
+    n1.inputs[0] === from.output(0) &&
+    n1.attributes.length === 1 &&
+    equals(attrInts(n1, 'perm'), [0, 2, 1, 3])
+  ) {
     const second = onlyConsumer(g, n1.outputs[0]);
     if (second === undefined) return undefined;
     const n2 = g.nodes[second];
     const allowZero = n2.attributes.find((a) => a.name === 'allowzero');
-    if (n2.opType !== 'Reshape' || n2.inputs[0] !== n1.outputs[0] || (allowZero?.i) || n2.attributes.length > (allowZero ? 1 : 0)) return undefined;
+    if (n2.opType !== 'Reshape' || n2.inputs[0] !== n1.outputs[0] || allowZero?.i || n2.attributes.length > (allowZero ? 1 : 0))
+      return undefined;
     if (!equals(constInts(g, n2.inputs[1]), [0, 0, -1])) return undefined;
     const next = onlyConsumer(g, n2.outputs[0]);
     return next === undefined ? undefined : [next, [first, second]];
@@ -101,7 +107,9 @@ function statesOnlyToGraph(g: FusionGraph, r: RecurrentNode): boolean {
 }
 
 function weightsConstant(g: FusionGraph, r: RecurrentNode): boolean {
-  return [IN.W, IN.R, IN.B, IN.P].every((i) => i === IN.P && r.cell !== 'lstm' ? true : !r.input(i) || g.constant(r.input(i)) !== undefined);
+  return [IN.W, IN.R, IN.B, IN.P].every((i) =>
+    i === IN.P && r.cell !== 'lstm' ? true : !r.input(i) || g.constant(r.input(i)) !== undefined,
+  );
 }
 
 /** Finds every fusable chain of two or more recurrent nodes. */

@@ -56,7 +56,8 @@ function broadcastDims(c: OpContext, a: readonly number[], b: readonly number[])
   for (let i = 0; i < rank; i++) {
     const da = a[a.length - rank + i] ?? 1;
     const db = b[b.length - rank + i] ?? 1;
-    if (da !== db && da !== 1 && db !== 1) throw new FormatError(`${c.label}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
+    if (da !== db && da !== 1 && db !== 1)
+      throw new FormatError(`${c.label}: shapes [${a.join(', ')}] and [${b.join(', ')}] do not broadcast`);
     out.push(da === 1 ? db : da);
   }
   return out;
@@ -98,7 +99,7 @@ function binary(fn: (a: number, b: number) => number, intFn?: (a: number, b: num
       const out = sameKind(dims, a, numel(dims, c.label));
       const oa = broadcastOffsets(dims, a.dims);
       const ob = broadcastOffsets(dims, b.dims);
-      const f = isFloat(a) ? fn : intFn ?? ((p: number, q: number) => saturate(fn(p, q)));
+      const f = isFloat(a) ? fn : (intFn ?? ((p: number, q: number) => saturate(fn(p, q))));
       for (let i = 0; i < out.data.length; i++) out.data[i] = f(a.data[oa[i]], b.data[ob[i]]);
       return [out];
     },
@@ -334,7 +335,7 @@ function softmax(c: OpContext, t: Tensor, log: boolean): Tensor {
   const legacy = c.opset < 13;
   const axis = axisOf(c, c.attrs.int('axis', legacy ? 1 : -1), Math.max(rank, 1));
   const outer = prod(t.dims.slice(0, axis));
-  const size = legacy ? prod(t.dims.slice(axis)) : t.dims[axis] ?? 1;
+  const size = legacy ? prod(t.dims.slice(axis)) : (t.dims[axis] ?? 1);
   const inner = legacy ? 1 : prod(t.dims.slice(axis + 1));
   const out = new Float32Array(v.length);
   for (let o = 0; o < outer; o++) {
@@ -443,7 +444,15 @@ export const CPU_OPS: Readonly<Record<string, CpuOp>> = {
       return [{ dims: t.dims.filter((_, i) => !drop.has(i)), data: t.data }];
     },
   },
-  Concat: { attributes: ['axis'], run: (c, x) => [concat(c, x.filter((t): t is Tensor => t !== undefined))] },
+  Concat: {
+    attributes: ['axis'],
+    run: (c, x) => [
+      concat(
+        c,
+        x.filter((t): t is Tensor => t !== undefined),
+      ),
+    ],
+  },
   Slice: {
     attributes: ['starts', 'ends', 'axes'],
     run: (c, x) => {
@@ -497,19 +506,26 @@ export const CPU_OPS: Readonly<Record<string, CpuOp>> = {
   Add: binary((a, b) => a + b),
   Sub: binary((a, b) => a - b),
   Mul: binary((a, b) => a * b),
-  Div: binary((a, b) => a / b, (a, b) => {
-    if (b === 0) throw new InputError('integer division by zero');
-    return saturate(a / b);
-  }),
+  Div: binary(
+    (a, b) => a / b,
+    (a, b) => {
+      if (b === 0) throw new InputError('integer division by zero');
+      return saturate(a / b);
+    },
+  ),
   Softmax: { attributes: ['axis'], run: (c, x) => [softmax(c, need(c, x, 0), false)] },
   LogSoftmax: { attributes: ['axis'], run: (c, x) => [softmax(c, need(c, x, 0), true)] },
   Sigmoid: unary((v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)))),
   Tanh: unary(Math.tanh),
   Relu: unary((v) => (v > 0 ? v : 0)),
-  LeakyRelu: unary((v) => v, ['alpha'], (c) => {
-    const alpha = c.attrs.float('alpha', 0.01);
-    return (v) => (v >= 0 ? v : alpha * v);
-  }),
+  LeakyRelu: unary(
+    (v) => v,
+    ['alpha'],
+    (c) => {
+      const alpha = c.attrs.float('alpha', 0.01);
+      return (v) => (v >= 0 ? v : alpha * v);
+    },
+  ),
   Exp: unary(Math.exp),
   Neg: unary((v) => -v),
 };

@@ -70,24 +70,56 @@ export function decodeTensorProto(r: WireReader): TensorProtoData {
   while (!r.done()) {
     const { field, wire } = r.tag();
     switch (field) {
-      case 1: r.varints(wire, t.dims, 'TensorProto.dims'); break;
-      case 2: r.expect(WIRE_VARINT, wire, 'TensorProto.data_type'); t.dataType = r.varint(); break;
-      case 3: t.unsupportedStorage = 'segment'; r.skip(wire); break;
-      case 4: r.fixed(wire, t.floats, 'TensorProto.float_data', 4); break;
-      case 5: r.varints(wire, t.int32s, 'TensorProto.int32_data'); break;
-      case 6: t.unsupportedStorage = 'string_data'; r.skip(wire); break;
-      case 7: r.varints(wire, t.int64s, 'TensorProto.int64_data'); break;
-      case 8: r.expect(WIRE_LEN, wire, 'TensorProto.name'); t.name = r.string(); break;
-      case 9: r.expect(WIRE_LEN, wire, 'TensorProto.raw_data'); t.raw = r.bytesField(); break;
-      case 10: r.fixed(wire, t.doubles, 'TensorProto.double_data', 8); break;
-      case 11: t.unsupportedStorage = 'uint64_data'; r.skip(wire); break;
-      case 13: t.unsupportedStorage = 'external_data'; r.skip(wire); break;
+      case 1:
+        r.varints(wire, t.dims, 'TensorProto.dims');
+        break;
+      case 2:
+        r.expect(WIRE_VARINT, wire, 'TensorProto.data_type');
+        t.dataType = r.varint();
+        break;
+      case 3:
+        t.unsupportedStorage = 'segment';
+        r.skip(wire);
+        break;
+      case 4:
+        r.fixed(wire, t.floats, 'TensorProto.float_data', 4);
+        break;
+      case 5:
+        r.varints(wire, t.int32s, 'TensorProto.int32_data');
+        break;
+      case 6:
+        t.unsupportedStorage = 'string_data';
+        r.skip(wire);
+        break;
+      case 7:
+        r.varints(wire, t.int64s, 'TensorProto.int64_data');
+        break;
+      case 8:
+        r.expect(WIRE_LEN, wire, 'TensorProto.name');
+        t.name = r.string();
+        break;
+      case 9:
+        r.expect(WIRE_LEN, wire, 'TensorProto.raw_data');
+        t.raw = r.bytesField();
+        break;
+      case 10:
+        r.fixed(wire, t.doubles, 'TensorProto.double_data', 8);
+        break;
+      case 11:
+        t.unsupportedStorage = 'uint64_data';
+        r.skip(wire);
+        break;
+      case 13:
+        t.unsupportedStorage = 'external_data';
+        r.skip(wire);
+        break;
       case 14: {
         r.expect(WIRE_VARINT, wire, 'TensorProto.data_location');
         if (r.varint() !== 0) t.unsupportedStorage = 'external data (data_location = EXTERNAL)';
         break;
       }
-      default: r.skip(wire);
+      default:
+        r.skip(wire);
     }
   }
   return t;
@@ -98,21 +130,63 @@ function decodeAttribute(r: WireReader): AttributeData {
   while (!r.done()) {
     const { field, wire } = r.tag();
     switch (field) {
-      case 1: r.expect(WIRE_LEN, wire, 'AttributeProto.name'); a.name = r.string(); break;
-      case 2: r.expect(WIRE_I32, wire, 'AttributeProto.f'); a.f = r.float32(); break;
-      case 3: r.expect(WIRE_VARINT, wire, 'AttributeProto.i'); a.i = r.varint(); break;
-      case 4: r.expect(WIRE_LEN, wire, 'AttributeProto.s'); a.s = r.bytesField(); break;
-      case 5: r.expect(WIRE_LEN, wire, 'AttributeProto.t'); a.t = decodeTensorProto(r.sub('t')); break;
-      case 6: a.other = 'a graph (g)'; r.skip(wire); break;
-      case 7: r.fixed(wire, a.floats, 'AttributeProto.floats', 4); break;
-      case 8: r.varints(wire, a.ints, 'AttributeProto.ints'); break;
-      case 9: r.expect(WIRE_LEN, wire, 'AttributeProto.strings'); a.strings.push(r.bytesField()); break;
-      case 10: a.other = 'tensors'; r.skip(wire); break;
-      case 11: a.other = 'graphs'; r.skip(wire); break;
-      case 20: r.expect(WIRE_VARINT, wire, 'AttributeProto.type'); a.type = r.varint(); break;
-      case 21: a.other = 'a function reference (ref_attr_name)'; r.skip(wire); break;
-      case 22: case 23: a.other = 'a sparse tensor'; r.skip(wire); break;
-      default: r.skip(wire);
+      case 1:
+        r.expect(WIRE_LEN, wire, 'AttributeProto.name');
+        a.name = r.string();
+        break;
+      case 2:
+        r.expect(WIRE_I32, wire, 'AttributeProto.f');
+        a.f = r.float32();
+        break;
+      case 3:
+        r.expect(WIRE_VARINT, wire, 'AttributeProto.i');
+        a.i = r.varint();
+        break;
+      case 4:
+        r.expect(WIRE_LEN, wire, 'AttributeProto.s');
+        a.s = r.bytesField();
+        break;
+      case 5:
+        r.expect(WIRE_LEN, wire, 'AttributeProto.t');
+        a.t = decodeTensorProto(r.sub('t'));
+        break;
+      case 6:
+        a.other = 'a graph (g)';
+        r.skip(wire);
+        break;
+      case 7:
+        r.fixed(wire, a.floats, 'AttributeProto.floats', 4);
+        break;
+      case 8:
+        r.varints(wire, a.ints, 'AttributeProto.ints');
+        break;
+      case 9:
+        r.expect(WIRE_LEN, wire, 'AttributeProto.strings');
+        a.strings.push(r.bytesField());
+        break;
+      case 10:
+        a.other = 'tensors';
+        r.skip(wire);
+        break;
+      case 11:
+        a.other = 'graphs';
+        r.skip(wire);
+        break;
+      case 20:
+        r.expect(WIRE_VARINT, wire, 'AttributeProto.type');
+        a.type = r.varint();
+        break;
+      case 21:
+        a.other = 'a function reference (ref_attr_name)';
+        r.skip(wire);
+        break;
+      case 22:
+      case 23:
+        a.other = 'a sparse tensor';
+        r.skip(wire);
+        break;
+      default:
+        r.skip(wire);
     }
   }
   return a;
@@ -123,13 +197,32 @@ function decodeNode(r: WireReader): NodeData {
   while (!r.done()) {
     const { field, wire } = r.tag();
     switch (field) {
-      case 1: r.expect(WIRE_LEN, wire, 'NodeProto.input'); n.inputs.push(r.string()); break;
-      case 2: r.expect(WIRE_LEN, wire, 'NodeProto.output'); n.outputs.push(r.string()); break;
-      case 3: r.expect(WIRE_LEN, wire, 'NodeProto.name'); n.name = r.string(); break;
-      case 4: r.expect(WIRE_LEN, wire, 'NodeProto.op_type'); n.opType = r.string(); break;
-      case 5: r.expect(WIRE_LEN, wire, 'NodeProto.attribute'); n.attributes.push(decodeAttribute(r.sub('attribute'))); break;
-      case 7: r.expect(WIRE_LEN, wire, 'NodeProto.domain'); n.domain = r.string(); break;
-      default: r.skip(wire);
+      case 1:
+        r.expect(WIRE_LEN, wire, 'NodeProto.input');
+        n.inputs.push(r.string());
+        break;
+      case 2:
+        r.expect(WIRE_LEN, wire, 'NodeProto.output');
+        n.outputs.push(r.string());
+        break;
+      case 3:
+        r.expect(WIRE_LEN, wire, 'NodeProto.name');
+        n.name = r.string();
+        break;
+      case 4:
+        r.expect(WIRE_LEN, wire, 'NodeProto.op_type');
+        n.opType = r.string();
+        break;
+      case 5:
+        r.expect(WIRE_LEN, wire, 'NodeProto.attribute');
+        n.attributes.push(decodeAttribute(r.sub('attribute')));
+        break;
+      case 7:
+        r.expect(WIRE_LEN, wire, 'NodeProto.domain');
+        n.domain = r.string();
+        break;
+      default:
+        r.skip(wire);
     }
   }
   return n;
@@ -139,15 +232,22 @@ function decodeShape(r: WireReader): (number | string | undefined)[] {
   const dims: (number | string | undefined)[] = [];
   while (!r.done()) {
     const { field, wire } = r.tag();
-    if (field !== 1) { r.skip(wire); continue; }
+    if (field !== 1) {
+      r.skip(wire);
+      continue;
+    }
     r.expect(WIRE_LEN, wire, 'TensorShapeProto.dim');
     const d = r.sub('dim');
     let dim: number | string | undefined;
     while (!d.done()) {
       const t = d.tag();
-      if (t.field === 1) { d.expect(WIRE_VARINT, t.wire, 'Dimension.dim_value'); dim = d.varint(); }
-      else if (t.field === 2) { d.expect(WIRE_LEN, t.wire, 'Dimension.dim_param'); dim = d.string() || undefined; }
-      else d.skip(t.wire);
+      if (t.field === 1) {
+        d.expect(WIRE_VARINT, t.wire, 'Dimension.dim_value');
+        dim = d.varint();
+      } else if (t.field === 2) {
+        d.expect(WIRE_LEN, t.wire, 'Dimension.dim_param');
+        dim = d.string() || undefined;
+      } else d.skip(t.wire);
     }
     dims.push(dim);
   }
@@ -158,13 +258,23 @@ function decodeValueInfo(r: WireReader): ValueInfoData {
   const v: ValueInfoData = { name: '', kind: 'unknown' };
   while (!r.done()) {
     const { field, wire } = r.tag();
-    if (field === 1) { r.expect(WIRE_LEN, wire, 'ValueInfoProto.name'); v.name = r.string(); continue; }
-    if (field !== 2) { r.skip(wire); continue; }
+    if (field === 1) {
+      r.expect(WIRE_LEN, wire, 'ValueInfoProto.name');
+      v.name = r.string();
+      continue;
+    }
+    if (field !== 2) {
+      r.skip(wire);
+      continue;
+    }
     r.expect(WIRE_LEN, wire, 'ValueInfoProto.type');
     const type = r.sub('type');
     while (!type.done()) {
       const t = type.tag();
-      if (t.field === 6) { type.skip(t.wire); continue; }   // denotation
+      if (t.field === 6) {
+        type.skip(t.wire);
+        continue;
+      } // denotation
       if (t.field !== 1) {
         const kinds: Record<number, string> = { 4: 'sequence', 5: 'map', 8: 'sparse tensor', 9: 'optional' };
         v.kind = kinds[t.field] ?? `TypeProto field ${t.field}`;
@@ -176,9 +286,13 @@ function decodeValueInfo(r: WireReader): ValueInfoData {
       const tt = type.sub('tensor_type');
       while (!tt.done()) {
         const u = tt.tag();
-        if (u.field === 1) { tt.expect(WIRE_VARINT, u.wire, 'Tensor.elem_type'); v.elemType = tt.varint(); }
-        else if (u.field === 2) { tt.expect(WIRE_LEN, u.wire, 'Tensor.shape'); v.dims = decodeShape(tt.sub('shape')); }
-        else tt.skip(u.wire);
+        if (u.field === 1) {
+          tt.expect(WIRE_VARINT, u.wire, 'Tensor.elem_type');
+          v.elemType = tt.varint();
+        } else if (u.field === 2) {
+          tt.expect(WIRE_LEN, u.wire, 'Tensor.shape');
+          v.dims = decodeShape(tt.sub('shape'));
+        } else tt.skip(u.wire);
       }
     }
   }
@@ -190,13 +304,32 @@ function decodeGraph(r: WireReader): GraphData {
   while (!r.done()) {
     const { field, wire } = r.tag();
     switch (field) {
-      case 1: r.expect(WIRE_LEN, wire, 'GraphProto.node'); g.nodes.push(decodeNode(r.sub(`node ${g.nodes.length}`))); break;
-      case 2: r.expect(WIRE_LEN, wire, 'GraphProto.name'); g.name = r.string(); break;
-      case 5: r.expect(WIRE_LEN, wire, 'GraphProto.initializer'); g.initializers.push(decodeTensorProto(r.sub('initializer'))); break;
-      case 11: r.expect(WIRE_LEN, wire, 'GraphProto.input'); g.inputs.push(decodeValueInfo(r.sub('input'))); break;
-      case 12: r.expect(WIRE_LEN, wire, 'GraphProto.output'); g.outputs.push(decodeValueInfo(r.sub('output'))); break;
-      case 15: g.hasSparseInitializers = true; r.skip(wire); break;
-      default: r.skip(wire);   // value_info (13), doc_string, quantization annotations
+      case 1:
+        r.expect(WIRE_LEN, wire, 'GraphProto.node');
+        g.nodes.push(decodeNode(r.sub(`node ${g.nodes.length}`)));
+        break;
+      case 2:
+        r.expect(WIRE_LEN, wire, 'GraphProto.name');
+        g.name = r.string();
+        break;
+      case 5:
+        r.expect(WIRE_LEN, wire, 'GraphProto.initializer');
+        g.initializers.push(decodeTensorProto(r.sub('initializer')));
+        break;
+      case 11:
+        r.expect(WIRE_LEN, wire, 'GraphProto.input');
+        g.inputs.push(decodeValueInfo(r.sub('input')));
+        break;
+      case 12:
+        r.expect(WIRE_LEN, wire, 'GraphProto.output');
+        g.outputs.push(decodeValueInfo(r.sub('output')));
+        break;
+      case 15:
+        g.hasSparseInitializers = true;
+        r.skip(wire);
+        break;
+      default:
+        r.skip(wire); // value_info (13), doc_string, quantization annotations
     }
   }
   return g;
@@ -210,17 +343,25 @@ export function decodeModel(bytes: Uint8Array): ModelData {
   const opsets: ModelData['opsets'] = [];
   while (!r.done()) {
     const { field, wire } = r.tag();
-    if (field === 1) { r.expect(WIRE_VARINT, wire, 'ModelProto.ir_version'); irVersion = r.varint(); }
-    else if (field === 7) { r.expect(WIRE_LEN, wire, 'ModelProto.graph'); graph = decodeGraph(r.sub('graph')); }
-    else if (field === 8) {
+    if (field === 1) {
+      r.expect(WIRE_VARINT, wire, 'ModelProto.ir_version');
+      irVersion = r.varint();
+    } else if (field === 7) {
+      r.expect(WIRE_LEN, wire, 'ModelProto.graph');
+      graph = decodeGraph(r.sub('graph'));
+    } else if (field === 8) {
       r.expect(WIRE_LEN, wire, 'ModelProto.opset_import');
       const o = r.sub('opset_import');
       const entry = { domain: '', version: 0 };
       while (!o.done()) {
         const t = o.tag();
-        if (t.field === 1) { o.expect(WIRE_LEN, t.wire, 'OperatorSetIdProto.domain'); entry.domain = o.string(); }
-        else if (t.field === 2) { o.expect(WIRE_VARINT, t.wire, 'OperatorSetIdProto.version'); entry.version = o.varint(); }
-        else o.skip(t.wire);
+        if (t.field === 1) {
+          o.expect(WIRE_LEN, t.wire, 'OperatorSetIdProto.domain');
+          entry.domain = o.string();
+        } else if (t.field === 2) {
+          o.expect(WIRE_VARINT, t.wire, 'OperatorSetIdProto.version');
+          entry.version = o.varint();
+        } else o.skip(t.wire);
       }
       opsets.push(entry);
     } else r.skip(wire);

@@ -44,7 +44,8 @@ export function parseRecurrent(node: NodeData): RecurrentNode {
   const label = nodeLabel(node);
   const a = new Attrs(node, recurrentAttributes(cell));
   const maxInputs = cell === 'lstm' ? 8 : 6;
-  if (node.inputs.length > maxInputs) throw new FormatError(`${label}: ${node.opType} takes at most ${maxInputs} inputs, got ${node.inputs.length}`);
+  if (node.inputs.length > maxInputs)
+    throw new FormatError(`${label}: ${node.opType} takes at most ${maxInputs} inputs, got ${node.inputs.length}`);
   if (node.outputs.length > (cell === 'lstm' ? 3 : 2)) throw new FormatError(`${label}: too many outputs (${node.outputs.length})`);
   if (!node.inputs[IN.X] || !node.inputs[IN.W] || !node.inputs[IN.R]) throw new FormatError(`${label}: inputs X, W and R are required`);
   const direction = a.string('direction', 'forward');
@@ -54,7 +55,8 @@ export function parseRecurrent(node: NodeData): RecurrentNode {
   const layout = a.int('layout', 0);
   if (layout !== 0 && layout !== 1) throw new FormatError(`${label}: layout must be 0 or 1, got ${layout}`);
   const hidden = a.int('hidden_size');
-  if (hidden !== undefined && !(Number.isSafeInteger(hidden) && hidden > 0)) throw new FormatError(`${label}: hidden_size must be positive, got ${hidden}`);
+  if (hidden !== undefined && !(Number.isSafeInteger(hidden) && hidden > 0))
+    throw new FormatError(`${label}: hidden_size must be positive, got ${hidden}`);
   const options: RecurrentNode['options'] = { direction, layout: layout ? 'batch-major' : 'time-major' };
   const acts = a.strings('activations');
   if (acts) options.activations = acts;
@@ -67,7 +69,11 @@ export function parseRecurrent(node: NodeData): RecurrentNode {
   if (cell === 'lstm' && a.int('input_forget', 0) !== 0) options.inputForget = true;
   if (cell === 'gru' && a.int('linear_before_reset', 0) !== 0) options.linearBeforeReset = true;
   return {
-    node, label, cell, options, hiddenSize: hidden,
+    node,
+    label,
+    cell,
+    options,
+    hiddenSize: hidden,
     directions: direction === 'bidirectional' ? 2 : 1,
     batchMajor: layout === 1,
     input: (i) => node.inputs[i] ?? '',
@@ -95,10 +101,12 @@ export function recurrentWeights(r: RecurrentNode, get: (name: string) => Tensor
   const G = CELLS[r.cell].gates;
   const w = get(r.input(IN.W))!;
   const rr = get(r.input(IN.R))!;
-  if (w.dims.length !== 3 || rr.dims.length !== 3) throw new FormatError(`${r.label}: W and R must be 3-D, got [${w.dims.join(', ')}] and [${rr.dims.join(', ')}]`);
+  if (w.dims.length !== 3 || rr.dims.length !== 3)
+    throw new FormatError(`${r.label}: W and R must be 3-D, got [${w.dims.join(', ')}] and [${rr.dims.join(', ')}]`);
   const H = r.hiddenSize ?? rr.dims[2];
   const I = w.dims[2];
-  if (!(H > 0) || !(I > 0)) throw new FormatError(`${r.label}: hidden and input sizes must be positive (W [${w.dims.join(', ')}], R [${rr.dims.join(', ')}])`);
+  if (!(H > 0) || !(I > 0))
+    throw new FormatError(`${r.label}: hidden and input sizes must be positive (W [${w.dims.join(', ')}], R [${rr.dims.join(', ')}])`);
   const weights: LayerWeights = {
     W: checkDims(r, 'W', w, [D, G * H, I]),
     R: checkDims(r, 'R', rr, [D, G * H, H]),
@@ -118,7 +126,8 @@ export function recurrentSpec(r: RecurrentNode, w: RecurrentWeights, numLayers =
 export function sequenceShape(r: RecurrentNode, x: Tensor, inputSize: number): { T: number; B: number } {
   if (!isFloat(x)) throw new FormatError(`${r.label}: X must be a float tensor`);
   const want = r.batchMajor ? '[batch, seq_length, input_size]' : '[seq_length, batch, input_size]';
-  if (x.dims.length !== 3 || x.dims[2] !== inputSize) throw new FormatError(`${r.label}: X has shape [${x.dims.join(', ')}], expected ${want} with input_size ${inputSize}`);
+  if (x.dims.length !== 3 || x.dims[2] !== inputSize)
+    throw new FormatError(`${r.label}: X has shape [${x.dims.join(', ')}], expected ${want} with input_size ${inputSize}`);
   return r.batchMajor ? { T: x.dims[1], B: x.dims[0] } : { T: x.dims[0], B: x.dims[1] };
 }
 
@@ -132,20 +141,28 @@ export function stateInput(r: RecurrentNode, t: Tensor | undefined, what: string
 export function sequenceLens(r: RecurrentNode, t: Tensor | undefined, B: number): Int32Array | undefined {
   if (!t) return undefined;
   if (!(t.data instanceof Int32Array) || t.dims.length !== 1 || t.dims[0] !== B) {
-    throw new FormatError(`${r.label}: sequence_lens must be an integer tensor of shape [${B}], got ${isFloat(t) ? 'float ' : ''}[${t.dims.join(', ')}]`);
+    throw new FormatError(
+      `${r.label}: sequence_lens must be an integer tensor of shape [${B}], got ${isFloat(t) ? 'float ' : ''}[${t.dims.join(', ')}]`,
+    );
   }
   return t.data;
 }
 
 /** Runs one node on an engine model built for it; returns its outputs by position. */
-export async function runRecurrent(r: RecurrentNode, rnn: Rnn, w: RecurrentWeights, get: (name: string) => Tensor | undefined): Promise<(Tensor | undefined)[]> {
+export async function runRecurrent(
+  r: RecurrentNode,
+  rnn: Rnn,
+  w: RecurrentWeights,
+  get: (name: string) => Tensor | undefined,
+): Promise<(Tensor | undefined)[]> {
   const x = get(r.input(IN.X))!;
   const { T, B } = sequenceShape(r, x, w.inputSize);
   const H = w.hiddenSize;
   const D = r.directions;
   const opt = (i: number) => (r.input(i) ? get(r.input(i)) : undefined);
   const res = await rnn.run(x.data as Float32Array, {
-    seqLen: T, batch: B,
+    seqLen: T,
+    batch: B,
     sequenceLens: sequenceLens(r, opt(IN.SEQ), B),
     initialH: stateInput(r, opt(IN.H0), 'initial_h', B, H),
     initialC: r.cell === 'lstm' ? stateInput(r, opt(IN.C0), 'initial_c', B, H) : undefined,

@@ -12,8 +12,17 @@ import { findChains, type Chain } from './fusion.js';
 import { CPU_OPS, type OpContext } from './ops.js';
 import { decodeModel, type NodeData, type ValueInfoData } from './proto.js';
 import {
-  IN, parseRecurrent, RECURRENT_OPS, recurrentSpec, recurrentWeights, runRecurrent, sequenceLens, sequenceShape,
-  stateInput, type RecurrentNode, type RecurrentWeights,
+  IN,
+  parseRecurrent,
+  RECURRENT_OPS,
+  recurrentSpec,
+  recurrentWeights,
+  runRecurrent,
+  sequenceLens,
+  sequenceShape,
+  stateInput,
+  type RecurrentNode,
+  type RecurrentWeights,
 } from './recurrent.js';
 import { isFloat, isFloatType, isIntType, numel, tensorFromProto, typeName, type Tensor } from './tensor.js';
 
@@ -59,8 +68,14 @@ export async function loadOnnx(device: GPUDevice, model: Uint8Array): Promise<On
     session.destroy();
     throw e;
   }
-  plans.set(session, p.units.flatMap((u) => (u.kind === 'recurrent'
-    ? [{ nodes: u.layers.map((l) => l.node.name || l.node.outputs[0]), numLayers: u.layers.length, prebuilt: !!u.rnn }] : [])));
+  plans.set(
+    session,
+    p.units.flatMap((u) =>
+      u.kind === 'recurrent'
+        ? [{ nodes: u.layers.map((l) => l.node.name || l.node.outputs[0]), numLayers: u.layers.length, prebuilt: !!u.rnn }]
+        : [],
+    ),
+  );
   return session;
 }
 
@@ -76,7 +91,8 @@ export interface PreparedModel {
  * the fuzz test can exercise the whole parser thousands of times without compiling pipelines.
  */
 export function prepareOnnx(model: Uint8Array): PreparedModel {
-  if (!(model instanceof Uint8Array)) throw new InputError('loadOnnx(device, model): model must be a Uint8Array with the bytes of an .onnx file');
+  if (!(model instanceof Uint8Array))
+    throw new InputError('loadOnnx(device, model): model must be a Uint8Array with the bytes of an .onnx file');
   const m = decodeModel(model);
   const g = m.graph;
   if (g.hasSparseInitializers) throw new UnsupportedError('the graph has sparse initializers, which the ONNX importer does not read');
@@ -110,19 +126,22 @@ export function prepareOnnx(model: Uint8Array): PreparedModel {
   const contexts = new Map<number, OpContext>();
   g.nodes.forEach((n, i) => {
     const label = nodeLabel(n);
-    if (n.domain !== '' && n.domain !== 'ai.onnx') throw new UnsupportedError(`${label}: operator domain '${n.domain}' is not supported (only the default ONNX domain)`);
+    if (n.domain !== '' && n.domain !== 'ai.onnx')
+      throw new UnsupportedError(`${label}: operator domain '${n.domain}' is not supported (only the default ONNX domain)`);
     if (n.opType in RECURRENT_OPS) recurrent.set(i, parseRecurrent(n));
     else if (n.opType in CPU_OPS) contexts.set(i, { node: n, opset, attrs: new Attrs(n, CPU_OPS[n.opType].attributes), label });
     else throw new UnsupportedError(`${label}: operator '${n.opType}' is not supported by the ONNX importer`);
     for (const o of n.outputs) {
       if (!o) continue;
-      if (producers.has(o) || constants.has(o) || inputs.some((v) => v.name === o)) throw new FormatError(`${label}: output '${o}' is defined more than once`);
+      if (producers.has(o) || constants.has(o) || inputs.some((v) => v.name === o))
+        throw new FormatError(`${label}: output '${o}' is defined more than once`);
       producers.set(o, i);
     }
   });
   const known = (name: string) => constants.has(name) || producers.has(name) || inputs.some((v) => v.name === name);
   g.nodes.forEach((n) => {
-    for (const i of n.inputs) if (i && !known(i)) throw new FormatError(`${nodeLabel(n)}: input '${i}' is not produced by any node, initializer or graph input`);
+    for (const i of n.inputs)
+      if (i && !known(i)) throw new FormatError(`${nodeLabel(n)}: input '${i}' is not produced by any node, initializer or graph input`);
   });
   for (const o of g.outputs) if (!known(o.name)) throw new FormatError(`graph output '${o.name}' is not produced by any node`);
   for (const r of recurrent.values()) {
@@ -139,14 +158,21 @@ export function prepareOnnx(model: Uint8Array): PreparedModel {
     const n = g.nodes[i];
     // Shape only needs its input's dims, but those of a graph input are not known yet.
     if (!n.inputs.every((x) => !x || constants.has(x))) continue;
-    const outs = CPU_OPS[n.opType].run(ctx, n.inputs.map((x) => (x ? constants.get(x) : undefined)));
-    n.outputs.forEach((o, k) => { if (o && outs[k]) constants.set(o, outs[k]!); });
+    const outs = CPU_OPS[n.opType].run(
+      ctx,
+      n.inputs.map((x) => (x ? constants.get(x) : undefined)),
+    );
+    n.outputs.forEach((o, k) => {
+      if (o && outs[k]) constants.set(o, outs[k]!);
+    });
     folded.add(i);
   }
 
   // Fusion, then the unit schedule (falls back to no fusion if fusing would create a cycle).
   const consumers = new Map<string, number[]>();
-  g.nodes.forEach((n, i) => { for (const x of new Set(n.inputs)) if (x) consumers.set(x, [...(consumers.get(x) ?? []), i]); });
+  g.nodes.forEach((n, i) => {
+    for (const x of new Set(n.inputs)) if (x) consumers.set(x, [...(consumers.get(x) ?? []), i]);
+  });
   const graphOutputs = new Set(g.outputs.map((o) => o.name));
   const chains = findChains({ nodes: g.nodes, recurrent, consumers, graphOutputs, constant: (x) => constants.get(x), opset });
   let units = buildUnits(g.nodes, order, folded, contexts, recurrent, chains);
@@ -161,13 +187,19 @@ export function prepareOnnx(model: Uint8Array): PreparedModel {
   return { inputs, outputs: g.outputs, constants, units };
 }
 
-interface Schedulable { index: number; consumes: string[]; produces: string[] }
+interface Schedulable {
+  index: number;
+  consumes: string[];
+  produces: string[];
+}
 
 /** Kahn's algorithm, ties broken by position in the file; undefined on a cycle. */
 function schedule(items: Schedulable[]): number[] | undefined {
   const producer = new Map<string, number>();
   items.forEach((it, k) => it.produces.forEach((o) => producer.set(o, k)));
-  const deps = items.map((it, k) => new Set(it.consumes.map((c) => producer.get(c)).filter((p): p is number => p !== undefined && p !== k)));
+  const deps = items.map(
+    (it, k) => new Set(it.consumes.map((c) => producer.get(c)).filter((p): p is number => p !== undefined && p !== k)),
+  );
   const users = items.map(() => [] as number[]);
   deps.forEach((ds, k) => ds.forEach((d) => users[d].push(k)));
   const remaining = deps.map((d) => d.size);
@@ -182,8 +214,14 @@ function schedule(items: Schedulable[]): number[] | undefined {
   return out.length === items.length ? out : undefined;
 }
 
-function buildUnits(nodes: NodeData[], order: number[], folded: Set<number>, contexts: Map<number, OpContext>,
-  recurrent: Map<number, RecurrentNode>, chains: Chain[]): Unit[] | undefined {
+function buildUnits(
+  nodes: NodeData[],
+  order: number[],
+  folded: Set<number>,
+  contexts: Map<number, OpContext>,
+  recurrent: Map<number, RecurrentNode>,
+  chains: Chain[],
+): Unit[] | undefined {
   const inChain = new Map<number, Chain>();
   for (const c of chains) for (const i of [...c.layers, ...c.glue]) inChain.set(i, c);
   const items: (Schedulable & { unit: Unit })[] = [];
@@ -191,15 +229,22 @@ function buildUnits(nodes: NodeData[], order: number[], folded: Set<number>, con
     if (folded.has(i)) continue;
     const chain = inChain.get(i);
     if (chain) {
-      if (chain.layers[0] !== i) continue;   // one unit per chain, created at its first layer
+      if (chain.layers[0] !== i) continue; // one unit per chain, created at its first layer
       const members = [...chain.layers, ...chain.glue];
       const produces = members.flatMap((m) => nodes[m].outputs.filter(Boolean));
       const consumes = members.flatMap((m) => nodes[m].inputs.filter((x) => x && !produces.includes(x)));
-      items.push({ index: i, consumes, produces, unit: { kind: 'recurrent', index: i, layers: chain.layers.map((l) => recurrent.get(l)!) } });
+      items.push({
+        index: i,
+        consumes,
+        produces,
+        unit: { kind: 'recurrent', index: i, layers: chain.layers.map((l) => recurrent.get(l)!) },
+      });
       continue;
     }
     const n = nodes[i];
-    const unit: Unit = recurrent.has(i) ? { kind: 'recurrent', index: i, layers: [recurrent.get(i)!] } : { kind: 'cpu', index: i, node: n, ctx: contexts.get(i)! };
+    const unit: Unit = recurrent.has(i)
+      ? { kind: 'recurrent', index: i, layers: [recurrent.get(i)!] }
+      : { kind: 'cpu', index: i, node: n, ctx: contexts.get(i)! };
     items.push({ index: i, consumes: n.inputs.filter(Boolean), produces: n.outputs.filter(Boolean), unit });
   }
   const sorted = schedule(items);
@@ -213,8 +258,13 @@ class Session implements OnnxSession {
   readonly outputNames: string[];
   private destroyed = false;
 
-  constructor(private readonly device: GPUDevice, private readonly inputs: ValueInfoData[], outputs: ValueInfoData[],
-    private readonly constants: Map<string, Tensor>, private readonly units: Unit[]) {
+  constructor(
+    private readonly device: GPUDevice,
+    private readonly inputs: ValueInfoData[],
+    outputs: ValueInfoData[],
+    private readonly constants: Map<string, Tensor>,
+    private readonly units: Unit[],
+  ) {
     this.inputNames = inputs.map((v) => v.name);
     this.outputNames = outputs.map((v) => v.name);
   }
@@ -224,7 +274,11 @@ class Session implements OnnxSession {
     for (const u of this.units) {
       if (u.kind !== 'recurrent') continue;
       if (!u.weights) continue;
-      u.rnn = await createRnn(this.device, recurrentSpec(u.layers[0], u.weights[0], u.layers.length), u.weights.map((w) => w.weights));
+      u.rnn = await createRnn(
+        this.device,
+        recurrentSpec(u.layers[0], u.weights[0], u.layers.length),
+        u.weights.map((w) => w.weights),
+      );
     }
   }
 
@@ -239,8 +293,13 @@ class Session implements OnnxSession {
     this.checkFeeds(feeds, values);
     for (const u of this.units) {
       if (u.kind === 'cpu') {
-        const outs = CPU_OPS[u.node.opType].run(u.ctx, u.node.inputs.map((x) => (x ? this.value(values, x) : undefined)));
-        u.node.outputs.forEach((o, k) => { if (o && outs[k]) values.set(o, outs[k]!); });
+        const outs = CPU_OPS[u.node.opType].run(
+          u.ctx,
+          u.node.inputs.map((x) => (x ? this.value(values, x) : undefined)),
+        );
+        u.node.outputs.forEach((o, k) => {
+          if (o && outs[k]) values.set(o, outs[k]!);
+        });
       } else if (u.layers.length === 1) {
         await this.runNode(u, values);
       } else {
@@ -265,9 +324,11 @@ class Session implements OnnxSession {
   }
 
   private checkFeeds(feeds: Record<string, Tensor>, values: Map<string, Tensor>): void {
-    if (typeof feeds !== 'object' || feeds === null) throw new InputError('run(feeds): feeds must be an object { inputName: { data, dims } }');
+    if (typeof feeds !== 'object' || feeds === null)
+      throw new InputError('run(feeds): feeds must be an object { inputName: { data, dims } }');
     for (const name of Object.keys(feeds)) {
-      if (!this.inputNames.includes(name)) throw new InputError(`feed '${name}' is not an input of the model; its inputs are ${this.inputNames.join(', ')}`);
+      if (!this.inputNames.includes(name))
+        throw new InputError(`feed '${name}' is not an input of the model; its inputs are ${this.inputNames.join(', ')}`);
     }
     const symbols = new Map<string, number>();
     for (const v of this.inputs) {
@@ -282,21 +343,29 @@ class Session implements OnnxSession {
       } catch (e) {
         throw new InputError((e as Error).message);
       }
-      if (n !== t.data.length) throw new InputError(`feed '${v.name}' has ${t.data.length} elements but dims [${t.dims.join(', ')}] need ${n}`);
+      if (n !== t.data.length)
+        throw new InputError(`feed '${v.name}' has ${t.data.length} elements but dims [${t.dims.join(', ')}] need ${n}`);
       if (v.elemType !== undefined) {
         const wantFloat = isFloatType(v.elemType);
         if (wantFloat !== isFloat(t)) {
-          throw new InputError(`feed '${v.name}' must be ${wantFloat ? 'a Float32Array' : 'an Int32Array'} (the model declares ${typeName(v.elemType)})`);
+          throw new InputError(
+            `feed '${v.name}' must be ${wantFloat ? 'a Float32Array' : 'an Int32Array'} (the model declares ${typeName(v.elemType)})`,
+          );
         }
       }
       if (v.dims) {
-        if (v.dims.length !== t.dims.length) throw new InputError(`feed '${v.name}' has rank ${t.dims.length}, the model declares [${v.dims.map((d) => d ?? '?').join(', ')}]`);
+        if (v.dims.length !== t.dims.length)
+          throw new InputError(
+            `feed '${v.name}' has rank ${t.dims.length}, the model declares [${v.dims.map((d) => d ?? '?').join(', ')}]`,
+          );
         v.dims.forEach((d, i) => {
           const got = t.dims[i];
-          if (typeof d === 'number' && d !== got) throw new InputError(`feed '${v.name}' dimension ${i} is ${got}, the model declares ${d}`);
+          if (typeof d === 'number' && d !== got)
+            throw new InputError(`feed '${v.name}' dimension ${i} is ${got}, the model declares ${d}`);
           if (typeof d === 'string') {
             const seen = symbols.get(d);
-            if (seen !== undefined && seen !== got) throw new InputError(`feed '${v.name}' dimension ${i} ('${d}') is ${got}, but another input gave '${d}' = ${seen}`);
+            if (seen !== undefined && seen !== got)
+              throw new InputError(`feed '${v.name}' dimension ${i} ('${d}') is ${got}, but another input gave '${d}' = ${seen}`);
             symbols.set(d, got);
           }
         });
@@ -318,7 +387,9 @@ class Session implements OnnxSession {
     }
     try {
       const outs = await runRecurrent(r, rnn, w, get);
-      r.node.outputs.forEach((o, k) => { if (o && outs[k]) values.set(o, outs[k]!); });
+      r.node.outputs.forEach((o, k) => {
+        if (o && outs[k]) values.set(o, outs[k]!);
+      });
     } finally {
       owned?.destroy();
     }
@@ -338,11 +409,14 @@ class Session implements OnnxSession {
     const stack = (parts: (Float32Array | undefined)[]) => {
       if (parts.every((p) => !p)) return undefined;
       const out = new Float32Array(L * D * B * H);
-      parts.forEach((p, l) => { if (p) out.set(p, l * D * B * H); });
+      parts.forEach((p, l) => {
+        if (p) out.set(p, l * D * B * H);
+      });
       return out;
     };
     const res = await u.rnn!.run(x.data as Float32Array, {
-      seqLen: T, batch: B,
+      seqLen: T,
+      batch: B,
       sequenceLens: sequenceLens(first, get(first.input(IN.SEQ)), B),
       initialH: stack(perLayer(IN.H0, 'initial_h')),
       initialC: first.cell === 'lstm' ? stack(perLayer(IN.C0, 'initial_c')) : undefined,

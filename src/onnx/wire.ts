@@ -16,7 +16,12 @@ export class WireReader {
   private readonly view: DataView;
 
   /** Reads bytes[start, end); `what` names the message in error texts. */
-  constructor(readonly bytes: Uint8Array, start: number, readonly end: number, readonly what: string) {
+  constructor(
+    readonly bytes: Uint8Array,
+    start: number,
+    readonly end: number,
+    readonly what: string,
+  ) {
     this.pos = start;
     this.view = new DataView(bytes.buffer, bytes.byteOffset, bytes.byteLength);
   }

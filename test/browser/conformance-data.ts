@@ -8,10 +8,17 @@ export function conformanceCases(): ConformanceCase[] {
   return conformanceTestNames().map((name) => {
     const t = loadConformanceTest(name);
     return {
-      name, spec: t.spec,
+      name,
+      spec: t.spec,
       weights: { W: arr(t.weights.W)!, R: arr(t.weights.R)!, B: arr(t.weights.B), P: arr(t.weights.P) },
       x: arr(t.x)!,
-      run: { seqLen: t.run.seqLen, batch: t.run.batch, sequenceLens: arr(t.run.sequenceLens), initialH: arr(t.run.initialH), initialC: arr(t.run.initialC) },
+      run: {
+        seqLen: t.run.seqLen,
+        batch: t.run.batch,
+        sequenceLens: arr(t.run.sequenceLens),
+        initialH: arr(t.run.initialH),
+        initialC: arr(t.run.initialC),
+      },
       expected: t.expected.map((e) => ({ name: e.name, data: Array.from(e.data) })),
     };
   });

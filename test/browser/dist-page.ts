@@ -20,7 +20,8 @@ declare global {
 
 function compare(label: string, got: ArrayLike<number> | undefined, want: ArrayLike<number> | undefined): Comparison {
   if (!got || !want) return { label: `${label}: missing (${got ? 'expected' : 'output'})`, maxAbs: Infinity, failures: 1, count: 0 };
-  if (got.length !== want.length) return { label: `${label}: length ${got.length} != ${want.length}`, maxAbs: Infinity, failures: 1, count: 0 };
+  if (got.length !== want.length)
+    return { label: `${label}: length ${got.length} != ${want.length}`, maxAbs: Infinity, failures: 1, count: 0 };
   let maxAbs = 0;
   let failures = 0;
   let worst: [number, number, number] | undefined;
@@ -60,9 +61,11 @@ async function conformanceOne(c: ConformanceCase): Promise<CaseResult> {
   if (c.weights.P) weights.P = f32(c.weights.P);
   const x = f32(c.x)!;
   const run = {
-    seqLen: c.run.seqLen, batch: c.run.batch,
+    seqLen: c.run.seqLen,
+    batch: c.run.batch,
     sequenceLens: c.run.sequenceLens ? Int32Array.from(c.run.sequenceLens) : undefined,
-    initialH: f32(c.run.initialH), initialC: f32(c.run.initialC),
+    initialH: f32(c.run.initialH),
+    initialC: f32(c.run.initialC),
   };
   const rnn = await createRnn(await getDevice(), c.spec, [weights]);
   try {
@@ -98,8 +101,17 @@ globalThis.__dist = {
       const a = await navigator.gpu.requestAdapter();
       if (!a) return { found: false, error: 'requestAdapter() returned null' };
       const i = a.info;
-      return { found: true, info: { vendor: i.vendor, architecture: i.architecture, device: i.device, description: i.description,
-        isFallbackAdapter: (i as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? null, features: [...a.features].map(String) } };
+      return {
+        found: true,
+        info: {
+          vendor: i.vendor,
+          architecture: i.architecture,
+          device: i.device,
+          description: i.description,
+          isFallbackAdapter: (i as GPUAdapterInfo & { isFallbackAdapter?: boolean }).isFallbackAdapter ?? null,
+          features: [...a.features].map(String),
+        },
+      };
     } catch (e) {
       return { found: false, error: String(e) };
     }

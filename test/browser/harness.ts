@@ -16,9 +16,17 @@ export const CHROMIUM_PATH = process.env.CHROMIUM_PATH ?? '/usr/bin/chromium';
  * --enable-unsafe-webgpu is the flag that matters (without it requestAdapter() returns null); never
  * --disable-software-rasterizer or --use-vulkan=native (either makes the default adapter null, §4.2).
  */
-export const CHROMIUM_ARGS = ['--enable-unsafe-webgpu', '--headless=new', '--no-sandbox',
-  '--disable-background-networking', '--disable-component-update', '--disable-sync',
-  '--no-first-run', '--disable-quic', '--disable-dev-shm-usage'];
+export const CHROMIUM_ARGS = [
+  '--enable-unsafe-webgpu',
+  '--headless=new',
+  '--no-sandbox',
+  '--disable-background-networking',
+  '--disable-component-update',
+  '--disable-sync',
+  '--no-first-run',
+  '--disable-quic',
+  '--disable-dev-shm-usage',
+];
 
 export async function buildSite(): Promise<void> {
   await build({ configFile: DEMO_CONFIG, logLevel: 'warn' });
@@ -43,7 +51,11 @@ export interface Site {
 /** Serves the built site with `vite preview` on 127.0.0.1 (navigator.gpu needs a served page, §4.3). */
 export async function serveSite(): Promise<Site> {
   const port = await freePort();
-  const server: PreviewServer = await preview({ configFile: DEMO_CONFIG, logLevel: 'warn', preview: { host: '127.0.0.1', port, strictPort: true } });
+  const server: PreviewServer = await preview({
+    configFile: DEMO_CONFIG,
+    logLevel: 'warn',
+    preview: { host: '127.0.0.1', port, strictPort: true },
+  });
   return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
 }
 

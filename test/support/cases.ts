@@ -15,8 +15,18 @@ export interface CaseOptions extends CaseInputOptions {
 }
 
 export function describeCase(spec: RnnSpec, o: CaseOptions): string {
-  const opts = Object.entries(spec).filter(([k]) => !['cell', 'inputSize', 'hiddenSize'].includes(k)).map(([k, v]) => `${k}=${JSON.stringify(v)}`);
-  const run = [[o.stepKernels, o.projection, o.precision].filter(Boolean).join('/'), `T=${o.seqLen}`, `B=${o.batch}`, o.lengths ? 'lengths' : '', o.mask ? 'mask' : '', o.initialStates ? 'h0' : '', o.peepholes ? 'peepholes' : ''].filter(Boolean);
+  const opts = Object.entries(spec)
+    .filter(([k]) => !['cell', 'inputSize', 'hiddenSize'].includes(k))
+    .map(([k, v]) => `${k}=${JSON.stringify(v)}`);
+  const run = [
+    [o.stepKernels, o.projection, o.precision].filter(Boolean).join('/'),
+    `T=${o.seqLen}`,
+    `B=${o.batch}`,
+    o.lengths ? 'lengths' : '',
+    o.mask ? 'mask' : '',
+    o.initialStates ? 'h0' : '',
+    o.peepholes ? 'peepholes' : '',
+  ].filter(Boolean);
   return `${spec.cell} I=${spec.inputSize} H=${spec.hiddenSize} ${[...opts, ...run].join(' ')}`;
 }
 
@@ -25,7 +35,13 @@ export async function checkCase(device: GPUDevice, spec: RnnSpec, o: CaseOptions
   const { weights, x, run: runOpts } = caseInputs(spec, o);
   const expected = referenceRnn(spec, weights, x, runOpts);
   // No warm-up: the run below compiles what it needs anyway (test/tuning.test.ts covers warm-up).
-  const rnn = await createRnn(device, spec, weights, { batch: o.batch, stepKernels: o.stepKernels, projection: o.projection, precision: o.precision, warmUp: false });
+  const rnn = await createRnn(device, spec, weights, {
+    batch: o.batch,
+    stepKernels: o.stepKernels,
+    projection: o.projection,
+    precision: o.precision,
+    warmUp: false,
+  });
   try {
     const got = await rnn.run(x, runOpts);
     const name = describeCase(spec, o);

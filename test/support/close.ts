@@ -24,12 +24,23 @@ export function compare(actual: ArrayLike<number>, expected: ArrayLike<number>, 
 }
 
 /** Asserts closeness; `label` and optional `coords(i)` make the failure message useful. */
-export function expectClose(actual: ArrayLike<number>, expected: ArrayLike<number>, label: string,
-  tol: { atol?: number; rtol?: number } = {}, coords?: (i: number) => string): number {
+export function expectClose(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+  label: string,
+  tol: { atol?: number; rtol?: number } = {},
+  coords?: (i: number) => string,
+): number {
   const atol = tol.atol ?? 1e-5;
   const rtol = tol.rtol ?? 1e-4;
   const m = compare(actual, expected, atol, rtol);
-  const where = m.worst >= 0 ? ` worst at [${m.worst}]${coords ? ` ${coords(m.worst)}` : ''}: got ${actual[m.worst]}, expected ${expected[m.worst]}` : '';
-  expect(m.failures, `${label}: ${m.failures} of ${actual.length} elements outside ${atol} + ${rtol}·|ref|; max |diff| ${m.maxAbs.toExponential(2)};${where}`).toBe(0);
+  const where =
+    m.worst >= 0
+      ? ` worst at [${m.worst}]${coords ? ` ${coords(m.worst)}` : ''}: got ${actual[m.worst]}, expected ${expected[m.worst]}`
+      : '';
+  expect(
+    m.failures,
+    `${label}: ${m.failures} of ${actual.length} elements outside ${atol} + ${rtol}·|ref|; max |diff| ${m.maxAbs.toExponential(2)};${where}`,
+  ).toBe(0);
   return m.maxAbs;
 }

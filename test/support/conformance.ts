@@ -18,7 +18,9 @@ export interface ConformanceTest {
 }
 
 export function conformanceTestNames(root = CONFORMANCE_ROOT): string[] {
-  return readdirSync(root).filter((d) => d.startsWith('test_')).sort();
+  return readdirSync(root)
+    .filter((d) => d.startsWith('test_'))
+    .sort();
 }
 
 export function loadConformanceTest(name: string, root = CONFORMANCE_ROOT): ConformanceTest {
@@ -27,7 +29,10 @@ export function loadConformanceTest(name: string, root = CONFORMANCE_ROOT): Conf
   const setDir = join(dir, 'test_data_set_0');
   const feeds = new Map<string, OnnxTensor>();
   inputs.forEach((input, k) => feeds.set(input, decodeTensor(readFileSync(join(setDir, `input_${k}.pb`)))));
-  const outputs = readdirSync(setDir).filter((f) => f.startsWith('output_')).sort().map((f) => decodeTensor(readFileSync(join(setDir, f))));
+  const outputs = readdirSync(setDir)
+    .filter((f) => f.startsWith('output_'))
+    .sort()
+    .map((f) => decodeTensor(readFileSync(join(setDir, f))));
   const a = node.attributes;
   const input = (slot: number) => (node.inputs[slot] ? feeds.get(node.inputs[slot]) : undefined);
   const floats = (slot: number) => input(slot)?.data as Float32Array | undefined;
@@ -53,7 +58,9 @@ export function loadConformanceTest(name: string, root = CONFORMANCE_ROOT): Conf
   const present = node.outputs.map((o, k) => ({ name: (['Y', 'Y_h', 'Y_c'] as const)[k], present: o !== '' })).filter((o) => o.present);
   if (present.length !== outputs.length) throw new Error(`${name}: ${present.length} node outputs but ${outputs.length} expected files`);
   return {
-    name, spec, weights,
+    name,
+    spec,
+    weights,
     x: X.data as Float32Array,
     run: {
       seqLen: batchMajor ? X.dims[1] : X.dims[0],

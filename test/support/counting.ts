@@ -17,26 +17,32 @@ export function countingDevice(device: GPUDevice): { device: GPUDevice; counts: 
     const v = Reflect.get(target, key);
     return typeof v === 'function' ? v.bind(target) : v;
   };
-  const wrapPass = (pass: GPUComputePassEncoder) => new Proxy(pass, {
-    get(target, key) {
-      if (key === 'dispatchWorkgroups' || key === 'dispatchWorkgroupsIndirect') {
-        return (...args: unknown[]) => {
-          counts.dispatches++;
-          return (Reflect.get(target, key) as (...a: unknown[]) => void).apply(target, args);
-        };
-      }
-      return bind(target, key);
-    },
-  });
-  const wrapEncoder = (enc: GPUCommandEncoder) => new Proxy(enc, {
-    get(target, key) {
-      if (key === 'beginComputePass') return (d?: GPUComputePassDescriptor) => wrapPass(target.beginComputePass(d));
-      return bind(target, key);
-    },
-  });
+  const wrapPass = (pass: GPUComputePassEncoder) =>
+    new Proxy(pass, {
+      get(target, key) {
+        if (key === 'dispatchWorkgroups' || key === 'dispatchWorkgroupsIndirect') {
+          return (...args: unknown[]) => {
+            counts.dispatches++;
+            return (Reflect.get(target, key) as (...a: unknown[]) => void).apply(target, args);
+          };
+        }
+        return bind(target, key);
+      },
+    });
+  const wrapEncoder = (enc: GPUCommandEncoder) =>
+    new Proxy(enc, {
+      get(target, key) {
+        if (key === 'beginComputePass') return (d?: GPUComputePassDescriptor) => wrapPass(target.beginComputePass(d));
+        return bind(target, key);
+      },
+    });
   const queue = new Proxy(device.queue, {
     get(target, key) {
-      if (key === 'submit') return (cbs: GPUCommandBuffer[]) => { counts.submits++; return target.submit(cbs); };
+      if (key === 'submit')
+        return (cbs: GPUCommandBuffer[]) => {
+          counts.submits++;
+          return target.submit(cbs);
+        };
       return bind(target, key);
     },
   });

@@ -73,7 +73,19 @@ export function permute(data: ArrayLike<number>, dims: number[], perm: number[])
   return out;
 }
 
-const ACTS = ['Relu', 'Tanh', 'Sigmoid', 'Affine', 'LeakyRelu', 'ThresholdedRelu', 'ScaledTanh', 'HardSigmoid', 'Elu', 'Softsign', 'Softplus'];
+const ACTS = [
+  'Relu',
+  'Tanh',
+  'Sigmoid',
+  'Affine',
+  'LeakyRelu',
+  'ThresholdedRelu',
+  'ScaledTanh',
+  'HardSigmoid',
+  'Elu',
+  'Softsign',
+  'Softplus',
+];
 const BOUNDED = ['Tanh', 'Sigmoid', 'HardSigmoid', 'Softsign', 'ScaledTanh'];
 
 export interface CaseOptions {
@@ -111,8 +123,13 @@ export function randomOptions(seed: number): CaseOptions {
   const direction = pick(['forward', 'reverse', 'bidirectional'] as const);
   const opset = pick([7, 14, 22]);
   const o: CaseOptions = {
-    cell, direction, opset,
-    hidden: pick([1, 3, 5, 7, 16, 33]), input: pick([1, 2, 4, 9]), T: pick([1, 2, 5, 7]), B: pick([1, 2, 3]),
+    cell,
+    direction,
+    opset,
+    hidden: pick([1, 3, 5, 7, 16, 33]),
+    input: pick([1, 2, 4, 9]),
+    T: pick([1, 2, 5, 7]),
+    B: pick([1, 2, 3]),
     layout: opset >= 14 && r() < 0.3 ? 1 : 0,
     float16: r() < 0.25,
     bias: r() < 0.8,
@@ -201,7 +218,8 @@ export function buildCase(o: CaseOptions, seed: number): RecurrentCase {
     // ORT needs hidden_size, and 3 LSTM activations per direction (the engine repeats one direction's list).
     if (!ourSide) {
       attrs.hidden_size = attr.i(H);
-      if (o.activations && o.activations.length === PER_DIR[o.cell] && D === 2) attrs.activations = attr.strings([...o.activations, ...o.activations]);
+      if (o.activations && o.activations.length === PER_DIR[o.cell] && D === 2)
+        attrs.activations = attr.strings([...o.activations, ...o.activations]);
     }
     if (ourSide && o.opset >= 14 && (o.layout === 1 || r() < 0.2)) attrs.layout = attr.i(o.layout);
     const inputs = ['X', 'W', 'R', o.bias ? 'B' : '', o.seqLens !== 'none' ? 'lens' : '', o.initialH ? 'h0' : ''];
@@ -210,16 +228,18 @@ export function buildCase(o: CaseOptions, seed: number): RecurrentCase {
     const outputs = [o.dropY ? '' : 'Y', 'Y_h'];
     if (o.cell === 'lstm') outputs.push('Y_c');
     const node: NodeDef = { opType: OP[o.cell], inputs, outputs, attributes: attrs, name: 'rec' };
-    const initializers: InitializerDef[] = Object.entries(tensors).map(([name, t]) => (ourSide && o.float16
-      ? { name, dims: t.dims, data: halves[name], dataType: 10 }
-      : { name, dims: t.dims, data: t.data }));
+    const initializers: InitializerDef[] = Object.entries(tensors).map(([name, t]) =>
+      ourSide && o.float16 ? { name, dims: t.dims, data: halves[name], dataType: 10 } : { name, dims: t.dims, data: t.data },
+    );
     const gin: ValueDef[] = [{ name: 'X', dims: batchMajor ? ['batch', 'seq', o.input] : ['seq', 'batch', o.input] }];
     if (o.seqLens === 'input') gin.push({ name: 'lens', elemType: 6, dims: ['batch'] });
     if (o.seqLens === 'int32-initializer') initializers.push({ name: 'lens', dims: [o.B], data: lens });
     const state = batchMajor ? ['batch', D, H] : [D, 'batch', H];
     if (o.initialH) gin.push({ name: 'h0', dims: state });
     if (o.initialC) gin.push({ name: 'c0', dims: state });
-    const gout: ValueDef[] = outputs.filter(Boolean).map((name) => ({ name, dims: name === 'Y' ? (batchMajor ? ['seq', 'batch', D, H] : ['seq', D, 'batch', H]) : state }));
+    const gout: ValueDef[] = outputs
+      .filter(Boolean)
+      .map((name) => ({ name, dims: name === 'Y' ? (batchMajor ? ['seq', 'batch', D, H] : ['seq', D, 'batch', H]) : state }));
     return onnxModel({ nodes: [node], inputs: gin, outputs: gout, initializers, opset: o.opset });
   };
 
@@ -232,7 +252,10 @@ export function buildCase(o: CaseOptions, seed: number): RecurrentCase {
     feeds.lens = { dims: [o.B], data: lens };
     ortFeeds.lens = new ort.Tensor('int32', lens, [o.B]);
   }
-  for (const [name, v, on] of [['h0', h0, o.initialH], ['c0', c0, o.initialC]] as const) {
+  for (const [name, v, on] of [
+    ['h0', h0, o.initialH],
+    ['c0', c0, o.initialC],
+  ] as const) {
     if (!on) continue;
     feeds[name] = bm ? { dims: [o.B, D, H], data: permute(v, [D, o.B, H], [1, 0, 2]) } : { dims: [D, o.B, H], data: v };
     ortFeeds[name] = new ort.Tensor('float32', v, [D, o.B, H]);

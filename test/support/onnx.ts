@@ -51,7 +51,13 @@ const INT64 = 7;
 
 export function decodeTensor(bytes: Uint8Array): OnnxTensor {
   const t = TensorProto.toObject(TensorProto.decode(bytes), { longs: Number, bytes: Uint8Array }) as {
-    name?: string; dims?: number[]; data_type: number; float_data?: number[]; int32_data?: number[]; int64_data?: number[]; raw_data?: Uint8Array;
+    name?: string;
+    dims?: number[];
+    data_type: number;
+    float_data?: number[];
+    int32_data?: number[];
+    int64_data?: number[];
+    raw_data?: Uint8Array;
   };
   const dims = t.dims ?? [];
   const raw = t.raw_data?.length ? t.raw_data : undefined;
@@ -67,8 +73,11 @@ export function decodeTensor(bytes: Uint8Array): OnnxTensor {
 
 export function decodeSingleNodeModel(bytes: Uint8Array): { node: OnnxNode; inputs: string[]; outputs: string[]; opset: number } {
   const m = ModelProto.toObject(ModelProto.decode(bytes), { longs: Number, bytes: Uint8Array }) as {
-    graph: { node: { input?: string[]; output?: string[]; op_type: string; attribute?: Record<string, unknown>[] }[];
-      input?: { name: string }[]; output?: { name: string }[] };
+    graph: {
+      node: { input?: string[]; output?: string[]; op_type: string; attribute?: Record<string, unknown>[] }[];
+      input?: { name: string }[];
+      output?: { name: string }[];
+    };
     opset_import?: { domain?: string; version: number }[];
   };
   const n = m.graph.node[0];

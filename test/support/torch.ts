@@ -5,11 +5,22 @@
 import type { RnnSpec } from '../../src/index.js';
 import type { RefLayerWeights } from '../../common/reference.js';
 
-interface Tensor { shape: number[]; data: number[] }
+interface Tensor {
+  shape: number[];
+  data: number[];
+}
 export interface TorchFixture {
   name: string;
-  config: { mode: 'LSTM' | 'GRU' | 'RNN'; input_size: number; hidden_size: number; num_layers: number;
-    bidirectional: boolean; proj_size: number; nonlinearity: 'tanh' | 'relu'; batch_first: boolean };
+  config: {
+    mode: 'LSTM' | 'GRU' | 'RNN';
+    input_size: number;
+    hidden_size: number;
+    num_layers: number;
+    bidirectional: boolean;
+    proj_size: number;
+    nonlinearity: 'tanh' | 'relu';
+    batch_first: boolean;
+  };
   seq_len: number;
   batch: number;
   lengths: number[] | null;
@@ -36,7 +47,10 @@ export function fromTorchFixture(f: TorchFixture) {
   const cell = c.mode.toLowerCase() as RnnSpec['cell'];
   const perm = cell === 'lstm' ? [0, 3, 1, 2] : cell === 'gru' ? [1, 0, 2] : [0];
   const spec: RnnSpec = {
-    cell, inputSize: c.input_size, hiddenSize: H, numLayers: c.num_layers,
+    cell,
+    inputSize: c.input_size,
+    hiddenSize: H,
+    numLayers: c.num_layers,
     direction: c.bidirectional ? 'bidirectional' : 'forward',
     layout: c.batch_first ? 'batch-major' : 'time-major',
     ...(cell === 'gru' ? { linearBeforeReset: true } : {}),
@@ -46,7 +60,10 @@ export function fromTorchFixture(f: TorchFixture) {
   const sd = f.state_dict;
   const weights: RefLayerWeights[] = [];
   for (let l = 0; l < c.num_layers; l++) {
-    const W: number[] = [], R: number[] = [], B: number[] = [], Wr: number[] = [];
+    const W: number[] = [],
+      R: number[] = [],
+      B: number[] = [],
+      Wr: number[] = [];
     const bias: number[][] = [[], []];
     for (let d = 0; d < D; d++) {
       const sfx = `_l${l}${d === 1 ? '_reverse' : ''}`;
@@ -59,11 +76,14 @@ export function fromTorchFixture(f: TorchFixture) {
     }
     weights.push({ W, R, B, ...(c.proj_size ? { Wr } : {}) });
   }
-  const T = f.seq_len, Bn = f.batch, L = c.num_layers;
+  const T = f.seq_len,
+    Bn = f.batch,
+    L = c.num_layers;
   // PyTorch states are [L·D, B, ·] in both layouts; ours are [B, L·D, ·] when batch-major.
-  const stateIn = (v: number[] | null, width: number) => (v && c.batch_first ? swap01(v, L * D, Bn, width) : v ?? undefined);
+  const stateIn = (v: number[] | null, width: number) => (v && c.batch_first ? swap01(v, L * D, Bn, width) : (v ?? undefined));
   const run = {
-    seqLen: T, batch: Bn,
+    seqLen: T,
+    batch: Bn,
     sequenceLens: f.lengths ?? undefined,
     initialH: stateIn(f.h0, Hout),
     initialC: stateIn(f.c0, H),
@@ -78,9 +98,12 @@ export function fromTorchFixture(f: TorchFixture) {
 function swap01(v: number[], A: number, B: number, W: number, D?: number, Hout?: number): number[] {
   const out = new Array<number>(v.length);
   if (D !== undefined && Hout !== undefined) {
-    for (let t = 0; t < A; t++) for (let b = 0; b < B; b++) for (let d = 0; d < D; d++) for (let j = 0; j < Hout; j++) {
-      out[((t * D + d) * B + b) * Hout + j] = v[((t * B + b) * D + d) * Hout + j];
-    }
+    for (let t = 0; t < A; t++)
+      for (let b = 0; b < B; b++)
+        for (let d = 0; d < D; d++)
+          for (let j = 0; j < Hout; j++) {
+            out[((t * D + d) * B + b) * Hout + j] = v[((t * B + b) * D + d) * Hout + j];
+          }
     return out;
   }
   for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) for (let w = 0; w < W; w++) out[(b * A + a) * W + w] = v[(a * B + b) * W + w];

@@ -14,12 +14,23 @@ const ACT: Record<string, Act> = {
 };
 
 /** One layer, all directions and rows, over T steps; h and c ([D, B, H]) are read and updated in place. */
-function layer(s: BenchShape, w: LayerWeights, Il: number, xs: Float32Array, T: number, h: Float32Array, c: Float32Array, out: Float32Array): void {
+function layer(
+  s: BenchShape,
+  w: LayerWeights,
+  Il: number,
+  xs: Float32Array,
+  T: number,
+  h: Float32Array,
+  c: Float32Array,
+  out: Float32Array,
+): void {
   const D = dirs(s);
   const G = GATES[s.cell];
   const H = s.hiddenSize;
   const B = s.batch;
-  const names = (s.activations ?? (s.cell === 'lstm' ? ['Sigmoid', 'Tanh', 'Tanh'] : s.cell === 'gru' ? ['Sigmoid', 'Tanh'] : ['Tanh'])).map((n) => ACT[n.toLowerCase()]);
+  const names = (
+    s.activations ?? (s.cell === 'lstm' ? ['Sigmoid', 'Tanh', 'Tanh'] : s.cell === 'gru' ? ['Sigmoid', 'Tanh'] : ['Tanh'])
+  ).map((n) => ACT[n.toLowerCase()]);
   const [f, g, hAct] = names;
   const pre = new Float64Array(G * H);
   const rh = new Float64Array(H);
@@ -106,9 +117,11 @@ export function jsEngine(): Engine {
             xs = out;
           }
           // [T, B, D, H] → ONNX Y [T, D, B, H]
-          for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) for (let d = 0; d < D; d++) {
-            Y.set(xs.subarray(((t * B + b) * D + d) * H, ((t * B + b) * D + d + 1) * H), (((k * T + t) * D + d) * B + b) * H);
-          }
+          for (let t = 0; t < T; t++)
+            for (let b = 0; b < B; b++)
+              for (let d = 0; d < D; d++) {
+                Y.set(xs.subarray(((t * B + b) * D + d) * H, ((t * B + b) * D + d + 1) * H), (((k * T + t) * D + d) * B + b) * H);
+              }
         }
         const Y_h = new Float32Array(L * D * B * H);
         h.forEach((v, l) => Y_h.set(v, l * D * B * H));

@@ -25,7 +25,6 @@ export interface OrtFlavor {
   placement?: string;
 }
 
-
 /** One ONNX node per layer; between layers Y [T, D, B, H] → Transpose → Reshape → [T, B, D·H]. */
 export function buildOnnxModel(s: BenchShape, weights: LayerWeights[]): Uint8Array {
   const D = dirs(s);
@@ -163,15 +162,22 @@ export function ortEngine(flavor: OrtFlavor): Engine {
       const ort = await flavor.load();
       const model = buildOnnxModel(s, weights);
       const logLevel = flavor.placement ? 3 : 0;
-      const { value: session, lines } = await captureOrtLog(() => ort.InferenceSession.create(model, {
-        executionProviders: [kind], logSeverityLevel: logLevel, logVerbosityLevel: 0, graphOptimizationLevel: 'all',
-      }));
+      const { value: session, lines } = await captureOrtLog(() =>
+        ort.InferenceSession.create(model, {
+          executionProviders: [kind],
+          logSeverityLevel: logLevel,
+          logVerbosityLevel: 0,
+          graphOptimizationLevel: 'all',
+        }),
+      );
       const op = s.cell === 'lstm' ? 'LSTM' : s.cell === 'gru' ? 'GRU' : 'RNN';
       const placedOn = flavor.placement ? undefined : parsePlacement(lines, op);
       const notes = flavor.placement ? [] : [`${op} node placed on ${placedOn ?? '? (no placement line in the ORT log)'}`];
       if (kind === 'webgpu' && placedOn !== 'WebGpuExecutionProvider') {
         await session.release();
-        throw new Error(`the ${op} node was not placed on the WebGPU EP (${placedOn ?? 'placement not logged'}): timing it would measure the CPU`);
+        throw new Error(
+          `the ${op} node was not placed on the WebGPU EP (${placedOn ?? 'placement not logged'}): timing it would measure the CPU`,
+        );
       }
       const runOptions = { logSeverityLevel: 3 as const };
       const D = dirs(s);
@@ -215,7 +221,9 @@ export function ortEngine(flavor: OrtFlavor): Engine {
       return {
         run,
         dispose: () => session.release(),
-        placement: flavor.placement ?? (placedOn === 'WebGpuExecutionProvider' ? 'webgpu' : placedOn === 'CPUExecutionProvider' ? 'cpu (wasm)' : placedOn),
+        placement:
+          flavor.placement ??
+          (placedOn === 'WebGpuExecutionProvider' ? 'webgpu' : placedOn === 'CPUExecutionProvider' ? 'cpu (wasm)' : placedOn),
         notes,
         device: kind === 'webgpu' ? await ortDevice(ort) : undefined,
       };

@@ -28,7 +28,12 @@ export function loadTf(): Promise<Tf> {
 }
 
 /** Keras [kernel, recurrent kernel, bias] of one direction from ONNX W, R, B. */
-export function toKeras(s: BenchShape, w: LayerWeights, d: number, I: number): { kernel: Float32Array; recurrent: Float32Array; bias: Float32Array } {
+export function toKeras(
+  s: BenchShape,
+  w: LayerWeights,
+  d: number,
+  I: number,
+): { kernel: Float32Array; recurrent: Float32Array; bias: Float32Array } {
   const G = GATES[s.cell];
   const H = s.hiddenSize;
   const perm = PERM[s.cell];
@@ -48,8 +53,9 @@ export function toKeras(s: BenchShape, w: LayerWeights, d: number, I: number): {
 }
 
 function activations(s: BenchShape): { recurrentActivation?: string; activation: string } | string {
-  const names = (s.activations ?? (s.cell === 'lstm' ? ['Sigmoid', 'Tanh', 'Tanh'] : s.cell === 'gru' ? ['Sigmoid', 'Tanh'] : ['Tanh']))
-    .map((n) => n.toLowerCase());
+  const names = (
+    s.activations ?? (s.cell === 'lstm' ? ['Sigmoid', 'Tanh', 'Tanh'] : s.cell === 'gru' ? ['Sigmoid', 'Tanh'] : ['Tanh'])
+  ).map((n) => n.toLowerCase());
   const map = (n: string) => ACTIVATIONS[n];
   if (names.some((n) => !map(n))) return `TF.js has no equivalent of the ONNX activations ${names.join('/')}`;
   if (s.cell === 'rnn') return { activation: map(names[0]) };
@@ -88,11 +94,18 @@ export function tfjsEngine(): Engine {
       for (let l = 0; l < L; l++) {
         // Zeros initializers: the default Orthogonal initializer takes minutes on large kernels (anchors.md §7).
         const opts = {
-          units: H, returnSequences: true, returnState: !!s.stream, useBias: true,
-          kernelInitializer: 'zeros', recurrentInitializer: 'zeros', biasInitializer: 'zeros',
-          activation: acts.activation, ...(acts.recurrentActivation ? { recurrentActivation: acts.recurrentActivation } : {}),
+          units: H,
+          returnSequences: true,
+          returnState: !!s.stream,
+          useBias: true,
+          kernelInitializer: 'zeros',
+          recurrentInitializer: 'zeros',
+          biasInitializer: 'zeros',
+          activation: acts.activation,
+          ...(acts.recurrentActivation ? { recurrentActivation: acts.recurrentActivation } : {}),
         } as Parameters<typeof tf.layers.lstm>[0];
-        let layer: TfTypes.layers.Layer = s.cell === 'lstm' ? tf.layers.lstm(opts) : s.cell === 'gru' ? tf.layers.gru(opts) : tf.layers.simpleRNN(opts);
+        let layer: TfTypes.layers.Layer =
+          s.cell === 'lstm' ? tf.layers.lstm(opts) : s.cell === 'gru' ? tf.layers.gru(opts) : tf.layers.simpleRNN(opts);
         if (D === 2) layer = tf.layers.bidirectional({ layer: layer as TfTypes.layers.RNN, mergeMode: 'concat' });
         layers.push(layer);
         if (s.stream) {
@@ -112,18 +125,25 @@ export function tfjsEngine(): Engine {
         const ws: Tensor[] = [];
         for (let d = 0; d < D; d++) {
           const k = toKeras(s, weights[l], d, Il);
-          ws.push(tf.tensor2d(k.kernel, [Il, k.kernel.length / Il]), tf.tensor2d(k.recurrent, [H, k.recurrent.length / H]), tf.tensor1d(k.bias));
+          ws.push(
+            tf.tensor2d(k.kernel, [Il, k.kernel.length / Il]),
+            tf.tensor2d(k.recurrent, [H, k.recurrent.length / H]),
+            tf.tensor1d(k.bias),
+          );
         }
         layer.setWeights(ws);
         tf.dispose(ws);
       });
       // Keras is batch-major: x [B, steps, I] and Y [B, steps, D·H] (concat, forward first).
       const xb = new Float32Array(x.length);
-      for (let t = 0; t < steps; t++) for (let b = 0; b < B; b++) xb.set(x.subarray((t * B + b) * I, (t * B + b + 1) * I), (b * steps + t) * I);
+      for (let t = 0; t < steps; t++)
+        for (let b = 0; b < B; b++) xb.set(x.subarray((t * B + b) * I, (t * B + b + 1) * I), (b * steps + t) * I);
       const toOnnxY = (yb: Float32Array, Tn: number, Y: Float32Array, t0: number) => {
-        for (let b = 0; b < B; b++) for (let t = 0; t < Tn; t++) for (let d = 0; d < D; d++) {
-          Y.set(yb.subarray((b * Tn + t) * D * H + d * H, (b * Tn + t) * D * H + (d + 1) * H), (((t0 + t) * D + d) * B + b) * H);
-        }
+        for (let b = 0; b < B; b++)
+          for (let t = 0; t < Tn; t++)
+            for (let d = 0; d < D; d++) {
+              Y.set(yb.subarray((b * Tn + t) * D * H + d * H, (b * Tn + t) * D * H + (d + 1) * H), (((t0 + t) * D + d) * B + b) * H);
+            }
       };
       const run = async (): Promise<Outputs> => {
         const Y = new Float32Array(steps * D * B * H);

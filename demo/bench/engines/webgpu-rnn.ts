@@ -16,7 +16,14 @@ export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): E
   const tune = variant === 'tune';
   return {
     id: variant === 'auto' ? 'webgpu-rnn' : `webgpu-rnn-${variant}`,
-    label: variant === 'auto' ? 'webgpu-rnn' : tune ? 'webgpu-rnn, tune: true' : variant === 'f16' ? 'webgpu-rnn, f16 weights' : `webgpu-rnn, ${variant} kernels`,
+    label:
+      variant === 'auto'
+        ? 'webgpu-rnn'
+        : tune
+          ? 'webgpu-rnn, tune: true'
+          : variant === 'f16'
+            ? 'webgpu-rnn, f16 weights'
+            : `webgpu-rnn, ${variant} kernels`,
     gpu: true,
     // f16 weights: the tolerance createRnn documents for precision 'f16'.
     ...(variant === 'f16' ? { tolerance: { atol: 2e-3, rtol: 1e-2 } } : {}),
@@ -43,11 +50,16 @@ export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): E
       };
       const plan = rnn.kernels(s.seqLen, B);
       return {
-        run, dispose: () => rnn.destroy(), device, placement: 'webgpu',
+        run,
+        dispose: () => rnn.destroy(),
+        device,
+        placement: 'webgpu',
         // The library's own plan, checked against the dispatches counted (stream state reads dispatch nothing).
         expectedDispatches: (s.stream ?? 1) * plan.dispatches,
-        notes: [`kernels: ${plan.stack ? 'stack (every layer fused)' : plan.layers.map((c) => `${c.step}+${c.projection}`).join(', ')}`,
-          ...(variant === 'f16' ? ['f16 weights: agreement tolerance 2e-3 + 1e-2·|ref|'] : [])],
+        notes: [
+          `kernels: ${plan.stack ? 'stack (every layer fused)' : plan.layers.map((c) => `${c.step}+${c.projection}`).join(', ')}`,
+          ...(variant === 'f16' ? ['f16 weights: agreement tolerance 2e-3 + 1e-2·|ref|'] : []),
+        ],
       };
     },
   };

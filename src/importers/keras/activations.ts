@@ -15,7 +15,8 @@ export interface OnnxActivation {
  */
 export function activationKey(v: unknown, layer: string, field: string): string {
   if (v === null || v === undefined) return 'linear';
-  if (typeof v !== 'string') throw new UnsupportedError(`layer ${JSON.stringify(layer)}: ${field} ${JSON.stringify(v)?.slice(0, 80)} is not a named activation`);
+  if (typeof v !== 'string')
+    throw new UnsupportedError(`layer ${JSON.stringify(layer)}: ${field} ${JSON.stringify(v)?.slice(0, 80)} is not a named activation`);
   return v.replace(/_/g, '').toLowerCase();
 }
 
@@ -31,17 +32,27 @@ export function hardSigmoidAlpha(kerasMajor: 2 | 3): number {
 export function onnxActivation(v: unknown, kerasMajor: 2 | 3, layer: string, field: string): OnnxActivation {
   const key = activationKey(v, layer, field);
   switch (key) {
-    case 'tanh': return { name: 'Tanh' };
-    case 'sigmoid': return { name: 'Sigmoid' };
-    case 'relu': return { name: 'Relu' };
-    case 'softsign': return { name: 'Softsign' };
-    case 'softplus': return { name: 'Softplus' };
-    case 'elu': return { name: 'Elu', alpha: 1 };
-    case 'linear': return { name: 'Affine', alpha: 1, beta: 0 };
-    case 'hardsigmoid': return { name: 'HardSigmoid', alpha: hardSigmoidAlpha(kerasMajor), beta: 0.5 };
+    case 'tanh':
+      return { name: 'Tanh' };
+    case 'sigmoid':
+      return { name: 'Sigmoid' };
+    case 'relu':
+      return { name: 'Relu' };
+    case 'softsign':
+      return { name: 'Softsign' };
+    case 'softplus':
+      return { name: 'Softplus' };
+    case 'elu':
+      return { name: 'Elu', alpha: 1 };
+    case 'linear':
+      return { name: 'Affine', alpha: 1, beta: 0 };
+    case 'hardsigmoid':
+      return { name: 'HardSigmoid', alpha: hardSigmoidAlpha(kerasMajor), beta: 0.5 };
     default:
-      throw new UnsupportedError(`layer ${JSON.stringify(layer)}: ${field} ${JSON.stringify(v)} has no ONNX equivalent the GPU kernels run ` +
-        `(supported inside recurrent layers: tanh, sigmoid, hard_sigmoid, relu, linear, softsign, softplus, elu)`);
+      throw new UnsupportedError(
+        `layer ${JSON.stringify(layer)}: ${field} ${JSON.stringify(v)} has no ONNX equivalent the GPU kernels run ` +
+          `(supported inside recurrent layers: tanh, sigmoid, hard_sigmoid, relu, linear, softsign, softplus, elu)`,
+      );
   }
 }
 
@@ -88,8 +99,10 @@ export function cpuActivation(v: unknown, kerasMajor: 2 | 3, layer: string): Cpu
   }
   const f = ELEMENTWISE[key];
   if (!f) {
-    throw new UnsupportedError(`layer ${JSON.stringify(layer)}: activation ${JSON.stringify(v)} is not supported ` +
-      `(supported: ${Object.keys(ELEMENTWISE).join(', ')}, softmax, log_softmax)`);
+    throw new UnsupportedError(
+      `layer ${JSON.stringify(layer)}: activation ${JSON.stringify(v)} is not supported ` +
+        `(supported: ${Object.keys(ELEMENTWISE).join(', ')}, softmax, log_softmax)`,
+    );
   }
   const a = hardSigmoidAlpha(kerasMajor);
   return (data) => {

@@ -104,7 +104,9 @@ function parseTopology(modelConfig: Json, kerasVersion: string): ModelGraph {
     const entries = config.layers.map((l, i) => layerEntry(l, `layers[${i}]`));
     return functionalGraph(entries, config, kerasVersion);
   }
-  throw new UnsupportedError(`model class ${JSON.stringify(className)} is not supported; loadLayersModel reads Sequential and Functional (Model) models`);
+  throw new UnsupportedError(
+    `model class ${JSON.stringify(className)} is not supported; loadLayersModel reads Sequential and Functional (Model) models`,
+  );
 }
 
 function layerEntry(l: unknown, where: string): Json {
@@ -134,17 +136,31 @@ function sequentialGraph(entries: Json[], config: Json, kerasVersion: string): M
   if (first.class_name !== 'InputLayer') {
     // TF.js and Keras 2 record the input shape on the first layer; Keras 3 on the model (build_input_shape).
     const shape = batchShapeOf(firstCfg) ?? config.build_input_shape;
-    if (shape === undefined) throw new FormatError('the Sequential model records no input shape (no InputLayer, batch_input_shape or build_input_shape)');
-    layers.push({ name: `${layerName(first, 'layers[0]')}_input`, className: 'InputLayer', config: { batch_input_shape: shape, dtype: firstCfg.dtype }, inputs: [] });
+    if (shape === undefined)
+      throw new FormatError('the Sequential model records no input shape (no InputLayer, batch_input_shape or build_input_shape)');
+    layers.push({
+      name: `${layerName(first, 'layers[0]')}_input`,
+      className: 'InputLayer',
+      config: { batch_input_shape: shape, dtype: firstCfg.dtype },
+      inputs: [],
+    });
   }
   entries.forEach((l, i) => {
     const prev = layers.length > 0 ? [{ layer: layers[layers.length - 1].name, tensorIndex: 0 }] : [];
-    layers.push({ name: layerName(l, `layers[${i}]`), className: l.class_name as string, config: l.config as Json, inputs: l.class_name === 'InputLayer' ? [] : prev });
+    layers.push({
+      name: layerName(l, `layers[${i}]`),
+      className: l.class_name as string,
+      config: l.config as Json,
+      inputs: l.class_name === 'InputLayer' ? [] : prev,
+    });
   });
   checkUniqueNames(layers);
-  if (layers.slice(1).some((l) => l.className === 'InputLayer')) throw new FormatError('a Sequential model may have an InputLayer only first');
+  if (layers.slice(1).some((l) => l.className === 'InputLayer'))
+    throw new FormatError('a Sequential model may have an InputLayer only first');
   return {
-    kerasVersion, kerasMajor: majorOf(kerasVersion, entries), layers,
+    kerasVersion,
+    kerasMajor: majorOf(kerasVersion, entries),
+    layers,
     input: { layer: layers[0].name, tensorIndex: 0 },
     outputs: [{ layer: layers[layers.length - 1].name, tensorIndex: 0 }],
   };
@@ -159,7 +175,8 @@ function checkUniqueNames(layers: LayerNode[]): void {
 }
 
 function index(v: unknown, where: string): number {
-  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 1e6) throw new FormatError(`${where} must be a small non-negative integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isInteger(v) || v < 0 || v > 1e6)
+    throw new FormatError(`${where} must be a small non-negative integer, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -167,7 +184,8 @@ function index(v: unknown, where: string): number {
 function historyRef(v: unknown, where: string): TensorRef {
   if (!Array.isArray(v) || v.length < 3) throw new FormatError(`${where} must be [layer_name, node_index, tensor_index]`);
   const layer = str(v[0], `${where}[0]`);
-  if (index(v[1], `${where}[1]`) !== 0) throw new UnsupportedError(`${where}: layer ${JSON.stringify(layer)} is called more than once (shared layers are not supported)`);
+  if (index(v[1], `${where}[1]`) !== 0)
+    throw new UnsupportedError(`${where}: layer ${JSON.stringify(layer)} is called more than once (shared layers are not supported)`);
   return { layer, tensorIndex: index(v[2], `${where}[2]`) };
 }
 
@@ -195,7 +213,8 @@ function inboundRefs(l: Json, name: string): TensorRef[] {
   if (nodes === undefined) return [];
   if (!Array.isArray(nodes)) throw new FormatError(`${where} must be an array`);
   if (nodes.length === 0) return [];
-  if (nodes.length > 1) throw new UnsupportedError(`layer ${JSON.stringify(name)} is called ${nodes.length} times (shared layers are not supported)`);
+  if (nodes.length > 1)
+    throw new UnsupportedError(`layer ${JSON.stringify(name)} is called ${nodes.length} times (shared layers are not supported)`);
   const node = nodes[0];
   let refs: TensorRef[];
   if (Array.isArray(node)) {
@@ -210,7 +229,8 @@ function inboundRefs(l: Json, name: string): TensorRef[] {
   } else {
     throw new FormatError(`${where}[0] must be an array or an object`);
   }
-  if (refs.length !== 1) throw new UnsupportedError(`layer ${JSON.stringify(name)} takes ${refs.length} input tensors; only single-input layers are supported`);
+  if (refs.length !== 1)
+    throw new UnsupportedError(`layer ${JSON.stringify(name)} takes ${refs.length} input tensors; only single-input layers are supported`);
   return refs;
 }
 
@@ -227,7 +247,9 @@ function functionalGraph(entries: Json[], config: Json, kerasVersion: string): M
     const className = l.class_name as string;
     const inputs = inboundRefs(l, name);
     if ((className === 'InputLayer') !== (inputs.length === 0)) {
-      throw new FormatError(`layer ${JSON.stringify(name)} (${className}) ${inputs.length === 0 ? 'has no input' : 'is an InputLayer with inputs'}`);
+      throw new FormatError(
+        `layer ${JSON.stringify(name)} (${className}) ${inputs.length === 0 ? 'has no input' : 'is an InputLayer with inputs'}`,
+      );
     }
     return { name, className, config: l.config as Json, inputs };
   });
@@ -246,7 +268,8 @@ function topoSort(nodes: LayerNode[]): LayerNode[] {
   const consumers = new Map<string, LayerNode[]>();
   for (const n of nodes) {
     for (const r of n.inputs) {
-      if (!byName.has(r.layer)) throw new FormatError(`layer ${JSON.stringify(n.name)} reads from unknown layer ${JSON.stringify(r.layer)}`);
+      if (!byName.has(r.layer))
+        throw new FormatError(`layer ${JSON.stringify(n.name)} reads from unknown layer ${JSON.stringify(r.layer)}`);
       consumers.set(r.layer, [...(consumers.get(r.layer) ?? []), n]);
     }
     waiting.set(n.name, n.inputs.length);

@@ -3,18 +3,32 @@
 import { FormatError, InputError, UnsupportedError } from '../../errors.js';
 import { cpuActivation } from './activations.js';
 import { batchShapeOf, type LayerNode } from './format.js';
-import { asFloat32, boolField, numberField, positiveIntField, type BuiltLayer, type LayerWeightSet, type StaticShape, type Value } from './types.js';
+import {
+  asFloat32,
+  boolField,
+  numberField,
+  positiveIntField,
+  type BuiltLayer,
+  type LayerWeightSet,
+  type StaticShape,
+  type Value,
+} from './types.js';
 
 /** The static shape an InputLayer declares, batch dimension included. */
 export function inputLayerShape(node: LayerNode): StaticShape {
   const shape = batchShapeOf(node.config);
   if (!Array.isArray(shape) || shape.length < 2 || shape.length > 8) {
-    throw new FormatError(`InputLayer ${JSON.stringify(node.name)}: batch_input_shape must be [batch, …] with 2 to 8 dimensions, got ${JSON.stringify(shape)?.slice(0, 80)}`);
+    throw new FormatError(
+      `InputLayer ${JSON.stringify(node.name)}: batch_input_shape must be [batch, …] with 2 to 8 dimensions, got ${JSON.stringify(shape)?.slice(0, 80)}`,
+    );
   }
   return shape.map((d, i) => {
     // The batch dimension stays open: predict() takes any batch size, as TF.js does for null.
     if (i === 0 || d === null) return null;
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d <= 0) throw new FormatError(`InputLayer ${JSON.stringify(node.name)}: dimension ${i} must be a positive integer or null, got ${JSON.stringify(d)}`);
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d <= 0)
+      throw new FormatError(
+        `InputLayer ${JSON.stringify(node.name)}: dimension ${i} must be a positive integer or null, got ${JSON.stringify(d)}`,
+      );
     return d;
   });
 }
@@ -31,7 +45,8 @@ function lastDim(node: LayerNode, input: StaticShape, fromWeights: number | unde
 }
 
 function checkRuntimeWidth(node: LayerNode, v: Value, width: number): void {
-  if (v.shape[v.shape.length - 1] !== width) throw new InputError(`layer ${JSON.stringify(node.name)} expects ${width} features on the last axis, got shape [${v.shape}]`);
+  if (v.shape[v.shape.length - 1] !== width)
+    throw new InputError(`layer ${JSON.stringify(node.name)} expects ${width} features on the last axis, got shape [${v.shape}]`);
 }
 
 /** Embedding: indices (truncated to integers, as TF.js casts to int32) → rows of the table. */
@@ -46,7 +61,8 @@ function embedding(node: LayerNode, input: StaticShape, weights: LayerWeightSet)
       const out = new Float32Array(v.data.length * outputDim);
       for (let i = 0; i < v.data.length; i++) {
         const k = Math.trunc(v.data[i]);
-        if (!(k >= 0 && k < inputDim)) throw new InputError(`layer ${JSON.stringify(node.name)}: index ${v.data[i]} at position ${i} is outside [0, ${inputDim})`);
+        if (!(k >= 0 && k < inputDim))
+          throw new InputError(`layer ${JSON.stringify(node.name)}: index ${v.data[i]} at position ${i} is outside [0, ${inputDim})`);
         out.set(table.subarray(k * outputDim, (k + 1) * outputDim), i * outputDim);
       }
       // mask_zero compares the raw input with 0 (TF.js: notEqual(inputs, 0)), before the cast.
@@ -111,13 +127,18 @@ function dense(node: LayerNode, input: StaticShape, weights: LayerWeightSet, ker
 /** Builds a CPU layer; UnsupportedError names any class we do not run. */
 export function buildCpuLayer(node: LayerNode, input: StaticShape, weights: LayerWeightSet, kerasMajor: 2 | 3): BuiltLayer {
   switch (node.className) {
-    case 'Embedding': return embedding(node, input, weights);
-    case 'Masking': return masking(node, input);
-    case 'Dense': return dense(node, input, weights, kerasMajor);
-    case 'Dropout': return identity(input);
+    case 'Embedding':
+      return embedding(node, input, weights);
+    case 'Masking':
+      return masking(node, input);
+    case 'Dense':
+      return dense(node, input, weights, kerasMajor);
+    case 'Dropout':
+      return identity(input);
     default:
-      throw new UnsupportedError(`layer ${JSON.stringify(node.name)}: layer class ${node.className} is not supported ` +
-        '(InputLayer, Embedding, Masking, Dense, Dropout, LSTM, GRU, SimpleRNN, Bidirectional are)');
+      throw new UnsupportedError(
+        `layer ${JSON.stringify(node.name)}: layer class ${node.className} is not supported ` +
+          '(InputLayer, Embedding, Masking, Dense, Dropout, LSTM, GRU, SimpleRNN, Bidirectional are)',
+      );
   }
 }
-

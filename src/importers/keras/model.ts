@@ -8,7 +8,14 @@
 import { DestroyedError, FormatError, InputError } from '../../errors.js';
 import { parseModelJson, type LayerNode, type ModelGraph, type TensorRef } from './format.js';
 import { buildCpuLayer, identity, inputLayerShape } from './layers.js';
-import { buildRecurrentStack, canStack, isRecurrentClass, parseRecurrent, recurrentOutputShapes, type RecurrentLayer } from './recurrent.js';
+import {
+  buildRecurrentStack,
+  canStack,
+  isRecurrentClass,
+  parseRecurrent,
+  recurrentOutputShapes,
+  type RecurrentLayer,
+} from './recurrent.js';
 import { asFloat32, LayerWeightSet, type BuiltLayer, type StaticShape, type Value } from './types.js';
 import { concatShards, readWeights } from './weights.js';
 
@@ -62,7 +69,8 @@ export function planLayersModel(modelJson: object | string, weightData: LayersWe
     return s;
   };
   const inputNode = graph.layers.find((l) => l.name === graph.input.layer);
-  if (!inputNode || inputNode.className !== 'InputLayer' || graph.input.tensorIndex !== 0) throw new FormatError('the model input must be an InputLayer');
+  if (!inputNode || inputNode.className !== 'InputLayer' || graph.input.tensorIndex !== 0)
+    throw new FormatError('the model input must be an InputLayer');
   let inputShape: StaticShape = [];
   for (const node of graph.layers) {
     if (node.className === 'InputLayer') {
@@ -141,7 +149,10 @@ class LoadedModel implements LayersModel {
   readonly recurrentStacks: string[][];
   private destroyed = false;
 
-  constructor(private readonly plan: LayersPlan, private readonly built: { step: PlannedStep; layer: BuiltLayer }[]) {
+  constructor(
+    private readonly plan: LayersPlan,
+    private readonly built: { step: PlannedStep; layer: BuiltLayer }[],
+  ) {
     this.inputShape = plan.inputShape;
     this.recurrentStacks = built.filter((b) => b.step.stack).map((b) => b.step.stack!.map((l) => l.name));
   }
@@ -151,7 +162,8 @@ class LoadedModel implements LayersModel {
     this.checkInput(x, shape);
     const values = new Map<string, Value[]>();
     for (const { step, layer } of this.built) {
-      const input: Value = step.input === null ? { data: x, shape: [...shape], mask: null } : values.get(step.input.layer)![step.input.tensorIndex];
+      const input: Value =
+        step.input === null ? { data: x, shape: [...shape], mask: null } : values.get(step.input.layer)![step.input.tensorIndex];
       values.set(step.output, await layer.run(input));
       if (this.destroyed) throw new DestroyedError('the model was destroyed while predict() was in flight');
     }
@@ -165,10 +177,13 @@ class LoadedModel implements LayersModel {
   private checkInput(x: Float32Array | Int32Array, shape: number[]): void {
     const want = this.inputShape;
     const wanted = `[${want.map((d) => d ?? 'any').join(', ')}]`;
-    if (!(x instanceof Float32Array) && !(x instanceof Int32Array)) throw new InputError(`x must be a Float32Array or an Int32Array, got ${Object.prototype.toString.call(x)}`);
-    if (!Array.isArray(shape) || shape.length !== want.length) throw new InputError(`shape must have ${want.length} dimensions ${wanted}, got ${JSON.stringify(shape)}`);
+    if (!(x instanceof Float32Array) && !(x instanceof Int32Array))
+      throw new InputError(`x must be a Float32Array or an Int32Array, got ${Object.prototype.toString.call(x)}`);
+    if (!Array.isArray(shape) || shape.length !== want.length)
+      throw new InputError(`shape must have ${want.length} dimensions ${wanted}, got ${JSON.stringify(shape)}`);
     shape.forEach((d, i) => {
-      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d <= 0) throw new InputError(`shape[${i}] must be a positive integer, got ${JSON.stringify(d)}`);
+      if (typeof d !== 'number' || !Number.isSafeInteger(d) || d <= 0)
+        throw new InputError(`shape[${i}] must be a positive integer, got ${JSON.stringify(d)}`);
       if (want[i] !== null && want[i] !== d) throw new InputError(`shape [${shape}] does not match the model's input ${wanted}`);
     });
     const n = shape.reduce((a, b) => a * b, 1);

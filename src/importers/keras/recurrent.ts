@@ -45,7 +45,10 @@ export function isRecurrentClass(className: string): boolean {
 
 /** Reads a LSTM / GRU / SimpleRNN / Bidirectional node; `input` is its static input shape. */
 export function parseRecurrent(node: LayerNode, input: StaticShape, weights: LayerWeightSet, kerasMajor: 2 | 3): RecurrentLayer {
-  if (input.length !== 3) throw new FormatError(`layer ${JSON.stringify(node.name)} (${node.className}) needs a [batch, time, features] input, got rank ${input.length}`);
+  if (input.length !== 3)
+    throw new FormatError(
+      `layer ${JSON.stringify(node.name)} (${node.className}) needs a [batch, time, features] input, got rank ${input.length}`,
+    );
   let className = node.className;
   let cfg = node.config;
   let directions: 1 | 2 = 1;
@@ -64,28 +67,53 @@ export function parseRecurrent(node: LayerNode, input: StaticShape, weights: Lay
     mergeMode = parseMergeMode(node.config.merge_mode, node.name);
   }
   const cell = KERAS_CELLS[className];
-  if (!cell) throw new UnsupportedError(`layer ${JSON.stringify(node.name)}: recurrent layer ${className} is not supported (LSTM, GRU, SimpleRNN, Bidirectional are)`);
+  if (!cell)
+    throw new UnsupportedError(
+      `layer ${JSON.stringify(node.name)}: recurrent layer ${className} is not supported (LSTM, GRU, SimpleRNN, Bidirectional are)`,
+    );
   const name = node.name;
   const units = positiveIntField(cfg, 'units', name);
   const goBackwards = boolField(cfg, 'go_backwards', name, false);
-  if (boolField(cfg, 'stateful', name, false)) throw new UnsupportedError(`layer ${JSON.stringify(name)}: stateful recurrent layers are not supported (predict starts from zero states)`);
-  if (boolField(cfg, 'time_major', name, false)) throw new UnsupportedError(`layer ${JSON.stringify(name)}: time_major = true is not supported`);
-  if (directions === 2 && goBackwards) throw new UnsupportedError(`layer ${JSON.stringify(name)}: a Bidirectional around a go_backwards layer is not supported`);
+  if (boolField(cfg, 'stateful', name, false))
+    throw new UnsupportedError(
+      `layer ${JSON.stringify(name)}: stateful recurrent layers are not supported (predict starts from zero states)`,
+    );
+  if (boolField(cfg, 'time_major', name, false))
+    throw new UnsupportedError(`layer ${JSON.stringify(name)}: time_major = true is not supported`);
+  if (directions === 2 && goBackwards)
+    throw new UnsupportedError(`layer ${JSON.stringify(name)}: a Bidirectional around a go_backwards layer is not supported`);
   // Keras 3 and Keras ≥ 2.3 default GRU reset_after to true, TF.js (which always writes it) to false.
   const resetAfter = cell === 'gru' && boolField(cfg, 'reset_after', name, kerasMajor === 3);
   const act = onnxActivation(cfg.activation === undefined ? 'tanh' : cfg.activation, kerasMajor, name, 'activation');
   const recurrentDefault = kerasMajor === 3 ? 'sigmoid' : 'hard_sigmoid';
-  const rec = cell === 'rnn' ? act : onnxActivation(cfg.recurrent_activation === undefined ? recurrentDefault : cfg.recurrent_activation, kerasMajor, name, 'recurrent_activation');
+  const rec =
+    cell === 'rnn'
+      ? act
+      : onnxActivation(
+          cfg.recurrent_activation === undefined ? recurrentDefault : cfg.recurrent_activation,
+          kerasMajor,
+          name,
+          'recurrent_activation',
+        );
   const activations = cell === 'lstm' ? [rec, act, act] : cell === 'gru' ? [rec, act] : [act];
 
   // The input width comes from the model's shapes, or from the kernel where the model leaves it open.
   const halves = directions === 2 ? ['forward/', 'backward/'] : [''];
   const inputSize = input[2] ?? weights.shapeOf(`${halves[0]}kernel`)?.[0];
-  if (typeof inputSize !== 'number' || inputSize <= 0) throw new FormatError(`layer ${JSON.stringify(name)}: its input feature size is unknown`);
+  if (typeof inputSize !== 'number' || inputSize <= 0)
+    throw new FormatError(`layer ${JSON.stringify(name)}: its input feature size is unknown`);
   const useBias = boolField(cfg, 'use_bias', name, true);
   const perDirection = halves.map((h) => directionWeights(weights, h, cell, units, inputSize, useBias, resetAfter));
   return {
-    name, cell, units, inputSize, directions, mergeMode, goBackwards, resetAfter, activations,
+    name,
+    cell,
+    units,
+    inputSize,
+    directions,
+    mergeMode,
+    goBackwards,
+    resetAfter,
+    activations,
     returnSequences: boolField(cfg, 'return_sequences', name, false),
     returnState: boolField(cfg, 'return_state', name, false),
     weights: {
@@ -101,11 +129,21 @@ function parseMergeMode(v: unknown, layer: string): MergeMode {
   if (v === null) return null;
   if (v === undefined) return 'concat';
   if (v === 'concat' || v === 'sum' || v === 'mul' || v === 'ave') return v;
-  throw new UnsupportedError(`layer ${JSON.stringify(layer)}: merge_mode ${JSON.stringify(v)} is not supported (concat, sum, mul, ave, None are)`);
+  throw new UnsupportedError(
+    `layer ${JSON.stringify(layer)}: merge_mode ${JSON.stringify(v)} is not supported (concat, sum, mul, ave, None are)`,
+  );
 }
 
 /** One direction: Keras [in, out] kernels in Keras gate order → ONNX W [G·H, I], R [G·H, H], B [2·G·H]. */
-function directionWeights(ws: LayerWeightSet, half: string, cell: OnnxCellType, H: number, I: number, useBias: boolean, resetAfter: boolean): LayerWeights {
+function directionWeights(
+  ws: LayerWeightSet,
+  half: string,
+  cell: OnnxCellType,
+  H: number,
+  I: number,
+  useBias: boolean,
+  resetAfter: boolean,
+): LayerWeights {
   const G = CELLS[cell].gates;
   // Keras LSTM blocks are i, f, c, o; GRU z, r, h is already ONNX's order.
   const perm = cell === 'lstm' ? GATE_PERM.kerasLstm : cell === 'gru' ? GATE_PERM.identity3 : GATE_PERM.identity1;
@@ -136,11 +174,19 @@ function sameActivations(a: OnnxActivation[], b: OnnxActivation[]): boolean {
  * never stacked: Keras hands their output on in reversed time order, the engine does not.
  */
 export function canStack(prev: RecurrentLayer, next: RecurrentLayer): boolean {
-  return prev.returnSequences && !prev.returnState && !prev.goBackwards && !next.goBackwards &&
+  return (
+    prev.returnSequences &&
+    !prev.returnState &&
+    !prev.goBackwards &&
+    !next.goBackwards &&
     (prev.directions === 1 || prev.mergeMode === 'concat') &&
-    prev.cell === next.cell && prev.units === next.units && prev.directions === next.directions &&
-    prev.resetAfter === next.resetAfter && sameActivations(prev.activations, next.activations) &&
-    next.inputSize === prev.directions * prev.units;
+    prev.cell === next.cell &&
+    prev.units === next.units &&
+    prev.directions === next.directions &&
+    prev.resetAfter === next.resetAfter &&
+    sameActivations(prev.activations, next.activations) &&
+    next.inputSize === prev.directions * prev.units
+  );
 }
 
 /** Flattens per-slot activations into RnnSpec's activations / activationAlpha / activationBeta. */
@@ -178,14 +224,23 @@ export async function buildRecurrentStack(device: GPUDevice, stack: RecurrentLay
     linearBeforeReset: first.cell === 'gru' ? first.resetAfter : undefined,
     layout: 'batch-major',
   };
-  const rnn = await createRnn(device, spec, stack.map((l) => l.weights));
+  const rnn = await createRnn(
+    device,
+    spec,
+    stack.map((l) => l.weights),
+  );
   return new RecurrentStack(rnn, last, stack.length, first.inputSize);
 }
 
 class RecurrentStack implements BuiltLayer {
   readonly outputShapes: StaticShape[];
 
-  constructor(private readonly rnn: Rnn, private readonly last: RecurrentLayer, private readonly numLayers: number, private readonly inputSize: number) {
+  constructor(
+    private readonly rnn: Rnn,
+    private readonly last: RecurrentLayer,
+    private readonly numLayers: number,
+    private readonly inputSize: number,
+  ) {
     this.outputShapes = recurrentOutputShapes(last);
   }
 
@@ -224,9 +279,16 @@ class RecurrentStack implements BuiltLayer {
     } else if (mergeMode === 'concat' && returnSequences) {
       outputs.push({ data: r.Y, shape: [B, T, 2 * H], mask: outMask });
     } else if (mergeMode === null) {
-      outputs.push({ data: perDirection(0), shape: [...lead, H], mask: outMask }, { data: perDirection(1), shape: [...lead, H], mask: outMask });
+      outputs.push(
+        { data: perDirection(0), shape: [...lead, H], mask: outMask },
+        { data: perDirection(1), shape: [...lead, H], mask: outMask },
+      );
     } else {
-      outputs.push({ data: merge(mergeMode, perDirection(0), perDirection(1), H), shape: [...lead, mergeMode === 'concat' ? 2 * H : H], mask: outMask });
+      outputs.push({
+        data: merge(mergeMode, perDirection(0), perDirection(1), H),
+        shape: [...lead, mergeMode === 'concat' ? 2 * H : H],
+        mask: outMask,
+      });
     }
     if (returnState) {
       for (let d = 0; d < D; d++) {
@@ -252,7 +314,11 @@ function merge(mode: Exclude<MergeMode, null>, f: Float32Array, b: Float32Array,
     }
     return out;
   }
-  const op = mode === 'sum' ? (x: number, y: number) => x + y : mode === 'mul' ? (x: number, y: number) => x * y : (x: number, y: number) => 0.5 * (x + y);
+  const op =
+    mode === 'sum'
+      ? (x: number, y: number) => x + y
+      : mode === 'mul'
+        ? (x: number, y: number) => x * y
+        : (x: number, y: number) => 0.5 * (x + y);
   return f.map((x, i) => op(x, b[i]));
 }
-

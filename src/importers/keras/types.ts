@@ -28,20 +28,23 @@ export function asFloat32(data: Float32Array | Int32Array): Float32Array {
 
 export function numberField(cfg: Record<string, unknown>, key: string, layer: string, fallback?: number): number {
   const v = cfg[key] ?? fallback;
-  if (typeof v !== 'number' || !Number.isFinite(v)) throw new FormatError(`layer ${JSON.stringify(layer)}: ${key} must be a number, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isFinite(v))
+    throw new FormatError(`layer ${JSON.stringify(layer)}: ${key} must be a number, got ${JSON.stringify(v)}`);
   return v;
 }
 
 export function positiveIntField(cfg: Record<string, unknown>, key: string, layer: string): number {
   const v = cfg[key];
-  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0) throw new FormatError(`layer ${JSON.stringify(layer)}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'number' || !Number.isSafeInteger(v) || v <= 0)
+    throw new FormatError(`layer ${JSON.stringify(layer)}: ${key} must be a positive integer, got ${JSON.stringify(v)}`);
   return v;
 }
 
 export function boolField(cfg: Record<string, unknown>, key: string, layer: string, fallback: boolean): boolean {
   const v = cfg[key];
   if (v === undefined || v === null) return fallback;
-  if (typeof v !== 'boolean') throw new FormatError(`layer ${JSON.stringify(layer)}: ${key} must be true or false, got ${JSON.stringify(v)}`);
+  if (typeof v !== 'boolean')
+    throw new FormatError(`layer ${JSON.stringify(layer)}: ${key} must be true or false, got ${JSON.stringify(v)}`);
   return v;
 }
 
@@ -54,16 +57,24 @@ export function boolField(cfg: Record<string, unknown>, key: string, layer: stri
 export class LayerWeightSet {
   private readonly byKey = new Map<string, WeightTensor>();
 
-  constructor(all: Map<string, WeightTensor>, private readonly layer: string) {
+  constructor(
+    all: Map<string, WeightTensor>,
+    private readonly layer: string,
+  ) {
     const prefix = `${layer}/`;
     for (const [name, t] of all) {
       if (!name.startsWith(prefix)) continue;
       const parts = name.slice(prefix.length).split('/');
       const variable = parts[parts.length - 1].replace(/:\d+$/, '');
       const middle = parts.slice(0, -1);
-      const half = middle.some((p) => p.startsWith('forward')) ? 'forward/' : middle.some((p) => p.startsWith('backward')) ? 'backward/' : '';
+      const half = middle.some((p) => p.startsWith('forward'))
+        ? 'forward/'
+        : middle.some((p) => p.startsWith('backward'))
+          ? 'backward/'
+          : '';
       const key = half + variable;
-      if (this.byKey.has(key)) throw new FormatError(`layer ${JSON.stringify(layer)} has two weights named ${key} (${this.byKey.get(key)!.name}, ${name})`);
+      if (this.byKey.has(key))
+        throw new FormatError(`layer ${JSON.stringify(layer)} has two weights named ${key} (${this.byKey.get(key)!.name}, ${name})`);
       this.byKey.set(key, t);
     }
   }
@@ -73,11 +84,15 @@ export class LayerWeightSet {
     const t = this.byKey.get(key);
     if (!t) {
       const have = [...this.byKey.keys()];
-      throw new WeightError(`layer ${JSON.stringify(this.layer)}: weight ${key} is missing from the manifest` +
-        ` (it has ${have.length ? have.join(', ') : `no weights named ${this.layer}/…`})`);
+      throw new WeightError(
+        `layer ${JSON.stringify(this.layer)}: weight ${key} is missing from the manifest` +
+          ` (it has ${have.length ? have.join(', ') : `no weights named ${this.layer}/…`})`,
+      );
     }
     if (t.shape.length !== shape.length || t.shape.some((d, i) => d !== shape[i])) {
-      throw new WeightError(`layer ${JSON.stringify(this.layer)}: weight ${t.name} has shape [${t.shape}], expected [${shape}] from the layer's config and input`);
+      throw new WeightError(
+        `layer ${JSON.stringify(this.layer)}: weight ${t.name} has shape [${t.shape}], expected [${shape}] from the layer's config and input`,
+      );
     }
     return t.data;
   }

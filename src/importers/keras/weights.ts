@@ -28,7 +28,8 @@ export function concatShards(weightData: unknown): Uint8Array {
 function checkShape(v: unknown, where: string): number[] {
   if (!Array.isArray(v) || v.length > 8) throw new FormatError(`${where} must be an array of at most 8 dimensions`);
   return v.map((d, i) => {
-    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0) throw new FormatError(`${where}[${i}] must be a non-negative integer, got ${JSON.stringify(d)}`);
+    if (typeof d !== 'number' || !Number.isSafeInteger(d) || d < 0)
+      throw new FormatError(`${where}[${i}] must be a non-negative integer, got ${JSON.stringify(d)}`);
     return d;
   });
 }
@@ -50,8 +51,10 @@ export function readWeights(manifest: unknown, bytes: Uint8Array): Map<string, W
       const { stored, decode } = decoder(spec, where);
       const size = count * STORED_BYTES[stored];
       if (size > bytes.length - offset) {
-        throw new FormatError(`${where} (${spec.name}, shape [${shape}], ${stored}) needs ${size} bytes at offset ${offset}, ` +
-          `but the weight data has ${bytes.length} bytes; the data is truncated or the manifest does not match it`);
+        throw new FormatError(
+          `${where} (${spec.name}, shape [${shape}], ${stored}) needs ${size} bytes at offset ${offset}, ` +
+            `but the weight data has ${bytes.length} bytes; the data is truncated or the manifest does not match it`,
+        );
       }
       if (out.has(spec.name)) throw new FormatError(`weight ${JSON.stringify(spec.name)} appears twice in the manifest`);
       // slice() copies, so a tensor at an offset that is not a multiple of 4 still decodes.
@@ -76,14 +79,17 @@ function decoder(spec: Record<string, unknown>, where: string): Decoder {
   if (dtype === 'string' || dtype === 'bool' || dtype === 'complex64') {
     throw new UnsupportedError(`${where}: weights of dtype ${dtype} are not supported (the layers we run hold float32 weights)`);
   }
-  if (dtype !== 'float32' && dtype !== 'int32') throw new FormatError(`${where}.dtype must be 'float32' or 'int32', got ${JSON.stringify(dtype)}`);
+  if (dtype !== 'float32' && dtype !== 'int32')
+    throw new FormatError(`${where}.dtype must be 'float32' or 'int32', got ${JSON.stringify(dtype)}`);
   const q = spec.quantization;
   if (q === undefined || q === null) {
     return { stored: dtype, decode: dtype === 'float32' ? (b) => new Float32Array(b) : (b) => Float32Array.from(new Int32Array(b)) };
   }
   if (!isObject(q)) throw new FormatError(`${where}.quantization must be an object`);
-  if (q.dtype === 'float16') throw new UnsupportedError(`${where}: float16 quantization is not supported; reconvert without --quantize_float16`);
-  if (q.dtype !== 'uint8' && q.dtype !== 'uint16') throw new FormatError(`${where}.quantization.dtype must be 'uint8' or 'uint16', got ${JSON.stringify(q.dtype)}`);
+  if (q.dtype === 'float16')
+    throw new UnsupportedError(`${where}: float16 quantization is not supported; reconvert without --quantize_float16`);
+  if (q.dtype !== 'uint8' && q.dtype !== 'uint16')
+    throw new FormatError(`${where}.quantization.dtype must be 'uint8' or 'uint16', got ${JSON.stringify(q.dtype)}`);
   const scale = q.scale;
   const min = q.min;
   if (typeof scale !== 'number' || typeof min !== 'number' || !Number.isFinite(scale) || !Number.isFinite(min)) {
