@@ -36,6 +36,13 @@ export function randomWeights(
     if (opts.bias !== false) w.B = uniform(r, D * 2 * G * H, scale);
     if (opts.peepholes && spec.cell === 'lstm') w.P = uniform(r, D * 3 * H, scale);
     if (spec.projSize) w.Wr = uniform(r, D * Hout * H, 1 / Math.sqrt(Hout));
+    // Depth-Gated LSTM: the depth gate of every layer above the first (its bias and peepholes with
+    // the other optional tensors).
+    if (spec.depthGated && l > 0) {
+      w.Wd = uniform(r, D * H * I, scale);
+      if (opts.bias !== false) w.Bd = uniform(r, D * H, scale);
+      if (opts.peepholes) w.Pd = uniform(r, D * 2 * H, scale);
+    }
     return w;
   });
 }

@@ -7,7 +7,9 @@
 // h = W_hr·(o ⊙ h(c))), straight-line and unoptimised on purpose.
 // The Clockwork RNN (Koutník et al. 2014, "A Clockwork RNN", arXiv:1402.3511) is written from the
 // definition in issue 9: the RNN with hidden modules that update only every periods[i] steps, each
-// reading the modules of equal or longer period.
+// reading the modules of equal or longer period. The Depth-Gated LSTM (Yao et al. 2015, "Depth-Gated
+// LSTM", arXiv:1508.03790) likewise, from issue 9's definition: layer k >= 1 adds
+// d_t ⊙ c_t^(k-1) to its cell, d_t = f(clip(Wd x_t + Bd + Pd[0] ⊙ c_{t-1} + Pd[1] ⊙ c_t^(k-1))).
 // It shares no code with src/: it resolves activations, alpha/beta and layouts on its own.
 //
 // Shapes (same as the library's public API):
@@ -32,6 +34,8 @@ export interface RefSpec {
   projSize?: number;
   /** Clockwork RNN: the period of each module (hiddenSize / periods.length units each). */
   periods?: number[];
+  /** Depth-Gated LSTM: layer k >= 1 adds d_t ⊙ c_t of layer k - 1 to its cell (Wd, Bd, Pd). */
+  depthGated?: boolean;
 }
 
 export interface RefLayerWeights {
@@ -40,6 +44,10 @@ export interface RefLayerWeights {
   B?: ArrayLike<number>;
   P?: ArrayLike<number>;
   Wr?: ArrayLike<number>;
+  /** Depth gate (layers >= 1 of a depth-gated LSTM): Wd [D, H, I_k], Bd [D, H], Pd [D, 2, H]. */
+  Wd?: ArrayLike<number>;
+  Bd?: ArrayLike<number>;
+  Pd?: ArrayLike<number>;
 }
 
 export interface RefRunOptions {
@@ -167,10 +175,14 @@ export function referenceRnn(spec: RefSpec, weights: RefLayerWeights[], x: Array
     }
   }
 
+  // Depth-Gated LSTM: each layer's c at every (t, b, direction), for the layer above.
+  let lowerC: Float64Array[][] | undefined;
   for (let l = 0; l < L; l++) {
     const w = weights[l];
     const Ik = l === 0 ? I : D * Hout;
     const out: Float64Array[][] = seq.map(() => Array.from({ length: Bn }, () => new Float64Array(D * Hout)));
+    const layerC: Float64Array[][] = seq.map(() => Array.from({ length: Bn }, () => new Float64Array(D * H)));
+    const depth = spec.depthGated === true && l > 0;
     for (let d = 0; d < D; d++) {
       const reverse = direction === 'reverse' || d === 1;
       const [f, g, h] = acts.slice(d * perDir, (d + 1) * perDir);
@@ -228,10 +240,18 @@ export function referenceRnn(spec: RefSpec, weights: RefLayerWeights[], x: Array
             const pre = (blk: number, j: number) => xw[blk * H + j] + rh[blk * H + j] + bias(blk * H + j) + bias((4 + blk) * H + j);
             const cNew = new Float64Array(H);
             const m = new Float64Array(H);
+            const xd = depth ? matvec(w.Wd!, d * H * Ik, H, Ik, seq[t][b]) : undefined;
             for (let j = 0; j < H; j++) {
               const ig = f(clip(pre(0, j) + P(0, j) * cs[j]));
               const fg = spec.inputForget ? 1 - ig : f(clip(pre(2, j) + P(2, j) * cs[j]));
-              cNew[j] = fg * cs[j] + ig * g(clip(pre(3, j)));
+              let fromBelow = 0;
+              if (xd) {
+                const cl = lowerC![t][b][d * H + j];
+                const Bd = w.Bd ? w.Bd[d * H + j] : 0;
+                const Pd = (row: number) => (w.Pd ? w.Pd[(d * 2 + row) * H + j] : 0);
+                fromBelow = f(clip(xd[j] + Bd + Pd(0) * cs[j] + Pd(1) * cl)) * cl;
+              }
+              cNew[j] = fromBelow + fg * cs[j] + ig * g(clip(pre(3, j)));
               const og = f(clip(pre(1, j) + P(1, j) * cNew[j]));
               m[j] = og * h(cNew[j]);
             }
@@ -239,12 +259,14 @@ export function referenceRnn(spec: RefSpec, weights: RefLayerWeights[], x: Array
             hs = spec.projSize ? matvec(w.Wr!, d * Hout * H, Hout, H, m) : m;
           }
           out[t][b].set(hs, d * Hout);
+          layerC[t][b].set(cs, d * H);
         }
         Y_h.set(hs, stateOffset(ld, b, Hout));
         if (Y_c) Y_c.set(cs, stateOffset(ld, b, H));
       }
     }
     seq = out;
+    lowerC = layerC;
   }
 
   const Y = new Float64Array(T * D * Bn * Hout);

@@ -15,16 +15,17 @@ fn rnn_cell(d: u32, pre: f32) -> f32 {
 }
 
 // LSTM: pre = the gate pre-activations (i, o, f, c) without peepholes, peep = the unit's peephole
-// weights (i, o, f), c_prev its previous cell state. Returns (c', m):
+// weights (i, o, f), c_prev its previous cell state, from_below the Depth-Gated LSTM's d ⊙ c_below
+// (0 otherwise). Returns (c', m):
 //   i = f(clip(pre_i + P_i c)),  f = 1 - i (INPUT_FORGET) or f(clip(pre_f + P_f c)),
-//   c' = f c + i g(clip(pre_c)),  o = f(clip(pre_o + P_o c')),  m = o h(c')
-fn lstm_cell(d: u32, pre: vec4<f32>, peep: vec3<f32>, c_prev: f32) -> vec2<f32> {
+//   c' = from_below + f c + i g(clip(pre_c)),  o = f(clip(pre_o + P_o c')),  m = o h(c')
+fn lstm_cell(d: u32, pre: vec4<f32>, peep: vec3<f32>, c_prev: f32, from_below: f32) -> vec2<f32> {
   let i = activation(d, 0u, clip_gate(pre.x + peep.x * c_prev));
   var f = 1.0 - i;
   if (!INPUT_FORGET) {
     f = activation(d, 0u, clip_gate(pre.z + peep.z * c_prev));
   }
-  let c_new = f * c_prev + i * activation(d, 1u, clip_gate(pre.w));
+  let c_new = from_below + f * c_prev + i * activation(d, 1u, clip_gate(pre.w));
   let o = activation(d, 0u, clip_gate(pre.y + peep.y * c_new));
   return vec2<f32>(c_new, o * activation(d, 2u, c_new));
 }

@@ -212,7 +212,7 @@ fn layer_step(l: u32, s: u32, b0: u32, rows: u32, j: u32) -> array<f32, BT_MAX> 
         } else if (CELL == CELL_LSTM) {
           let p = l * 8u * HIDDEN + 4u * HIDDEN + j;
           let ci = c_index(l, b, j);
-          let cm = lstm_cell(0u, pre + a, vec3<f32>(stack_aux[p], stack_aux[p + HIDDEN], stack_aux[p + 2u * HIDDEN]), state[ci]);
+          let cm = lstm_cell(0u, pre + a, vec3<f32>(stack_aux[p], stack_aux[p + HIDDEN], stack_aux[p + 2u * HIDDEN]), state[ci], 0.0);
           state[ci] = cm.x;
           h = cm.y;
         } else if (TWO_PHASE) {

@@ -29,6 +29,9 @@ struct Dims {
   y_stride_b: u32,
   y_stride_d: u32,
   step0: u32,     // steps each row processed in earlier calls (a stream's); 0 for run()
+  c_base: u32,    // LSTM: where this layer's c state starts in the c binding
+  c_seq_read: u32,   // Depth-Gated LSTM: the layer below's c sequence in the c binding (0xffffffff: none)
+  c_seq_write: u32,  // Depth-Gated LSTM: this layer's c sequence, for the layer above (0xffffffff: none)
 }
 
 @group(0) @binding(0) var<uniform> step: Step;

@@ -26,7 +26,7 @@ export interface ExtraWeight {
 }
 
 /** Spec fields that only some cells accept. */
-export type CellField = 'inputForget' | 'projSize' | 'linearBeforeReset' | 'periods';
+export type CellField = 'inputForget' | 'projSize' | 'linearBeforeReset' | 'periods' | 'depthGated';
 
 export interface CellDefinition {
   /** The name in messages. */
@@ -57,8 +57,10 @@ export interface CellDefinition {
   firstPhase?: { tiled: 'gru_reset'; direct: 'gru_direct_reset' };
   /** Override constants of the cell's step kernels; `twoPhase`: the first phase runs inside (sequence kernels). */
   constants(s: ResolvedSpec, twoPhase: boolean): Constants;
-  /** The stack kernel's CELL code (stack_step.wgsl), or why the stack kernel cannot run this cell. */
-  stack: { code: number } | { unsupported: string };
+  /** Gate blocks of layer `layer`'s input projection (xproj), where more than `gates` (the depth gate). */
+  projectionGates?(s: ResolvedSpec, layer: number): number;
+  /** The stack kernel's CELL code (stack_step.wgsl), or why the stack kernel cannot run this model. */
+  stack(s: ResolvedSpec): { code: number } | { unsupported: string };
   /** Weights beyond W, R and B. */
   extraWeights: readonly ExtraWeight[];
   /** R [D, G·H, Hout] as the kernels use it, where the cell ignores some of its entries (else R as given). */
@@ -81,6 +83,38 @@ const PROJECTION: ExtraWeight = {
   required: (s) => s.projected,
   absentWhy: 'Wr is only used with spec.projSize',
 };
+
+/** The Depth-Gated LSTM's weights: on every layer above the first, none on the first. */
+function depthGate(
+  name: 'Wd' | 'Bd' | 'Pd',
+  shape: string,
+  perDirection: (s: ResolvedSpec, layer: number) => number,
+  required: boolean,
+): ExtraWeight {
+  return {
+    name,
+    shape,
+    length: (s, layer) => (s.depthGated && layer > 0 ? s.directions * perDirection(s, layer) : undefined),
+    required: (s, layer) => required && s.depthGated && layer > 0,
+    absentWhy: 'the depth gate exists only on layers above the first of a depthGated LSTM',
+  };
+}
+const DEPTH_GATE: readonly ExtraWeight[] = [
+  depthGate('Wd', '[D, H, I_k]', (s) => s.hiddenSize * s.directions * s.outputSize, true),
+  depthGate('Bd', '[D, H]', (s) => s.hiddenSize, false),
+  depthGate('Pd', '[D, 2·H]', (s) => 2 * s.hiddenSize, false),
+];
+
+/** Checks spec.depthGated of an LSTM: a stack of at least two layers, without projection. */
+function validateDepthGated(spec: RnnSpec): void {
+  if (!spec.depthGated) return;
+  if ((spec.numLayers ?? 1) < 2) throw new SpecError('spec.depthGated links the cells of consecutive layers: it needs numLayers >= 2');
+  if (spec.projSize !== undefined) {
+    throw new SpecError(
+      'spec.depthGated with spec.projSize is not supported (the depth gate reads the unprojected cell state); remove one',
+    );
+  }
+}
 
 /** Checks spec.periods of a Clockwork RNN: g >= 1 positive integers, with hiddenSize divisible by g. */
 function validatePeriods(spec: RnnSpec, hiddenSize: number): void {
@@ -118,11 +152,13 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     cellState: true,
     recurrentLanes: 4,
     shaders: ['lstm_step.wgsl'],
-    fields: ['inputForget', 'projSize'],
+    fields: ['inputForget', 'projSize', 'depthGated'],
+    validate: validateDepthGated,
     twoPhase: () => false,
-    constants: (s) => ({ INPUT_FORGET: s.inputForget, PROJECTED: s.projected }),
-    stack: { code: 1 },
-    extraWeights: [PEEPHOLES, PROJECTION],
+    constants: (s) => ({ INPUT_FORGET: s.inputForget, PROJECTED: s.projected, DEPTH_GATED: s.depthGated }),
+    projectionGates: (s, layer) => (s.depthGated && layer > 0 ? 5 : 4),
+    stack: (s) => (s.depthGated ? { unsupported: 'the Depth-Gated LSTM is not implemented in the stack kernel yet' } : { code: 1 }),
+    extraWeights: [PEEPHOLES, PROJECTION, ...DEPTH_GATE],
   },
   gru: {
     label: 'GRU',
@@ -135,7 +171,7 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     twoPhase: (s) => !s.linearBeforeReset,
     firstPhase: { tiled: 'gru_reset', direct: 'gru_direct_reset' },
     constants: (s, twoPhase) => ({ LINEAR_BEFORE_RESET: s.linearBeforeReset, TWO_PHASE: twoPhase }),
-    stack: { code: 2 },
+    stack: () => ({ code: 2 }),
     extraWeights: [],
   },
   rnn: {
@@ -143,7 +179,7 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     label: 'RNN',
     shaders: ['rnn_step.wgsl', 'rnn_every_step.wgsl'],
     fields: [],
-    stack: { code: 0 },
+    stack: () => ({ code: 0 }),
   },
   clockwork: {
     ...RNN_FAMILY,
@@ -153,7 +189,7 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     validate: validatePeriods,
     maskRecurrent: (s, R) => maskSlowerToFaster(R, s.periods!, s.directions, s.hiddenSize),
     buffers: (s) => ({ unit_period: unitPeriods(s.periods!, s.hiddenSize) }),
-    stack: { unsupported: 'the clockwork cell is not implemented in the stack kernel yet' },
+    stack: () => ({ unsupported: 'the clockwork cell is not implemented in the stack kernel yet' }),
   },
 };
 

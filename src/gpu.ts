@@ -18,9 +18,9 @@ export function paddedSize(bytes: number): number {
   return Math.max(16, Math.ceil(bytes / 16) * 16);
 }
 
-/** queue.writeBuffer of a whole typed array at offset 0. */
-export function writeArray(queue: GPUQueue, buffer: GPUBuffer, data: Float32Array | Uint32Array | Uint16Array): void {
-  queue.writeBuffer(buffer, 0, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
+/** queue.writeBuffer of a whole typed array at `byteOffset` (default 0). */
+export function writeArray(queue: GPUQueue, buffer: GPUBuffer, data: Float32Array | Uint32Array | Uint16Array, byteOffset = 0): void {
+  queue.writeBuffer(buffer, byteOffset, data.buffer as ArrayBuffer, data.byteOffset, data.byteLength);
 }
 
 /** A storage buffer holding `data`, or `floats` zeros. */

@@ -1,7 +1,7 @@
 // Host-side repacking of ONNX-layout weights into the layouts the kernels read, done once per model.
 import { CELLS } from './cells.js';
 import { concatFloat32 } from './importers/numbers.js';
-import type { LayerWeights, ResolvedSpec } from './spec.js';
+import { layerInputSize, type LayerWeights, type ResolvedSpec } from './spec.js';
 
 /**
  * R [D, G·H, K] with the gates of each unit side by side: [D, K, H, lanes],
@@ -79,18 +79,44 @@ export interface PackedLayer {
   wrT?: Float32Array;
 }
 
-export function packLayer(s: ResolvedSpec, w: LayerWeights, inputSize: number): PackedLayer {
+export function packLayer(s: ResolvedSpec, w: LayerWeights, layer: number): PackedLayer {
   const { directions: D, gates: G, hiddenSize: H, outputSize: Hout } = s;
   const { folded, rbh } = foldBiases(s, w.B);
+  const depth = s.depthGated && layer > 0;
+  const gatesIn = depth ? G + 1 : G;
   return {
-    wT: transposeInput(w.W, D * G * H, inputSize),
-    bias: folded,
+    // A depth-gated layer's projection computes a fifth gate block per direction: Wd x + Bd.
+    wT: transposeInput(
+      depth ? appendGateBlock(w.W, w.Wd!, D, G * H * layerInputSize(s, layer), H * layerInputSize(s, layer)) : w.W,
+      D * gatesIn * H,
+      layerInputSize(s, layer),
+    ),
+    bias: depth ? appendGateBlock(folded, w.Bd ?? new Float32Array(D * H), D, G * H, H) : folded,
     rStep: interleaveGates(CELLS[s.cell].maskRecurrent?.(s, w.R) ?? w.R, D, G, H, Hout, recurrentLanes(s)),
-    peephole: s.cell === 'lstm' ? (w.P ?? new Float32Array(D * 3 * H)) : undefined,
+    peephole: s.cell === 'lstm' ? lstmPeepholes(s, w, layer) : undefined,
     rbh: s.cell === 'gru' ? rbh : undefined,
     // Wr [D, Hout, H] -> [D, H, Hout]: one block of Hout rows, K = H.
     wrT: s.projected ? interleaveGates(w.Wr!, D, 1, Hout, H, 1) : undefined,
   };
+}
+
+/** Per direction d, the rows of `a` ([D, rowsA]) followed by those of `b` ([D, rowsB]): [D, rowsA + rowsB]. */
+function appendGateBlock(a: Float32Array, b: Float32Array, D: number, rowsA: number, rowsB: number): Float32Array {
+  const out = new Float32Array(D * (rowsA + rowsB));
+  for (let d = 0; d < D; d++) {
+    out.set(a.subarray(d * rowsA, (d + 1) * rowsA), d * (rowsA + rowsB));
+    out.set(b.subarray(d * rowsB, (d + 1) * rowsB), d * (rowsA + rowsB) + rowsA);
+  }
+  return out;
+}
+
+/** The LSTM's peephole buffer: [D, 3, H] (i, o, f), or for a Depth-Gated LSTM [D, 5, H] with its Pd rows (zeros on layer 0). */
+function lstmPeepholes(s: ResolvedSpec, w: LayerWeights, layer: number): Float32Array {
+  const { directions: D, hiddenSize: H } = s;
+  const P = w.P ?? new Float32Array(D * 3 * H);
+  if (!s.depthGated) return P;
+  const Pd = layer > 0 && w.Pd ? w.Pd : new Float32Array(D * 2 * H);
+  return appendGateBlock(P, Pd, D, 3 * H, 2 * H);
 }
 
 /** The fused stack kernel's weights (stack_step.wgsl): one buffer for every layer of a unidirectional stack. */

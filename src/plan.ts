@@ -179,8 +179,13 @@ function commonStepConstants(s: ResolvedSpec, wg: number, bt: number, masked: bo
 
 export const GEMM_TILE = 64;
 
+/** Gate blocks of layer `layer`'s input projection: the cell's gates, plus the depth gate above the first layer of a Depth-Gated LSTM. */
+export function projectionGates(s: ResolvedSpec, layer: number): number {
+  return CELLS[s.cell].projectionGates?.(s, layer) ?? s.gates;
+}
+
 function projectionCall(s: ResolvedSpec, layer: number, M: number, variant: ProjectionVariant): KernelCall {
-  const N = s.directions * s.gates * s.hiddenSize;
+  const N = s.directions * projectionGates(s, layer) * s.hiddenSize;
   const K = layerInputSize(s, layer);
   if (variant === 'gemv') {
     const TM = M === 1 ? 1 : 4;
@@ -287,7 +292,7 @@ function stackWorkgroup(H: number): number {
 
 /** Why the fused stack kernel (stack_step.wgsl) cannot run this model, or undefined when it can. */
 export function stackUnsupported(s: ResolvedSpec, maxInvocations: number): string | undefined {
-  const cell = CELLS[s.cell].stack;
+  const cell = CELLS[s.cell].stack(s);
   if ('unsupported' in cell) return cell.unsupported;
   if (s.directions !== 1) return 'it runs unidirectional models only';
   if (s.projected) return 'LSTM projection is not implemented in the stack kernel';
@@ -309,9 +314,9 @@ export function planStack(s: ResolvedSpec, batch: number, maxInvocations: number
   if (why) throw new Error(`internal: the stack kernel was planned for a model it cannot run (${why})`);
   const { hiddenSize: H, numLayers: L } = s;
   const bt = Math.min(batchTile(batch), Math.floor(STACK_RESIDENT_FLOATS / (L * H)), 4);
-  const { stack } = CELLS[s.cell];
-  // The cell's constants without the per-layer kernels' own (PROJECTED, TWO_PHASE).
-  const { PROJECTED: _p, TWO_PHASE: _t, ...cellOptions } = cellConstants(s, false);
+  const stack = CELLS[s.cell].stack(s);
+  // The cell's constants without the per-layer kernels' own (PROJECTED, TWO_PHASE, DEPTH_GATED).
+  const { PROJECTED: _p, TWO_PHASE: _t, DEPTH_GATED: _d, ...cellOptions } = cellConstants(s, false);
   const constants: Constants = {
     ...commonStepConstants(s, stackWorkgroup(H), bt, masked),
     CELL: 'code' in stack ? stack.code : -1,
@@ -345,7 +350,8 @@ export function inputStrides(s: ResolvedSpec, layer: number, seqLen: number, bat
 
 /** Float counts of the buffers a run of (seqLen, batch) needs. */
 export function runSizes(s: ResolvedSpec, seqLen: number, batch: number) {
-  const { hiddenSize: H, outputSize: Hout, directions: D, gates: G } = s;
+  const { hiddenSize: H, outputSize: Hout, directions: D, numLayers: L } = s;
+  const G = Math.max(...Array.from({ length: L }, (_, l) => projectionGates(s, l)));
   return {
     x: seqLen * batch * s.inputSize,
     xproj: seqLen * batch * D * G * H,
@@ -353,6 +359,8 @@ export function runSizes(s: ResolvedSpec, seqLen: number, batch: number) {
     sequence: seqLen * batch * D * Hout,
     h: D * batch * Hout,
     c: D * batch * H,
+    /** Every layer's c state [L, D, B, H], then (Depth-Gated LSTM) two c sequences [T, B, D, H] for the layer above. */
+    cAll: L * D * batch * H + (s.depthGated ? 2 * seqLen * batch * D * H : 0),
     /** GRU gate_tmp [D, B, 2, H] or the LSTM projection's m [D, B, H]. */
     scratch: D * batch * 2 * H,
   };

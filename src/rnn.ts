@@ -22,6 +22,7 @@ import {
   type TuningTable,
 } from './tuning.js';
 import {
+  projectionGates,
   defaultChoice,
   defaultStack,
   dispatchCount,
@@ -158,7 +159,9 @@ const PROJECTED_CELL_KERNELS: ReadonlySet<KernelName> = new Set(['lstm_step', 'l
 /** Uniform slots are 256 bytes apart: minUniformBufferOffsetAlignment is at most 256 everywhere. */
 const UNIFORM_SLOT = 256;
 /** Bytes bound at each uniform slot (the structs are 32 bytes or less). */
-const UNIFORM_BINDING = 32;
+const UNIFORM_BINDING = 48;
+/** Dims.c_seq_read / c_seq_write when a layer reads or writes no c sequence (lstm_step.wgsl's NONE). */
+const NO_C_SEQUENCE = 0xffffffff;
 
 interface LayerBuffers {
   wT: GPUBuffer;
@@ -178,9 +181,10 @@ interface Workspace {
   /** Sequence outputs: [0], [1] alternate between inner layers; `y` is the last layer's. */
   sequences: GPUBuffer[];
   y: GPUBuffer;
-  /** Per layer: the two ping-pong h buffers, and c (LSTM). */
+  /** Per layer: the two ping-pong h buffers. */
   h: [GPUBuffer, GPUBuffer][];
-  c: GPUBuffer[];
+  /** LSTM: every layer's c state, then (Depth-Gated LSTM) two c sequences, where cLayout says; one buffer, bound whole as `c`. */
+  cAll?: GPUBuffer;
   scratch: GPUBuffer;
   seqLens: GPUBuffer;
   steps: GPUBuffer;
@@ -533,7 +537,7 @@ class RnnModel implements Rnn, StreamHost {
     // A table measured on another adapter says nothing about this one: start afresh.
     const reuse = o.tuning && o.tuning.adapter === this.adapter;
     this.table = { version: 1, adapter: this.adapter, model: modelKey(s), entries: reuse ? o.tuning!.entries.map((e) => ({ ...e })) : [] };
-    this.layers = weights.map((w, l) => this.upload(l, packLayer(s, w, layerInputSize(s, l))));
+    this.layers = weights.map((w, l) => this.upload(l, packLayer(s, w, l)));
     this.cellBuffers = Object.fromEntries(
       Object.entries(CELLS[s.cell].buffers?.(s) ?? {}).map(([name, data]) => [name, this.ownedBuffer(name, data)]),
     );
@@ -806,6 +810,17 @@ class RnnModel implements Rnn, StreamHost {
     return { state: storageBuffer(this.device, `${s.cell}|stream|state`, this.stateFloats(batch)), steps: 0 };
   }
 
+  /**
+   * Where a run of (T, B) keeps its LSTM c data in ws.cAll (element offsets): layer l's state
+   * [D, B, H], and (Depth-Gated LSTM) the c sequence [T, B, D, H] layer l writes for the layer above,
+   * alternating between two halves (layer l reads l - 1's while it writes its own).
+   */
+  private cLayout(T: number, B: number): { state: (l: number) => number; sequence: (l: number) => number } {
+    const { directions: D, hiddenSize: H, numLayers: L } = this.spec;
+    const states = L * D * B * H;
+    return { state: (l) => l * D * B * H, sequence: (l) => states + (l % 2) * T * B * D * H };
+  }
+
   /** Floats of a stream's state buffer: h [L, B, Hout], then c [L, B, H] for an LSTM. */
   private stateFloats(batch: number): number {
     const s = this.spec;
@@ -1017,10 +1032,12 @@ class RnnModel implements Rnn, StreamHost {
       const xs = inputStrides(s, l, T, B);
       const ys = outputStrides(s, l, T, B);
       dims.set([T * B, B, xs.t, xs.b], (l * 2 * UNIFORM_SLOT) / 4);
-      dims.set([B, T, ys.t, ys.b, ys.d, req.step0 ?? 0], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
+      const c = this.cLayout(T, B);
+      const cSeq = (layer: number) => (s.depthGated && layer >= 0 && layer < L - 1 ? c.sequence(layer) : NO_C_SEQUENCE);
+      dims.set([B, T, ys.t, ys.b, ys.d, req.step0 ?? 0, c.state(l), cSeq(l - 1), cSeq(l)], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
       if (req.resident || req.gpuInitial) continue;
       writeArray(q, ws.h[l][0], this.initialState(req, req.initialH, l, Hout));
-      if (CELLS[s.cell].cellState) writeArray(q, ws.c[l], this.initialState(req, req.initialC, l, H));
+      if (CELLS[s.cell].cellState) writeArray(q, ws.cAll!, this.initialState(req, req.initialC, l, H), c.state(l) * 4);
     }
     writeArray(q, ws.dims, dims);
     if (stack) {
@@ -1033,23 +1050,25 @@ class RnnModel implements Rnn, StreamHost {
 
     const hFloats = D * B * Hout;
     const cFloats = D * B * H;
+    const cState = (l: number): StateSlice => ({ buffer: ws.cAll!, offset: this.cLayout(T, B).state(l) * 4 });
     // A stream's state enters and leaves by GPU copies: nothing uploaded, nothing read back.
     // (A unidirectional model's [D, B, width] layer state is its [B, width] block of the stream's state.)
     for (let l = 0; req.resident && l < L; l++) {
       encoder.copyBufferToBuffer(req.resident.state, l * hFloats * 4, ws.h[l][0], 0, hFloats * 4);
-      if (CELLS[s.cell].cellState) encoder.copyBufferToBuffer(req.resident.state, (L * hFloats + l * cFloats) * 4, ws.c[l], 0, cFloats * 4);
+      if (CELLS[s.cell].cellState)
+        encoder.copyBufferToBuffer(req.resident.state, (L * hFloats + l * cFloats) * 4, ws.cAll!, cState(l).offset, cFloats * 4);
     }
     if (req.gpuInitial) {
-      const zero = (b: GPUBuffer, bytes: number) => encoder.clearBuffer(b, 0, bytes);
+      const zero = (b: GPUBuffer, offset: number, bytes: number) => encoder.clearBuffer(b, offset, bytes);
       this.copyStates(encoder, B, Hout, req.gpuInitial.h, (l) => ({ buffer: ws.h[l][0], offset: 0 }), 'in', zero);
-      if (CELLS[s.cell].cellState) this.copyStates(encoder, B, H, req.gpuInitial.c, (l) => ({ buffer: ws.c[l], offset: 0 }), 'in', zero);
+      if (CELLS[s.cell].cellState) this.copyStates(encoder, B, H, req.gpuInitial.c, cState, 'in', zero);
       // Rows of length 0 start (and so end) at zero, as on the array path (ORT: Y_h = Y_c = 0 there).
       for (let l = 0; l < L; l++) {
         for (let d = 0; d < D; d++) {
           for (let b = 0; b < B; b++) {
             if (req.lens[b] !== 0) continue;
             encoder.clearBuffer(ws.h[l][0], (d * B + b) * Hout * 4, Hout * 4);
-            if (CELLS[s.cell].cellState) encoder.clearBuffer(ws.c[l], (d * B + b) * H * 4, H * 4);
+            if (CELLS[s.cell].cellState) encoder.clearBuffer(ws.cAll!, cState(l).offset + (d * B + b) * H * 4, H * 4);
           }
         }
       }
@@ -1084,7 +1103,8 @@ class RnnModel implements Rnn, StreamHost {
     pass.end();
     for (let l = 0; req.resident && l < L; l++) {
       encoder.copyBufferToBuffer(ws.h[l][finalState(plans[l], T)], 0, req.resident.state, l * hFloats * 4, hFloats * 4);
-      if (CELLS[s.cell].cellState) encoder.copyBufferToBuffer(ws.c[l], 0, req.resident.state, (L * hFloats + l * cFloats) * 4, cFloats * 4);
+      if (CELLS[s.cell].cellState)
+        encoder.copyBufferToBuffer(ws.cAll!, cState(l).offset, req.resident.state, (L * hFloats + l * cFloats) * 4, cFloats * 4);
     }
   }
 
@@ -1136,14 +1156,14 @@ class RnnModel implements Rnn, StreamHost {
     outer: GPUBuffer | undefined,
     layer: (l: number) => StateSlice,
     direction: 'in' | 'out',
-    zero?: (b: GPUBuffer, bytes: number) => void,
+    zero?: (b: GPUBuffer, offset: number, bytes: number) => void,
   ): void {
     const { numLayers: L, directions: D, batchMajor } = this.spec;
     const block = D * B * width * 4;
     for (let l = 0; l < L; l++) {
       const at = layer(l);
       if (!outer) {
-        zero?.(at.buffer, block);
+        zero?.(at.buffer, at.offset, block);
         continue;
       }
       const copy = (outerOffset: number, layerOffset: number, bytes: number) =>
@@ -1259,7 +1279,10 @@ class RnnModel implements Rnn, StreamHost {
       const buffer = ws.stackState!;
       return { h: (l) => ({ buffer, offset: l * B * Hout * 4 }), c: (l) => ({ buffer, offset: (L * Hout + l * H) * B * 4 }) };
     }
-    return { h: (l) => ({ buffer: ws.h[l][finalState(plans[l], T)], offset: 0 }), c: (l) => ({ buffer: ws.c[l], offset: 0 }) };
+    return {
+      h: (l) => ({ buffer: ws.h[l][finalState(plans[l], T)], offset: 0 }),
+      c: (l) => ({ buffer: ws.cAll!, offset: this.cLayout(T, B).state(l) * 4 }),
+    };
   }
 
   encode(encoder: GPUCommandEncoder, io: EncodeIO): void {
@@ -1375,7 +1398,7 @@ class RnnModel implements Rnn, StreamHost {
       sequences: Array.from({ length: Math.min(L - 1, 2) }, (_, i) => storage(`sequence${i}`, sizes.sequence)),
       y: storage('y', sizes.sequence),
       h: Array.from({ length: L }, (_, l) => [storage(`L${l}|h0`, sizes.h), storage(`L${l}|h1`, sizes.h)] as [GPUBuffer, GPUBuffer]),
-      c: CELLS[s.cell].cellState ? Array.from({ length: L }, (_, l) => storage(`L${l}|c`, sizes.c)) : [],
+      cAll: CELLS[s.cell].cellState ? storage('c', sizes.cAll) : undefined,
       scratch: storage('scratch', sizes.scratch),
       seqLens: storage('seq_lens', seqLen * batch), // [B] lengths or a [T, B] mask
       dims: other('dims', L * 2 * UNIFORM_SLOT, Usage.UNIFORM | Usage.COPY_DST),
@@ -1396,7 +1419,7 @@ class RnnModel implements Rnn, StreamHost {
     const s = this.spec;
     const w = this.layers[l];
     const sizes = runSizes(s, ws.seqLen, ws.batch);
-    const { directions: D, gates: G, hiddenSize: H, outputSize: Hout } = s;
+    const { directions: D, hiddenSize: H, outputSize: Hout } = s;
     const I = l === 0 ? s.inputSize : D * Hout;
     const res: Record<string, Resource> = {
       step: { buffer: ws.steps, offset: 0, size: UNIFORM_BINDING },
@@ -1408,8 +1431,8 @@ class RnnModel implements Rnn, StreamHost {
       },
       seq_lens: { buffer: ws.seqLens, words: ws.seqLen * ws.batch },
       x: { buffer: l === 0 ? ws.x : ws.sequences[(l - 1) % 2], words: ws.seqLen * ws.batch * I },
-      w_t: { buffer: w.wT, words: this.weightWords(I * paddedColumns(D * G * H)) },
-      bias: { buffer: w.bias, words: D * G * H },
+      w_t: { buffer: w.wT, words: this.weightWords(I * paddedColumns(D * projectionGates(s, l) * H)) },
+      bias: { buffer: w.bias, words: D * projectionGates(s, l) * H },
       xproj: { buffer: ws.xproj, words: sizes.xproj },
       r_t: { buffer: w.rStep, words: this.weightWords(D * Hout * H * recurrentLanes(s)) },
       h_prev: { buffer: ws.h[l][parity], words: sizes.h },
@@ -1419,8 +1442,8 @@ class RnnModel implements Rnn, StreamHost {
       gate_tmp: { buffer: ws.scratch, words: sizes.scratch },
     };
     if (CELLS[s.cell].cellState) {
-      res.c = { buffer: ws.c[l], words: sizes.c };
-      res.peephole = { buffer: w.peephole!, words: D * 3 * H };
+      res.c = { buffer: ws.cAll!, words: sizes.cAll };
+      res.peephole = { buffer: w.peephole!, words: D * (s.depthGated ? 5 : 3) * H };
       // With a projection, the cell's h_next is the unprojected m that the projection kernel reads.
       if (s.projected && PROJECTED_CELL_KERNELS.has(kernel)) res.h_next = { buffer: ws.scratch, words: sizes.c };
     }

@@ -37,6 +37,11 @@ export interface RnnSpec {
    * units [i·H/g, (i+1)·H/g) and updates at the steps s with s mod periods[i] = 0.
    */
   periods?: number[];
+  /**
+   * Depth-Gated LSTM (numLayers >= 2, no projSize): layer k >= 1 adds d_t ⊙ c_t of layer k - 1 to
+   * its cell, d_t = f(clip(Wd x_t + Bd + Pd[0] ⊙ c_{t-1} + Pd[1] ⊙ c_t^(k-1))); weights Wd, Bd?, Pd?.
+   */
+  depthGated?: boolean;
 }
 
 /** Every field of RnnSpec: anything else in a spec is a SpecError naming it. */
@@ -55,6 +60,7 @@ const SPEC_FIELDS: readonly (keyof RnnSpec)[] = [
   'layout',
   'projSize',
   'periods',
+  'depthGated',
 ];
 
 /** Fields people write that mean something else here. */
@@ -82,6 +88,12 @@ export interface LayerWeights {
   P?: Float32Array;
   /** [D, Hout, H] projection, only with projSize. */
   Wr?: Float32Array;
+  /** Depth-Gated LSTM, layers >= 1: [D, H, I_k] depth-gate input weights. */
+  Wd?: Float32Array;
+  /** Depth-Gated LSTM, layers >= 1: [D, H] depth-gate bias; absent = zeros. */
+  Bd?: Float32Array;
+  /** Depth-Gated LSTM, layers >= 1: [D, 2, H] depth-gate peepholes (row 0 on the layer's own c_{t-1}, row 1 on the c_t below); absent = zeros. */
+  Pd?: Float32Array;
 }
 
 export type RnnWeights = LayerWeights[];
@@ -106,6 +118,8 @@ export interface ResolvedSpec {
   projected: boolean;
   /** Clockwork RNN: each module's period; undefined for the other cells. */
   periods: number[] | undefined;
+  /** Depth-Gated LSTM. */
+  depthGated: boolean;
 }
 
 /** `v` as a positive integer, else an error of class `E` (SpecError by default) that says what `name` must be. */
@@ -141,7 +155,7 @@ export function resolveSpec(spec: RnnSpec): ResolvedSpec {
   const layout = oneOf<Layout>('spec.layout', spec.layout, ['time-major', 'batch-major'], 'time-major');
   const directions = direction === 'bidirectional' ? 2 : 1;
   // A cell-specific field on another cell: say which cells take it.
-  for (const field of ['inputForget', 'projSize', 'linearBeforeReset', 'periods'] as const satisfies readonly CellField[]) {
+  for (const field of ['inputForget', 'projSize', 'linearBeforeReset', 'periods', 'depthGated'] as const satisfies readonly CellField[]) {
     if (spec[field] === undefined || spec[field] === false || def.fields.includes(field)) continue;
     const owners = CELL_TYPES.filter((c) => CELLS[c].fields.includes(field))
       .map((c) => CELLS[c].label)
@@ -170,6 +184,7 @@ export function resolveSpec(spec: RnnSpec): ResolvedSpec {
     batchMajor: layout === 'batch-major',
     projected: spec.projSize !== undefined,
     periods: spec.periods ? [...spec.periods] : undefined,
+    depthGated: !!spec.depthGated,
   };
 }
 
@@ -197,6 +212,9 @@ const WEIGHT_SHAPES: Record<keyof LayerWeights, string> = {
   B: '[D, 2·G·H]',
   P: '[D, 3·H]',
   Wr: '[D, Hout, H]',
+  Wd: '[D, H, I_k]',
+  Bd: '[D, H]',
+  Pd: '[D, 2·H]',
 };
 
 export function validateWeights(s: ResolvedSpec, weights: RnnWeights): void {

@@ -57,6 +57,8 @@ export function modelKey(s: ResolvedSpec): string {
     `L${s.numLayers}`,
     s.direction,
     s.cell === 'gru' ? `lbr${Number(s.linearBeforeReset)}` : '',
+    s.depthGated ? 'depth-gated' : '',
+    s.periods ? `periods ${s.periods.join(',')}` : '',
   ]
     .filter(Boolean)
     .join(' ');

@@ -150,9 +150,9 @@ describe('createRnn rejects a bad spec or bad weights', () => {
     const uni: RnnSpec = { cell: 'gru', inputSize: 2, hiddenSize: 3 };
     const w = randomWeights(uni, 1);
     await rejects(
-      (d) => createRnn(d, uni, [{ ...w[0], Wd: new Float32Array(3) } as never]),
+      (d) => createRnn(d, uni, [{ ...w[0], Wx: new Float32Array(3) } as never]),
       WeightError,
-      /layer 0: Wd is not a weight tensor; the tensors are W, R, B, P, Wr/,
+      /layer 0: Wx is not a weight tensor; the tensors are W, R, B, P, Wr, Wd, Bd, Pd/,
     );
   });
   it('a clockwork spec needs periods that fit the hidden size; other cells refuse periods', async () => {
@@ -181,6 +181,41 @@ describe('createRnn rejects a bad spec or bad weights', () => {
       (d) => createRnn(d, cw, randomWeights(cw, 1), { stepKernels: 'stack' }),
       SpecError,
       /clockwork cell is not implemented in the stack kernel/,
+    );
+  });
+  it('a depth-gated spec needs a stack without projection, and its weights only above the first layer', async () => {
+    const dg: RnnSpec = { cell: 'lstm', inputSize: 2, hiddenSize: 3, numLayers: 2, depthGated: true };
+    const w = randomWeights(dg, 1);
+    await rejects(
+      (d) => createRnn(d, { ...dg, numLayers: 1 }, w.slice(0, 1)),
+      SpecError,
+      /depthGated links the cells of consecutive layers: it needs numLayers >= 2/,
+    );
+    await rejects((d) => createRnn(d, { ...dg, projSize: 2 }, w), SpecError, /depthGated with spec.projSize is not supported/);
+    await rejects(
+      (d) => createRnn(d, { cell: 'gru', inputSize: 2, hiddenSize: 3, numLayers: 2, depthGated: true }, []),
+      SpecError,
+      /spec.depthGated applies to LSTM only; remove it for a GRU/,
+    );
+    await rejects(
+      (d) => createRnn(d, dg, [{ ...w[0], Wd: new Float32Array(6) }, w[1]]),
+      WeightError,
+      /layer 0: Wd was given but the depth gate exists only on layers above the first/,
+    );
+    await rejects(
+      (d) => createRnn(d, dg, [w[0], { ...w[1], Wd: undefined }]),
+      WeightError,
+      /layer 1: Wd \[D, H, I_k\] is missing \(expected 9 floats\)/,
+    );
+    await rejects(
+      (d) => createRnn(d, dg, [w[0], { ...w[1], Pd: new Float32Array(5) }]),
+      WeightError,
+      /layer 1: Pd \[D, 2·H\] has 5 floats, expected 6/,
+    );
+    await rejects(
+      (d) => createRnn(d, dg, w, { stepKernels: 'stack' }),
+      SpecError,
+      /Depth-Gated LSTM is not implemented in the stack kernel/,
     );
   });
   it('clip that is not positive', async () => {

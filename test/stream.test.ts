@@ -81,6 +81,8 @@ cases.push({
 // The Clockwork RNN's module clocks run on across calls (periods 2 and 3 straddle the chunk boundaries).
 cases.push({ spec: { cell: 'clockwork', inputSize: 3, hiddenSize: 6, periods: [1, 2, 3], numLayers: 2 } });
 cases.push({ spec: { cell: 'clockwork', inputSize: 3, hiddenSize: 4, periods: [3, 2], direction: 'reverse', layout: 'batch-major' } });
+// The Depth-Gated LSTM's c sequences live within a call; only the states carry over.
+cases.push({ spec: { cell: 'lstm', depthGated: true, inputSize: 3, hiddenSize: 5, numLayers: 3 }, peepholes: true });
 
 describe('streams equal one run over the concatenated steps', () => {
   for (const { spec, batch: B = 2, peepholes, perLayer } of cases) {
@@ -97,7 +99,7 @@ describe('streams equal one run over the concatenated steps', () => {
       const xTM = uniform(rng(8), T * B * spec.inputSize);
       const initialH = uniform(rng(9), L * B * Hout);
       const initialC = spec.cell === 'lstm' ? uniform(rng(10), L * B * spec.hiddenSize) : undefined;
-      const fused = !perLayer && !spec.projSize && spec.cell !== 'clockwork';
+      const fused = !perLayer && !spec.projSize && spec.cell !== 'clockwork' && !spec.depthGated;
       const rnn = await createRnn(device, spec, weights, {
         batch: B,
         warmUp: false,

@@ -202,6 +202,51 @@ describe('Clockwork RNN: module periods, lengths, masks, activations', () => {
   });
 });
 
+describe("Depth-Gated LSTM: the depth gate links each layer's cell to the one below", () => {
+  const run: CaseOptions = { seqLen: 6, batch: 3, lengths: true, initialStates: true, peepholes: true, weightScale: 0.8 };
+  const cases: [RnnSpec, CaseOptions][] = [
+    [{ cell: 'lstm', depthGated: true, inputSize: 3, hiddenSize: 9, numLayers: 2 }, run],
+    [{ cell: 'lstm', depthGated: true, inputSize: 4, hiddenSize: 37, numLayers: 3, direction: 'bidirectional' }, run],
+    [
+      { cell: 'lstm', depthGated: true, inputSize: 2, hiddenSize: 5, numLayers: 2, direction: 'reverse', clip: 0.6, inputForget: true },
+      run,
+    ],
+    [
+      { cell: 'lstm', depthGated: true, inputSize: 3, hiddenSize: 8, numLayers: 4, layout: 'batch-major' },
+      { ...run, peepholes: false, bias: false },
+    ],
+    [
+      { cell: 'lstm', depthGated: true, inputSize: 3, hiddenSize: 6, numLayers: 2, direction: 'bidirectional' },
+      { seqLen: 7, batch: 4, mask: true, initialStates: true },
+    ],
+    [
+      { cell: 'lstm', depthGated: true, inputSize: 3, hiddenSize: 130, numLayers: 2 },
+      { seqLen: 3, batch: 2, initialStates: true, peepholes: true },
+    ],
+  ];
+  for (const [spec, o] of cases) {
+    it(describeCase(spec, o), () => check(spec, o));
+    for (const stepKernels of ['tiled', 'direct', 'persistent', 'rows', 'subgroup'] as const) {
+      if (stepKernels === 'persistent' && spec.hiddenSize > 256) continue;
+      it(describeCase(spec, { ...o, stepKernels }), () => check(spec, { ...o, stepKernels }));
+    }
+  }
+  it('a depth gate shut by a very negative Bd is the stacked LSTM (GPU depth-gated vs the reference of a plain LSTM)', async () => {
+    const spec: RnnSpec = { cell: 'lstm', depthGated: true, inputSize: 3, hiddenSize: 7, numLayers: 3, direction: 'bidirectional' };
+    const o: CaseOptions = { seqLen: 5, batch: 2, lengths: true, initialStates: true, peepholes: true, seed: 9 };
+    const { weights, x, run: runOpts } = caseInputs(spec, o);
+    for (const w of weights.slice(1)) w.Bd = new Float32Array(w.Bd!.length).fill(-1e4);
+    const rnn = await createRnn(await getTestDevice(), spec, weights, { batch: 2, warmUp: false });
+    const got = await rnn.run(x, runOpts);
+    rnn.destroy();
+    const plain = weights.map(({ W, R, B, P }) => ({ W, R, B, P }));
+    const stacked = referenceRnn({ ...spec, depthGated: undefined }, plain, x, runOpts);
+    expectClose(got.Y, stacked.Y, 'depth gate shut vs stacked LSTM: Y');
+    expectClose(got.Y_h, stacked.Y_h, 'depth gate shut vs stacked LSTM: Y_h');
+    expectClose(got.Y_c!, stacked.Y_c!, 'depth gate shut vs stacked LSTM: Y_c');
+  });
+});
+
 describe('LSTM options', () => {
   const base = { cell: 'lstm', inputSize: 4, hiddenSize: 37, direction: 'bidirectional', numLayers: 2 } as const;
   const run: CaseOptions = { seqLen: 5, batch: 3, lengths: true, initialStates: true };
