@@ -375,3 +375,13 @@ export function dispatchCount(s: ResolvedSpec, seqLen: number, batch: number, ch
   }
   return n;
 }
+
+/** A layer's calls in recording order: the projection, then the sequence or step kernels. */
+export function layerCalls(plan: LayerPlan): KernelCall[] {
+  return [plan.inputProj, ...(plan.sequence ? [plan.sequence] : plan.step)];
+}
+
+/** Where a layer's final h is: per-step kernels leave it in h[T & 1], the sequence kernels write h[1]. */
+export function finalState(plan: LayerPlan, T: number): 0 | 1 {
+  return plan.sequence ? 1 : ((T & 1) as 0 | 1);
+}

@@ -3,11 +3,14 @@
 // back once.
 import { DestroyedError, DeviceLimitError, DeviceLostError, GpuError, InputError, SpecError, WebGpuRnnError } from './errors.js';
 import { MAP_MODE_READ, paddedSize, storageBuffer, Usage, withErrorScopes, writeArray } from './gpu.js';
-import { bindGroupLayout, kernelInfo, pipeline, readyPipeline, type KernelName, type Precision } from './kernels.js';
+import { kernelInfo, pipeline, readyPipeline, type KernelName, type Precision } from './kernels.js';
 import { toHalfBits } from './importers/numbers.js';
-import { packLayer, packStack, paddedColumns, recurrentLanes, type PackedLayer } from './pack.js';
+import { packLayer, packStack, type PackedLayer } from './pack.js';
 import { adapterDescription, adapterKind } from './adapter.js';
 import { CELLS } from './cells.js';
+import { checkInitial, isGpuBuffer, packedState, positiveArg, stateFloats, stateOut, validateRun, type RunRequest } from './run-io.js';
+import { Workspaces, type LayerBuffers, type Workspace } from './workspace.js';
+import { Recorder, type CompiledCall, type CompiledLayer, type FinalStates } from './record.js';
 import { Stream, type ResidentState, type RnnStream, type StreamHost, type StreamOptions } from './stream.js';
 import {
   candidates,
@@ -22,18 +25,15 @@ import {
   type TuningTable,
 } from './tuning.js';
 import {
-  projectionGates,
   defaultChoice,
   defaultStack,
   dispatchCount,
   forcedChoice,
-  inputStrides,
-  outputStrides,
   planFits,
   planLayer,
   planStack,
+  layerCalls,
   PROJECTION_VARIANTS,
-  runSizes,
   stackUnsupported,
   STEP_VARIANTS,
   variantUnsupported,
@@ -45,8 +45,7 @@ import {
   type StepKernels,
   type StepVariant,
 } from './plan.js';
-import { checkBindings } from './reflect.js';
-import { layerInputSize, positiveInt, resolveSpec, validateWeights, type ResolvedSpec, type RnnSpec, type RnnWeights } from './spec.js';
+import { layerInputSize, resolveSpec, validateWeights, type ResolvedSpec, type RnnSpec, type RnnWeights } from './spec.js';
 
 export interface RunOptions {
   seqLen: number;
@@ -153,102 +152,17 @@ export interface Rnn {
   readonly spec: ResolvedSpec;
 }
 
-/** The LSTM step kernels that, with a projection, write the unprojected m (bound at h_next) for the projection kernel. */
-const PROJECTED_CELL_KERNELS: ReadonlySet<KernelName> = new Set(['lstm_step', 'lstm_direct', 'lstm_subgroup']);
-
-/** Uniform slots are 256 bytes apart: minUniformBufferOffsetAlignment is at most 256 everywhere. */
-const UNIFORM_SLOT = 256;
-/** Bytes bound at each uniform slot (the structs are 32 bytes or less). */
-const UNIFORM_BINDING = 48;
-/** Dims.c_seq_read / c_seq_write when a layer reads or writes no c sequence (lstm_step.wgsl's NONE). */
-const NO_C_SEQUENCE = 0xffffffff;
-
-interface LayerBuffers {
-  wT: GPUBuffer;
-  bias: GPUBuffer;
-  rStep: GPUBuffer;
-  peephole?: GPUBuffer;
-  rbh?: GPUBuffer;
-  wrT?: GPUBuffer;
-}
-
-interface Workspace {
-  seqLen: number;
-  batch: number;
-  buffers: GPUBuffer[];
-  x: GPUBuffer;
-  xproj: GPUBuffer;
-  /** Sequence outputs: [0], [1] alternate between inner layers; `y` is the last layer's. */
-  sequences: GPUBuffer[];
-  y: GPUBuffer;
-  /** Per layer: the two ping-pong h buffers. */
-  h: [GPUBuffer, GPUBuffer][];
-  /** LSTM: every layer's c state, then (Depth-Gated LSTM) two c sequences, where cLayout says; one buffer, bound whole as `c`. */
-  cAll?: GPUBuffer;
-  scratch: GPUBuffer;
-  seqLens: GPUBuffer;
-  steps: GPUBuffer;
-  dims: GPUBuffer;
-  staging: GPUBuffer;
-  /** Bind groups by `layer|kernel|parity`, made when a plan first needs them. */
-  bindGroups: Map<string, GPUBindGroup>;
-  /** The stack kernel's packed state for run() (h [L, B, Hout], then c [L, B, H]), where the model has the stack kernel. */
-  stackState?: GPUBuffer;
-  /** The stack kernel's bind group per state buffer (ws.stackState, or a stream's, bound in place). */
-  stackGroups: WeakMap<GPUBuffer, GPUBindGroup>;
-}
-
-interface RunRequest {
-  x: Float32Array | GPUBuffer;
-  output: 'cpu' | 'gpu';
-  /** A stream's state on the GPU: read as the initial state and left there as the final one (only Y is read back). */
-  resident?: ResidentState;
-  /** Steps the stream processed in earlier calls (0 for run()). */
-  step0?: number;
-  /** encode(): initial states in GPU buffers (run()'s layouts; absent = zeros). */
-  gpuInitial?: { h?: GPUBuffer; c?: GPUBuffer };
-  seqLen: number;
-  batch: number;
-  lens: Uint32Array;
-  /** [T, B] step mask (MASKED kernels), or undefined for lengths. */
-  mask?: Uint32Array;
-  initialH?: Float32Array;
-  initialC?: Float32Array;
-}
-
-type Resource = { buffer: GPUBuffer; offset?: number; size?: number; words?: number };
-
-/** Where one layer's [D, B, width] state lies: a buffer and a byte offset. */
-type StateSlice = { buffer: GPUBuffer; offset: number };
-
-/** Where a recorded run leaves each layer's final h and c. */
-interface FinalStates {
-  h: (l: number) => StateSlice;
-  c: (l: number) => StateSlice;
-}
-
 /** What a run resolves to inside the model: a stream's step reads back (or hands over) Y alone. */
 type Outputs = RunResult | GpuRunResult | { Y: Float32Array | GPUBuffer; Y_h?: undefined; Y_c?: undefined };
 
-/** A layer's pipelines in the order encodeAndRead uses them: the GEMM, then the sequence or step kernels. */
-function layerCalls(plan: LayerPlan): KernelCall[] {
-  return [plan.inputProj, ...(plan.sequence ? [plan.sequence] : plan.step)];
-}
-
-/** Where a layer's final h is: per-step kernels leave it in h[T & 1], the sequence kernels write h[1]. */
-function finalState(plan: LayerPlan, T: number): 0 | 1 {
-  return plan.sequence ? 1 : ((T & 1) as 0 | 1);
-}
-
-function isGpuBuffer(x: unknown): x is GPUBuffer {
-  return (
-    typeof x === 'object' && x !== null && typeof (x as GPUBuffer).mapAsync === 'function' && typeof (x as GPUBuffer).usage === 'number'
-  );
-}
-
-/** A positive integer option or argument, else an InputError (spec fields are checked in spec.ts, as SpecErrors). */
-function positiveArg(name: string, v: unknown): number {
-  return positiveInt(name, v, InputError);
+/** A plan's calls with their pipelines. */
+async function compileLayer(plan: LayerPlan, withPipeline: (call: KernelCall) => Promise<CompiledCall>): Promise<CompiledLayer> {
+  const [inputProj, sequence, ...step] = await Promise.all([
+    withPipeline(plan.inputProj),
+    plan.sequence ? withPipeline(plan.sequence) : undefined,
+    ...plan.step.map(withPipeline),
+  ]);
+  return { ...plan, inputProj, step: step as CompiledCall[], sequence };
 }
 
 export interface CreateRnnOptions {
@@ -505,7 +419,8 @@ class RnnModel implements Rnn, StreamHost {
   /** Runs, steps and state reads queued or in flight (encode() refuses to share the workspace with them). */
   private pending = 0;
   private readonly owned: GPUBuffer[] = [];
-  private workspace: Workspace | undefined;
+  private readonly workspaces: Workspaces;
+  private readonly recorder: Recorder;
   private destroyed = false;
   /** Runs share the workspace, so they execute one after another. */
   private tail: Promise<unknown> = Promise.resolve();
@@ -550,6 +465,16 @@ class RnnModel implements Rnn, StreamHost {
       );
       this.stack = { weights: this.ownedBuffer('stack|stack_w', this.weight(p.weights)), aux: this.ownedBuffer('stack|stack_aux', p.aux) };
     }
+    const buffers = {
+      device,
+      spec: s,
+      precision: this.precision,
+      layers: this.layers,
+      cellBuffers: this.cellBuffers,
+      stack: this.stack,
+    };
+    this.workspaces = new Workspaces(buffers);
+    this.recorder = new Recorder(buffers, this.workspaces);
   }
 
   /** A storage buffer holding `data` that the model owns (destroy() frees it). */
@@ -575,11 +500,6 @@ class RnnModel implements Rnn, StreamHost {
       rbh: p.rbh && make('rbh', p.rbh),
       wrT: p.wrT && make('wr_t', weight(p.wrT)),
     };
-  }
-
-  /** 4-byte words of a weight matrix of `floats` elements in this model's precision. */
-  private weightWords(floats: number): number {
-    return this.precision === 'f16' ? Math.ceil(floats / 2) : floats;
   }
 
   /**
@@ -740,19 +660,19 @@ class RnnModel implements Rnn, StreamHost {
   /**
    * Compiles (or finds cached) every pipeline a run of this batch size, masking and length needs:
    * the per-layer kernels (encode() records those), and the stack kernel where runs use it.
-   * Resolves to the per-layer pipelines.
+   * Resolves to the layers' calls with their pipelines, and the stack kernel's call where runs use it.
    */
-  async compile(batch: number, masked = false, seqLen = 2): Promise<GPUComputePipeline[][]> {
-    const stack = this.stackCall(seqLen, batch, masked);
-    const [layers] = await Promise.all([
-      Promise.all(
-        this.plans(seqLen, batch, masked).map((plan) =>
-          Promise.all(layerCalls(plan).map((c) => pipeline(this.device, c.kernel, c.constants, this.precision))),
-        ),
-      ),
-      stack && pipeline(this.device, stack.kernel, stack.constants, this.precision),
+  async compile(batch: number, masked = false, seqLen = 2): Promise<{ layers: CompiledLayer[]; stack?: CompiledCall }> {
+    const withPipeline = async (call: KernelCall): Promise<CompiledCall> => ({
+      ...call,
+      pipeline: await pipeline(this.device, call.kernel, call.constants, this.precision),
+    });
+    const stackCall = this.stackCall(seqLen, batch, masked);
+    const [layers, stack] = await Promise.all([
+      Promise.all(this.plans(seqLen, batch, masked).map((plan) => compileLayer(plan, withPipeline))),
+      stackCall && withPipeline(stackCall),
     ]);
-    return layers;
+    return { layers, stack };
   }
 
   run(x: Float32Array | GPUBuffer, options: RunOptions & { output: 'gpu' }): Promise<GpuRunResult>;
@@ -762,7 +682,7 @@ class RnnModel implements Rnn, StreamHost {
     if (this.lostInfo) return lostDeviceError(this.device, this.lostInfo).then((e) => Promise.reject(e));
     let req: RunRequest;
     try {
-      req = this.validateRun(x, options);
+      req = validateRun(this.spec, this.device.limits, x, options);
     } catch (e) {
       return Promise.reject(e);
     }
@@ -775,7 +695,7 @@ class RnnModel implements Rnn, StreamHost {
     this.destroyed = true;
     for (const b of this.owned) b.destroy();
     this.owned.length = 0;
-    this.dropWorkspace();
+    this.workspaces.drop();
   }
 
   get batchMajor(): boolean {
@@ -807,50 +727,17 @@ class RnnModel implements Rnn, StreamHost {
 
   createState(batch: number): ResidentState {
     const s = this.spec;
-    return { state: storageBuffer(this.device, `${s.cell}|stream|state`, this.stateFloats(batch)), steps: 0 };
-  }
-
-  /**
-   * Where a run of (T, B) keeps its LSTM c data in ws.cAll (element offsets): layer l's state
-   * [D, B, H], and (Depth-Gated LSTM) the c sequence [T, B, D, H] layer l writes for the layer above,
-   * alternating between two halves (layer l reads l - 1's while it writes its own).
-   */
-  private cLayout(T: number, B: number): { state: (l: number) => number; sequence: (l: number) => number } {
-    const { directions: D, hiddenSize: H, numLayers: L } = this.spec;
-    const states = L * D * B * H;
-    return { state: (l) => l * D * B * H, sequence: (l) => states + (l % 2) * T * B * D * H };
-  }
-
-  /** Floats of a stream's state buffer: h [L, B, Hout], then c [L, B, H] for an LSTM. */
-  private stateFloats(batch: number): number {
-    const s = this.spec;
-    return s.numLayers * batch * (s.outputSize + (CELLS[s.cell].cellState ? s.hiddenSize : 0));
+    return { state: storageBuffer(this.device, `${s.cell}|stream|state`, stateFloats(this.spec, batch)), steps: 0 };
   }
 
   writeState(state: ResidentState, batch: number, initialH?: Float32Array, initialC?: Float32Array): void {
     const s = this.spec;
-    this.checkInitial('initialH', initialH, s.outputSize, batch);
+    checkInitial(this.spec, 'initialH', initialH, s.outputSize, batch);
     if (initialC !== undefined && !CELLS[s.cell].cellState)
       throw new InputError(`options.initialC applies to LSTM only; remove it for a ${CELLS[s.cell].label}`);
-    this.checkInitial('initialC', initialC, s.hiddenSize, batch);
-    writeArray(this.device.queue, state.state, this.packedState({ batch, lens: new Uint32Array(batch).fill(1) }, initialH, initialC));
+    checkInitial(this.spec, 'initialC', initialC, s.hiddenSize, batch);
+    writeArray(this.device.queue, state.state, packedState(this.spec, { batch, lens: new Uint32Array(batch).fill(1) }, initialH, initialC));
     state.steps = 0;
-  }
-
-  /**
-   * Initial states (run()'s layouts; zeros when absent) packed as the stack kernel and streams keep
-   * them: h [L, B, Hout], then c [L, B, H] (unidirectional models; rows of length 0 zeroed).
-   */
-  private packedState(req: Pick<RunRequest, 'batch' | 'lens'>, initialH?: Float32Array, initialC?: Float32Array): Float32Array {
-    const s = this.spec;
-    const { batch: B } = req;
-    const L = s.numLayers;
-    const packed = new Float32Array(this.stateFloats(B));
-    for (let l = 0; l < L; l++) {
-      packed.set(this.initialState(req, initialH, l, s.outputSize), l * B * s.outputSize);
-      if (CELLS[s.cell].cellState) packed.set(this.initialState(req, initialC, l, s.hiddenSize), (L * s.outputSize + l * s.hiddenSize) * B);
-    }
-    return packed;
   }
 
   runResident(
@@ -865,7 +752,7 @@ class RnnModel implements Rnn, StreamHost {
     let req: RunRequest;
     try {
       // Steps the stream processed before this call (the Clockwork RNN's module clocks), taken now: calls queue.
-      req = { ...this.validateRun(x, { seqLen, batch, output }), resident: state, step0: state.steps };
+      req = { ...validateRun(this.spec, this.device.limits, x, { seqLen, batch, output }), resident: state, step0: state.steps };
       state.steps += seqLen;
     } catch (e) {
       return Promise.reject(e);
@@ -878,7 +765,7 @@ class RnnModel implements Rnn, StreamHost {
     return this.enqueue(async () => {
       const L = s.numLayers;
       const hFloats = batch * s.outputSize;
-      const total = this.stateFloats(batch);
+      const total = stateFloats(this.spec, batch);
       const staging = this.device.createBuffer({
         label: `${s.cell}|stream state`,
         size: paddedSize(total * 4),
@@ -890,8 +777,8 @@ class RnnModel implements Rnn, StreamHost {
         this.device.queue.submit([encoder.finish()]);
         await staging.mapAsync(MAP_MODE_READ);
         const out = new Float32Array(staging.getMappedRange().slice(0, total * 4));
-        const Y_h = this.stateOut(out.subarray(0, L * hFloats), batch, s.outputSize);
-        return CELLS[s.cell].cellState ? { Y_h, Y_c: this.stateOut(out.subarray(L * hFloats), batch, s.hiddenSize) } : { Y_h };
+        const Y_h = stateOut(this.spec, out.subarray(0, L * hFloats), batch, s.outputSize);
+        return CELLS[s.cell].cellState ? { Y_h, Y_c: stateOut(this.spec, out.subarray(L * hFloats), batch, s.hiddenSize) } : { Y_h };
       } catch (e) {
         throw (await lostDeviceError(this.device, this.lostInfo)) ?? e;
       } finally {
@@ -914,88 +801,6 @@ class RnnModel implements Rnn, StreamHost {
     return next;
   }
 
-  private validateRun(x: Float32Array | GPUBuffer, o: RunOptions): RunRequest {
-    const s = this.spec;
-    if (typeof o !== 'object' || o === null) throw new InputError('run(x, options): options { seqLen, batch } are required');
-    const T = positiveArg('options.seqLen', o.seqLen);
-    const B = positiveArg('options.batch', o.batch);
-    const { hiddenSize: H, outputSize: Hout, inputSize: I } = s;
-    const layout = s.batchMajor ? '[B, T, I]' : '[T, B, I]';
-    if (isGpuBuffer(x)) {
-      if (!(x.usage & Usage.STORAGE))
-        throw new InputError(
-          'x is a GPUBuffer without STORAGE usage: create it with GPUBufferUsage.STORAGE (the kernels read it in place)',
-        );
-      if (x.size < T * B * I * 4)
-        throw new InputError(
-          `x is a GPUBuffer of ${x.size} bytes, expected at least seqLen·batch·inputSize·4 = ${T * B * I * 4} (f32 ${layout})`,
-        );
-    } else {
-      if (!(x instanceof Float32Array))
-        throw new InputError(`x must be a Float32Array ${layout} or a GPUBuffer, got ${Object.prototype.toString.call(x)}`);
-      if (x.length !== T * B * I)
-        throw new InputError(`x has ${x.length} floats, expected seqLen·batch·inputSize = ${T}·${B}·${I} = ${T * B * I} (${layout})`);
-    }
-    const output = o.output ?? 'cpu';
-    if (output !== 'cpu' && output !== 'gpu') throw new InputError(`options.output must be 'cpu' or 'gpu', got ${JSON.stringify(output)}`);
-    const lens = new Uint32Array(B).fill(T);
-    if (o.sequenceLens !== undefined) {
-      const sl = o.sequenceLens;
-      if (!(sl instanceof Int32Array)) throw new InputError('options.sequenceLens must be an Int32Array of length batch');
-      if (sl.length !== B) throw new InputError(`options.sequenceLens has ${sl.length} entries, expected batch = ${B}`);
-      sl.forEach((len, b) => {
-        if (len < 0 || len > T) throw new InputError(`options.sequenceLens[${b}] = ${len} is outside [0, seqLen = ${T}]`);
-        lens[b] = len;
-      });
-    }
-    const state = (name: string, v: Float32Array | undefined, width: number) => this.checkInitial(name, v, width, B);
-    let mask: Uint32Array | undefined;
-    if (o.mask !== undefined) {
-      if (o.sequenceLens !== undefined)
-        throw new InputError('options.mask and options.sequenceLens exclude each other: masks follow TF.js, lengths follow ONNX; give one');
-      if (!(o.mask instanceof Uint8Array)) throw new InputError(`options.mask must be a Uint8Array ${s.batchMajor ? '[B, T]' : '[T, B]'}`);
-      if (o.mask.length !== T * B) throw new InputError(`options.mask has ${o.mask.length} entries, expected seqLen·batch = ${T * B}`);
-      mask = new Uint32Array(T * B);
-      for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) mask[t * B + b] = o.mask[s.batchMajor ? b * T + t : t * B + b] ? 1 : 0;
-    }
-    state('initialH', o.initialH, Hout);
-    if (o.initialC !== undefined && !CELLS[s.cell].cellState)
-      throw new InputError(`options.initialC applies to LSTM only; remove it for a ${CELLS[s.cell].label}`);
-    state('initialC', o.initialC, H);
-    this.checkRunLimits(T, B);
-    return { x, output, seqLen: T, batch: B, lens, mask, initialH: o.initialH, initialC: o.initialC };
-  }
-
-  /** An initial state given as options.NAME: a Float32Array of run()'s state layout for B rows, or absent. */
-  private checkInitial(name: string, v: Float32Array | undefined, width: number, B: number): void {
-    if (v === undefined) return;
-    const { numLayers: L, directions: D, batchMajor } = this.spec;
-    if (!(v instanceof Float32Array)) throw new InputError(`options.${name} must be a Float32Array`);
-    const shape = batchMajor ? `[B, L·D, ${width}]` : `[L·D, B, ${width}]`;
-    if (v.length !== L * D * B * width)
-      throw new InputError(`options.${name} has ${v.length} floats, expected ${shape} = ${L * D * B * width}`);
-  }
-
-  private checkRunLimits(T: number, B: number): void {
-    const lim = this.device.limits;
-    const sizes = runSizes(this.spec, T, B);
-    const maxBytes = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
-    for (const [name, floats] of Object.entries(sizes)) {
-      if (floats * 4 > maxBytes) {
-        const limit = lim.maxStorageBufferBindingSize <= lim.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
-        throw new DeviceLimitError(
-          `a run of seqLen ${T} and batch ${B} needs a ${name} buffer of ${floats * 4} bytes, over the device's ` +
-            `${limit} (${maxBytes}); run shorter sequences or smaller batches, or request a device with larger limits`,
-        );
-      }
-    }
-    if (Math.ceil((T * B) / 64) > lim.maxComputeWorkgroupsPerDimension) {
-      throw new DeviceLimitError(
-        `seqLen·batch = ${T * B} rows need ${Math.ceil((T * B) / 64)} workgroups, over maxComputeWorkgroupsPerDimension (${lim.maxComputeWorkgroupsPerDimension}); split the run`,
-      );
-    }
-  }
-
   private async execute(req: RunRequest): Promise<Outputs> {
     try {
       return await withErrorScopes(this.device, 'run', (closeScopes) => this.encodeAndRead(req, closeScopes));
@@ -1005,201 +810,22 @@ class RnnModel implements Rnn, StreamHost {
     }
   }
 
-  /**
-   * Everything of a run but its outputs: the queue writes of its inputs (x unless a GPUBuffer,
-   * lengths or mask, dims, initial states unless they come from a stream or GPU buffers), then on
-   * `encoder` the copies of GPU-held initial states, the compute pass of every layer and step, and
-   * a stream's final state back to it. The final h is left in ws.h[l][final], c in ws.c[l].
-   */
-  private recordRun(
-    encoder: GPUCommandEncoder,
-    req: RunRequest,
-    plans: LayerPlan[],
-    pipelines: GPUComputePipeline[][],
-    ws: Workspace,
-    stack?: KernelCall,
-  ): void {
-    const s = this.spec;
-    const { seqLen: T, batch: B } = req;
-    const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
-    const q = this.device.queue;
-    // A GPUBuffer x is bound where it is (a bind group of its own); an array is uploaded.
-    const externalX = isGpuBuffer(req.x) ? req.x : undefined;
-    if (!isGpuBuffer(req.x)) writeArray(q, ws.x, req.x);
-    writeArray(q, ws.seqLens, req.mask ?? req.lens);
-    const dims = new Uint32Array((L * 2 * UNIFORM_SLOT) / 4);
-    for (let l = 0; l < L; l++) {
-      const xs = inputStrides(s, l, T, B);
-      const ys = outputStrides(s, l, T, B);
-      dims.set([T * B, B, xs.t, xs.b], (l * 2 * UNIFORM_SLOT) / 4);
-      const c = this.cLayout(T, B);
-      const cSeq = (layer: number) => (s.depthGated && layer >= 0 && layer < L - 1 ? c.sequence(layer) : NO_C_SEQUENCE);
-      dims.set([B, T, ys.t, ys.b, ys.d, req.step0 ?? 0, c.state(l), cSeq(l - 1), cSeq(l)], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
-      if (req.resident || req.gpuInitial) continue;
-      writeArray(q, ws.h[l][0], this.initialState(req, req.initialH, l, Hout));
-      if (CELLS[s.cell].cellState) writeArray(q, ws.cAll!, this.initialState(req, req.initialC, l, H), c.state(l) * 4);
-    }
-    writeArray(q, ws.dims, dims);
-    if (stack) {
-      // A stream's state is bound where it is; a run's initial state goes to the packed workspace state.
-      const state = req.resident?.state ?? ws.stackState!;
-      if (!req.resident) writeArray(q, state, this.packedState(req, req.initialH, req.initialC));
-      this.recordStack(encoder, req, state, stack, pipelines[0][0], ws);
-      return;
-    }
-
-    const hFloats = D * B * Hout;
-    const cFloats = D * B * H;
-    const cState = (l: number): StateSlice => ({ buffer: ws.cAll!, offset: this.cLayout(T, B).state(l) * 4 });
-    // A stream's state enters and leaves by GPU copies: nothing uploaded, nothing read back.
-    // (A unidirectional model's [D, B, width] layer state is its [B, width] block of the stream's state.)
-    for (let l = 0; req.resident && l < L; l++) {
-      encoder.copyBufferToBuffer(req.resident.state, l * hFloats * 4, ws.h[l][0], 0, hFloats * 4);
-      if (CELLS[s.cell].cellState)
-        encoder.copyBufferToBuffer(req.resident.state, (L * hFloats + l * cFloats) * 4, ws.cAll!, cState(l).offset, cFloats * 4);
-    }
-    if (req.gpuInitial) {
-      const zero = (b: GPUBuffer, offset: number, bytes: number) => encoder.clearBuffer(b, offset, bytes);
-      this.copyStates(encoder, B, Hout, req.gpuInitial.h, (l) => ({ buffer: ws.h[l][0], offset: 0 }), 'in', zero);
-      if (CELLS[s.cell].cellState) this.copyStates(encoder, B, H, req.gpuInitial.c, cState, 'in', zero);
-      // Rows of length 0 start (and so end) at zero, as on the array path (ORT: Y_h = Y_c = 0 there).
-      for (let l = 0; l < L; l++) {
-        for (let d = 0; d < D; d++) {
-          for (let b = 0; b < B; b++) {
-            if (req.lens[b] !== 0) continue;
-            encoder.clearBuffer(ws.h[l][0], (d * B + b) * Hout * 4, Hout * 4);
-            if (CELLS[s.cell].cellState) encoder.clearBuffer(ws.cAll!, cState(l).offset + (d * B + b) * H * 4, H * 4);
-          }
-        }
-      }
-    }
-    const pass = encoder.beginComputePass({ label: 'webgpu-rnn layers' });
-    for (let l = 0; l < L; l++) {
-      const dispatch = (call: KernelCall) => pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
-      pass.setPipeline(pipelines[l][0]);
-      pass.setBindGroup(
-        0,
-        l === 0 && externalX
-          ? this.makeBindGroup(ws, 0, 0, plans[0].inputProj.kernel, { x: { buffer: externalX, words: T * B * s.inputSize } })
-          : this.bindGroup(ws, l, 0, plans[l].inputProj.kernel),
-      );
-      dispatch(plans[l].inputProj);
-      const sequence = plans[l].sequence;
-      if (sequence) {
-        // h_prev = h[0] (the initial state), h_next = h[1] (the final state).
-        pass.setPipeline(pipelines[l][1]);
-        pass.setBindGroup(0, this.bindGroup(ws, l, 0, sequence.kernel), [0]);
-        dispatch(sequence);
-      }
-      const stepGroups = plans[l].step.map((call) => [0, 1].map((parity) => this.bindGroup(ws, l, parity, call.kernel)));
-      for (let t = 0; t < T; t++) {
-        plans[l].step.forEach((call, i) => {
-          pass.setPipeline(pipelines[l][1 + i]);
-          pass.setBindGroup(0, stepGroups[i][t & 1], [t * UNIFORM_SLOT]);
-          dispatch(call);
-        });
-      }
-    }
-    pass.end();
-    for (let l = 0; req.resident && l < L; l++) {
-      encoder.copyBufferToBuffer(ws.h[l][finalState(plans[l], T)], 0, req.resident.state, l * hFloats * 4, hFloats * 4);
-      if (CELLS[s.cell].cellState)
-        encoder.copyBufferToBuffer(ws.cAll!, cState(l).offset, req.resident.state, (L * hFloats + l * cFloats) * 4, cFloats * 4);
-    }
-  }
-
-  /**
-   * A run or a stream's step in one dispatch of the stack kernel, which reads and writes the packed
-   * `state` in place and writes the last layer's Y into ws.y (the last layer's dims slot holds its
-   * strides).
-   */
-  private recordStack(
-    encoder: GPUCommandEncoder,
-    req: RunRequest,
-    state: GPUBuffer,
-    call: KernelCall,
-    stackPipeline: GPUComputePipeline,
-    ws: Workspace,
-  ): void {
-    const s = this.spec;
-    const stack = this.stack!;
-    const bind = (x: GPUBuffer) =>
-      this.makeBindGroup(ws, s.numLayers - 1, 0, 'stack_step', {
-        x: { buffer: x, words: req.seqLen * req.batch * s.inputSize },
-        stack_w: { buffer: stack.weights, words: stack.weights.size / 4 },
-        stack_aux: { buffer: stack.aux, words: stack.aux.size / 4 },
-        state: { buffer: state, words: this.stateFloats(req.batch) },
-      });
-    let group: GPUBindGroup;
-    if (isGpuBuffer(req.x)) {
-      group = bind(req.x);
-    } else {
-      group = ws.stackGroups.get(state) ?? bind(ws.x);
-      ws.stackGroups.set(state, group);
-    }
-    const pass = encoder.beginComputePass({ label: 'webgpu-rnn stack' });
-    pass.setPipeline(stackPipeline);
-    pass.setBindGroup(0, group, [0]);
-    pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
-    pass.end();
-  }
-
-  /**
-   * Copies states between a buffer in run()'s layout ([L·D, B, width], or [B, L·D, width]
-   * batch-major) and each layer's [D, B, width] state (`layer(l)`, in the workspace): 'out' into
-   * `outer`, 'in' from it (or, when `outer` is absent, clears the layer states with `zero`).
-   */
-  private copyStates(
-    encoder: GPUCommandEncoder,
-    B: number,
-    width: number,
-    outer: GPUBuffer | undefined,
-    layer: (l: number) => StateSlice,
-    direction: 'in' | 'out',
-    zero?: (b: GPUBuffer, offset: number, bytes: number) => void,
-  ): void {
-    const { numLayers: L, directions: D, batchMajor } = this.spec;
-    const block = D * B * width * 4;
-    for (let l = 0; l < L; l++) {
-      const at = layer(l);
-      if (!outer) {
-        zero?.(at.buffer, at.offset, block);
-        continue;
-      }
-      const copy = (outerOffset: number, layerOffset: number, bytes: number) =>
-        direction === 'out'
-          ? encoder.copyBufferToBuffer(at.buffer, at.offset + layerOffset, outer, outerOffset, bytes)
-          : encoder.copyBufferToBuffer(outer, outerOffset, at.buffer, at.offset + layerOffset, bytes);
-      if (!batchMajor) {
-        copy(l * block, 0, block);
-        continue;
-      }
-      for (let d = 0; d < D; d++) {
-        for (let b = 0; b < B; b++) copy((b * L * D + l * D + d) * width * 4, (d * B + b) * width * 4, width * 4);
-      }
-    }
-  }
-
   private async encodeAndRead(req: RunRequest, closeScopes: () => void): Promise<Outputs> {
     const s = this.spec;
     const { seqLen: T, batch: B } = req;
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
     const masked = req.mask !== undefined;
-    // The whole stack in one dispatch, or the per-layer plans.
-    const stack = this.stackCall(T, B, masked);
-    const plans = stack ? [] : this.plans(T, B, masked);
-    const pipelines = stack
-      ? [[await pipeline(this.device, stack.kernel, stack.constants, this.precision)]]
-      : await this.compile(B, masked, T);
+    // The whole stack in one dispatch, or the per-layer calls.
+    const { layers, stack } = await this.compile(B, masked, T);
     if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
-    const ws = this.ensureWorkspace(T, B);
+    const ws = this.workspaces.ensure(T, B);
     const q = this.device.queue;
     const yFloats = T * D * B * Hout;
     const hFloats = D * B * Hout;
     const cFloats = D * B * H;
     const encoder = this.device.createCommandEncoder({ label: 'webgpu-rnn run' });
-    this.recordRun(encoder, req, plans, pipelines, ws, stack);
-    const final = this.finalStates(ws, stack ? undefined : plans, T, B);
+    this.recorder.run(encoder, req, layers, ws, stack);
+    const final = this.recorder.finalStates(ws, stack ? undefined : layers, T, B);
     if (req.output === 'gpu') {
       const out = this.copyOutputs(encoder, ws, final, req, yFloats);
       q.submit([encoder.finish()]);
@@ -1223,8 +849,8 @@ class RnnModel implements Rnn, StreamHost {
     ws.staging.unmap();
     const Y = out.slice(0, yFloats);
     if (req.resident) return { Y };
-    const Y_h = this.stateOut(out.subarray(yFloats, yFloats + L * hFloats), B, Hout);
-    const Y_c = CELLS[s.cell].cellState ? this.stateOut(out.subarray(yFloats + L * hFloats, total), B, H) : undefined;
+    const Y_h = stateOut(this.spec, out.subarray(yFloats, yFloats + L * hFloats), B, Hout);
+    const Y_c = CELLS[s.cell].cellState ? stateOut(this.spec, out.subarray(yFloats + L * hFloats, total), B, H) : undefined;
     return Y_c ? { Y, Y_h, Y_c } : { Y, Y_h };
   }
 
@@ -1244,45 +870,13 @@ class RnnModel implements Rnn, StreamHost {
       });
     const Y = make('Y', yFloats);
     if (req.resident) {
-      this.recordOutputs(encoder, ws, final, req, { Y });
+      this.recorder.outputs(encoder, ws, final, req, { Y });
       return { Y };
     }
     const Y_h = make('Y_h', L * D * req.batch * s.outputSize);
     const Y_c = CELLS[s.cell].cellState ? make('Y_c', L * D * req.batch * s.hiddenSize) : undefined;
-    this.recordOutputs(encoder, ws, final, req, { Y, Y_h, Y_c });
+    this.recorder.outputs(encoder, ws, final, req, { Y, Y_h, Y_c });
     return Y_c ? { Y, Y_h, Y_c } : { Y, Y_h };
-  }
-
-  /** Copies a recorded run's Y (and the final states, where targets are given) into `targets`. */
-  private recordOutputs(
-    encoder: GPUCommandEncoder,
-    ws: Workspace,
-    final: FinalStates,
-    req: RunRequest,
-    targets: { Y: GPUBuffer; Y_h?: GPUBuffer; Y_c?: GPUBuffer },
-  ): void {
-    const s = this.spec;
-    const { seqLen: T, batch: B } = req;
-    encoder.copyBufferToBuffer(ws.y, 0, targets.Y, 0, T * s.directions * B * s.outputSize * 4);
-    if (targets.Y_h) this.copyStates(encoder, B, s.outputSize, targets.Y_h, final.h, 'out');
-    if (targets.Y_c) this.copyStates(encoder, B, s.hiddenSize, targets.Y_c, final.c, 'out');
-  }
-
-  /**
-   * Where a run recorded with these per-layer plans leaves each layer's final state (h in one of
-   * its ping-pong buffers, c in ws.c), or with `plans` undefined, the stack kernel (its packed
-   * state buffer, h [L, B, Hout] then c [L, B, H]).
-   */
-  private finalStates(ws: Workspace, plans: LayerPlan[] | undefined, T: number, B: number): FinalStates {
-    const { numLayers: L, outputSize: Hout, hiddenSize: H } = this.spec;
-    if (!plans) {
-      const buffer = ws.stackState!;
-      return { h: (l) => ({ buffer, offset: l * B * Hout * 4 }), c: (l) => ({ buffer, offset: (L * Hout + l * H) * B * 4 }) };
-    }
-    return {
-      h: (l) => ({ buffer: ws.h[l][finalState(plans[l], T)], offset: 0 }),
-      c: (l) => ({ buffer: ws.cAll!, offset: this.cLayout(T, B).state(l) * 4 }),
-    };
   }
 
   encode(encoder: GPUCommandEncoder, io: EncodeIO): void {
@@ -1298,7 +892,7 @@ class RnnModel implements Rnn, StreamHost {
       );
     if (typeof io !== 'object' || io === null) throw new InputError('encode(encoder, io): io { x, seqLen, batch, Y, … } is required');
     const s = this.spec;
-    const req = this.validateRun(io.x, { seqLen: io.seqLen, batch: io.batch, sequenceLens: io.sequenceLens });
+    const req = validateRun(this.spec, this.device.limits, io.x, { seqLen: io.seqLen, batch: io.batch, sequenceLens: io.sequenceLens });
     if (!isGpuBuffer(io.x)) throw new InputError('encode(): io.x must be a GPUBuffer (STORAGE usage)');
     const { seqLen: T, batch: B } = req;
     const { directions: D, numLayers: L } = s;
@@ -1316,183 +910,28 @@ class RnnModel implements Rnn, StreamHost {
       throw new InputError(`encode(): io.Y_c and io.initialC apply to LSTM only, not to a ${CELLS[s.cell].label}`);
     need('Y_c', io.Y_c, L * D * B * s.hiddenSize, Usage.COPY_DST, 'COPY_DST');
     need('initialC', io.initialC, L * D * B * s.hiddenSize, Usage.COPY_SRC, 'COPY_SRC');
-    const plans = this.plans(T, B, false);
-    const pipelines = plans.map((p) => layerCalls(p).map((c) => readyPipeline(this.device, c.kernel, c.constants, this.precision)));
-    if (pipelines.some((layer) => layer.some((p) => p === undefined))) {
+    // No awaiting here: the pipelines must be ready (compiled by createRnn or an earlier run).
+    let missing = false;
+    const ready = (call: KernelCall): CompiledCall => {
+      const p = readyPipeline(this.device, call.kernel, call.constants, this.precision);
+      missing ||= p === undefined;
+      return { ...call, pipeline: p! };
+    };
+    const layers = this.plans(T, B, false).map((plan) => ({
+      ...plan,
+      inputProj: ready(plan.inputProj),
+      step: plan.step.map(ready),
+      sequence: plan.sequence && ready(plan.sequence),
+    }));
+    if (missing) {
       throw new InputError(
         `encode(): the kernels of seqLen ${T}, batch ${B} are not compiled yet: pass { seqLen: ${T}, batch: ${B} } to createRnn, or await one run() of that shape first`,
       );
     }
-    const ws = this.ensureWorkspace(T, B);
-    this.recordRun(encoder, { ...req, gpuInitial: { h: io.initialH, c: io.initialC } }, plans, pipelines as GPUComputePipeline[][], ws);
-    this.recordOutputs(encoder, ws, this.finalStates(ws, plans, T, B), req, { Y: io.Y, Y_h: io.Y_h, Y_c: io.Y_c });
+    const ws = this.workspaces.ensure(T, B);
+    this.recorder.run(encoder, { ...req, gpuInitial: { h: io.initialH, c: io.initialC } }, layers, ws);
+    this.recorder.outputs(encoder, ws, this.recorder.finalStates(ws, layers, T, B), req, { Y: io.Y, Y_h: io.Y_h, Y_c: io.Y_c });
   }
 
   /** Layer l's initial state as [D, B, width], with rows of length 0 zeroed (ORT: Y_h = Y_c = 0 there). */
-  private initialState(req: Pick<RunRequest, 'batch' | 'lens'>, v: Float32Array | undefined, l: number, width: number): Float32Array {
-    const { directions: D, numLayers: L, batchMajor } = this.spec;
-    const B = req.batch;
-    const out = new Float32Array(D * B * width);
-    if (!v) return out;
-    for (let d = 0; d < D; d++) {
-      for (let b = 0; b < B; b++) {
-        if (req.lens[b] === 0) continue;
-        const ld = l * D + d;
-        const src = batchMajor ? (b * L * D + ld) * width : (ld * B + b) * width;
-        out.set(v.subarray(src, src + width), (d * B + b) * width);
-      }
-    }
-    return out;
-  }
-
-  /** Final states arrive as [L·D, B, width]; batch-major models return [B, L·D, width]. */
-  private stateOut(v: Float32Array, B: number, width: number): Float32Array {
-    if (!this.spec.batchMajor) return v.slice();
-    const LD = this.spec.numLayers * this.spec.directions;
-    const out = new Float32Array(v.length);
-    for (let ld = 0; ld < LD; ld++) {
-      for (let b = 0; b < B; b++) out.set(v.subarray((ld * B + b) * width, (ld * B + b + 1) * width), (b * LD + ld) * width);
-    }
-    return out;
-  }
-
-  private dropWorkspace(): void {
-    if (!this.workspace) return;
-    for (const b of this.workspace.buffers) b.destroy();
-    this.workspace = undefined;
-  }
-
-  /** The workspace for (seqLen, batch): grows to the largest run seen, never shrinks, never leaks. */
-  private ensureWorkspace(T: number, B: number): Workspace {
-    const cur = this.workspace;
-    if (cur && cur.seqLen >= T && cur.batch >= B) return cur;
-    const seqLen = Math.max(T, cur?.seqLen ?? 0);
-    const batch = Math.max(B, cur?.batch ?? 0);
-    this.dropWorkspace();
-    const s = this.spec;
-    const { numLayers: L } = s;
-    const sizes = runSizes(s, seqLen, batch);
-    const buffers: GPUBuffer[] = [];
-    const storage = (label: string, floats: number) => {
-      const b = storageBuffer(this.device, `${s.cell}|${label}`, floats);
-      buffers.push(b);
-      return b;
-    };
-    const other = (label: string, bytes: number, usage: number) => {
-      const b = this.device.createBuffer({ label: `${s.cell}|${label}`, size: paddedSize(bytes), usage });
-      buffers.push(b);
-      return b;
-    };
-    const steps = other('steps', seqLen * UNIFORM_SLOT, Usage.UNIFORM | Usage.COPY_DST);
-    const stepData = new Uint32Array((seqLen * UNIFORM_SLOT) / 4);
-    for (let t = 0; t < seqLen; t++) stepData[(t * UNIFORM_SLOT) / 4] = t;
-    writeArray(this.device.queue, steps, stepData);
-    const stagingFloats = sizes.sequence + L * sizes.h + (CELLS[s.cell].cellState ? L * sizes.c : 0);
-    const ws: Workspace = {
-      seqLen,
-      batch,
-      buffers,
-      steps,
-      x: storage('x', sizes.x),
-      xproj: storage('xproj', sizes.xproj),
-      sequences: Array.from({ length: Math.min(L - 1, 2) }, (_, i) => storage(`sequence${i}`, sizes.sequence)),
-      y: storage('y', sizes.sequence),
-      h: Array.from({ length: L }, (_, l) => [storage(`L${l}|h0`, sizes.h), storage(`L${l}|h1`, sizes.h)] as [GPUBuffer, GPUBuffer]),
-      cAll: CELLS[s.cell].cellState ? storage('c', sizes.cAll) : undefined,
-      scratch: storage('scratch', sizes.scratch),
-      seqLens: storage('seq_lens', seqLen * batch), // [B] lengths or a [T, B] mask
-      dims: other('dims', L * 2 * UNIFORM_SLOT, Usage.UNIFORM | Usage.COPY_DST),
-      staging: other('staging', stagingFloats * 4, Usage.MAP_READ | Usage.COPY_DST),
-      bindGroups: new Map(),
-      stackState: this.stack && storage('stack_state', this.stateFloats(batch)),
-      stackGroups: new WeakMap(),
-    };
-    this.workspace = ws;
-    return ws;
-  }
-
-  /**
-   * The buffer behind each WGSL binding name of `kernel` in layer l; `parity` selects which h buffer
-   * is h_prev. `words` is what the kernel indexes (4-byte words), checked against the buffer's size.
-   */
-  private resources(ws: Workspace, l: number, parity: number, kernel: KernelName): Record<string, Resource> {
-    const s = this.spec;
-    const w = this.layers[l];
-    const sizes = runSizes(s, ws.seqLen, ws.batch);
-    const { directions: D, hiddenSize: H, outputSize: Hout } = s;
-    const I = l === 0 ? s.inputSize : D * Hout;
-    const res: Record<string, Resource> = {
-      step: { buffer: ws.steps, offset: 0, size: UNIFORM_BINDING },
-      // Slot 0 of a layer holds the input projection's dims, slot 1 the step kernels'.
-      dims: {
-        buffer: ws.dims,
-        offset: (l * 2 + (kernel === 'input_proj' || kernel === 'input_gemv' ? 0 : 1)) * UNIFORM_SLOT,
-        size: UNIFORM_BINDING,
-      },
-      seq_lens: { buffer: ws.seqLens, words: ws.seqLen * ws.batch },
-      x: { buffer: l === 0 ? ws.x : ws.sequences[(l - 1) % 2], words: ws.seqLen * ws.batch * I },
-      w_t: { buffer: w.wT, words: this.weightWords(I * paddedColumns(D * projectionGates(s, l) * H)) },
-      bias: { buffer: w.bias, words: D * projectionGates(s, l) * H },
-      xproj: { buffer: ws.xproj, words: sizes.xproj },
-      r_t: { buffer: w.rStep, words: this.weightWords(D * Hout * H * recurrentLanes(s)) },
-      h_prev: { buffer: ws.h[l][parity], words: sizes.h },
-      h_next: { buffer: ws.h[l][1 - parity], words: sizes.h },
-      y: { buffer: l === s.numLayers - 1 ? ws.y : ws.sequences[l % 2], words: sizes.sequence },
-      m: { buffer: ws.scratch, words: sizes.c },
-      gate_tmp: { buffer: ws.scratch, words: sizes.scratch },
-    };
-    if (CELLS[s.cell].cellState) {
-      res.c = { buffer: ws.cAll!, words: sizes.cAll };
-      res.peephole = { buffer: w.peephole!, words: D * (s.depthGated ? 5 : 3) * H };
-      // With a projection, the cell's h_next is the unprojected m that the projection kernel reads.
-      if (s.projected && PROJECTED_CELL_KERNELS.has(kernel)) res.h_next = { buffer: ws.scratch, words: sizes.c };
-    }
-    if (w.rbh) res.rbh = { buffer: w.rbh, words: D * H };
-    for (const [name, buffer] of Object.entries(this.cellBuffers)) res[name] = { buffer, words: buffer.size / 4 };
-    if (w.wrT) res.wr_t = { buffer: w.wrT, words: this.weightWords(D * H * Hout) };
-    return res;
-  }
-
-  /** Layer l's bind group for `kernel` (h_prev = h[parity]), made once per workspace. */
-  private bindGroup(ws: Workspace, l: number, parity: number, kernel: KernelName): GPUBindGroup {
-    const key = `${l}|${kernel}|${parity}`;
-    let group = ws.bindGroups.get(key);
-    if (!group) {
-      group = this.makeBindGroup(ws, l, parity, kernel);
-      ws.bindGroups.set(key, group);
-    }
-    return group;
-  }
-
-  private makeBindGroup(
-    ws: Workspace,
-    l: number,
-    parity: number,
-    kernel: KernelName,
-    replace: Record<string, Resource> = {},
-  ): GPUBindGroup {
-    const info = kernelInfo(kernel, this.precision);
-    const res = { ...this.resources(ws, l, parity, kernel), ...replace };
-    const bound = Object.fromEntries(info.bindings.map((b) => [b.name, res[b.name]]));
-    checkBindings(
-      info,
-      Object.fromEntries(
-        info.bindings
-          .filter((b) => bound[b.name])
-          .map((b) => {
-            const r = bound[b.name];
-            return [b.name, { size: r.size ?? r.buffer.size - (r.offset ?? 0), words: r.words }];
-          }),
-      ),
-      `layer ${l}`,
-    );
-    return this.device.createBindGroup({
-      label: `${kernel}|L${l}|p${parity}`,
-      layout: bindGroupLayout(this.device, kernel, this.precision),
-      entries: info.bindings.map((b) => ({
-        binding: b.binding,
-        resource: { buffer: bound[b.name].buffer, offset: bound[b.name].offset ?? 0, size: bound[b.name].size },
-      })),
-    });
-  }
 }
