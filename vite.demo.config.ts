@@ -3,6 +3,7 @@
 // (common/reference.ts, common/onnx-writer.ts, common/random.ts) without copies:
 //   /demo/index.html          a minimal interactive demo of the library
 //   /demo/bench.html          the benchmark page (webgpu-rnn vs ONNX Runtime Web vs TF.js vs plain JS)
+//   /demo/app/                the demo app: trained text generation and word segmentation
 //   /test/browser/dist.html   the page the browser tests drive; it loads the built package dist/index.js
 // `vite --config vite.demo.config.ts` serves them (http://127.0.0.1:5173/ redirects to /demo/);
 // `vite build --config vite.demo.config.ts` writes a static site to node_modules/.cache/webgpu-rnn-demo
@@ -45,7 +46,7 @@ export default defineConfig({
   optimizeDeps: {
     exclude: ['onnxruntime-web'],
     include: ['@tensorflow/tfjs', '@tensorflow/tfjs-backend-webgpu', 'chart.js', 'wgsl_reflect'],
-    entries: ['demo/*.html', 'test/browser/*.html'],
+    entries: ['demo/*.html', 'demo/app/*.html', 'test/browser/*.html'],
   },
   build: {
     outDir: DEMO_OUT_DIR,
@@ -58,6 +59,7 @@ export default defineConfig({
       input: {
         index: resolve(ROOT, 'demo/index.html'),
         bench: resolve(ROOT, 'demo/bench.html'),
+        app: resolve(ROOT, 'demo/app/index.html'),
         dist: resolve(ROOT, 'test/browser/dist.html'),
       },
     },

@@ -3,7 +3,7 @@
 // reference, and the benchmark page completes its quick configuration with every engine agreeing with the
 // reference. The pages are built with vite.demo.config.ts and served by vite preview on 127.0.0.1.
 // Without a WebGPU adapter these tests fail; they never skip.
-import { existsSync, mkdirSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -141,4 +141,65 @@ describe('browser: the benchmark page', () => {
       await page.close();
     }
   }, 480_000);
+});
+
+// The demo app (demo/app): its trained models load from the page's own files, a typed prompt
+// generates at least 50 characters, and an unspaced held-out sentence is segmented as PyTorch
+// segments it (test/fixtures/app/segmenter.json). Reports the time from page load to the first
+// generated character.
+describe('browser: the demo app', () => {
+  it('generates text from a typed prompt and segments an unspaced held-out sentence', async () => {
+    type App = { ready: boolean; error?: string; loadMs?: number; firstCharMs?: number; generated: string; segmented: string };
+    const state = (p: Page) => p.evaluate(() => (globalThis as unknown as { __app?: App }).__app);
+    const page = await openPage('/demo/app/');
+    await page.waitForFunction(
+      () => {
+        const a = (globalThis as unknown as { __app?: App }).__app;
+        return a?.ready || a?.error;
+      },
+      undefined,
+      { timeout: 120_000 },
+    );
+    expect((await state(page))?.error).toBeUndefined();
+    // The page starts generating on its own; the time to the first character is what a visitor waits.
+    await page.waitForFunction(() => (globalThis as unknown as { __app: App }).__app.firstCharMs !== undefined, undefined, {
+      timeout: 60_000,
+    });
+    const first = (await state(page))!;
+    console.log(
+      `[app] models ready ${first.loadMs!.toFixed(0)} ms after page load; first character at ${first.firstCharMs!.toFixed(0)} ms`,
+    );
+    await page.fill('#prompt', 'Life is');
+    await page.click('#generate');
+    await page.waitForFunction(() => (globalThis as unknown as { __app: App }).__app.generated.length >= 50, undefined, {
+      timeout: 120_000,
+    });
+    const text = (await state(page))!.generated;
+    expect(text.length).toBeGreaterThanOrEqual(50);
+    expect(await page.textContent('#out-webgpu-rnn')).toContain('Life is');
+    const fixture = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/app/segmenter.json'), 'utf8')) as {
+      letters: string;
+      logits: number[];
+    };
+    const pytorch = [...fixture.letters].map((c, t) => c + (t < fixture.letters.length - 1 && fixture.logits[t] > 0 ? ' ' : '')).join('');
+    await page.fill('#unspaced', fixture.letters);
+    await page.waitForFunction((l) => (globalThis as unknown as { __app: App }).__app.segmented.replaceAll(' ', '') === l, fixture.letters);
+    expect((await state(page))!.segmented).toBe(pytorch);
+    mkdirSync(ARTIFACTS, { recursive: true });
+    await page.screenshot({ path: join(ARTIFACTS, 'app.png'), fullPage: true });
+    console.log(`[app] generated: ${JSON.stringify(text.slice(0, 80))}…; segmented: ${JSON.stringify(pytorch)}`);
+    // The comparison toggle: the ONNX export on ONNX Runtime Web's WebGPU and WASM EPs writes beside ours.
+    await page.check('#compare');
+    await page.click('#generate');
+    for (const id of ['#out-ort-webgpu', '#out-ort-wasm']) {
+      await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent ?? '').length >= 'Life is'.length + 20, id, {
+        timeout: 120_000,
+      });
+    }
+    console.log(
+      `[app] ${await page.textContent('#stats-webgpu-rnn')} | ORT WebGPU ${await page.textContent('#stats-ort-webgpu')} | ORT WASM ${await page.textContent('#stats-ort-wasm')}`,
+    );
+    await page.click('#stop');
+    await page.close();
+  }, 300_000);
 });
