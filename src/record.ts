@@ -40,7 +40,8 @@ export class Recorder {
    * Everything of a run but its outputs: the queue writes of its inputs (x unless a GPUBuffer,
    * lengths or mask, dims, initial states unless they come from a stream or GPU buffers), then on
    * `encoder` the copies of GPU-held initial states, the compute pass of every layer and step, and
-   * a stream's final state back to it. The final h is left in ws.h[l][final], c in ws.c[l].
+   * a stream's final state back to it. The final h is left in ws.h[l][final], c in ws.cAll at
+   * cLayout's state(l); with the stack kernel both stay in its packed state (finalStates says where).
    */
   run(encoder: GPUCommandEncoder, req: RunRequest, layers: CompiledLayer[], ws: Workspace, stack?: CompiledCall): void {
     const s = this.m.spec;
@@ -52,14 +53,15 @@ export class Recorder {
     if (!isGpuBuffer(req.x)) writeArray(q, ws.x, req.x);
     writeArray(q, ws.seqLens, req.mask ?? req.lens);
     const dims = new Uint32Array((L * 2 * UNIFORM_SLOT) / 4);
+    const c = cLayout(s, T, B);
     for (let l = 0; l < L; l++) {
       const xs = inputStrides(s, l, T, B);
       const ys = outputStrides(s, l, T, B);
       dims.set([T * B, B, xs.t, xs.b], (l * 2 * UNIFORM_SLOT) / 4);
-      const c = cLayout(this.m.spec, T, B);
       const cSeq = (layer: number) => (s.depthGated && layer >= 0 && layer < L - 1 ? c.sequence(layer) : NO_C_SEQUENCE);
       dims.set([B, T, ys.t, ys.b, ys.d, req.step0 ?? 0, c.state(l), cSeq(l - 1), cSeq(l)], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
-      if (req.resident || req.gpuInitial) continue;
+      // Initial states: a stream's and encode()'s arrive by copies, the stack kernel's in its packed state.
+      if (req.resident || req.gpuInitial || stack) continue;
       writeArray(q, ws.h[l][0], initialState(this.m.spec, req, req.initialH, l, Hout));
       if (CELLS[s.cell].cellState) writeArray(q, ws.cAll!, initialState(this.m.spec, req, req.initialC, l, H), c.state(l) * 4);
     }
