@@ -313,20 +313,27 @@ export async function createRnn(device: GPUDevice, spec: RnnSpec, weights: RnnWe
   }
 }
 
+/** What createRnn decided a model runs with (RnnModel's options). */
+interface ModelOptions {
+  forced?: StepVariant;
+  forcedStack: boolean;
+  /** A forced projection kernel; undefined = 'auto'. */
+  projection?: ProjectionVariant;
+  kind: AdapterKind;
+  tuning?: TuningTable;
+  precision: Precision;
+}
+
 async function buildModel(
   device: GPUDevice,
   s: ResolvedSpec,
   weights: RnnWeights,
-  o: {
-    forced?: StepVariant;
-    forcedStack: boolean;
+  o: Omit<ModelOptions, 'kind' | 'projection'> & {
     projection: 'auto' | ProjectionVariant;
-    tuning?: TuningTable;
     tune: TuneShape[];
     batch: number;
     seqLen?: number;
     warmUp: boolean;
-    precision: Precision;
   },
 ): Promise<Rnn> {
   const { forced, forcedStack, projection, tuning, tune, batch, seqLen } = o;
@@ -425,19 +432,7 @@ class RnnModel implements Rnn, StreamHost {
   /** Runs share the workspace, so they execute one after another. */
   private tail: Promise<unknown> = Promise.resolve();
 
-  constructor(
-    device: GPUDevice,
-    s: ResolvedSpec,
-    weights: RnnWeights,
-    o: {
-      forced?: StepVariant;
-      forcedStack: boolean;
-      projection?: ProjectionVariant;
-      kind: AdapterKind;
-      tuning?: TuningTable;
-      precision: Precision;
-    },
-  ) {
+  constructor(device: GPUDevice, s: ResolvedSpec, weights: RnnWeights, o: ModelOptions) {
     this.device = device;
     this.spec = s;
     this.precision = o.precision;
