@@ -143,10 +143,10 @@ describe('browser: the benchmark page', () => {
   }, 480_000);
 });
 
-// The demo app (demo/app): its trained models load from the page's own files, a typed prompt
-// generates at least 50 characters, and an unspaced held-out sentence is segmented as PyTorch
-// segments it (test/fixtures/app/segmenter.json). Reports the time from page load to the first
-// generated character.
+// The demo app (demo/app): its trained models load from the page's own files; then, with the
+// network cut, a typed prompt generates at least 50 characters and an unspaced held-out sentence
+// is segmented as PyTorch segments it (test/fixtures/app/segmenter.json). Reports the time from
+// page load to the first generated character.
 describe('browser: the demo app', () => {
   it('generates text from a typed prompt and segments an unspaced held-out sentence', async () => {
     type App = { ready: boolean; error?: string; loadMs?: number; firstCharMs?: number; generated: string; segmented: string };
@@ -169,6 +169,8 @@ describe('browser: the demo app', () => {
     console.log(
       `[app] models ready ${first.loadMs!.toFixed(0)} ms after page load; first character at ${first.firstCharMs!.toFixed(0)} ms`,
     );
+    // Once loaded, the page needs no network: generation and segmentation run offline.
+    await page.context().setOffline(true);
     await page.fill('#prompt', 'Life is');
     await page.click('#generate');
     await page.waitForFunction(() => (globalThis as unknown as { __app: App }).__app.generated.length >= 50, undefined, {
@@ -188,6 +190,8 @@ describe('browser: the demo app', () => {
     mkdirSync(ARTIFACTS, { recursive: true });
     await page.screenshot({ path: join(ARTIFACTS, 'app.png'), fullPage: true });
     console.log(`[app] generated: ${JSON.stringify(text.slice(0, 80))}…; segmented: ${JSON.stringify(pytorch)}`);
+    // The comparison toggle loads ONNX Runtime Web and the ONNX export on first use: online again.
+    await page.context().setOffline(false);
     // The comparison toggle: the ONNX export on ONNX Runtime Web's WebGPU and WASM EPs writes beside ours.
     await page.check('#compare');
     await page.click('#generate');
