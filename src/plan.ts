@@ -313,7 +313,7 @@ export function planStack(s: ResolvedSpec, batch: number, maxInvocations: number
   const why = stackUnsupported(s, maxInvocations);
   if (why) throw new Error(`internal: the stack kernel was planned for a model it cannot run (${why})`);
   const { hiddenSize: H, numLayers: L } = s;
-  const bt = Math.min(batchTile(batch), Math.floor(STACK_RESIDENT_FLOATS / (L * H)), 4);
+  const bt = Math.min(batchTile(batch), Math.floor(STACK_RESIDENT_FLOATS / (L * H)));
   const stack = CELLS[s.cell].stack(s);
   // The cell's constants without the per-layer kernels' own (PROJECTED, TWO_PHASE, DEPTH_GATED).
   const { PROJECTED: _p, TWO_PHASE: _t, DEPTH_GATED: _d, ...cellOptions } = cellConstants(s, false);

@@ -76,7 +76,7 @@ export class Recorder {
 
     const hFloats = D * B * Hout;
     const cFloats = D * B * H;
-    const cState = (l: number): StateSlice => ({ buffer: ws.cAll!, offset: cLayout(this.m.spec, T, B).state(l) * 4 });
+    const cState = (l: number): StateSlice => ({ buffer: ws.cAll!, offset: c.state(l) * 4 });
     // A stream's state enters and leaves by GPU copies: nothing uploaded, nothing read back.
     // (A unidirectional model's [D, B, width] layer state is its [B, width] block of the stream's state.)
     for (let l = 0; req.resident && l < L; l++) {

@@ -7,6 +7,8 @@ import { caseInputs } from '../common/random.js';
 import { expectClose } from './support/close.js';
 import { checkCase, describeCase, type CaseOptions } from './support/cases.js';
 import { adapterName, getTestDevice } from './support/device.js';
+import { stackUnsupported } from '../src/plan.js';
+import { resolveSpec } from '../src/spec.js';
 
 type Variant = { cell: RnnSpec['cell']; linearBeforeReset?: boolean };
 const VARIANTS: Variant[] = [
@@ -80,8 +82,8 @@ for (const forced of [undefined, ...FORCED]) {
             if (forced && !allVariants && (k + FORCED.indexOf(forced)) % 3 !== 0) continue;
             // The persistent kernel keeps at most 256 units of h resident; the others take any size.
             if (forced?.stepKernels === 'persistent' && hiddenSize > 256) continue;
-            // The stack kernel runs unidirectional stacks of at most 256 units per layer.
-            if (forced?.stepKernels === 'stack' && (hiddenSize > 256 || direction === 'bidirectional' || v.cell === 'clockwork')) continue;
+            // The stack kernel runs the models stackUnsupported allows (as in the conformance test).
+            if (forced?.stepKernels === 'stack' && stackUnsupported(resolveSpec(spec), 256)) continue;
             const o: CaseOptions = {
               seqLen,
               batch,
