@@ -9,13 +9,18 @@ CPU only (Debian's python3-torch), deterministic for a seed and thread count. Wr
   demo/app/models/charlm.json         vocabulary, sizes, seed, steps, final losses
   test/fixtures/app/charlm.json       PyTorch's float32 outputs for a fixed prompt (test oracle)
 """
-import json
-import math
 import os
-import sys
 
-import torch
-from torch import nn
+# Before torch loads its BLAS: one BLAS thread. These GEMMs are small (batch × 4H), and on 2 cores a
+# second thread made each step 2-4x slower (OpenBLAS's threads fighting torch's OpenMP ones).
+os.environ.setdefault('OPENBLAS_NUM_THREADS', '1')
+
+import json  # noqa: E402
+import math  # noqa: E402
+import sys  # noqa: E402
+
+import torch  # noqa: E402
+from torch import nn  # noqa: E402
 
 sys.path.insert(0, os.path.dirname(__file__))
 import corpus  # noqa: E402
@@ -62,7 +67,7 @@ def main():
         logits, _ = model(one_hot(seq[:-1]))
         return nn.functional.cross_entropy(logits.reshape(-1, len(VOCAB)), seq[1:].reshape(-1))
 
-    step, train_loss = training.train_for(model, args.minutes, batch_loss)
+    step, train_loss = training.train_for(model, args.minutes, batch_loss, decay=True)
     model.eval()
     with torch.no_grad():
         n = min(len(held_data) - 1, 50000)
