@@ -1,8 +1,9 @@
-// cell_subgroup.wgsl: main_subgroup, the split-K step kernel: one timestep with each unit's dot
-// products spread over the invocations of a subgroup and summed with subgroupAdd. For large hidden
-// sizes and few rows on GPUs, where one invocation per unit (main_direct) leaves most of the
-// machine idle and runs a long serial loop (a 512-unit LSTM step: 512 invocations of 2048
-// multiply-adds each). No workgroup memory and no barrier.
+// cell_subgroup.wgsl: the step kernels that use subgroup operations (main_direct_quad and
+// main_direct_phase1_quad are at the end).
+// main_subgroup, the split-K step kernel: one timestep with each unit's dot products spread over
+// the invocations of a subgroup and summed with subgroupAdd. For large hidden sizes and few rows on
+// GPUs, where one invocation per unit (main_direct) leaves most of the machine idle and runs a long
+// serial loop (a 512-unit LSTM step: 512 invocations of 2048 multiply-adds each). No workgroup memory and no barrier.
 // kernels.ts builds the module as subgroup_enable.wgsl + step_common.wgsl + cell_step.wgsl + the
 // cell's file + this file, so the cell's hooks (load_weights, load_vector, advance_unit,
 // store_next) serve here unchanged.
@@ -45,4 +46,59 @@ fn main_subgroup(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
       store_next(row, j, advance_unit(d, b, j, step.s, acc, hp));
     }
   }
+}
+
+// main_direct_quad: main_direct (cell_step.wgsl) for one row per invocation (BT = 1), with the
+// recurrent vector shared within each quad (four consecutive lanes of a subgroup): per four
+// columns, each lane reads one element and quadBroadcast hands it to the other three. On CPU
+// emulators every per-lane storage read is a gather, so this does a quarter of the vector's reads
+// (the weights' reads remain); on GPUs those reads were broadcasts from cache anyway.
+// Grid and mapping as main_direct with BT = 1: invocation p = b·HIDDEN + j. Needs HIDDEN % 4 == 0,
+// so that a quad never straddles two rows (rows start at multiples of HIDDEN; quads at multiples of
+// four, as subgroups are contiguous ranges of local_invocation_index, see above; whole quads leave
+// together at the batch's end), and OUT % 4 == 0 (four columns per pass). plan.ts checks both.
+@compute @workgroup_size(WG)
+fn main_direct_quad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let d = gid.y;
+  let b = gid.x / HIDDEN;
+  let j = gid.x % HIDDEN;
+  if (b >= dims.batch) {
+    return;
+  }
+  let q = lane & 3u;
+  var acc0 = vec4<f32>();
+  var acc1 = vec4<f32>();
+  for (var k = 0u; k < OUT; k += 4u) {
+    let mine = load_vector(d, b, k + q);
+    acc0 += load_weights(d, k, j) * quadBroadcast(mine, 0u);
+    acc1 += load_weights(d, k + 1u, j) * quadBroadcast(mine, 1u);
+    acc0 += load_weights(d, k + 2u, j) * quadBroadcast(mine, 2u);
+    acc1 += load_weights(d, k + 3u, j) * quadBroadcast(mine, 3u);
+  }
+  advance_rows(d, b, j, array<vec4<f32>, BT_MAX>(acc0 + acc1, vec4<f32>(), vec4<f32>(), vec4<f32>()));
+}
+
+// main_direct_phase1_quad: main_direct_phase1 (cell_step.wgsl), the first phase of a TWO_PHASE cell
+// (the GRU's z and r without linear_before_reset), with h_prev's reads shared within quads as in
+// main_direct_quad; same grid and the same conditions (BT = 1, HIDDEN % 4 == 0, OUT % 4 == 0).
+@compute @workgroup_size(WG)
+fn main_direct_phase1_quad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
+  let d = gid.y;
+  let b = gid.x / HIDDEN;
+  let j = gid.x % HIDDEN;
+  if (b >= dims.batch) {
+    return;
+  }
+  let row = state_row(d, b);
+  let q = lane & 3u;
+  var acc0 = vec4<f32>();
+  var acc1 = vec4<f32>();
+  for (var k = 0u; k < OUT; k += 4u) {
+    let mine = h_prev[row * OUT + k + q];
+    acc0 += phase1_weights(d, k, j) * quadBroadcast(mine, 0u);
+    acc1 += phase1_weights(d, k + 1u, j) * quadBroadcast(mine, 1u);
+    acc0 += phase1_weights(d, k + 2u, j) * quadBroadcast(mine, 2u);
+    acc1 += phase1_weights(d, k + 3u, j) * quadBroadcast(mine, 3u);
+  }
+  store_phase1(row, j, phase1_unit(d, b, j, step.s, acc0 + acc1, h_prev[row * OUT + j]));
 }

@@ -54,7 +54,7 @@ export interface CellDefinition {
    */
   twoPhase(s: ResolvedSpec): boolean;
   /** The first-phase kernels of the tiled and the barrier-free step, where twoPhase. */
-  firstPhase?: { tiled: 'gru_reset'; direct: 'gru_direct_reset' };
+  firstPhase?: { tiled: 'gru_reset'; direct: 'gru_direct_reset'; directQuad: 'gru_direct_reset_quad' };
   /** Override constants of the cell's step kernels; `twoPhase`: the first phase runs inside (sequence kernels). */
   constants(s: ResolvedSpec, twoPhase: boolean): Constants;
   /** Gate blocks of layer `layer`'s input projection (xproj), where more than `gates` (the depth gate). */
@@ -169,7 +169,7 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     shaders: ['gru_step.wgsl'],
     fields: ['linearBeforeReset'],
     twoPhase: (s) => !s.linearBeforeReset,
-    firstPhase: { tiled: 'gru_reset', direct: 'gru_direct_reset' },
+    firstPhase: { tiled: 'gru_reset', direct: 'gru_direct_reset', directQuad: 'gru_direct_reset_quad' },
     constants: (s, twoPhase) => ({ LINEAR_BEFORE_RESET: s.linearBeforeReset, TWO_PHASE: twoPhase }),
     stack: () => ({ code: 2 }),
     extraWeights: [],

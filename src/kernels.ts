@@ -51,7 +51,16 @@ const SHADER_FILES: Readonly<Record<string, string>> = {
 };
 
 /** The entry points cell_step.wgsl (and cell_subgroup.wgsl) give every cell, by kernel-name suffix. */
-const CELL_ENTRY_POINTS = { step: 'main', seq: 'main_seq', direct: 'main_direct', rows: 'main_rows', subgroup: 'main_subgroup' } as const;
+const CELL_ENTRY_POINTS = {
+  step: 'main',
+  seq: 'main_seq',
+  direct: 'main_direct',
+  rows: 'main_rows',
+  subgroup: 'main_subgroup',
+  direct_quad: 'main_direct_quad',
+} as const;
+/** The variants whose entry points are in cell_subgroup.wgsl (modules that need the 'subgroups' feature). */
+const SUBGROUP_VARIANTS: ReadonlySet<string> = new Set(['subgroup', 'direct_quad']);
 export type CellKernelVariant = keyof typeof CELL_ENTRY_POINTS;
 
 /**
@@ -74,6 +83,7 @@ export type KernelName =
   | `${CellType}_${CellKernelVariant}`
   | 'gru_reset'
   | 'gru_direct_reset'
+  | 'gru_direct_reset_quad'
   | 'lstm_projection'
   | 'lstm_projection_direct'
   | 'stack_step';
@@ -100,9 +110,10 @@ interface KernelSource {
 // whose entry points are kernels here: `*_step` (main, one tiled timestep), `*_seq` (main_seq, the whole
 // sequence in one dispatch), `*_direct` (main_direct, one barrier-free timestep), `*_rows`
 // (main_rows, the whole sequence, one invocation per row), `*_subgroup` (main_subgroup of
-// cell_subgroup.wgsl, split-K over a subgroup; needs the 'subgroups' feature), followed by the
+// cell_subgroup.wgsl, split-K over a subgroup) and `*_direct_quad` (main_direct_quad there: the
+// direct step sharing vector reads within quads), both needing the 'subgroups' feature, followed by the
 // cell's own files (cells.ts). gru_direct_reset is main_direct_phase1, the GRU's first half before
-// gru_direct without linear_before_reset. stack_step (stack_step.wgsl) runs a whole
+// gru_direct without linear_before_reset (gru_direct_reset_quad its quad form, before gru_direct_quad). stack_step (stack_step.wgsl) runs a whole
 // unidirectional stack, every layer's projection and cell, in one dispatch.
 const CELL_PRELUDE = ['step_common.wgsl', 'step_matvec.wgsl', 'cell_math.wgsl', 'cell_step.wgsl'];
 const step = ['step'];
@@ -112,10 +123,9 @@ function cellSources(): Record<`${CellType}_${CellKernelVariant}`, KernelSource>
   for (const c of CELL_TYPES) {
     const files = [...CELL_PRELUDE, ...CELLS[c].shaders];
     for (const [variant, entryPoint] of Object.entries(CELL_ENTRY_POINTS) as [CellKernelVariant, string][]) {
-      out[cellKernel(c, variant) as `${CellType}_${CellKernelVariant}`] =
-        variant === 'subgroup'
-          ? { directives: ['subgroup_enable.wgsl'], files: [...files, 'cell_subgroup.wgsl'], entryPoint, dynamicOffsets: step }
-          : { files, entryPoint, dynamicOffsets: step };
+      out[cellKernel(c, variant) as `${CellType}_${CellKernelVariant}`] = SUBGROUP_VARIANTS.has(variant)
+        ? { directives: ['subgroup_enable.wgsl'], files: [...files, 'cell_subgroup.wgsl'], entryPoint, dynamicOffsets: step }
+        : { files, entryPoint, dynamicOffsets: step };
     }
   }
   return out;
@@ -127,6 +137,12 @@ const SOURCES: Record<KernelName, KernelSource> = {
   input_gemv: { files: ['projection_common.wgsl', 'input_gemv.wgsl'], entryPoint: 'main', dynamicOffsets: [] },
   ...cellSources(),
   gru_direct_reset: { files: [...CELL_PRELUDE, ...CELLS.gru.shaders], entryPoint: 'main_direct_phase1', dynamicOffsets: step },
+  gru_direct_reset_quad: {
+    directives: ['subgroup_enable.wgsl'],
+    files: [...CELL_PRELUDE, ...CELLS.gru.shaders, 'cell_subgroup.wgsl'],
+    entryPoint: 'main_direct_phase1_quad',
+    dynamicOffsets: step,
+  },
   lstm_projection: { files: ['step_common.wgsl', 'step_matvec.wgsl', 'lstm_projection.wgsl'], entryPoint: 'main', dynamicOffsets: step },
   lstm_projection_direct: {
     files: ['step_common.wgsl', 'step_matvec.wgsl', 'lstm_projection.wgsl'],

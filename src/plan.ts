@@ -208,6 +208,18 @@ export const SUBGROUP_UNITS = 8;
 /** Invocations per workgroup of the rows kernel: few, so that even a small batch spreads over several workgroups. */
 export const ROWS_WORKGROUP = 8;
 
+/**
+ * Whether the 'direct' step runs as main_direct_quad (cell_subgroup.wgsl), which shares the
+ * recurrent vector's reads within quads: one row per invocation, whole quads per row and four
+ * columns per pass, on a device with subgroups. It does a quarter of the vector's reads, which a CPU
+ * emulator pays as one gather each. Node + SwiftShader, 2026-12-01, two runs each, quad vs plain
+ * direct: BiLSTM 256 T = 100 186-189 vs 219-227 ms, char-RNN 2×512 8 steps 62-71 vs 77-84 ms;
+ * lavapipe about even. A GPU broadcasts those reads from cache either way.
+ */
+export function directQuadApplies(s: ResolvedSpec, bt: number, subgroups: boolean): boolean {
+  return subgroups && bt === 1 && s.hiddenSize % 4 === 0 && s.outputSize % 4 === 0;
+}
+
 export function planLayer(
   s: ResolvedSpec,
   layer: number,
@@ -216,6 +228,7 @@ export function planLayer(
   maxInvocations: number,
   masked: boolean,
   choice: LayerChoice,
+  subgroups = false,
 ): LayerPlan {
   const { hiddenSize: H, outputSize: Hout, directions: D } = s;
   const inputProj = projectionCall(s, layer, seqLen * batch, choice.projection);
@@ -263,8 +276,9 @@ export function planLayer(
       constants: { ...commonStepConstants(s, wg, bt, masked), ...cellConstants(s, false) },
       grid: [Math.ceil((Math.ceil(batch / bt) * units) / wg), D, 1],
     });
-    const step = [direct(cellKernel(s.cell, 'direct'), H)];
-    if (twoPhase) step.unshift(direct(cell.firstPhase!.direct, H));
+    const quad = directQuadApplies(s, bt, subgroups);
+    const step = [direct(cellKernel(s.cell, quad ? 'direct_quad' : 'direct'), H)];
+    if (twoPhase) step.unshift(direct(quad ? cell.firstPhase!.directQuad : cell.firstPhase!.direct, H));
     if (s.projected) step.push({ ...direct('lstm_projection_direct', Hout), constants: commonStepConstants(s, wg, bt, masked) });
     return { inputProj, step };
   }

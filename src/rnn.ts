@@ -376,7 +376,16 @@ function checkModelLimits(device: GPUDevice, s: ResolvedSpec): void {
   const kernels = new Set<KernelName>(['input_proj', 'input_gemv']);
   for (const step of STEP_VARIANTS) {
     if (variantUnsupported(s, step, device.features as ReadonlySet<string>)) continue;
-    const plan = planLayer(s, 0, 1, 1, lim.maxComputeInvocationsPerWorkgroup, false, { step, projection: 'gemm' });
+    const plan = planLayer(
+      s,
+      0,
+      1,
+      1,
+      lim.maxComputeInvocationsPerWorkgroup,
+      false,
+      { step, projection: 'gemm' },
+      device.features.has('subgroups'),
+    );
     for (const c of [...plan.step, ...(plan.sequence ? [plan.sequence] : [])]) kernels.add(c.kernel);
   }
   for (const k of kernels) {
@@ -507,15 +516,16 @@ class RnnModel implements Rnn, StreamHost {
     const s = this.spec;
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const sg = this.subgroups;
     // A tuned entry of the nearest length may not fit a much longer run's grid: then the defaults.
     const tuned = lookupTuning(this.table, seqLen, batch);
-    if (tuned?.layers.every((c, l) => planFits(planLayer(s, l, seqLen, batch, maxInv, false, c), maxGroups))) return tuned.layers;
+    if (tuned?.layers.every((c, l) => planFits(planLayer(s, l, seqLen, batch, maxInv, false, c, sg), maxGroups))) return tuned.layers;
     return this.layers.map((_, l) => {
       const c = this.forced ? forcedChoice(s, this.forced, seqLen, batch, this.kind) : defaultChoice(s, seqLen, batch, this.kind);
       const choice = { ...c, projection: this.forcedProjection ?? c.projection };
-      if (planFits(planLayer(s, l, seqLen, batch, maxInv, false, choice), maxGroups)) return choice;
+      if (planFits(planLayer(s, l, seqLen, batch, maxInv, false, choice, sg), maxGroups)) return choice;
       const fallback: LayerChoice = { step: this.forced ?? 'tiled', projection: this.forcedProjection ?? 'gemm' };
-      if (!planFits(planLayer(s, l, seqLen, batch, maxInv, false, fallback), maxGroups)) {
+      if (!planFits(planLayer(s, l, seqLen, batch, maxInv, false, fallback, sg), maxGroups)) {
         throw new DeviceLimitError(
           `a run of seqLen ${seqLen} and batch ${batch} with the forced kernels (${describeChoices([fallback])}) needs more ` +
             `workgroups than maxComputeWorkgroupsPerDimension (${maxGroups}); split the run, or leave stepKernels/projection on 'auto'`,
@@ -573,9 +583,10 @@ class RnnModel implements Rnn, StreamHost {
     const s = this.spec;
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     const maxGroups = this.device.limits.maxComputeWorkgroupsPerDimension;
+    const sg = this.subgroups;
     for (const shape of list) {
       const { seqLen: T, batch: B } = shape;
-      const fits = (c: LayerChoice) => this.layers.every((_, l) => planFits(planLayer(s, l, T, B, maxInv, false, c), maxGroups));
+      const fits = (c: LayerChoice) => this.layers.every((_, l) => planFits(planLayer(s, l, T, B, maxInv, false, c, sg), maxGroups));
       const options = candidates(s, B, this.device.features as ReadonlySet<string>).filter(fits);
       // Every candidate's pipelines compile in parallel before anything is timed.
       const stack = this.stack && planStack(s, B, maxInv, false);
@@ -583,7 +594,7 @@ class RnnModel implements Rnn, StreamHost {
         ...options
           .map((c) =>
             this.layers.map((_, l) =>
-              layerCalls(planLayer(s, l, T, B, maxInv, false, c)).map((call) =>
+              layerCalls(planLayer(s, l, T, B, maxInv, false, c, sg)).map((call) =>
                 pipeline(this.device, call.kernel, call.constants, this.precision),
               ),
             ),
@@ -646,10 +657,15 @@ class RnnModel implements Rnn, StreamHost {
     }
   }
 
+  /** Whether the device has the 'subgroups' feature, which some kernel variants need (plan.ts). */
+  private get subgroups(): boolean {
+    return this.device.features.has('subgroups');
+  }
+
   private plans(seqLen: number, batch: number, masked: boolean): LayerPlan[] {
     const maxInv = this.device.limits.maxComputeInvocationsPerWorkgroup;
     const choices = this.choices(seqLen, batch);
-    return this.layers.map((_, l) => planLayer(this.spec, l, seqLen, batch, maxInv, masked, choices[l]));
+    return this.layers.map((_, l) => planLayer(this.spec, l, seqLen, batch, maxInv, masked, choices[l], this.subgroups));
   }
 
   /**

@@ -12,7 +12,7 @@ import { stateFloats } from './run-io.js';
 import type { ResolvedSpec } from './spec.js';
 
 /** The LSTM step kernels that, with a projection, write the unprojected m (bound at h_next) for the projection kernel. */
-const PROJECTED_CELL_KERNELS: ReadonlySet<KernelName> = new Set(['lstm_step', 'lstm_direct', 'lstm_subgroup']);
+const PROJECTED_CELL_KERNELS: ReadonlySet<KernelName> = new Set(['lstm_step', 'lstm_direct', 'lstm_direct_quad', 'lstm_subgroup']);
 
 /** Uniform slots are 256 bytes apart: minUniformBufferOffsetAlignment is at most 256 everywhere. */
 export const UNIFORM_SLOT = 256;

@@ -54,6 +54,19 @@ describe('plan', () => {
     expect(rows.sequence!.kernel).toBe('gru_rows');
     expect(rows.sequence!.grid[0] * Number(rows.sequence!.constants.WG)).toBeGreaterThanOrEqual(37);
   });
+  it('the direct step shares vector reads within quads where it can: subgroups, one row, H and the output a multiple of 4', () => {
+    const kernel = (spec: Parameters<typeof resolveSpec>[0], B: number, subgroups: boolean) =>
+      planLayer(resolveSpec(spec), 0, 1, B, 256, false, DIRECT, subgroups).step.map((c) => c.kernel);
+    const lstm = { cell: 'lstm', inputSize: 3, hiddenSize: 128 } as const;
+    expect(kernel(lstm, 1, true)).toEqual(['lstm_direct_quad']);
+    expect(kernel(lstm, 1, false)).toEqual(['lstm_direct']);
+    expect(kernel(lstm, 2, true)).toEqual(['lstm_direct']); // four rows per invocation instead
+    expect(kernel({ ...lstm, hiddenSize: 130 }, 1, true)).toEqual(['lstm_direct']);
+    expect(kernel({ ...lstm, projSize: 30 }, 1, true)).toEqual(['lstm_direct', 'lstm_projection_direct']);
+    // The GRU without linear_before_reset: both phases.
+    expect(kernel({ cell: 'gru', inputSize: 3, hiddenSize: 400 }, 1, true)).toEqual(['gru_direct_reset_quad', 'gru_direct_quad']);
+    expect(kernel({ cell: 'gru', inputSize: 3, hiddenSize: 400 }, 4, true)).toEqual(['gru_direct_reset', 'gru_direct']);
+  });
   it('defaults: barrier-free kernels on emulated adapters; on GPUs persistent for small h over several steps', () => {
     const small = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 64 });
     const big = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 512 });

@@ -33,6 +33,7 @@ const EXPECTED_BINDINGS: Record<KernelName, string[]> = {
   lstm_direct: LSTM,
   gru_direct: GRU,
   gru_direct_reset: GRU,
+  gru_direct_reset_quad: GRU,
   lstm_projection_direct: LSTM_PROJECTION,
   rnn_rows: RNN,
   lstm_rows: LSTM,
@@ -40,12 +41,16 @@ const EXPECTED_BINDINGS: Record<KernelName, string[]> = {
   rnn_subgroup: RNN,
   lstm_subgroup: LSTM,
   gru_subgroup: GRU,
+  rnn_direct_quad: RNN,
+  lstm_direct_quad: LSTM,
+  gru_direct_quad: GRU,
   stack_step: ['step', 'dims', 'seq_lens', 'x', 'stack_w', 'stack_aux', 'state', 'y'],
   clockwork_step: CLOCKWORK,
   clockwork_seq: CLOCKWORK,
   clockwork_direct: CLOCKWORK,
   clockwork_rows: CLOCKWORK,
   clockwork_subgroup: CLOCKWORK,
+  clockwork_direct_quad: CLOCKWORK,
 };
 // The sequence kernels loop over the steps themselves: they never read the step uniform (the
 // layout keeps it, shared with the per-step entry points of the same module). The first phase of
@@ -62,6 +67,7 @@ const UNUSED: Partial<Record<KernelName, string[]>> = {
   clockwork_seq: ['step'],
   clockwork_rows: ['step'],
   gru_direct_reset: ['rbh', 'h_next', 'y'],
+  gru_direct_reset_quad: ['rbh', 'h_next', 'y'],
 };
 
 describe('kernels reflect as the host expects', () => {
@@ -127,6 +133,7 @@ describe('kernels reflect as the host expects', () => {
     { cell: 'gru', inputSize: 3, hiddenSize: 5, direction: 'reverse' },
     { cell: 'gru', inputSize: 3, hiddenSize: 5, linearBeforeReset: true },
     { cell: 'rnn', inputSize: 3, hiddenSize: 5, activations: ['HardSigmoid'], activationAlpha: [0.3] },
+    { cell: 'lstm', inputSize: 3, hiddenSize: 8, numLayers: 2 }, // main_direct_quad at B = 1
   ];
   for (const spec of specs) {
     it(`the plan's constants fit the WGSL overrides: ${JSON.stringify(spec)}`, () => {
@@ -139,9 +146,11 @@ describe('kernels reflect as the host expects', () => {
               [4, 3],
               [1, 1],
             ]) {
-              const plan = planLayer(s, l, T, B, 256, false, { step, projection });
-              for (const call of [plan.inputProj, ...plan.step, ...(plan.sequence ? [plan.sequence] : [])]) {
-                expect(() => checkConstants(kernelInfo(call.kernel), call.constants)).not.toThrow();
+              for (const subgroups of [false, true]) {
+                const plan = planLayer(s, l, T, B, 256, false, { step, projection }, subgroups);
+                for (const call of [plan.inputProj, ...plan.step, ...(plan.sequence ? [plan.sequence] : [])]) {
+                  expect(() => checkConstants(kernelInfo(call.kernel), call.constants)).not.toThrow();
+                }
               }
             }
           }

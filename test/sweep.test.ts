@@ -101,6 +101,36 @@ for (const forced of [undefined, ...FORCED]) {
   });
 }
 
+// main_direct_quad (cell_subgroup.wgsl) replaces main_direct where one row runs and H and the
+// output are multiples of 4 (plan.ts directQuadApplies); the sizes above are mostly odd, so here is
+// every cell and direction at such sizes, with 'direct' forced (the emulated adapters' default).
+describe('direct step with quad-shared vector reads: B = 1, H a multiple of 4', () => {
+  const QUAD_PERIODS: Record<number, number[]> = { 8: [1, 2], 132: [1, 2, 4], 300: [1, 3, 5, 7] };
+  let k = 0;
+  for (const v of VARIANTS) {
+    for (const direction of DIRECTIONS) {
+      const hiddenSize = [8, 132, 300][k % 3];
+      const numLayers = LAYERS[k % 2];
+      const spec: RnnSpec = {
+        ...v,
+        inputSize: [3, 8][k % 2],
+        hiddenSize,
+        numLayers,
+        direction,
+        ...(v.cell === 'clockwork' ? { periods: QUAD_PERIODS[hiddenSize] } : {}),
+      };
+      const o: CaseOptions = { seqLen: 4, batch: 1, seed: 500 + k, lengths: k % 2 === 0, initialStates: true, stepKernels: 'direct' };
+      it(describeCase(spec, o), () => check(spec, o));
+      k++;
+    }
+  }
+  const lstm: RnnSpec = { cell: 'lstm', inputSize: 5, hiddenSize: 64, direction: 'bidirectional', numLayers: 2, projSize: 12 };
+  const o: CaseOptions = { seqLen: 3, batch: 1, initialStates: true, peepholes: true, stepKernels: 'direct' };
+  it(describeCase(lstm, o), () => check(lstm, o));
+  const coupled: RnnSpec = { cell: 'lstm', inputSize: 4, hiddenSize: 20, inputForget: true, clip: 0.5 };
+  it(describeCase(coupled, { ...o, weightScale: 1 }), () => check(coupled, { ...o, weightScale: 1 }));
+});
+
 describe('persistent kernel forced up to its limit, H = 256', () => {
   const run: CaseOptions = { seqLen: 5, batch: 3, lengths: true, initialStates: true, stepKernels: 'persistent' };
   const cases: [RnnSpec, CaseOptions][] = [
