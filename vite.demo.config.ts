@@ -4,11 +4,13 @@
 //   /demo/index.html          a minimal interactive demo of the library
 //   /demo/bench.html          the benchmark page (webgpu-rnn vs ONNX Runtime Web vs TF.js vs plain JS)
 //   /demo/app/                the demo app: trained text generation and word segmentation
+//   /demo/app/sw.js           its service worker (copied as is), for reloads without network
 //   /test/browser/dist.html   the page the browser tests drive; it loads the built package dist/index.js
 // `vite --config vite.demo.config.ts` serves them (http://127.0.0.1:5173/ redirects to /demo/);
 // `vite build --config vite.demo.config.ts` writes a static site to node_modules/.cache/webgpu-rnn-demo
 // (git-ignored through node_modules/) that `vite preview --config vite.demo.config.ts` serves.
 import { defineConfig, type Plugin } from 'vite';
+import { readFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 const ROOT = import.meta.dirname;
@@ -34,11 +36,23 @@ function rootRedirect(): Plugin {
   };
 }
 
+/** The demo app's service worker, emitted verbatim at demo/app/sw.js: a worker's scope is its own
+ * folder, so it cannot become a hashed bundle under assets/. The dev server serves it from the tree. */
+function appServiceWorker(): Plugin {
+  return {
+    name: 'webgpu-rnn-app-service-worker',
+    apply: 'build',
+    generateBundle() {
+      this.emitFile({ type: 'asset', fileName: 'demo/app/sw.js', source: readFileSync(resolve(ROOT, 'demo/app/sw.js'), 'utf8') });
+    },
+  };
+}
+
 export default defineConfig({
   root: ROOT,
   appType: 'mpa',
   publicDir: false,
-  plugins: [rootRedirect()],
+  plugins: [rootRedirect(), appServiceWorker()],
   server: { host: '127.0.0.1', port: 5173 },
   preview: { host: '127.0.0.1', port: 4173 },
   // ONNX Runtime Web locates its .wasm relative to its own module; pre-bundling would move it.

@@ -7,6 +7,7 @@ import { existsSync, mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Browser, Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { AppState } from '../demo/app/app.js';
 import { adapterLine, formatTable, type BenchResults } from '../demo/bench/report.js';
 import { conformanceCases } from './browser/conformance-data.js';
 import { buildSite, forwardConsole, launchChromium, ROOT, serveSite, type Site } from './browser/harness.js';
@@ -31,10 +32,10 @@ afterAll(async () => {
 });
 
 /** Opens a served page; only its errors reach the test log (progress lines would drown it). */
-async function openPage(path: string): Promise<Page> {
+async function openPage(path: string, from: Site = site!): Promise<Page> {
   const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
   forwardConsole(page, '\u0000never', (l) => console.log(l));
-  await page.goto(`${site!.url}${path}`);
+  await page.goto(`${from.url}${path}`);
   return page;
 }
 
@@ -149,61 +150,93 @@ describe('browser: the benchmark page', () => {
 // page load to the first generated character.
 describe('browser: the demo app', () => {
   it('generates text from a typed prompt and segments an unspaced held-out sentence', async () => {
-    type App = { ready: boolean; error?: string; loadMs?: number; firstCharMs?: number; generated: string; segmented: string };
-    const state = (p: Page) => p.evaluate(() => (globalThis as unknown as { __app?: App }).__app);
-    const page = await openPage('/demo/app/');
-    await page.waitForFunction(
-      () => {
-        const a = (globalThis as unknown as { __app?: App }).__app;
-        return a?.ready || a?.error;
-      },
-      undefined,
-      { timeout: 120_000 },
-    );
-    expect((await state(page))?.error).toBeUndefined();
-    // The page starts generating on its own; the time to the first character is what a visitor waits.
-    await page.waitForFunction(() => (globalThis as unknown as { __app: App }).__app.firstCharMs !== undefined, undefined, {
-      timeout: 60_000,
-    });
-    const first = (await state(page))!;
-    console.log(
-      `[app] models ready ${first.loadMs!.toFixed(0)} ms after page load; first character at ${first.firstCharMs!.toFixed(0)} ms`,
-    );
-    // Once loaded, the page needs no network: generation and segmentation run offline.
-    await page.context().setOffline(true);
-    await page.fill('#prompt', 'Life is');
-    await page.click('#generate');
-    await page.waitForFunction(() => (globalThis as unknown as { __app: App }).__app.generated.length >= 50, undefined, {
-      timeout: 120_000,
-    });
-    const text = (await state(page))!.generated;
-    expect(text.length).toBeGreaterThanOrEqual(50);
-    expect(await page.textContent('#out-webgpu-rnn')).toContain('Life is');
-    const fixture = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/app/segmenter.json'), 'utf8')) as {
-      letters: string;
-      logits: number[];
-    };
-    const pytorch = [...fixture.letters].map((c, t) => c + (t < fixture.letters.length - 1 && fixture.logits[t] > 0 ? ' ' : '')).join('');
-    await page.fill('#unspaced', fixture.letters);
-    await page.waitForFunction((l) => (globalThis as unknown as { __app: App }).__app.segmented.replaceAll(' ', '') === l, fixture.letters);
-    expect((await state(page))!.segmented).toBe(pytorch);
-    mkdirSync(ARTIFACTS, { recursive: true });
-    await page.screenshot({ path: join(ARTIFACTS, 'app.png'), fullPage: true });
-    console.log(`[app] generated: ${JSON.stringify(text.slice(0, 80))}…; segmented: ${JSON.stringify(pytorch)}`);
-    // The comparison toggle loads ONNX Runtime Web and the ONNX export on first use: online again.
-    await page.context().setOffline(false);
-    // The comparison toggle: the ONNX export on ONNX Runtime Web's WebGPU and WASM EPs writes beside ours.
-    await page.check('#compare');
-    await page.click('#generate');
-    for (const id of ['#out-ort-webgpu', '#out-ort-wasm']) {
-      await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent ?? '').length >= 'Life is'.length + 20, id, {
+    const state = (p: Page) => p.evaluate(() => (globalThis as unknown as { __app?: AppState }).__app);
+    // Its own server, so that the offline reload at the end can stop it.
+    const appSite = await serveSite();
+    const page = await openPage('/demo/app/', appSite);
+    let serving = true;
+    try {
+      await page.waitForFunction(
+        () => {
+          const a = (globalThis as unknown as { __app?: AppState }).__app;
+          return a?.ready || a?.error;
+        },
+        undefined,
+        { timeout: 120_000 },
+      );
+      expect((await state(page))?.error).toBeUndefined();
+      // The page starts generating on its own; the time to the first character is what a visitor waits.
+      await page.waitForFunction(() => (globalThis as unknown as { __app: AppState }).__app.firstCharMs !== undefined, undefined, {
+        timeout: 60_000,
+      });
+      const first = (await state(page))!;
+      console.log(
+        `[app] models ready ${first.loadMs!.toFixed(0)} ms after page load; first character at ${first.firstCharMs!.toFixed(0)} ms`,
+      );
+      // Once loaded, the page needs no network: generation and segmentation run offline.
+      await page.context().setOffline(true);
+      await page.fill('#prompt', 'Life is');
+      await page.click('#generate');
+      await page.waitForFunction(() => (globalThis as unknown as { __app: AppState }).__app.generated.length >= 50, undefined, {
         timeout: 120_000,
       });
+      const text = (await state(page))!.generated;
+      expect(text.length).toBeGreaterThanOrEqual(50);
+      expect(await page.textContent('#out-webgpu-rnn')).toContain('Life is');
+      const fixture = JSON.parse(readFileSync(join(ROOT, 'test/fixtures/app/segmenter.json'), 'utf8')) as {
+        letters: string;
+        logits: number[];
+      };
+      const pytorch = [...fixture.letters].map((c, t) => c + (t < fixture.letters.length - 1 && fixture.logits[t] > 0 ? ' ' : '')).join('');
+      await page.fill('#unspaced', fixture.letters);
+      await page.waitForFunction(
+        (l) => (globalThis as unknown as { __app: AppState }).__app.segmented.replaceAll(' ', '') === l,
+        fixture.letters,
+      );
+      expect((await state(page))!.segmented).toBe(pytorch);
+      mkdirSync(ARTIFACTS, { recursive: true });
+      await page.screenshot({ path: join(ARTIFACTS, 'app.png'), fullPage: true });
+      console.log(`[app] generated: ${JSON.stringify(text.slice(0, 80))}…; segmented: ${JSON.stringify(pytorch)}`);
+      // The comparison toggle loads ONNX Runtime Web and the ONNX export on first use: online again.
+      await page.context().setOffline(false);
+      // The comparison toggle: the ONNX export on ONNX Runtime Web's WebGPU and WASM EPs writes beside ours.
+      await page.check('#compare');
+      await page.click('#generate');
+      for (const id of ['#out-ort-webgpu', '#out-ort-wasm']) {
+        await page.waitForFunction((sel) => (document.querySelector(sel)?.textContent ?? '').length >= 'Life is'.length + 20, id, {
+          timeout: 120_000,
+        });
+      }
+      console.log(
+        `[app] ${await page.textContent('#stats-webgpu-rnn')} | ORT WebGPU ${await page.textContent('#stats-ort-webgpu')} | ORT WASM ${await page.textContent('#stats-ort-wasm')}`,
+      );
+      await page.click('#stop');
+      // The service worker stored the page's files: with the server stopped and the network cut, a
+      // reload still loads the models and generates.
+      await page.waitForFunction(() => (globalThis as unknown as { __app: AppState }).__app.offlineFiles !== undefined, undefined, {
+        timeout: 60_000,
+      });
+      const stored = (await state(page))!.offlineFiles!;
+      expect(stored, (await page.textContent('#offline')) ?? '').toBeGreaterThan(5);
+      await appSite.close();
+      serving = false;
+      await page.context().setOffline(true);
+      await page.reload();
+      await page.waitForFunction(
+        () => {
+          const a = (globalThis as unknown as { __app?: AppState }).__app;
+          return (a?.ready && a.generated.length >= 20) || a?.error;
+        },
+        undefined,
+        { timeout: 120_000 },
+      );
+      const reloaded = (await state(page))!;
+      expect(reloaded.error).toBeUndefined();
+      console.log(`[app] offline reload (${stored} files stored, server stopped): models ready at ${reloaded.loadMs!.toFixed(0)} ms`);
+      await page.context().setOffline(false);
+      await page.close();
+    } finally {
+      if (serving) await appSite.close();
     }
-    console.log(
-      `[app] ${await page.textContent('#stats-webgpu-rnn')} | ORT WebGPU ${await page.textContent('#stats-ort-webgpu')} | ORT WASM ${await page.textContent('#stats-ort-wasm')}`,
-    );
-    await page.click('#stop');
-    await page.close();
   }, 300_000);
 });

@@ -2,8 +2,9 @@
 // GPU by a stream) and BiLSTM word segmentation as the user types, both trained with PyTorch
 // (scripts/train_*.py) and loaded from safetensors with fromTorch (models.ts). A toggle runs the
 // same generator's ONNX export on ONNX Runtime Web (WebGPU EP and WASM) side by side.
-// Everything the page needs is bundled with it, so once loaded it works offline. test/app.test.ts
-// drives it through window.__app.
+// Everything the page needs is bundled with it, so once loaded it works offline, and a service
+// worker (sw.js) stores its files so that it also reloads offline. test/browser.test.ts drives it
+// through window.__app.
 import { requestDevice } from '../../src/index.js';
 import { loadOrtWeb, type Ort } from '../bench/engines/ort.js';
 import charlmMeta from './models/charlm.json';
@@ -19,7 +20,7 @@ const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as 
 const MAX_CHARS = 600;
 
 /** What the browser test reads. */
-interface AppState {
+export interface AppState {
   ready: boolean;
   error?: string;
   /** ms from navigation start to the models being ready, and to the first generated character. */
@@ -27,6 +28,8 @@ interface AppState {
   firstCharMs?: number;
   generated: string;
   segmented: string;
+  /** How many of the page's files the service worker stored for offline reloads, once it has. */
+  offlineFiles?: number;
 }
 const app: AppState = { ready: false, generated: '', segmented: '' };
 (globalThis as unknown as { __app: AppState }).__app = app;
@@ -158,6 +161,25 @@ async function segment(seg: Segmenter) {
     : '';
 }
 
+/** Registers the service worker (sw.js) that lets the page reload and run offline, and hands it the
+ * files this page loaded before the worker controlled it. Resolves with how many it stored. */
+async function enableOffline(): Promise<number> {
+  if (!('serviceWorker' in navigator)) throw new Error('no service workers here (they need https or localhost)');
+  await navigator.serviceWorker.register('./sw.js', { scope: './' });
+  const worker = (await navigator.serviceWorker.ready).active;
+  if (!worker) throw new Error('the service worker did not activate');
+  const urls = [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)];
+  return new Promise((resolve) => {
+    const onMessage = (e: MessageEvent) => {
+      if (e.data?.type !== 'cached') return;
+      navigator.serviceWorker.removeEventListener('message', onMessage);
+      resolve(e.data.stored);
+    };
+    navigator.serviceWorker.addEventListener('message', onMessage);
+    worker.postMessage({ type: 'cache', urls });
+  });
+}
+
 async function main() {
   const device = await requestDevice();
   const info = (device as GPUDevice & { adapterInfo?: GPUAdapterInfo }).adapterInfo;
@@ -211,6 +233,15 @@ async function main() {
     $<HTMLButtonElement>('stop').disabled = true;
   });
   $('unspaced').addEventListener('input', () => void segment(seg).catch(fail));
+  // After the models, so that it never delays the first output; the page works without it.
+  enableOffline()
+    .then((n) => {
+      app.offlineFiles = n;
+      $('offline').textContent = `works offline: ${n} files stored`;
+    })
+    .catch((e) => {
+      $('offline').textContent = `no offline reload: ${e instanceof Error ? e.message : e}`;
+    });
   await segment(seg);
   await start();
 }
