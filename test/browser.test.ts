@@ -173,6 +173,13 @@ describe('browser: the demo app', () => {
       console.log(
         `[app] models ready ${first.loadMs!.toFixed(0)} ms after page load; first character at ${first.firstCharMs!.toFixed(0)} ms`,
       );
+      // The service worker stores the page's files once the models are up; wait for it, as a
+      // visitor's offline reload would need it done.
+      await page.waitForFunction(() => (globalThis as unknown as { __app: AppState }).__app.offlineFiles !== undefined, undefined, {
+        timeout: 60_000,
+      });
+      const stored = (await state(page))!.offlineFiles!;
+      expect(stored, (await page.textContent('#offline')) ?? '').toBeGreaterThan(5);
       // Once loaded, the page needs no network: generation and segmentation run offline.
       await page.context().setOffline(true);
       await page.fill('#prompt', 'Life is');
@@ -211,13 +218,8 @@ describe('browser: the demo app', () => {
         `[app] ${await page.textContent('#stats-webgpu-rnn')} | ORT WebGPU ${await page.textContent('#stats-ort-webgpu')} | ORT WASM ${await page.textContent('#stats-ort-wasm')}`,
       );
       await page.click('#stop');
-      // The service worker stored the page's files: with the server stopped and the network cut, a
-      // reload still loads the models and generates.
-      await page.waitForFunction(() => (globalThis as unknown as { __app: AppState }).__app.offlineFiles !== undefined, undefined, {
-        timeout: 60_000,
-      });
-      const stored = (await state(page))!.offlineFiles!;
-      expect(stored, (await page.textContent('#offline')) ?? '').toBeGreaterThan(5);
+      // The service worker stored the page's files (above, before the network was cut): with the
+      // server stopped and the network cut, a reload still loads the models and generates.
       await appSite.close();
       serving = false;
       await page.context().setOffline(true);

@@ -237,7 +237,7 @@ async function main() {
   enableOffline()
     .then((n) => {
       app.offlineFiles = n;
-      $('offline').textContent = `works offline: ${n} files stored`;
+      $('offline').textContent = n > 0 ? `works offline: ${n} files stored` : 'no offline reload: the files could not be stored';
     })
     .catch((e) => {
       $('offline').textContent = `no offline reload: ${e instanceof Error ? e.message : e}`;
