@@ -17,10 +17,13 @@
 // h_prev [D, B, HIDDEN];
 // gate_tmp [D, B, 2, HIDDEN].
 
+// r_t, h_prev and gate_tmp are sized by R_T_LEN, H_PREV_LEN and GATE_TMP_LEN (scalars), consts that
+// kernels.ts appends: a fixed length spares CPU emulators an arrayLength division per
+// bounds-checked read.
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
-@group(0) @binding(4) var<storage, read> r_t: array<weight4>;
-@group(0) @binding(5) var<storage, read> h_prev: array<f32>;
-@group(0) @binding(6) var<storage, read_write> gate_tmp: array<f32>;
+@group(0) @binding(4) var<storage, read> r_t: array<weight4, R_T_LEN / 4u>;
+@group(0) @binding(5) var<storage, read> h_prev: array<f32, H_PREV_LEN>;
+@group(0) @binding(6) var<storage, read_write> gate_tmp: array<f32, GATE_TMP_LEN>;
 
 fn load_vector(d: u32, b: u32, k: u32) -> f32 {
   return h_prev[state_row(d, b) * OUT + k];

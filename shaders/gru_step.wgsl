@@ -23,11 +23,14 @@
 // rbh [D, HIDDEN] (Rbh; zeros and unused without LINEAR_BEFORE_RESET); gate_tmp [D, B, 2, HIDDEN]
 // (z and r ⊙ h_prev; unused with LINEAR_BEFORE_RESET); h_prev, h_next [D, B, HIDDEN]; y: y_index.
 
+// r_t, h_prev and gate_tmp are sized by R_T_LEN, H_PREV_LEN and GATE_TMP_LEN (scalars), consts that
+// kernels.ts appends: a fixed length spares CPU emulators an arrayLength division per
+// bounds-checked read.
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
-@group(0) @binding(4) var<storage, read> r_t: array<weight4>;
+@group(0) @binding(4) var<storage, read> r_t: array<weight4, R_T_LEN / 4u>;
 @group(0) @binding(5) var<storage, read> rbh: array<f32>;
-@group(0) @binding(6) var<storage, read_write> gate_tmp: array<f32>;
-@group(0) @binding(7) var<storage, read> h_prev: array<f32>;
+@group(0) @binding(6) var<storage, read_write> gate_tmp: array<f32, GATE_TMP_LEN>;
+@group(0) @binding(7) var<storage, read> h_prev: array<f32, H_PREV_LEN>;
 @group(0) @binding(8) var<storage, read_write> h_next: array<f32>;
 @group(0) @binding(9) var<storage, read_write> y: array<f32>;
 

@@ -13,7 +13,9 @@
 // Layouts (f32, row-major): x [T, B, I], [B, T, I] or [T, B, D·Hout]; w_t [K, NP]; bias [N]; xproj [M, N] = [T, B, D, G, H].
 
 // (projection_common.wgsl is prepended: Dims, bindings 0, 1, 3, 4, the overrides K, N, TM, x_row_offset.)
-@group(0) @binding(2) var<storage, read> w_t: array<weight>;
+// w_t is sized by W_T_LEN (scalars), a const that kernels.ts appends: a fixed length spares CPU
+// emulators an arrayLength division per bounds-checked read.
+@group(0) @binding(2) var<storage, read> w_t: array<weight, W_T_LEN>;
 
 const TILE = 64u;   // output columns per workgroup, and the x_tile row stride
 const TK = 16u;     // K columns staged per pass

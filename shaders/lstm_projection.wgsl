@@ -15,9 +15,11 @@
 // Layouts (f32, row-major): wr_t [D, HIDDEN, OUT] (ONNX-style Wr [D, Hout, H] transposed);
 // m [D, B, HIDDEN]; h_prev, h_next [D, B, OUT]; y: y_index.
 
-@group(0) @binding(3) var<storage, read> wr_t: array<weight>;
-@group(0) @binding(4) var<storage, read> m: array<f32>;
-@group(0) @binding(5) var<storage, read> h_prev: array<f32>;
+// wr_t, m and h_prev are sized by WR_T_LEN, M_LEN and H_PREV_LEN (scalars), consts that kernels.ts
+// appends: a fixed length spares CPU emulators an arrayLength division per bounds-checked read.
+@group(0) @binding(3) var<storage, read> wr_t: array<weight, WR_T_LEN>;
+@group(0) @binding(4) var<storage, read> m: array<f32, M_LEN>;
+@group(0) @binding(5) var<storage, read> h_prev: array<f32, H_PREV_LEN>;
 @group(0) @binding(6) var<storage, read_write> h_next: array<f32>;
 @group(0) @binding(7) var<storage, read_write> y: array<f32>;
 

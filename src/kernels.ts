@@ -1,9 +1,20 @@
 // The kernel table and the per-device pipeline cache.
 //
-// Every specialisation input is a WGSL `override`, so a pipeline is identified by
-// (kernel, constants) and the cache key is complete by construction. Bind group layouts come from
-// reflection (reflect.ts) and are shared by every pipeline of one kernel on one device, so one set
-// of bind groups serves all of a kernel's specialisations.
+// Every specialisation input is a WGSL `override`, except the lengths of the hot storage arrays
+// (below), so a pipeline is identified by (kernel, constants, lengths) and the cache key is complete
+// by construction. Bind group layouts come from reflection (reflect.ts) and are shared by every
+// pipeline of one kernel on one device, so one set of bind groups serves all of a kernel's
+// specialisations.
+//
+// Array lengths: WGSL sizes a storage array only with a const-expression (never an override), and a
+// runtime-sized array costs its bounds clamp `min(i, arrayLength(&a) - 1)` on every access, where
+// CPU emulators compute arrayLength as a vector integer division each time (SwiftShader's
+// EmitArrayLength). So the weights and the recurrent vector, read once per multiply-add, are
+// declared `array<T, NAME_LEN>` (or `NAME_LEN / 4u` elements of a vec4), and the host appends
+// `const NAME_LEN: u32 = n;` to the module, n counted in scalars (`ArrayLengths`). Measured in
+// Chromium on SwiftShader, 512×512 LSTM mat-vec with quad-shared vector reads (.probe-style
+// microbenchmark, 2026-12-01): 1.30 ms per dispatch runtime-sized, 1.15 ms with fixed-size
+// weights, 1.04 ms with the vector fixed too. The rest stay runtime-sized: read once per unit.
 import projectionCommon from '../shaders/projection_common.wgsl?raw';
 import inputProj from '../shaders/input_proj.wgsl?raw';
 import inputGemv from '../shaders/input_gemv.wgsl?raw';
@@ -25,7 +36,7 @@ import precisionF32 from '../shaders/precision_f32.wgsl?raw';
 import precisionF16 from '../shaders/precision_f16.wgsl?raw';
 import { CELL_TYPES, CELLS, type CellType } from './cells.js';
 import { ShaderContractError } from './errors.js';
-import { checkConstants, reflectKernel, type KernelInfo } from './reflect.js';
+import { checkConstants, reflectKernel } from './reflect.js';
 
 /** Every WGSL file by name: kernels are named lists of them (WGSL has no #include). */
 const SHADER_FILES: Readonly<Record<string, string>> = {
@@ -176,7 +187,47 @@ export function sourceLocation(files: readonly string[], line: number): string {
 
 export const KERNEL_NAMES = Object.keys(SOURCES) as KernelName[];
 
-type Reflected = ReturnType<typeof reflectKernel>;
+/**
+ * Scalars (weights or f32s) in each storage array that a kernel sizes with a generated const, by
+ * binding name: binding `r_t` is sized by `R_T_LEN`. Bound buffers must hold at least that many.
+ */
+export type ArrayLengths = Readonly<Record<string, number>>;
+
+/** The `NAME_LEN` consts a module's WGSL uses, by binding name (`r_t` for `R_T_LEN`). */
+function lengthNames(code: string): string[] {
+  return [...new Set([...code.matchAll(/\b([A-Z][A-Z0-9_]*)_LEN\b/g)].map((m) => m[1].toLowerCase()))].sort();
+}
+
+/**
+ * The consts that size a module's length-sized arrays, appended at its end (module-scope
+ * declarations may follow their uses in WGSL, and appending keeps `enable` directives first and
+ * compiler messages' line numbers those of the files).
+ */
+function lengthDeclarations(name: KernelName, code: string, lengths: ArrayLengths): string {
+  return lengthNames(code)
+    .map((binding) => {
+      const n = lengths[binding];
+      if (!(Number.isInteger(n) && n > 0))
+        throw new ShaderContractError(
+          `${name}: binding ${binding} is sized by ${binding.toUpperCase()}_LEN, but the host gave no length for it`,
+        );
+      return `const ${binding.toUpperCase()}_LEN: u32 = ${n}u;\n`;
+    })
+    .join('');
+}
+
+/**
+ * Reflection and the race detector (test/shaders.test.ts) see length-sized arrays at this many
+ * scalars; their bindings are treated as runtime-sized (checked against the words the host binds).
+ */
+const REFLECTION_LENGTH = 1 << 14;
+
+type Reflected = ReturnType<typeof reflectKernel> & {
+  /** The module's WGSL without the length consts. */
+  files: string;
+  /** The bindings sized by a generated `NAME_LEN` const, sorted. */
+  lengthSized: string[];
+};
 const reflected = new Map<string, Reflected>();
 
 /** Reflection of one kernel at one precision (device-independent, computed once). */
@@ -185,30 +236,30 @@ export function kernelInfo(name: KernelName, precision: Precision = 'f32'): Refl
   let info = reflected.get(key);
   if (!info) {
     const src = SOURCES[name];
-    const code = moduleFiles(name, precision)
+    const files = moduleFiles(name, precision)
       .map((f) => SHADER_FILES[f])
       .join('');
-    info = reflectKernel(name, code, src.entryPoint, src.dynamicOffsets);
+    const sized = lengthNames(files);
+    const code = files + lengthDeclarations(name, files, Object.fromEntries(sized.map((b) => [b, REFLECTION_LENGTH])));
+    info = { ...reflectKernel(name, code, src.entryPoint, src.dynamicOffsets, sized), files, lengthSized: sized };
     reflected.set(key, info);
   }
   return info;
 }
 
 interface DeviceKernel {
-  module: GPUShaderModule;
   bindGroupLayout: GPUBindGroupLayout;
   pipelineLayout: GPUPipelineLayout;
   pipelines: Map<string, Promise<GPUComputePipeline>>;
   /** The pipelines that have finished compiling, for callers that cannot wait (Rnn.encode). */
   ready: Map<string, GPUComputePipeline>;
-  /** Resolves when the module compiled; rejects with the compiler's messages otherwise. */
-  compiled: Promise<void>;
 }
 
 const cache = new WeakMap<GPUDevice, Map<string, DeviceKernel>>();
 /**
  * Shader modules by source text: the entry points of one cell (its tiled, sequence, direct and rows
- * kernels) are one module, created and compiled once per device rather than once per kernel.
+ * kernels) with the same array lengths are one module, created and compiled once per device rather
+ * than once per kernel.
  */
 const modules = new WeakMap<GPUDevice, Map<string, { module: GPUShaderModule; compiled: Promise<void> }>>();
 
@@ -250,10 +301,9 @@ function deviceKernel(device: GPUDevice, name: KernelName, precision: Precision)
   let k = perDevice.get(`${name}|${precision}`);
   if (!k) {
     const info = kernelInfo(name, precision);
-    const { module, compiled } = deviceModule(device, name, info.code, moduleFiles(name, precision));
     const bindGroupLayout = device.createBindGroupLayout({ label: name, entries: info.layoutEntries });
     const pipelineLayout = device.createPipelineLayout({ label: name, bindGroupLayouts: [bindGroupLayout] });
-    k = { module, bindGroupLayout, pipelineLayout, pipelines: new Map(), ready: new Map(), compiled };
+    k = { bindGroupLayout, pipelineLayout, pipelines: new Map(), ready: new Map() };
     perDevice.set(`${name}|${precision}`, k);
   }
   return k;
@@ -263,11 +313,13 @@ export function bindGroupLayout(device: GPUDevice, name: KernelName, precision: 
   return deviceKernel(device, name, precision).bindGroupLayout;
 }
 
-function canonicalKey(constants: Constants): string {
-  return Object.keys(constants)
+/** The pipeline cache key: the constants, and the lengths of the arrays the kernel sizes by them. */
+function canonicalKey(info: Reflected, constants: Constants, lengths: ArrayLengths): string {
+  const c = Object.keys(constants)
     .sort()
     .map((k) => `${k}=${Number(constants[k])}`)
     .join(',');
+  return `${c}|${info.lengthSized.map((b) => `${b}=${lengths[b]}`).join(',')}`;
 }
 
 /** The pipeline of `name` with `constants` if it has finished compiling on this device, else undefined. */
@@ -275,31 +327,43 @@ export function readyPipeline(
   device: GPUDevice,
   name: KernelName,
   constants: Constants,
+  lengths: ArrayLengths,
   precision: Precision = 'f32',
 ): GPUComputePipeline | undefined {
-  return cache.get(device)?.get(`${name}|${precision}`)?.ready.get(canonicalKey(constants));
+  return cache
+    .get(device)
+    ?.get(`${name}|${precision}`)
+    ?.ready.get(canonicalKey(kernelInfo(name, precision), constants, lengths));
 }
 
-/** The pipeline of `name` specialised with `constants`, compiled once per device. */
+/** The pipeline of `name` specialised with `constants` and array `lengths`, compiled once per device. */
 export function pipeline(
   device: GPUDevice,
   name: KernelName,
   constants: Constants,
+  lengths: ArrayLengths,
   precision: Precision = 'f32',
 ): Promise<GPUComputePipeline> {
-  const info: KernelInfo = kernelInfo(name, precision);
+  const info = kernelInfo(name, precision);
   checkConstants(info, constants);
   const k = deviceKernel(device, name, precision);
-  const key = canonicalKey(constants);
+  const key = canonicalKey(info, constants, lengths);
   let p = k.pipelines.get(key);
   if (!p) {
     const numeric: Record<string, number> = {};
     for (const [c, v] of Object.entries(constants)) numeric[c] = Number(v);
-    p = k.compiled.then(() =>
+    let module: { module: GPUShaderModule; compiled: Promise<void> };
+    try {
+      const code = info.files + lengthDeclarations(name, info.files, lengths);
+      module = deviceModule(device, name, code, moduleFiles(name, precision));
+    } catch (e) {
+      return Promise.reject(e);
+    }
+    p = module.compiled.then(() =>
       device.createComputePipelineAsync({
         label: `${name}|${key}`,
         layout: k.pipelineLayout,
-        compute: { module: k.module, entryPoint: info.entryPoint, constants: numeric },
+        compute: { module: module.module, entryPoint: info.entryPoint, constants: numeric },
       }),
     );
     // A failed compile must not stay cached: the next attempt retries.

@@ -2,12 +2,15 @@
 // strides of each layer's input and output, and the sizes of the buffers a run needs.
 // rnn.ts executes this plan; test/plan.test.ts checks it without a GPU.
 import { CELLS } from './cells.js';
-import { cellKernel, type Constants, type KernelName } from './kernels.js';
+import { type ArrayLengths, cellKernel, type Constants, type KernelName } from './kernels.js';
+import { paddedColumns } from './pack.js';
 import { layerInputSize, type ResolvedSpec } from './spec.js';
 
 export interface KernelCall {
   kernel: KernelName;
   constants: Constants;
+  /** Scalars in the storage arrays the kernel sizes by a generated const (kernels.ts). */
+  lengths: ArrayLengths;
   /** Workgroups in x, y, z. */
   grid: [number, number, number];
 }
@@ -184,17 +187,36 @@ export function projectionGates(s: ResolvedSpec, layer: number): number {
   return CELLS[s.cell].projectionGates?.(s, layer) ?? s.gates;
 }
 
-function projectionCall(s: ResolvedSpec, layer: number, M: number, variant: ProjectionVariant): KernelCall {
+/**
+ * Scalars (weights, or f32s) in layer `layer`'s storage arrays that the kernels size by a generated
+ * const (kernels.ts `ArrayLengths`): the weights and the recurrent vectors (h_prev; the GRU's
+ * r ⊙ h in gate_tmp; the LSTM projection's m), read once per multiply-add. The workspace binds
+ * buffers of exactly these sizes (workspace.ts resources).
+ */
+export function arrayLengths(s: ResolvedSpec, layer: number, batch: number): ArrayLengths {
+  const { directions: D, hiddenSize: H, outputSize: Hout } = s;
+  return {
+    w_t: layerInputSize(s, layer) * paddedColumns(D * projectionGates(s, layer) * H),
+    r_t: D * Hout * H * CELLS[s.cell].recurrentLanes,
+    wr_t: D * H * Hout,
+    h_prev: D * batch * Hout,
+    gate_tmp: D * batch * 2 * H,
+    m: D * batch * H,
+  };
+}
+
+function projectionCall(s: ResolvedSpec, layer: number, M: number, variant: ProjectionVariant, lengths: ArrayLengths): KernelCall {
   const N = s.directions * projectionGates(s, layer) * s.hiddenSize;
   const K = layerInputSize(s, layer);
   if (variant === 'gemv') {
     const TM = M === 1 ? 1 : 4;
     const invocations = Math.ceil(N / 4) * Math.ceil(M / TM);
-    return { kernel: 'input_gemv', constants: { K, N, TM, WG: DIRECT_WORKGROUP }, grid: [Math.ceil(invocations / DIRECT_WORKGROUP), 1, 1] };
+    const grid: KernelCall['grid'] = [Math.ceil(invocations / DIRECT_WORKGROUP), 1, 1];
+    return { kernel: 'input_gemv', constants: { K, N, TM, WG: DIRECT_WORKGROUP }, lengths, grid };
   }
   // 4 output rows per invocation (64-row tiles), or 1 (16-row tiles) when there are few rows.
   const TM = M <= 16 ? 1 : 4;
-  return { kernel: 'input_proj', constants: { K, N, TM }, grid: [Math.ceil(N / GEMM_TILE), Math.ceil(M / (16 * TM)), 1] };
+  return { kernel: 'input_proj', constants: { K, N, TM }, lengths, grid: [Math.ceil(N / GEMM_TILE), Math.ceil(M / (16 * TM)), 1] };
 }
 
 /** The cell-specific constants of the kernels built on cell_step.wgsl (the registry's). */
@@ -232,7 +254,8 @@ export function planLayer(
   subgroups = false,
 ): LayerPlan {
   const { hiddenSize: H, outputSize: Hout, directions: D } = s;
-  const inputProj = projectionCall(s, layer, seqLen * batch, choice.projection);
+  const lengths = arrayLengths(s, layer, batch);
+  const inputProj = projectionCall(s, layer, seqLen * batch, choice.projection, lengths);
   const cell = CELLS[s.cell];
   const twoPhase = cell.twoPhase(s);
   if (choice.step === 'persistent') {
@@ -242,14 +265,22 @@ export function planLayer(
     const bt = batchTile(batch);
     // A GRU without linear_before_reset runs gru_reset's work as the persistent kernel's first phase.
     const constants = { ...commonStepConstants(s, wg, bt, masked), ...cellConstants(s, twoPhase) };
-    return { inputProj, step: [], sequence: { kernel: cellKernel(s.cell, 'seq'), constants, grid: [1, D, Math.ceil(batch / bt)] } };
+    return {
+      inputProj,
+      step: [],
+      sequence: { kernel: cellKernel(s.cell, 'seq'), constants, lengths, grid: [1, D, Math.ceil(batch / bt)] },
+    };
   }
   if (choice.step === 'rows') {
     const why = variantUnsupported(s, 'rows');
     if (why) throw new Error(`internal: the rows kernel was planned for a layer it cannot run (${why})`);
     const wg = Math.min(ROWS_WORKGROUP, maxInvocations);
     const constants = { ...commonStepConstants(s, wg, 1, masked), ...cellConstants(s, twoPhase) };
-    return { inputProj, step: [], sequence: { kernel: cellKernel(s.cell, 'rows'), constants, grid: [Math.ceil(batch / wg), D, 1] } };
+    return {
+      inputProj,
+      step: [],
+      sequence: { kernel: cellKernel(s.cell, 'rows'), constants, lengths, grid: [Math.ceil(batch / wg), D, 1] },
+    };
   }
   if (choice.step === 'subgroup') {
     // The cell's mat-vec split over subgroups; the GRU's first half and the LSTM projection, which
@@ -257,11 +288,12 @@ export function planLayer(
     const wg = Math.min(DIRECT_WORKGROUP, maxInvocations);
     const constants = { ...commonStepConstants(s, wg, 1, masked), ...cellConstants(s, false), UNITS: SUBGROUP_UNITS };
     const step: KernelCall[] = [
-      { kernel: cellKernel(s.cell, 'subgroup'), constants, grid: [Math.ceil((batch * H) / SUBGROUP_UNITS), D, 1] },
+      { kernel: cellKernel(s.cell, 'subgroup'), constants, lengths, grid: [Math.ceil((batch * H) / SUBGROUP_UNITS), D, 1] },
     ];
     const direct = (kernel: KernelName, units: number, extra: Constants): KernelCall => ({
       kernel,
       constants: { ...commonStepConstants(s, wg, 1, masked), ...extra },
+      lengths,
       grid: [Math.ceil((batch * units) / wg), D, 1],
     });
     if (twoPhase) step.unshift(direct(cell.firstPhase!.direct, H, cellConstants(s, false)));
@@ -275,6 +307,7 @@ export function planLayer(
     const direct = (kernel: KernelName, units: number): KernelCall => ({
       kernel,
       constants: { ...commonStepConstants(s, wg, bt, masked), ...cellConstants(s, false) },
+      lengths,
       grid: [Math.ceil((Math.ceil(batch / bt) * units) / wg), D, 1],
     });
     const quad = directQuadApplies(s, bt, subgroups);
@@ -287,7 +320,12 @@ export function planLayer(
   const rowBlocks = Math.ceil(batch / bt);
   const tiled = (kernel: KernelName, units: number, extra: Constants): KernelCall => {
     const wg = stepWorkgroupSize(units, maxInvocations);
-    return { kernel, constants: { ...commonStepConstants(s, wg, bt, masked), ...extra }, grid: [Math.ceil(units / wg), D, rowBlocks] };
+    return {
+      kernel,
+      constants: { ...commonStepConstants(s, wg, bt, masked), ...extra },
+      lengths,
+      grid: [Math.ceil(units / wg), D, rowBlocks],
+    };
   };
   const step = [tiled(cellKernel(s.cell, 'step'), H, cellConstants(s, false))];
   if (twoPhase) step.unshift(tiled(cell.firstPhase!.tiled, H, {}));
@@ -340,7 +378,8 @@ export function planStack(s: ResolvedSpec, batch: number, maxInvocations: number
     BATCH_MAJOR: s.batchMajor,
     ...cellOptions,
   };
-  return { kernel: 'stack_step', constants, grid: [Math.ceil(batch / bt), 1, 1] };
+  // stack_step.wgsl sizes no array by a generated length.
+  return { kernel: 'stack_step', constants, lengths: {}, grid: [Math.ceil(batch / bt), 1, 1] };
 }
 
 /** Whether a planned layer fits the device's grid limit (maxComputeWorkgroupsPerDimension). */

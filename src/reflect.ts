@@ -12,7 +12,7 @@ export interface BindingInfo {
   name: string;
   binding: number;
   kind: 'uniform' | 'read-only-storage' | 'storage';
-  /** Fixed byte size (structs, uniforms); 0 for a runtime-sized array. */
+  /** Fixed byte size (structs, uniforms); 0 for a runtime-sized array, or one sized by a host-generated length (kernels.ts). */
   size: number;
   /** Element stride of a runtime-sized array. */
   stride: number;
@@ -34,6 +34,7 @@ export function reflectKernel(
   code: string,
   entryPoint: string,
   dynamicOffsets: readonly string[],
+  lengthSized: readonly string[] = [],
 ): KernelInfo & { layoutEntries: GPUBindGroupLayoutEntry[] } {
   const reflect = new WgslReflect(code);
   const entry = reflect.entry.compute.find((e) => e.name === entryPoint);
@@ -45,7 +46,10 @@ export function reflectKernel(
     if (v.resourceType === ResourceType.Uniform) kind = 'uniform';
     else if (v.resourceType === ResourceType.Storage) kind = v.access === 'read' ? 'read-only-storage' : 'storage';
     else throw new ShaderContractError(`${name}: binding ${v.name} is neither a uniform nor a storage buffer`);
-    return { name: v.name, binding: v.binding, kind, size: v.isArray && v.count === 0 ? 0 : v.size, stride: v.stride };
+    // A length-sized array's size varies per pipeline: the layout (shared by them) says 0, and the
+    // binding is checked like a runtime-sized one, against the words the host binds.
+    const sizedPerPipeline = v.isArray && (v.count === 0 || lengthSized.includes(v.name));
+    return { name: v.name, binding: v.binding, kind, size: sizedPerPipeline ? 0 : v.size, stride: v.stride };
   });
   for (const dyn of dynamicOffsets) {
     if (!bindings.some((b) => b.name === dyn && b.kind === 'uniform'))

@@ -595,12 +595,12 @@ class RnnModel implements Rnn, StreamHost {
           .map((c) =>
             this.layers.map((_, l) =>
               layerCalls(planLayer(s, l, T, B, maxInv, false, c, sg)).map((call) =>
-                pipeline(this.device, call.kernel, call.constants, this.precision),
+                pipeline(this.device, call.kernel, call.constants, call.lengths, this.precision),
               ),
             ),
           )
           .flat(2),
-        ...(stack ? [pipeline(this.device, stack.kernel, stack.constants, this.precision)] : []),
+        ...(stack ? [pipeline(this.device, stack.kernel, stack.constants, stack.lengths, this.precision)] : []),
       ]);
       const x = new Float32Array(T * B * s.inputSize).map((_, i) => Math.sin(i));
       const once = async () => {
@@ -676,7 +676,7 @@ class RnnModel implements Rnn, StreamHost {
   async compile(batch: number, masked = false, seqLen = 2): Promise<{ layers: CompiledLayer[]; stack?: CompiledCall }> {
     const withPipeline = async (call: KernelCall): Promise<CompiledCall> => ({
       ...call,
-      pipeline: await pipeline(this.device, call.kernel, call.constants, this.precision),
+      pipeline: await pipeline(this.device, call.kernel, call.constants, call.lengths, this.precision),
     });
     const stackCall = this.stackCall(seqLen, batch, masked);
     const [layers, stack] = await Promise.all([
@@ -924,7 +924,7 @@ class RnnModel implements Rnn, StreamHost {
     // No awaiting here: the pipelines must be ready (compiled by createRnn or an earlier run).
     let missing = false;
     const ready = (call: KernelCall): CompiledCall => {
-      const p = readyPipeline(this.device, call.kernel, call.constants, this.precision);
+      const p = readyPipeline(this.device, call.kernel, call.constants, call.lengths, this.precision);
       missing ||= p === undefined;
       return { ...call, pipeline: p! };
     };

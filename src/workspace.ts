@@ -5,8 +5,7 @@
 import { CELLS } from './cells.js';
 import { paddedSize, storageBuffer, Usage, writeArray } from './gpu.js';
 import { bindGroupLayout, kernelInfo, type KernelName, type Precision } from './kernels.js';
-import { paddedColumns, recurrentLanes } from './pack.js';
-import { projectionGates, runSizes } from './plan.js';
+import { arrayLengths, projectionGates, runSizes } from './plan.js';
 import { checkBindings } from './reflect.js';
 import { stateFloats } from './run-io.js';
 import type { ResolvedSpec } from './spec.js';
@@ -157,6 +156,8 @@ export class Workspaces {
     const s = this.m.spec;
     const w = this.m.layers[l];
     const sizes = runSizes(s, ws.seqLen, ws.batch);
+    // The kernels' length-sized arrays (plan.ts arrayLengths) get buffers of exactly these sizes.
+    const lengths = arrayLengths(s, l, ws.batch);
     const { directions: D, hiddenSize: H, outputSize: Hout } = s;
     const I = l === 0 ? s.inputSize : D * Hout;
     const res: Record<string, Resource> = {
@@ -169,15 +170,15 @@ export class Workspaces {
       },
       seq_lens: { buffer: ws.seqLens, words: ws.seqLen * ws.batch },
       x: { buffer: l === 0 ? ws.x : ws.sequences[(l - 1) % 2], words: ws.seqLen * ws.batch * I },
-      w_t: { buffer: w.wT, words: weightWords(this.m.precision, I * paddedColumns(D * projectionGates(s, l) * H)) },
+      w_t: { buffer: w.wT, words: weightWords(this.m.precision, lengths.w_t) },
       bias: { buffer: w.bias, words: D * projectionGates(s, l) * H },
       xproj: { buffer: ws.xproj, words: sizes.xproj },
-      r_t: { buffer: w.rStep, words: weightWords(this.m.precision, D * Hout * H * recurrentLanes(s)) },
-      h_prev: { buffer: ws.h[l][parity], words: sizes.h },
+      r_t: { buffer: w.rStep, words: weightWords(this.m.precision, lengths.r_t) },
+      h_prev: { buffer: ws.h[l][parity], words: lengths.h_prev },
       h_next: { buffer: ws.h[l][1 - parity], words: sizes.h },
       y: { buffer: l === s.numLayers - 1 ? ws.y : ws.sequences[l % 2], words: sizes.sequence },
-      m: { buffer: ws.scratch, words: sizes.c },
-      gate_tmp: { buffer: ws.scratch, words: sizes.scratch },
+      m: { buffer: ws.scratch, words: lengths.m },
+      gate_tmp: { buffer: ws.scratch, words: lengths.gate_tmp },
     };
     if (CELLS[s.cell].cellState) {
       res.c = { buffer: ws.cAll!, words: sizes.cAll };
@@ -187,7 +188,7 @@ export class Workspaces {
     }
     if (w.rbh) res.rbh = { buffer: w.rbh, words: D * H };
     for (const [name, buffer] of Object.entries(this.m.cellBuffers)) res[name] = { buffer, words: buffer.size / 4 };
-    if (w.wrT) res.wr_t = { buffer: w.wrT, words: weightWords(this.m.precision, D * H * Hout) };
+    if (w.wrT) res.wr_t = { buffer: w.wrT, words: weightWords(this.m.precision, lengths.wr_t) };
     return res;
   }
 
