@@ -41,6 +41,39 @@ fn store_row(m: u32, q: u32, acc: vec4<f32>) {
   }
 }
 
+// Columns 4q .. 4q + 3 of row offset o, summed over k = k0 .. K - 1.
+fn row_dot(k0: u32, quads: u32, q: u32, o: u32) -> vec4<f32> {
+  var acc = vec4<f32>();
+  for (var k = k0; k < K; k++) {
+    acc += vec4<f32>(w_t[k * quads + q]) * x[o + k];
+  }
+  return acc;
+}
+
+// The same for the four rows at offsets o (TM = 4), each weight read serving the four.
+fn rows_dot(k0: u32, quads: u32, q: u32, o: vec4<u32>) -> mat4x4<f32> {
+  var acc = mat4x4<f32>();
+  for (var k = k0; k < K; k++) {
+    let wv = vec4<f32>(w_t[k * quads + q]);
+    acc[0] += wv * x[o.x + k];
+    acc[1] += wv * x[o.y + k];
+    acc[2] += wv * x[o.z + k];
+    acc[3] += wv * x[o.w + k];
+  }
+  return acc;
+}
+
+fn row_offsets(m0: u32) -> vec4<u32> {
+  return vec4<u32>(x_row(m0), x_row(m0 + 1u), x_row(m0 + 2u), x_row(m0 + 3u));
+}
+
+fn store_rows(m0: u32, q: u32, acc: mat4x4<f32>) {
+  store_row(m0, q, acc[0]);
+  store_row(m0 + 1u, q, acc[1]);
+  store_row(m0 + 2u, q, acc[2]);
+  store_row(m0 + 3u, q, acc[3]);
+}
+
 @compute @workgroup_size(WG)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
   let quads = (N + 3u) / 4u;
@@ -50,31 +83,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>) {
     return;
   }
   if (TM == 1u) {
-    let o = x_row(m0);
-    var acc = vec4<f32>();
-    for (var k = 0u; k < K; k++) {
-      acc += vec4<f32>(w_t[k * quads + q]) * x[o + k];
-    }
-    store_row(m0, q, acc);
+    store_row(m0, q, row_dot(0u, quads, q, x_row(m0)));
     return;
   }
-  let o0 = x_row(m0);
-  let o1 = x_row(m0 + 1u);
-  let o2 = x_row(m0 + 2u);
-  let o3 = x_row(m0 + 3u);
-  var a0 = vec4<f32>();
-  var a1 = vec4<f32>();
-  var a2 = vec4<f32>();
-  var a3 = vec4<f32>();
-  for (var k = 0u; k < K; k++) {
-    let wv = vec4<f32>(w_t[k * quads + q]);
-    a0 += wv * x[o0 + k];
-    a1 += wv * x[o1 + k];
-    a2 += wv * x[o2 + k];
-    a3 += wv * x[o3 + k];
-  }
-  store_row(m0, q, a0);
-  store_row(m0 + 1u, q, a1);
-  store_row(m0 + 2u, q, a2);
-  store_row(m0 + 3u, q, a3);
+  store_rows(m0, q, rows_dot(0u, quads, q, row_offsets(m0)));
 }

@@ -12,12 +12,14 @@
 // EmitArrayLength). So the weights and the recurrent vector, read once per multiply-add, are
 // declared `array<T, NAME_LEN>` (or `NAME_LEN / 4u` elements of a vec4), and the host appends
 // `const NAME_LEN: u32 = n;` to the module, n counted in scalars (`ArrayLengths`). Measured in
-// Chromium on SwiftShader, 512×512 LSTM mat-vec with quad-shared vector reads (.probe-style
-// microbenchmark, 2026-12-01): 1.30 ms per dispatch runtime-sized, 1.15 ms with fixed-size
-// weights, 1.04 ms with the vector fixed too. The rest stay runtime-sized: read once per unit.
+// Chromium on SwiftShader, a 512×512 LSTM mat-vec with quad-shared vector reads alone
+// (2026-12-01): 1.30 ms per dispatch runtime-sized, 1.15 ms with fixed-size weights, 1.04 ms with
+// the vector fixed too. The rest stay runtime-sized: arrays sized by T (x, xproj, y) would compile
+// anew for each sequence length, and the others are read once per unit.
 import projectionCommon from '../shaders/projection_common.wgsl?raw';
 import inputProj from '../shaders/input_proj.wgsl?raw';
 import inputGemv from '../shaders/input_gemv.wgsl?raw';
+import inputGemvQuad from '../shaders/input_gemv_quad.wgsl?raw';
 import stepCommon from '../shaders/step_common.wgsl?raw';
 import stepMatvec from '../shaders/step_matvec.wgsl?raw';
 import cellMath from '../shaders/cell_math.wgsl?raw';
@@ -43,6 +45,7 @@ const SHADER_FILES: Readonly<Record<string, string>> = {
   'projection_common.wgsl': projectionCommon,
   'input_proj.wgsl': inputProj,
   'input_gemv.wgsl': inputGemv,
+  'input_gemv_quad.wgsl': inputGemvQuad,
   'step_common.wgsl': stepCommon,
   'step_matvec.wgsl': stepMatvec,
   'cell_math.wgsl': cellMath,
@@ -91,6 +94,7 @@ export const CELL_HOOKS = [
 export type KernelName =
   | 'input_proj'
   | 'input_gemv'
+  | 'input_gemv_quad'
   | `${CellType}_${CellKernelVariant}`
   | 'gru_reset'
   | 'gru_direct_reset'
@@ -146,6 +150,13 @@ function cellSources(): Record<`${CellType}_${CellKernelVariant}`, KernelSource>
 const SOURCES: Record<KernelName, KernelSource> = {
   input_proj: { files: ['projection_common.wgsl', 'input_proj.wgsl'], entryPoint: 'main', dynamicOffsets: [] },
   input_gemv: { files: ['projection_common.wgsl', 'input_gemv.wgsl'], entryPoint: 'main', dynamicOffsets: [] },
+  // input_gemv with the reads of x shared within quads (needs the 'subgroups' feature).
+  input_gemv_quad: {
+    directives: ['subgroup_enable.wgsl'],
+    files: ['projection_common.wgsl', 'input_gemv.wgsl', 'input_gemv_quad.wgsl'],
+    entryPoint: 'main_quad',
+    dynamicOffsets: [],
+  },
   ...cellSources(),
   gru_direct_reset: { files: [...CELL_PRELUDE, ...CELLS.gru.shaders], entryPoint: 'main_direct_phase1', dynamicOffsets: step },
   gru_direct_reset_quad: {

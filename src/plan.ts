@@ -153,6 +153,17 @@ export function stepWorkgroupSize(units: number, maxInvocations: number): number
 /** Invocations per workgroup of the barrier-free kernels (direct steps, gemv), which flatten rows and units. */
 export const DIRECT_WORKGROUP = 64;
 
+/**
+ * The workgroup size of a barrier-free step kernel over `invocations` (per direction): as many
+ * workgroups as DIRECT_WORKGROUP-sized ones would need, but of equal sizes (a multiple of 4, so
+ * quads stay whole), so that no workgroup is a short remainder. A CPU emulator runs each workgroup
+ * on one thread, and a remainder leaves a thread idle: 96 units were 64 + 32, now 48 + 48.
+ */
+export function directWorkgroupSize(invocations: number, maxInvocations: number): number {
+  const groups = Math.ceil(invocations / DIRECT_WORKGROUP);
+  return Math.min(4 * Math.ceil(invocations / (4 * groups)), maxInvocations);
+}
+
 /** Constants every step kernel takes (step_common.wgsl). */
 function commonStepConstants(s: ResolvedSpec, wg: number, bt: number, masked: boolean): Constants {
   const c: Constants = {
@@ -195,24 +206,56 @@ export function projectionGates(s: ResolvedSpec, layer: number): number {
  */
 export function arrayLengths(s: ResolvedSpec, layer: number, batch: number): ArrayLengths {
   const { directions: D, hiddenSize: H, outputSize: Hout } = s;
+  const rows = lengthRows(batch);
   return {
     w_t: layerInputSize(s, layer) * paddedColumns(D * projectionGates(s, layer) * H),
     r_t: D * Hout * H * CELLS[s.cell].recurrentLanes,
     wr_t: D * H * Hout,
-    h_prev: D * batch * Hout,
-    gate_tmp: D * batch * 2 * H,
-    m: D * batch * H,
+    h_prev: D * rows * Hout,
+    gate_tmp: D * rows * 2 * H,
+    m: D * rows * H,
   };
 }
 
-function projectionCall(s: ResolvedSpec, layer: number, M: number, variant: ProjectionVariant, lengths: ArrayLengths): KernelCall {
+/**
+ * The batch rows the length-sized state arrays are declared for: the batch rounded up to a power of
+ * two, so that runs of batch sizes in one such class share their pipelines (a batch size is not an
+ * override, and each new length compiles the step kernels anew). The workspace allocates its state
+ * buffers for as many rows.
+ */
+export function lengthRows(batch: number): number {
+  return 2 ** Math.ceil(Math.log2(Math.max(1, batch)));
+}
+
+/**
+ * Whether the 'gemv' projection runs as input_gemv_quad, which shares the reads of x within quads:
+ * on a device with subgroups, when the column quads of w_t are a multiple of four (a quad of lanes
+ * then never straddles two row blocks). CPU emulators pay each read of x as a gather plus a bounds
+ * clamp through arrayLength (x is sized by T·B); this does a quarter of them. Node + SwiftShader,
+ * 2026-12-01, GPU time of the projection (timestamps), plain vs quad: char-RNN (two layers, one
+ * row) 3.9 vs 3.2 ms, RNNoise (100 rows) 4.9 vs 3.7 ms, LSTM 20 (2560 rows) 8.3 vs 7.7 ms.
+ */
+export function gemvQuadApplies(s: ResolvedSpec, layer: number, subgroups: boolean): boolean {
+  const N = s.directions * projectionGates(s, layer) * s.hiddenSize;
+  return subgroups && Math.ceil(N / 4) % 4 === 0;
+}
+
+function projectionCall(
+  s: ResolvedSpec,
+  layer: number,
+  M: number,
+  variant: ProjectionVariant,
+  lengths: ArrayLengths,
+  subgroups: boolean,
+): KernelCall {
   const N = s.directions * projectionGates(s, layer) * s.hiddenSize;
   const K = layerInputSize(s, layer);
   if (variant === 'gemv') {
     const TM = M === 1 ? 1 : 4;
     const invocations = Math.ceil(N / 4) * Math.ceil(M / TM);
     const grid: KernelCall['grid'] = [Math.ceil(invocations / DIRECT_WORKGROUP), 1, 1];
-    return { kernel: 'input_gemv', constants: { K, N, TM, WG: DIRECT_WORKGROUP }, lengths, grid };
+    const kernel = gemvQuadApplies(s, layer, subgroups) ? 'input_gemv_quad' : 'input_gemv';
+    return { kernel, constants: { K, N, TM, WG: DIRECT_WORKGROUP }, lengths, grid };
   }
   // 4 output rows per invocation (64-row tiles), or 1 (16-row tiles) when there are few rows.
   const TM = M <= 16 ? 1 : 4;
@@ -237,7 +280,10 @@ export const ROWS_WORKGROUP = 8;
  * emulator pays as one gather each. Node + SwiftShader, 2026-12-01, two runs each, quad vs plain
  * direct: BiLSTM 256 T = 100 186-189 vs 219-227 ms, char-RNN 2×512 8 steps 62-71 vs 77-84 ms;
  * in Chromium (README table) BiLSTM 256 91 vs 108 ms, NSNet2 27.8 vs 38.9 ms, char-RNN 38.9 vs 49.7 ms;
- * lavapipe about even. A GPU broadcasts those reads from cache either way.
+ * lavapipe about even. A GPU broadcasts those reads from cache either way. Four rows per invocation
+ * (BT = 4) with shared reads was tried on the TF.js LSTM 20 × batch 128 and measured no faster
+ * (Node + SwiftShader, three runs each: 10.6-11.1 vs 9.9-14.6 ms of step kernels), so BT = 4 reads
+ * plainly: there the cell's own reads and writes outweigh the mat-vec's vector reads.
  */
 export function directQuadApplies(s: ResolvedSpec, bt: number, subgroups: boolean): boolean {
   return subgroups && bt === 1 && s.hiddenSize % 4 === 0 && s.outputSize % 4 === 0;
@@ -255,7 +301,7 @@ export function planLayer(
 ): LayerPlan {
   const { hiddenSize: H, outputSize: Hout, directions: D } = s;
   const lengths = arrayLengths(s, layer, batch);
-  const inputProj = projectionCall(s, layer, seqLen * batch, choice.projection, lengths);
+  const inputProj = projectionCall(s, layer, seqLen * batch, choice.projection, lengths, subgroups);
   const cell = CELLS[s.cell];
   const twoPhase = cell.twoPhase(s);
   if (choice.step === 'persistent') {
@@ -301,19 +347,22 @@ export function planLayer(
     return { inputProj, step };
   }
   if (choice.step === 'direct') {
-    const wg = Math.min(DIRECT_WORKGROUP, maxInvocations);
     // Four rows per invocation once there are several: each weight read then serves four rows.
     const bt = batch === 1 ? 1 : 4;
-    const direct = (kernel: KernelName, units: number): KernelCall => ({
-      kernel,
-      constants: { ...commonStepConstants(s, wg, bt, masked), ...cellConstants(s, false) },
-      lengths,
-      grid: [Math.ceil((Math.ceil(batch / bt) * units) / wg), D, 1],
-    });
+    const direct = (kernel: KernelName, units: number, constants: Constants): KernelCall => {
+      const invocations = Math.ceil(batch / bt) * units;
+      const wg = directWorkgroupSize(invocations, maxInvocations);
+      return {
+        kernel,
+        constants: { ...commonStepConstants(s, wg, bt, masked), ...constants },
+        lengths,
+        grid: [Math.ceil(invocations / wg), D, 1],
+      };
+    };
     const quad = directQuadApplies(s, bt, subgroups);
-    const step = [direct(cellKernel(s.cell, quad ? 'direct_quad' : 'direct'), H)];
-    if (twoPhase) step.unshift(direct(quad ? cell.firstPhase!.directQuad : cell.firstPhase!.direct, H));
-    if (s.projected) step.push({ ...direct('lstm_projection_direct', Hout), constants: commonStepConstants(s, wg, bt, masked) });
+    const step = [direct(cellKernel(s.cell, quad ? 'direct_quad' : 'direct'), H, cellConstants(s, false))];
+    if (twoPhase) step.unshift(direct(quad ? cell.firstPhase!.directQuad : cell.firstPhase!.direct, H, cellConstants(s, false)));
+    if (s.projected) step.push(direct('lstm_projection_direct', Hout, {}));
     return { inputProj, step };
   }
   const bt = batchTile(batch);

@@ -12,6 +12,8 @@ import type { ResolvedSpec } from './spec.js';
 
 /** The LSTM step kernels that, with a projection, write the unprojected m (bound at h_next) for the projection kernel. */
 const PROJECTED_CELL_KERNELS: ReadonlySet<KernelName> = new Set(['lstm_step', 'lstm_direct', 'lstm_direct_quad', 'lstm_subgroup']);
+/** The input projection kernels, whose dims are a layer's slot 0 (the step kernels' are slot 1). */
+const INPUT_PROJECTION_KERNELS: ReadonlySet<KernelName> = new Set(['input_proj', 'input_gemv', 'input_gemv_quad']);
 
 /** Uniform slots are 256 bytes apart: minUniformBufferOffsetAlignment is at most 256 everywhere. */
 export const UNIFORM_SLOT = 256;
@@ -109,6 +111,8 @@ export class Workspaces {
     const s = this.m.spec;
     const { numLayers: L } = s;
     const sizes = runSizes(s, seqLen, batch);
+    // The step kernels declare the state arrays for lengthRows(batch) rows (plan.ts arrayLengths).
+    const declared = arrayLengths(s, 0, batch);
     const buffers: GPUBuffer[] = [];
     const storage = (label: string, floats: number) => {
       const b = storageBuffer(this.m.device, `${s.cell}|${label}`, floats);
@@ -134,9 +138,12 @@ export class Workspaces {
       xproj: storage('xproj', sizes.xproj),
       sequences: Array.from({ length: Math.min(L - 1, 2) }, (_, i) => storage(`sequence${i}`, sizes.sequence)),
       y: storage('y', sizes.sequence),
-      h: Array.from({ length: L }, (_, l) => [storage(`L${l}|h0`, sizes.h), storage(`L${l}|h1`, sizes.h)] as [GPUBuffer, GPUBuffer]),
+      h: Array.from(
+        { length: L },
+        (_, l) => [storage(`L${l}|h0`, declared.h_prev), storage(`L${l}|h1`, declared.h_prev)] as [GPUBuffer, GPUBuffer],
+      ),
       cAll: CELLS[s.cell].cellState ? storage('c', sizes.cAll) : undefined,
-      scratch: storage('scratch', sizes.scratch),
+      scratch: storage('scratch', Math.max(sizes.scratch, declared.gate_tmp, declared.m)),
       seqLens: storage('seq_lens', seqLen * batch), // [B] lengths or a [T, B] mask
       dims: other('dims', L * 2 * UNIFORM_SLOT, Usage.UNIFORM | Usage.COPY_DST),
       staging: other('staging', stagingFloats * 4, Usage.MAP_READ | Usage.COPY_DST),
@@ -165,7 +172,7 @@ export class Workspaces {
       // Slot 0 of a layer holds the input projection's dims, slot 1 the step kernels'.
       dims: {
         buffer: ws.dims,
-        offset: (l * 2 + (kernel === 'input_proj' || kernel === 'input_gemv' ? 0 : 1)) * UNIFORM_SLOT,
+        offset: (l * 2 + (INPUT_PROJECTION_KERNELS.has(kernel) ? 0 : 1)) * UNIFORM_SLOT,
         size: UNIFORM_BINDING,
       },
       seq_lens: { buffer: ws.seqLens, words: ws.seqLen * ws.batch },

@@ -1,6 +1,17 @@
 // The dispatch plan, without a GPU: grids, workgroup sizes, batch tiles and output strides.
 import { describe, expect, it } from 'vitest';
-import { batchTile, defaultChoice, dispatchCount, outputStrides, planLayer, stepWorkgroupSize, type LayerChoice } from '../src/plan.js';
+import {
+  arrayLengths,
+  batchTile,
+  defaultChoice,
+  directWorkgroupSize,
+  dispatchCount,
+  lengthRows,
+  outputStrides,
+  planLayer,
+  stepWorkgroupSize,
+  type LayerChoice,
+} from '../src/plan.js';
 import { resolveSpec } from '../src/spec.js';
 
 const TILED: LayerChoice = { step: 'tiled', projection: 'gemm' };
@@ -66,6 +77,59 @@ describe('plan', () => {
     // The GRU without linear_before_reset: both phases.
     expect(kernel({ cell: 'gru', inputSize: 3, hiddenSize: 400 }, 1, true)).toEqual(['gru_direct_reset_quad', 'gru_direct_quad']);
     expect(kernel({ cell: 'gru', inputSize: 3, hiddenSize: 400 }, 4, true)).toEqual(['gru_direct_reset', 'gru_direct']);
+  });
+  it('the gemv projection shares reads of x within quads where it can: subgroups, column quads a multiple of 4', () => {
+    const projection = (spec: Parameters<typeof resolveSpec>[0], subgroups: boolean) =>
+      planLayer(resolveSpec(spec), 0, 3, 2, 256, false, DIRECT, subgroups).inputProj.kernel;
+    // LSTM 128: N = 4·128, 128 column quads.
+    expect(projection({ cell: 'lstm', inputSize: 3, hiddenSize: 128 }, true)).toBe('input_gemv_quad');
+    expect(projection({ cell: 'lstm', inputSize: 3, hiddenSize: 128 }, false)).toBe('input_gemv');
+    // GRU 130, both directions: N = 780, 195 column quads, so a quad would straddle two row blocks.
+    expect(projection({ cell: 'gru', inputSize: 3, hiddenSize: 130, direction: 'bidirectional' }, true)).toBe('input_gemv');
+    // The GEMM is not affected.
+    expect(planLayer(resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 128 }), 0, 3, 2, 256, false, TILED, true).inputProj.kernel).toBe(
+      'input_proj',
+    );
+  });
+  it('barrier-free step workgroups split the invocations evenly in whole quads, never past 64 (or the device limit)', () => {
+    const cases: [number, number][] = [
+      [1, 4],
+      [20, 20],
+      [64, 64],
+      [65, 36],
+      [96, 48],
+      [130, 44],
+      [2048, 64],
+      [2050, 64],
+    ];
+    for (const [invocations, wg] of cases) {
+      expect(directWorkgroupSize(invocations, 256)).toBe(wg);
+      expect(Math.ceil(invocations / wg)).toBe(Math.ceil(invocations / 64));
+    }
+    expect(directWorkgroupSize(96, 32)).toBe(32);
+    const p = planLayer(resolveSpec({ cell: 'gru', inputSize: 3, hiddenSize: 96 }), 0, 1, 1, 256, false, DIRECT, true);
+    expect(p.step.map((c) => [c.constants.WG, c.grid[0]])).toEqual([
+      [48, 2],
+      [48, 2],
+    ]);
+  });
+  it('array lengths: whole weight tensors, and state rows rounded up to a power of two, shared by the calls of a layer', () => {
+    expect([1, 2, 3, 4, 5, 8, 9, 100].map(lengthRows)).toEqual([1, 2, 4, 4, 8, 8, 16, 128]);
+    const s = resolveSpec({ cell: 'lstm', inputSize: 7, hiddenSize: 6, direction: 'bidirectional', numLayers: 2, projSize: 3 });
+    // Layer 1 reads D·Hout = 6 features; w_t has the 2·4·6 = 48 gate columns (a multiple of 4 already).
+    expect(arrayLengths(s, 1, 3)).toEqual({
+      w_t: 6 * 48,
+      r_t: 2 * 3 * 6 * 4,
+      wr_t: 2 * 6 * 3,
+      h_prev: 2 * 4 * 3,
+      gate_tmp: 2 * 4 * 2 * 6,
+      m: 2 * 4 * 6,
+    });
+    // Batches 3 and 4 share the lengths, so their pipelines; every call of a layer carries them.
+    for (const choice of [TILED, DIRECT]) {
+      const plan = planLayer(s, 1, 2, 3, 256, false, choice, true);
+      for (const call of [plan.inputProj, ...plan.step]) expect(call.lengths).toEqual(arrayLengths(s, 1, 4));
+    }
   });
   it('defaults: barrier-free kernels on emulated adapters; on GPUs persistent for small h over several steps', () => {
     const small = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 64 });

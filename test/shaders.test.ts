@@ -7,8 +7,16 @@ import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { ACTIVATIONS } from '../src/activations.js';
 import { readFileSync } from 'node:fs';
 import { CELL_TYPES, CELLS } from '../src/cells.js';
-import { CELL_HOOKS, cellKernel, KERNEL_NAMES, kernelInfo, sourceLocation, type KernelName } from '../src/kernels.js';
-import { planLayer, planStack, PROJECTION_VARIANTS, stackUnsupported, STEP_VARIANTS, variantUnsupported } from '../src/plan.js';
+import { CELL_HOOKS, cellKernel, KERNEL_NAMES, kernelInfo, pipeline, sourceLocation, type KernelName } from '../src/kernels.js';
+import {
+  arrayLengths,
+  planLayer,
+  planStack,
+  PROJECTION_VARIANTS,
+  stackUnsupported,
+  STEP_VARIANTS,
+  variantUnsupported,
+} from '../src/plan.js';
 import { checkConstants } from '../src/reflect.js';
 import { resolveSpec, type RnnSpec } from '../src/spec.js';
 
@@ -21,6 +29,7 @@ const CLOCKWORK = [...RNN, 'unit_period'];
 const EXPECTED_BINDINGS: Record<KernelName, string[]> = {
   input_proj: PROJECTION,
   input_gemv: PROJECTION,
+  input_gemv_quad: PROJECTION,
   rnn_step: RNN,
   lstm_step: LSTM,
   lstm_projection: LSTM_PROJECTION,
@@ -169,6 +178,25 @@ describe('kernels reflect as the host expects', () => {
         expect(() => checkConstants(kernelInfo('stack_step'), planStack(s, B, 256, false).constants)).not.toThrow();
     }
     expect(stackUnsupported(resolveSpec(specs[0]), 256)).toMatch(/unidirectional/);
+  });
+  it('every NAME_LEN a kernel sizes an array by is a length the plan provides, and its binding reflects as runtime-sized', () => {
+    const provided = Object.keys(arrayLengths(resolveSpec(specs[0]), 0, 1));
+    const sized = new Set<string>();
+    for (const name of KERNEL_NAMES) {
+      for (const b of kernelInfo(name).lengthSized) {
+        sized.add(b);
+        expect(provided).toContain(b);
+        expect(kernelInfo(name).bindings.find((x) => x.name === b)?.size).toBe(0);
+      }
+    }
+    // The weights and the recurrent vectors (a regression would silently fall back to runtime sizes).
+    expect([...sized].sort()).toEqual(['gate_tmp', 'h_prev', 'm', 'r_t', 'w_t', 'wr_t']);
+  });
+  it('a pipeline without the length of an array its kernel sizes is a contract error naming the binding', async () => {
+    // Only the cache's layout calls reach the device before the lengths are checked.
+    const device = { createBindGroupLayout: () => ({}), createPipelineLayout: () => ({}) } as unknown as GPUDevice;
+    const constants = { HIDDEN: 8, OUT: 8, DIRS: 1 };
+    await expect(pipeline(device, 'lstm_direct', constants, { r_t: 256 })).rejects.toThrow(/binding h_prev is sized by H_PREV_LEN/);
   });
   it('a constant the WGSL does not declare is a contract error', () => {
     const tiled = planLayer(resolveSpec(specs[3]), 0, 1, 1, 256, false, { step: 'tiled', projection: 'gemm' });
