@@ -204,9 +204,20 @@ export const KERNEL_NAMES = Object.keys(SOURCES) as KernelName[];
  */
 export type ArrayLengths = Readonly<Record<string, number>>;
 
-/** The `NAME_LEN` consts a module's WGSL uses, by binding name (`r_t` for `R_T_LEN`). */
-function lengthNames(code: string): string[] {
-  return [...new Set([...code.matchAll(/\b([A-Z][A-Z0-9_]*)_LEN\b/g)].map((m) => m[1].toLowerCase()))].sort();
+/**
+ * The bindings a module's WGSL sizes by a `NAME_LEN` const: `var<storage, …> r_t: array<T, R_T_LEN…>`
+ * (the const is named after its binding, which the host's lengths are keyed by).
+ */
+function lengthNames(name: string, code: string): string[] {
+  const out = new Set<string>();
+  for (const m of code.matchAll(/var<storage[^>]*>\s*(\w+)\s*:\s*array<[^;]*?\b([A-Z][A-Z0-9_]*)_LEN\b/g)) {
+    if (m[2] !== m[1].toUpperCase())
+      throw new ShaderContractError(
+        `${name}: binding ${m[1]} is sized by ${m[2]}_LEN; name the const after the binding (${m[1].toUpperCase()}_LEN)`,
+      );
+    out.add(m[1]);
+  }
+  return [...out].sort();
 }
 
 /**
@@ -215,7 +226,7 @@ function lengthNames(code: string): string[] {
  * compiler messages' line numbers those of the files).
  */
 function lengthDeclarations(name: KernelName, code: string, lengths: ArrayLengths): string {
-  return lengthNames(code)
+  return lengthNames(name, code)
     .map((binding) => {
       const n = lengths[binding];
       if (!(Number.isInteger(n) && n > 0))
@@ -250,7 +261,7 @@ export function kernelInfo(name: KernelName, precision: Precision = 'f32'): Refl
     const files = moduleFiles(name, precision)
       .map((f) => SHADER_FILES[f])
       .join('');
-    const sized = lengthNames(files);
+    const sized = lengthNames(name, files);
     const code = files + lengthDeclarations(name, files, Object.fromEntries(sized.map((b) => [b, REFLECTION_LENGTH])));
     info = { ...reflectKernel(name, code, src.entryPoint, src.dynamicOffsets, sized), files, lengthSized: sized };
     reflected.set(key, info);

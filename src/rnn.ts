@@ -168,8 +168,9 @@ async function compileLayer(plan: LayerPlan, withPipeline: (call: KernelCall) =>
 export interface CreateRnnOptions {
   /**
    * The batch size to compile kernels for while the model is built (default 1). Kernels are
-   * specialised by batch tile (1, 2, or 4 rows for batch >= 3); another batch size compiles its
-   * variant on its first run, which then takes longer.
+   * specialised by batch tile (1, 2, or 4 rows for batch >= 3) and by the batch rounded up to a
+   * power of two (their state arrays' length); another batch size compiles its variant on its
+   * first run, which then takes longer.
    */
   batch?: number;
   /**
