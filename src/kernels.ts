@@ -225,8 +225,8 @@ function lengthNames(name: string, code: string): string[] {
  * declarations may follow their uses in WGSL, and appending keeps `enable` directives first and
  * compiler messages' line numbers those of the files).
  */
-function lengthDeclarations(name: KernelName, code: string, lengths: ArrayLengths): string {
-  return lengthNames(name, code)
+function lengthDeclarations(name: KernelName, sized: readonly string[], lengths: ArrayLengths): string {
+  return sized
     .map((binding) => {
       const n = lengths[binding];
       if (!(Number.isInteger(n) && n > 0))
@@ -262,7 +262,7 @@ export function kernelInfo(name: KernelName, precision: Precision = 'f32'): Refl
       .map((f) => SHADER_FILES[f])
       .join('');
     const sized = lengthNames(name, files);
-    const code = files + lengthDeclarations(name, files, Object.fromEntries(sized.map((b) => [b, REFLECTION_LENGTH])));
+    const code = files + lengthDeclarations(name, sized, Object.fromEntries(sized.map((b) => [b, REFLECTION_LENGTH])));
     info = { ...reflectKernel(name, code, src.entryPoint, src.dynamicOffsets, sized), files, lengthSized: sized };
     reflected.set(key, info);
   }
@@ -376,7 +376,7 @@ export function pipeline(
     for (const [c, v] of Object.entries(constants)) numeric[c] = Number(v);
     let module: { module: GPUShaderModule; compiled: Promise<void> };
     try {
-      const code = info.files + lengthDeclarations(name, info.files, lengths);
+      const code = info.files + lengthDeclarations(name, info.lengthSized, lengths);
       module = deviceModule(device, name, code, moduleFiles(name, precision));
     } catch (e) {
       return Promise.reject(e);
