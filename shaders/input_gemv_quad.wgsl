@@ -23,10 +23,15 @@ fn shared_x(o: u32, k: u32, q: u32) -> vec4<f32> {
   return vec4<f32>(quadBroadcast(mine, 0u), quadBroadcast(mine, 1u), quadBroadcast(mine, 2u), quadBroadcast(mine, 3u));
 }
 
-// w_t's column quad q at the four rows k .. k + 3, times the four x values.
-fn quad_dot(k: u32, quads: u32, q: u32, xs: vec4<f32>) -> vec4<f32> {
-  return vec4<f32>(w_t[k * quads + q]) * xs.x + vec4<f32>(w_t[(k + 1u) * quads + q]) * xs.y +
-    vec4<f32>(w_t[(k + 2u) * quads + q]) * xs.z + vec4<f32>(w_t[(k + 3u) * quads + q]) * xs.w;
+// w_t's column quad q at the four rows k .. k + 3, as the columns of a matrix: times shared_x's
+// four values it gives their contribution to the four columns.
+fn quad_weights(k: u32, quads: u32, q: u32) -> mat4x4<f32> {
+  return mat4x4<f32>(
+    vec4<f32>(w_t[k * quads + q]),
+    vec4<f32>(w_t[(k + 1u) * quads + q]),
+    vec4<f32>(w_t[(k + 2u) * quads + q]),
+    vec4<f32>(w_t[(k + 3u) * quads + q]),
+  );
 }
 
 @compute @workgroup_size(WG)
@@ -44,7 +49,7 @@ fn main_quad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgroup_in
     let o = x_row(m0);
     var acc = vec4<f32>();
     for (var k = 0u; k < k4; k += 4u) {
-      acc += quad_dot(k, quads, q, shared_x(o, k, ql));
+      acc += quad_weights(k, quads, q) * shared_x(o, k, ql);
     }
     store_row(m0, q, acc + row_dot(k4, quads, q, o));
     return;
@@ -52,13 +57,8 @@ fn main_quad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgroup_in
   let o = row_offsets(m0);
   var acc = mat4x4<f32>();
   for (var k = 0u; k < k4; k += 4u) {
-    // Each w_t vec4 serves the four rows: the weights as the columns of a matrix times x's values.
-    let w = mat4x4<f32>(
-      vec4<f32>(w_t[k * quads + q]),
-      vec4<f32>(w_t[(k + 1u) * quads + q]),
-      vec4<f32>(w_t[(k + 2u) * quads + q]),
-      vec4<f32>(w_t[(k + 3u) * quads + q]),
-    );
+    // Each weight read serves the four rows.
+    let w = quad_weights(k, quads, q);
     acc[0] += w * shared_x(o.x, k, ql);
     acc[1] += w * shared_x(o.y, k, ql);
     acc[2] += w * shared_x(o.z, k, ql);
