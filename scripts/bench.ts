@@ -8,7 +8,7 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { adapterLine, formatTable, type BenchResults } from '../demo/bench/report.js';
-import { buildSite, forwardConsole, launchChromium, ROOT, serveSite } from '../test/browser/harness.js';
+import { buildSite, forwardConsole, launchChromium, ROOT, serveSite } from '../common/browser-harness.js';
 import { benchArgs } from './args.js';
 
 const argv = process.argv.slice(2);

@@ -4,7 +4,7 @@
 // Flags: --cell lstm|gru|rnn --input N --hidden N --layers N --seq N --batch N --runs N --direction forward|reverse|bidirectional
 import type { RnnSpec } from '../src/index.js';
 // The built package, typed by its source: a computed specifier, so that `npm run typecheck` passes
-// on a fresh clone before dist/ exists (the types are the same; test/package.test.ts checks dist).
+// on a fresh clone before dist/ exists (the types are the same; test/gpu/package.test.ts checks dist).
 const DIST = '../dist/index.js';
 const { createRnn, requestDevice } = (await import(DIST)) as typeof import('../src/index.js');
 import { referenceRnn } from '../common/reference.js';

@@ -1,15 +1,15 @@
 // webgpu-rnn: RNN, LSTM and GRU inference on WebGPU. Public surface only.
-export { createRnn } from './rnn.js';
-export type { Rnn, RunOptions, RunResult, GpuRunResult, EncodeIO, CreateRnnOptions, KernelPlan } from './rnn.js';
-export type { StepKernels, StepVariant, ProjectionVariant, LayerChoice } from './plan.js';
-export type { Precision } from './kernels.js';
-export type { TuningTable, TuningEntry, TuneShape, TuneReport } from './tuning.js';
-export type { RnnStream, StreamOptions } from './stream.js';
-export { requestDevice } from './device.js';
-export type { RequestDeviceOptions } from './device.js';
-export type { RnnSpec, RnnWeights, LayerWeights, Direction, Layout, ResolvedSpec } from './spec.js';
-export type { CellType, OnnxCellType } from './cells.js';
-export { ACTIVATION_NAMES } from './activations.js';
+export { createRnn } from './run/model.js';
+export type { Rnn, RunOptions, RunResult, GpuRunResult, EncodeIO, CreateRnnOptions, KernelPlan } from './run/model.js';
+export type { StepKernels, StepVariant, ProjectionVariant, LayerChoice } from './plan/plan.js';
+export type { Precision } from './kernels/kernels.js';
+export type { TuningTable, TuningEntry, TuneShape, TuneReport } from './plan/tuning.js';
+export type { RnnStream, StreamOptions } from './run/stream.js';
+export { requestDevice } from './gpu/device.js';
+export type { RequestDeviceOptions } from './gpu/device.js';
+export type { RnnSpec, RnnWeights, LayerWeights, Direction, Layout, ResolvedSpec } from './model/spec.js';
+export type { CellType, OnnxCellType } from './model/cells.js';
+export { ACTIVATION_NAMES } from './model/activations.js';
 export {
   WebGpuRnnError,
   WebGPUUnavailableError,
@@ -23,7 +23,7 @@ export {
   DeviceLostError,
   FormatError,
   UnsupportedError,
-} from './errors.js';
+} from './core/errors.js';
 export { readSafetensors } from './importers/safetensors.js';
 export type { SafetensorsTensor, SafetensorsFloatDtype, ReadSafetensorsOptions } from './importers/safetensors.js';
 export { fromTorch } from './importers/torch.js';

@@ -4,8 +4,8 @@
 // then the data buffer that the offsets index. Everything is checked before any tensor is decoded,
 // because the bytes usually come from the network: a bad file must give a FormatError, never a
 // RangeError, a huge allocation or a silently wrong tensor.
-import { FormatError, UnsupportedError } from '../errors.js';
-import { bfloat16ToFloat, halfToFloat } from './numbers.js';
+import { FormatError, UnsupportedError } from '../core/errors.js';
+import { bfloat16ToFloat, halfToFloat } from '../core/numbers.js';
 
 /** Float dtypes we decode (to Float32Array). F64 is narrowed to f32, which the GPU runs anyway. */
 export type SafetensorsFloatDtype = 'F32' | 'F16' | 'BF16' | 'F64';

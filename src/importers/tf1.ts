@@ -7,10 +7,10 @@
 // Each cell has one kernel [(I+H), 4H], applied to concat([x, h]), gate blocks i,j,f,o, and one bias
 // [4H]; TF1 adds a scalar forget_bias to f at run time, which is not in the checkpoint and is
 // folded into the f block of ONNX Wb here (rnn-semantics.md §7-8).
-import { FormatError, UnsupportedError, WeightError } from '../errors.js';
-import type { RnnSpec, RnnWeights } from '../spec.js';
+import { FormatError, UnsupportedError, WeightError } from '../core/errors.js';
+import type { RnnSpec, RnnWeights } from '../model/spec.js';
 import { GATE_PERM, permuteGateBlocks, transpose2d } from './gates.js';
-import { concatBytes, concatFloat32, halfToFloat } from './numbers.js';
+import { concatBytes, concatFloat32, halfToFloat } from '../core/numbers.js';
 
 export interface WeightsManifestEntry {
   name: string;

@@ -5,11 +5,11 @@
 // ONNX's linear_before_reset = 1. Sizes absent from the config are inferred from the shapes, and
 // every tensor is then checked against them, so a wrong config fails here with the tensor's name
 // rather than later as a wrong answer.
-import { FormatError, SpecError, WeightError } from '../errors.js';
-import { CELLS, type OnnxCellType } from '../cells.js';
-import type { LayerWeights, RnnSpec, RnnWeights } from '../spec.js';
+import { FormatError, SpecError, WeightError } from '../core/errors.js';
+import { CELLS, type OnnxCellType } from '../model/cells.js';
+import type { LayerWeights, RnnSpec, RnnWeights } from '../model/spec.js';
 import { GATE_PERM, permuteGateBlocks } from './gates.js';
-import { concatFloat32 } from './numbers.js';
+import { concatFloat32 } from '../core/numbers.js';
 
 /** A state_dict value: readSafetensors' output fits, as does { shape, data } from anywhere else. */
 export interface TorchTensor {

@@ -1,7 +1,7 @@
 // Typed, strict access to a node's attributes. Each operator declares the attributes it knows; any
 // other attribute is an UnsupportedError naming it and the node, because silently ignoring an
 // attribute (say a `layout` or `clip`) would give wrong numbers.
-import { FormatError, UnsupportedError } from '../errors.js';
+import { FormatError, UnsupportedError } from '../core/errors.js';
 import type { AttributeData, NodeData } from './proto.js';
 import { tensorFromProto, type Tensor } from './tensor.js';
 

@@ -4,7 +4,7 @@
 // They are straight-line and run on the CPU: their tensors are small next to the recurrent work,
 // and keeping them off the GPU keeps this file simple. Inputs are never mutated, so an op may
 // return one of its inputs unchanged. Every output size goes through numel(), which caps it.
-import { FormatError, InputError, UnsupportedError } from '../errors.js';
+import { FormatError, InputError, UnsupportedError } from '../core/errors.js';
 import type { Attrs } from './attrs.js';
 import type { NodeData } from './proto.js';
 import { DT, intValues, isFloat, isFloatType, isIntType, numel, saturate, sameKind, typeName, type Tensor } from './tensor.js';

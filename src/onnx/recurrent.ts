@@ -3,10 +3,10 @@
 // blocks i,o,f,c (LSTM), z,r,h (GRU), one (RNN), peepholes P [D, 3H] in order i,o,f), so weights pass through unchanged;
 // this file reads the attributes, checks every shape against the node (a mismatch is a
 // FormatError naming the node), and turns run-time tensors into RunOptions and back.
-import { FormatError } from '../errors.js';
-import type { Rnn } from '../rnn.js';
-import { CELLS, type OnnxCellType } from '../cells.js';
-import type { LayerWeights, RnnSpec } from '../spec.js';
+import { FormatError } from '../core/errors.js';
+import type { Rnn } from '../run/model.js';
+import { CELLS, type OnnxCellType } from '../model/cells.js';
+import type { LayerWeights, RnnSpec } from '../model/spec.js';
 import { Attrs, nodeLabel } from './attrs.js';
 import type { NodeData } from './proto.js';
 import { isFloat, type Tensor } from './tensor.js';

@@ -5,8 +5,8 @@
 // depends on initializers and Constant nodes, fuse stacked recurrent nodes (fusion.ts), and build
 // the engine models of recurrent nodes whose weights are constant. Run: check the feeds against
 // the declared inputs, then execute the schedule: CPU glue in ops.ts, recurrent units on the GPU.
-import { DestroyedError, FormatError, InputError, UnsupportedError } from '../errors.js';
-import { createRnn, type Rnn } from '../rnn.js';
+import { DestroyedError, FormatError, InputError, UnsupportedError } from '../core/errors.js';
+import { createRnn, type Rnn } from '../run/model.js';
 import { Attrs, nodeLabel } from './attrs.js';
 import { findChains, type Chain } from './fusion.js';
 import { CPU_OPS, type OpContext } from './ops.js';

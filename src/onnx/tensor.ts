@@ -4,8 +4,8 @@
 // float32, which is what the GPU engine runs) and integer (Int32Array: INT64/INT32/INT16/INT8/UINT8/
 // BOOL). int64 values outside the int32 range are saturated: in recurrent models they only appear as
 // "to the end" markers (Slice ends = INT64_MAX) whose meaning survives saturation.
-import { FormatError, UnsupportedError } from '../errors.js';
-import { bfloat16ToFloat, halfToFloat } from '../importers/numbers.js';
+import { FormatError, UnsupportedError } from '../core/errors.js';
+import { bfloat16ToFloat, halfToFloat } from '../core/numbers.js';
 import type { TensorProtoData } from './proto.js';
 
 export interface Tensor {

@@ -2,7 +2,7 @@
 // enough for the ONNX messages we decode. Every length is checked against the bytes that remain
 // before anything is sliced or allocated, so a corrupt or truncated file is a FormatError and never
 // a RangeError, a hang or a huge allocation.
-import { FormatError } from '../errors.js';
+import { FormatError } from '../core/errors.js';
 
 export const WIRE_VARINT = 0;
 export const WIRE_I64 = 1;

@@ -3,7 +3,7 @@
 // anchors.md §7) and WASM EP ('onnxruntime-web/wasm', one thread), in the page (ort-web.ts) or in Node,
 // and onnxruntime-node on the CPU (Node bench). Models are built with the test-side ONNX writer.
 import type { LayerWeights } from '../../../src/index.js';
-import { concatFloat32 as concat } from '../../../src/importers/numbers.js';
+import { concatFloat32 as concat } from '../../../src/core/numbers.js';
 import { attr, onnxModel, type InitializerDef, type NodeDef, type ValueDef } from '../../../common/onnx-writer.js';
 import { dirs, GATES, type BenchShape } from '../shapes.js';
 import type { Engine, Outputs, Prepared } from '../types.js';

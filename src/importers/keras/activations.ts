@@ -1,6 +1,6 @@
 // Keras / TF.js activation names, in two places: inside recurrent cells they must map onto an ONNX
 // activation the GPU kernels run (name + alpha/beta); in Dense they run on the CPU.
-import { UnsupportedError } from '../../errors.js';
+import { UnsupportedError } from '../../core/errors.js';
 
 /** An ONNX activation with its parameters (undefined = the function takes none). */
 export interface OnnxActivation {

@@ -2,7 +2,7 @@
 // `tensorflowjs` converter for Keras 2 and Keras 3) into one normalised graph: a list of layers in
 // execution order, each with the single tensor it consumes. Only structure is checked here; what
 // each layer means is decided in layers.ts and recurrent.ts.
-import { FormatError, UnsupportedError } from '../../errors.js';
+import { FormatError, UnsupportedError } from '../../core/errors.js';
 
 /** A reference to output `tensorIndex` of layer `layer`. */
 export interface TensorRef {

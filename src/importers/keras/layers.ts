@@ -1,6 +1,6 @@
 // The layers that run on the CPU: InputLayer, Embedding, Masking, Dense, Dropout. They are cheap
 // next to the recurrent layers, and keeping them here leaves one GPU readback per recurrent stack.
-import { FormatError, InputError, UnsupportedError } from '../../errors.js';
+import { FormatError, InputError, UnsupportedError } from '../../core/errors.js';
 import { cpuActivation } from './activations.js';
 import { batchShapeOf, type LayerNode } from './format.js';
 import {

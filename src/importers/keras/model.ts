@@ -5,7 +5,7 @@
 // Consecutive compatible recurrent layers (see canStack) run as one stacked engine model, so they
 // cost one submit and one readback; every other recurrent layer is its own engine model, with a
 // readback between it and the next. Embedding, Masking and Dense run on the CPU between them.
-import { DestroyedError, FormatError, InputError } from '../../errors.js';
+import { DestroyedError, FormatError, InputError } from '../../core/errors.js';
 import { parseModelJson, type LayerNode, type ModelGraph, type TensorRef } from './format.js';
 import { buildCpuLayer, identity, inputLayerShape } from './layers.js';
 import {

@@ -4,12 +4,12 @@
 // lbr 0 with Rb = 0; hard_sigmoid is clip(0.2·x + 0.5, 0, 1) before Keras 3 and clip(x/6 + 0.5, 0, 1) from it;
 // Bidirectional merges (concat, sum, mul, ave or None) the backward output after reversing it back in time; a masked
 // step copies the previous output and state), and the outputs of a run mapped back onto what the Keras layer returns.
-import { FormatError, InputError, UnsupportedError } from '../../errors.js';
-import { createRnn, type Rnn } from '../../rnn.js';
-import { CELLS, type OnnxCellType } from '../../cells.js';
-import type { LayerWeights, RnnSpec } from '../../spec.js';
+import { FormatError, InputError, UnsupportedError } from '../../core/errors.js';
+import { createRnn, type Rnn } from '../../run/model.js';
+import { CELLS, type OnnxCellType } from '../../model/cells.js';
+import type { LayerWeights, RnnSpec } from '../../model/spec.js';
 import { GATE_PERM, permuteGateBlocks, transpose2d } from '../gates.js';
-import { concatFloat32 } from '../numbers.js';
+import { concatFloat32 } from '../../core/numbers.js';
 import { onnxActivation, type OnnxActivation } from './activations.js';
 import { isObject, type LayerNode } from './format.js';
 import { asFloat32, boolField, type LayerWeightSet, positiveIntField, type BuiltLayer, type StaticShape, type Value } from './types.js';

@@ -1,5 +1,5 @@
 // What flows between layers while a Layers model runs, and the interface every built layer has.
-import { FormatError, WeightError } from '../../errors.js';
+import { FormatError, WeightError } from '../../core/errors.js';
 import type { WeightTensor } from './weights.js';
 
 /**

@@ -1,9 +1,9 @@
 // The weights manifest and the weight bytes: every tensor named, shaped and decoded to float32.
 // The bytes are the concatenation of all shards, tensors back to back in manifest order (the
 // TF.js weights format), so every size is checked against what is left before anything is allocated.
-import { FormatError, UnsupportedError } from '../../errors.js';
+import { FormatError, UnsupportedError } from '../../core/errors.js';
 import { isObject } from './format.js';
-import { concatBytes } from '../numbers.js';
+import { concatBytes } from '../../core/numbers.js';
 
 export interface WeightTensor {
   name: string;

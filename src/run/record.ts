@@ -1,0 +1,221 @@
+// Recording a run into a command encoder: the queue writes of its inputs (x, lengths or mask, dims,
+// initial states), the compute passes (every layer's projection and step calls, each with its own
+// pipeline and its workspace bind group for (layer, kernel, h parity); or the stack kernel's one
+// dispatch), the copies of a stream's state in and out, and the copies of the outputs. No submit
+// and no readback: rnn.ts does those (run, stream step) or leaves them to the caller (encode).
+import { CELLS } from '../model/cells.js';
+import { writeArray } from '../gpu/helpers.js';
+import { finalState, inputStrides, outputStrides, type KernelCall, type LayerPlan } from '../plan/plan.js';
+import { initialState, isGpuBuffer, packedState, stateFloats, type RunRequest } from './run-io.js';
+import { cLayout, NO_C_SEQUENCE, UNIFORM_SLOT, type ModelBuffers, type Workspace, type Workspaces } from './workspace.js';
+
+/** A kernel call with its compiled pipeline. */
+export interface CompiledCall extends KernelCall {
+  pipeline: GPUComputePipeline;
+}
+
+/** A layer's plan with every call's pipeline: what a run records. */
+export interface CompiledLayer extends LayerPlan {
+  inputProj: CompiledCall;
+  step: CompiledCall[];
+  sequence?: CompiledCall;
+}
+
+/** Where one layer's [D, B, width] state lies: a buffer and a byte offset. */
+export type StateSlice = { buffer: GPUBuffer; offset: number };
+
+/** Where a recorded run leaves each layer's final h and c. */
+export interface FinalStates {
+  h: (l: number) => StateSlice;
+  c: (l: number) => StateSlice;
+}
+
+export class Recorder {
+  constructor(
+    private readonly m: ModelBuffers,
+    private readonly workspaces: Workspaces,
+  ) {}
+
+  /**
+   * Everything of a run but its outputs: the queue writes of its inputs (x unless a GPUBuffer,
+   * lengths or mask, dims, initial states unless they come from a stream or GPU buffers), then on
+   * `encoder` the copies of GPU-held initial states, the compute pass of every layer and step, and
+   * a stream's final state back to it. The final h is left in ws.h[l][final], c in ws.cAll at
+   * cLayout's state(l); with the stack kernel both stay in its packed state (finalStates says where).
+   */
+  run(encoder: GPUCommandEncoder, req: RunRequest, layers: CompiledLayer[], ws: Workspace, stack?: CompiledCall): void {
+    const s = this.m.spec;
+    const { seqLen: T, batch: B } = req;
+    const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
+    const q = this.m.device.queue;
+    // A GPUBuffer x is bound where it is (a bind group of its own); an array is uploaded.
+    const externalX = isGpuBuffer(req.x) ? req.x : undefined;
+    if (!isGpuBuffer(req.x)) writeArray(q, ws.x, req.x);
+    writeArray(q, ws.seqLens, req.mask ?? req.lens);
+    const dims = new Uint32Array((L * 2 * UNIFORM_SLOT) / 4);
+    const c = cLayout(s, T, B);
+    for (let l = 0; l < L; l++) {
+      const xs = inputStrides(s, l, T, B);
+      const ys = outputStrides(s, l, T, B);
+      dims.set([T * B, B, xs.t, xs.b], (l * 2 * UNIFORM_SLOT) / 4);
+      const cSeq = (layer: number) => (s.depthGated && layer >= 0 && layer < L - 1 ? c.sequence(layer) : NO_C_SEQUENCE);
+      dims.set([B, T, ys.t, ys.b, ys.d, req.step0 ?? 0, c.state(l), cSeq(l - 1), cSeq(l)], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
+      // Initial states: a stream's and encode()'s arrive by copies, the stack kernel's in its packed state.
+      if (req.resident || req.gpuInitial || stack) continue;
+      writeArray(q, ws.h[l][0], initialState(this.m.spec, req, req.initialH, l, Hout));
+      if (CELLS[s.cell].cellState) writeArray(q, ws.cAll!, initialState(this.m.spec, req, req.initialC, l, H), c.state(l) * 4);
+    }
+    writeArray(q, ws.dims, dims);
+    if (stack) {
+      // A stream's state is bound where it is; a run's initial state goes to the packed workspace state.
+      const state = req.resident?.state ?? ws.stackState!;
+      if (!req.resident) writeArray(q, state, packedState(this.m.spec, req, req.initialH, req.initialC));
+      this.stack(encoder, req, state, stack, ws);
+      return;
+    }
+
+    const hFloats = D * B * Hout;
+    const cFloats = D * B * H;
+    const cState = (l: number): StateSlice => ({ buffer: ws.cAll!, offset: c.state(l) * 4 });
+    // A stream's state enters and leaves by GPU copies: nothing uploaded, nothing read back.
+    // (A unidirectional model's [D, B, width] layer state is its [B, width] block of the stream's state.)
+    for (let l = 0; req.resident && l < L; l++) {
+      encoder.copyBufferToBuffer(req.resident.state, l * hFloats * 4, ws.h[l][0], 0, hFloats * 4);
+      if (CELLS[s.cell].cellState)
+        encoder.copyBufferToBuffer(req.resident.state, (L * hFloats + l * cFloats) * 4, ws.cAll!, cState(l).offset, cFloats * 4);
+    }
+    if (req.gpuInitial) {
+      const zero = (b: GPUBuffer, offset: number, bytes: number) => encoder.clearBuffer(b, offset, bytes);
+      this.copyStates(encoder, B, Hout, req.gpuInitial.h, (l) => ({ buffer: ws.h[l][0], offset: 0 }), 'in', zero);
+      if (CELLS[s.cell].cellState) this.copyStates(encoder, B, H, req.gpuInitial.c, cState, 'in', zero);
+      // Rows of length 0 start (and so end) at zero, as on the array path (ORT: Y_h = Y_c = 0 there).
+      for (let l = 0; l < L; l++) {
+        for (let d = 0; d < D; d++) {
+          for (let b = 0; b < B; b++) {
+            if (req.lens[b] !== 0) continue;
+            encoder.clearBuffer(ws.h[l][0], (d * B + b) * Hout * 4, Hout * 4);
+            if (CELLS[s.cell].cellState) encoder.clearBuffer(ws.cAll!, cState(l).offset + (d * B + b) * H * 4, H * 4);
+          }
+        }
+      }
+    }
+    const pass = encoder.beginComputePass({ label: 'webgpu-rnn layers' });
+    // Each call carries its pipeline; its bind group is the workspace's for (layer, kernel, h parity).
+    const record = (call: CompiledCall, group: GPUBindGroup, offsets?: number[]) => {
+      pass.setPipeline(call.pipeline);
+      pass.setBindGroup(0, group, offsets);
+      pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
+    };
+    layers.forEach((layer, l) => {
+      const group = (call: CompiledCall, parity: number) => this.workspaces.bindGroup(ws, l, parity, call.kernel);
+      const x = l === 0 && externalX ? { x: { buffer: externalX, words: T * B * s.inputSize } } : undefined;
+      record(layer.inputProj, x ? this.workspaces.makeBindGroup(ws, 0, 0, layer.inputProj.kernel, x) : group(layer.inputProj, 0));
+      // A sequence kernel reads h[0] (the initial state) and leaves the final state in h[1].
+      if (layer.sequence) record(layer.sequence, group(layer.sequence, 0), [0]);
+      for (let t = 0; t < T; t++) for (const call of layer.step) record(call, group(call, t & 1), [t * UNIFORM_SLOT]);
+    });
+    pass.end();
+    for (let l = 0; req.resident && l < L; l++) {
+      encoder.copyBufferToBuffer(ws.h[l][finalState(layers[l], T)], 0, req.resident.state, l * hFloats * 4, hFloats * 4);
+      if (CELLS[s.cell].cellState)
+        encoder.copyBufferToBuffer(ws.cAll!, cState(l).offset, req.resident.state, (L * hFloats + l * cFloats) * 4, cFloats * 4);
+    }
+  }
+
+  /**
+   * A run or a stream's step in one dispatch of the stack kernel, which reads and writes the packed
+   * `state` in place and writes the last layer's Y into ws.y (the last layer's dims slot holds its
+   * strides).
+   */
+  private stack(encoder: GPUCommandEncoder, req: RunRequest, state: GPUBuffer, call: CompiledCall, ws: Workspace): void {
+    const s = this.m.spec;
+    const stack = this.m.stack!;
+    const bind = (x: GPUBuffer) =>
+      this.workspaces.makeBindGroup(ws, s.numLayers - 1, 0, 'stack_step', {
+        x: { buffer: x, words: req.seqLen * req.batch * s.inputSize },
+        stack_w: { buffer: stack.weights, words: stack.weights.size / 4 },
+        stack_aux: { buffer: stack.aux, words: stack.aux.size / 4 },
+        state: { buffer: state, words: stateFloats(this.m.spec, req.batch) },
+      });
+    let group: GPUBindGroup;
+    if (isGpuBuffer(req.x)) {
+      group = bind(req.x);
+    } else {
+      group = ws.stackGroups.get(state) ?? bind(ws.x);
+      ws.stackGroups.set(state, group);
+    }
+    const pass = encoder.beginComputePass({ label: 'webgpu-rnn stack' });
+    pass.setPipeline(call.pipeline);
+    pass.setBindGroup(0, group, [0]);
+    pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
+    pass.end();
+  }
+
+  /**
+   * Copies states between a buffer in run()'s layout ([L·D, B, width], or [B, L·D, width]
+   * batch-major) and each layer's [D, B, width] state (`layer(l)`, in the workspace): 'out' into
+   * `outer`, 'in' from it (or, when `outer` is absent, clears the layer states with `zero`).
+   */
+  copyStates(
+    encoder: GPUCommandEncoder,
+    B: number,
+    width: number,
+    outer: GPUBuffer | undefined,
+    layer: (l: number) => StateSlice,
+    direction: 'in' | 'out',
+    zero?: (b: GPUBuffer, offset: number, bytes: number) => void,
+  ): void {
+    const { numLayers: L, directions: D, batchMajor } = this.m.spec;
+    const block = D * B * width * 4;
+    for (let l = 0; l < L; l++) {
+      const at = layer(l);
+      if (!outer) {
+        zero?.(at.buffer, at.offset, block);
+        continue;
+      }
+      const copy = (outerOffset: number, layerOffset: number, bytes: number) =>
+        direction === 'out'
+          ? encoder.copyBufferToBuffer(at.buffer, at.offset + layerOffset, outer, outerOffset, bytes)
+          : encoder.copyBufferToBuffer(outer, outerOffset, at.buffer, at.offset + layerOffset, bytes);
+      if (!batchMajor) {
+        copy(l * block, 0, block);
+        continue;
+      }
+      for (let d = 0; d < D; d++) {
+        for (let b = 0; b < B; b++) copy((b * L * D + l * D + d) * width * 4, (d * B + b) * width * 4, width * 4);
+      }
+    }
+  }
+
+  /** Copies a recorded run's Y (and the final states, where targets are given) into `targets`. */
+  outputs(
+    encoder: GPUCommandEncoder,
+    ws: Workspace,
+    final: FinalStates,
+    req: RunRequest,
+    targets: { Y: GPUBuffer; Y_h?: GPUBuffer; Y_c?: GPUBuffer },
+  ): void {
+    const s = this.m.spec;
+    const { seqLen: T, batch: B } = req;
+    encoder.copyBufferToBuffer(ws.y, 0, targets.Y, 0, T * s.directions * B * s.outputSize * 4);
+    if (targets.Y_h) this.copyStates(encoder, B, s.outputSize, targets.Y_h, final.h, 'out');
+    if (targets.Y_c) this.copyStates(encoder, B, s.hiddenSize, targets.Y_c, final.c, 'out');
+  }
+
+  /**
+   * Where a run recorded with these layers leaves each layer's final state (h in one of
+   * its ping-pong buffers, c in ws.c), or with `layers` undefined, the stack kernel (its packed
+   * state buffer, h [L, B, Hout] then c [L, B, H]).
+   */
+  finalStates(ws: Workspace, layers: LayerPlan[] | undefined, T: number, B: number): FinalStates {
+    const { numLayers: L, outputSize: Hout, hiddenSize: H } = this.m.spec;
+    if (!layers) {
+      const buffer = ws.stackState!;
+      return { h: (l) => ({ buffer, offset: l * B * Hout * 4 }), c: (l) => ({ buffer, offset: (L * Hout + l * H) * B * 4 }) };
+    }
+    return {
+      h: (l) => ({ buffer: ws.h[l][finalState(layers[l], T)], offset: 0 }),
+      c: (l) => ({ buffer: ws.cAll!, offset: cLayout(this.m.spec, T, B).state(l) * 4 }),
+    };
+  }
+}

@@ -1,0 +1,197 @@
+// Fuzzing the ONNX importer with a fixed seed: byte flips, truncations, huge length fields and
+// inserted bytes on valid models. Whatever the bytes, loading (and running, where loading works)
+// must either throw one of the library's own errors (WebGpuRnnError) or give the right answer,
+// which is checked against ONNX Runtime whenever ORT accepts the same mutated bytes.
+// The parse-only test (10,000 mutations through prepareOnnx: everything loadOnnx does before the
+// GPU) needs no GPU and takes about a second; only the load + run test asks for a device.
+import { readFileSync } from 'node:fs';
+import { describe, expect, it } from 'vitest';
+import * as ort from 'onnxruntime-node';
+import { WebGpuRnnError } from '../../src/core/errors.js';
+import { loadOnnx, prepareOnnx, type Tensor } from '../../src/onnx/session.js';
+import { getTestDevice } from '../support/device.js';
+import { buildCase, randomOptions } from '../support/onnx-cases.js';
+import { rng } from '../../common/random.js';
+
+ort.env.logLevel = 'fatal'; // the mutated models ORT refuses would otherwise flood the log
+
+interface Seed {
+  name: string;
+  bytes: Uint8Array;
+  feeds: Record<string, Tensor>;
+}
+
+function seeds(): Seed[] {
+  const out: Seed[] = [];
+  for (const k of [3, 11, 27]) {
+    const c = buildCase(randomOptions(k), k);
+    out.push({ name: `case ${k}`, bytes: c.ours, feeds: c.feeds });
+  }
+  for (const name of ['gru_embed_head', 'lstm_bidir_2layer']) {
+    const dir = new URL('../fixtures/onnx', import.meta.url);
+    const fx = JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as {
+      inputs: Record<string, { dims: number[]; dtype: string; data: number[] }>;
+    };
+    const feeds = Object.fromEntries(
+      Object.entries(fx.inputs).map(([k, v]) => [
+        k,
+        { dims: v.dims, data: v.dtype === 'int' ? Int32Array.from(v.data) : Float32Array.from(v.data) },
+      ]),
+    );
+    out.push({ name, bytes: new Uint8Array(readFileSync(new URL(`${name}.onnx`, dir))), feeds });
+  }
+  return out;
+}
+
+function mutate(src: Uint8Array, r: () => number): Uint8Array {
+  const at = Math.floor(r() * src.length);
+  const kind = r();
+  if (kind < 0.4) {
+    const b = src.slice();
+    const flips = 1 + Math.floor(r() * 3);
+    for (let i = 0; i < flips; i++) b[Math.floor(r() * b.length)] ^= 1 << Math.floor(r() * 8);
+    return b;
+  }
+  if (kind < 0.55) return src.slice(0, at);
+  if (kind < 0.8) {
+    // A length (or any varint) made huge: 5 bytes of 0xff..0x0f ≈ 2^32, or 10 bytes ≈ 2^63.
+    const huge = r() < 0.5 ? [0xff, 0xff, 0xff, 0xff, 0x0f] : [0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0xff, 0x01];
+    const b = new Uint8Array(src.length + huge.length - 1);
+    b.set(src.subarray(0, at));
+    b.set(huge, at);
+    b.set(src.subarray(at + 1), at + huge.length);
+    return b;
+  }
+  if (kind < 0.9) {
+    const b = src.slice();
+    b[at] = Math.floor(r() * 256);
+    return b;
+  }
+  const junk = Array.from({ length: 1 + Math.floor(r() * 8) }, () => Math.floor(r() * 256));
+  const b = new Uint8Array(src.length + junk.length);
+  b.set(src.subarray(0, at));
+  b.set(junk, at);
+  b.set(src.subarray(at), at + junk.length);
+  return b;
+}
+
+function ownError(e: unknown, what: string): void {
+  if (!(e instanceof WebGpuRnnError))
+    throw new Error(`${what}: threw a foreign error: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
+}
+
+/** NaN-aware closeness: mutated weights may legitimately give NaN or Inf, on both sides. */
+function agrees(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
+  if (a.length !== b.length) return false;
+  for (let i = 0; i < a.length; i++) {
+    const x = a[i],
+      y = b[i];
+    if (Number.isNaN(x) || Number.isNaN(y)) {
+      if (Number.isNaN(x) !== Number.isNaN(y)) return false;
+      continue;
+    }
+    if (!Number.isFinite(y) || !Number.isFinite(x)) {
+      if (x !== y && Math.abs(y) < 1e30) return false;
+      continue;
+    }
+    if (Math.abs(x - y) > 1e-4 + 1e-3 * Math.abs(y)) return false;
+  }
+  return true;
+}
+
+/** Mutations in the parse-only test (CPU only). */
+const PARSE_MUTATIONS = 10_000;
+
+describe('ONNX importer fuzz', () => {
+  it(`parse-only: ${PARSE_MUTATIONS} mutations only ever throw WebGpuRnnError`, () => {
+    const r = rng(12345);
+    const all = seeds();
+    const counts = { loaded: 0, rejected: 0 };
+    for (let i = 0; i < PARSE_MUTATIONS; i++) {
+      const seed = all[i % all.length];
+      const bytes = mutate(seed.bytes, r);
+      try {
+        prepareOnnx(bytes);
+        counts.loaded++;
+      } catch (e) {
+        ownError(e, `${seed.name} mutation ${i}`);
+        counts.rejected++;
+      }
+    }
+    console.log(
+      `[onnx-fuzz] parse-only: ${PARSE_MUTATIONS} mutations, ${counts.loaded} loaded, ${counts.rejected} rejected with library errors`,
+    );
+    // Neither side may be empty: the mutations must reach past the first check, and the checks must bite.
+    expect(counts.rejected).toBeGreaterThan(PARSE_MUTATIONS / 4);
+    expect(counts.loaded).toBeGreaterThan(PARSE_MUTATIONS / 10);
+  });
+
+  it('load + run: mutations that load run correctly (vs ORT on the same bytes) or throw WebGpuRnnError', async () => {
+    const device = await getTestDevice();
+    const r = rng(777);
+    const all = seeds();
+    const counts = { tried: 0, ran: 0, ortChecked: 0, ourErrors: 0 };
+    for (let i = 0; i < 400 && counts.ran < 24; i++) {
+      const seed = all[i % all.length];
+      const bytes = mutate(seed.bytes, r);
+      try {
+        prepareOnnx(bytes);
+      } catch (e) {
+        ownError(e, `${seed.name} #${i} prepare`);
+        continue;
+      }
+      counts.tried++;
+      let outs: Record<string, Tensor>;
+      try {
+        const s = await loadOnnx(device, bytes);
+        try {
+          outs = await s.run(seed.feeds);
+        } finally {
+          s.destroy();
+        }
+      } catch (e) {
+        ownError(e, `${seed.name} #${i} load/run`);
+        counts.ourErrors++;
+        continue;
+      }
+      counts.ran++;
+      let theirs: ort.InferenceSession.OnnxValueMapType | undefined;
+      try {
+        const s = await ort.InferenceSession.create(bytes);
+        const feeds = Object.fromEntries(
+          Object.entries(seed.feeds).map(([k, t]) => {
+            const int64 = s.inputMetadata?.find?.((m) => m.name === k && m.isTensor && m.type === 'int64');
+            return [
+              k,
+              t.data instanceof Float32Array
+                ? new ort.Tensor('float32', t.data, t.dims)
+                : int64
+                  ? new ort.Tensor(
+                      'int64',
+                      BigInt64Array.from(t.data, (v) => BigInt(v)),
+                      t.dims,
+                    )
+                  : new ort.Tensor('int32', t.data, t.dims),
+            ];
+          }),
+        );
+        theirs = await s.run(feeds);
+        await s.release();
+      } catch {
+        theirs = undefined; // ORT refuses (it is stricter about some things, laxer about others)
+      }
+      if (!theirs) continue;
+      for (const [k, t] of Object.entries(outs)) {
+        const o = theirs[k];
+        if (!o || o.type !== 'float32') continue;
+        expect([...o.dims], `${seed.name} #${i} ${k} dims`).toEqual(t.dims);
+        expect(agrees(t.data, o.data as Float32Array), `${seed.name} #${i} ${k} values`).toBe(true);
+      }
+      counts.ortChecked++;
+    }
+    console.log(
+      `[onnx-fuzz] load+run: ${counts.tried} parsed, ${counts.ran} ran, ${counts.ourErrors} library errors, ${counts.ortChecked} checked against ORT`,
+    );
+    expect(counts.ran).toBeGreaterThan(0);
+  });
+});
