@@ -1,14 +1,14 @@
 // webgpu-rnn: RNN, LSTM and GRU inference on WebGPU. Public surface only.
-export { createRnn } from './run/model.js';
-export type { Rnn, RunOptions, RunResult, GpuRunResult, EncodeIO, CreateRnnOptions, KernelPlan } from './run/model.js';
-export type { StepKernels, StepVariant, ProjectionVariant, LayerChoice } from './plan/plan.js';
-export type { Precision } from './kernels/kernels.js';
+export { createRnn } from './run/create.js';
+export type { Rnn, RunOptions, RunResult, GpuRunResult, EncodeIO, CreateRnnOptions, KernelPlan } from './run/api.js';
+export type { StepKernels, StepVariant, ProjectionVariant, LayerChoice } from './plan/variants.js';
+export type { Precision } from './model/types.js';
 export type { TuningTable, TuningEntry, TuneShape, TuneReport } from './plan/tuning.js';
 export type { RnnStream, StreamOptions } from './run/stream.js';
 export { requestDevice } from './gpu/device.js';
 export type { RequestDeviceOptions } from './gpu/device.js';
-export type { RnnSpec, RnnWeights, LayerWeights, Direction, Layout, ResolvedSpec } from './model/spec.js';
-export type { CellType, OnnxCellType } from './model/cells.js';
+export type { RnnSpec, RnnWeights, LayerWeights, Direction, Layout, ResolvedSpec } from './model/types.js';
+export type { CellType, OnnxCellType } from './model/types.js';
 export { ACTIVATION_NAMES } from './model/activations.js';
 export {
   WebGpuRnnError,

@@ -61,8 +61,6 @@ export const GATES = { lstm: 4, gru: 3, rnn: 1 } as const;
 export const dirs = (s: BenchShape) => (s.direction === 'bidirectional' ? 2 : 1);
 /** Timesteps processed per timed run. */
 export const stepsPerRun = (s: BenchShape) => (s.stream ? s.stream : s.seqLen);
-/** The whole input sequence of one timed run, as one time-major tensor [steps, B, I]. */
-export const totalSteps = stepsPerRun;
 
 export function describeShape(s: BenchShape): string {
   const dir = s.direction === 'bidirectional' ? 'bi' : s.direction === 'reverse' ? 'rev ' : '';

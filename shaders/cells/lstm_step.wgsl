@@ -44,7 +44,7 @@
 override PROJECTED: bool = false;
 override DEPTH_GATED: bool = false;
 override PEEP_ROWS: u32 = select(3u, 5u, DEPTH_GATED);
-const NONE = 0xffffffffu;
+// NONE (0xffffffff, emitted by the host: kernels/constants.ts NO_C_SEQUENCE): a layer reads or writes no c sequence.
 
 fn load_vector(d: u32, b: u32, k: u32) -> f32 {
   return h_prev[state_row(d, b) * OUT + k];

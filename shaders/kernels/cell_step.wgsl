@@ -1,9 +1,10 @@
 // cell_step.wgsl: the entry points every cell shares (RNN, LSTM, GRU): a tiled step (main), the
 // whole sequence with h in workgroup memory (main_seq), a barrier-free step (main_direct, with
 // main_direct_phase1 for the GRU's first half) and the whole sequence one invocation per row
-// (main_rows); cell_subgroup.wgsl adds the split-K step. kernels.ts prepends step_common.wgsl,
-// step_matvec.wgsl, cell_math.wgsl and this file to rnn_step.wgsl, lstm_step.wgsl and gru_step.wgsl,
-// which define the hooks called here (the cells' arithmetic itself is cell_math.wgsl's):
+// (main_rows); cell_subgroup.wgsl adds the split-K step. The cell's hook files (shaders/cells/,
+// listed by the registry) follow this file and define the hooks called here (the cells'
+// arithmetic itself is cell_math.wgsl's):
+// Module: lib/precision_*.wgsl + lib/step_common.wgsl + lib/step_matvec.wgsl + lib/cell_math.wgsl + this file + <cell hooks>
 //   load_vector(d, b, k)            element k of the recurrent vector of row (d, b), for staging
 //   load_weights(d, k, j)           up to four gate weights of unit j at column k (unused lanes 0)
 //   advance_unit(d, b, j, s, acc, hp)  the cell: unit j of row (d, b) at step s, given the gate
@@ -42,7 +43,7 @@
 override TWO_PHASE: bool = false;
 
 // main_seq's resident h: hbuf[half * HALF + bb * K_TILE + k], half = step parity. 8 KiB.
-const HALF = 1024u;   // K_TILE * BT_MAX
+const HALF = K_TILE * BT_MAX;
 var<workgroup> hbuf: array<f32, 2048>;
 // The first phase's output with TWO_PHASE: pbuf[bb * K_TILE + k]. 4 KiB.
 var<workgroup> pbuf: array<f32, 1024>;

@@ -4,9 +4,9 @@
 // the invocations of a subgroup and summed with subgroupAdd. For large hidden sizes and few rows on
 // GPUs, where one invocation per unit (main_direct) leaves most of the machine idle and runs a long
 // serial loop (a 512-unit LSTM step: 512 invocations of 2048 multiply-adds each). No workgroup memory and no barrier.
-// kernels.ts builds the module as subgroup_enable.wgsl + step_common.wgsl + cell_step.wgsl + the
-// cell's file + this file, so the cell's hooks (load_weights, load_vector, advance_unit,
-// store_next) serve here unchanged.
+// Module: lib/subgroup_enable.wgsl + lib/precision_*.wgsl + lib/step_common.wgsl + lib/step_matvec.wgsl + lib/cell_math.wgsl + kernels/cell_step.wgsl + <cell hooks> + this file
+// (kernels/sources.ts), so the cell's hooks (load_weights, load_vector, advance_unit, store_next)
+// serve here unchanged.
 //
 // Grid: x = ceil(B·HIDDEN / UNITS) blocks of UNITS (row, unit) pairs p = b·HIDDEN + j, y =
 // direction d; workgroup WG invocations. The subgroups of a workgroup take its pairs in turn

@@ -1,7 +1,7 @@
 // gru_reset.wgsl: first half of a GRU timestep with linear_before_reset = 0 (the ONNX default),
 // every direction and batch row in one dispatch; gru_step (LINEAR_BEFORE_RESET = false) follows.
-// (step_common.wgsl, step_matvec.wgsl and cell_math.wgsl are prepended: bindings 0-2, overrides,
-// activations, recurrent_matvec, gru_gates.)
+// The files before it give bindings 0-2, overrides, activations, recurrent_matvec and gru_gates:
+// Module: lib/precision_*.wgsl + lib/step_common.wgsl + lib/step_matvec.wgsl + lib/cell_math.wgsl + this file
 //
 // Grid: x = ceil(HIDDEN / WG) blocks of hidden units j, y = direction d, z = ceil(batch / BT).
 // Invocation (j, d, block of BT rows), for each active row b (t from row_step(d, step.s, b)):

@@ -15,6 +15,7 @@
 // 4·TM multiply-adds. Nothing computes rows or columns that do not exist beyond the last quad.
 // Layouts (f32, row-major): x as in input_proj.wgsl; w_t [K, NP] read as vec4 [K, NP / 4];
 // bias [N]; xproj [M, N] = [T, B, D, G, H].
+// Module: lib/precision_*.wgsl + lib/projection_common.wgsl + this file
 
 // (projection_common.wgsl is prepended: Dims, bindings 0, 1, 3, 4, the overrides K, N, TM.)
 // w_t is sized by W_T_LEN (scalars), a const that kernels.ts appends: a fixed length spares CPU

@@ -1,8 +1,8 @@
 // input_gemv_quad.wgsl: input_gemv.wgsl's main with the reads of x shared within quads (four
 // consecutive lanes of a subgroup), for devices with the 'subgroups' feature:
 //   xproj[m, n] = sum_k x[m, k] * w_t[k, n] + bias[n]    (the same contract, bindings and layouts)
-// kernels.ts builds the module as subgroup_enable.wgsl + projection_common.wgsl + input_gemv.wgsl +
-// this file, so w_t, WG and the helpers (x_row, row_offsets, row_dot, rows_dot, store_row(s)) are
+// Module: lib/subgroup_enable.wgsl + lib/precision_*.wgsl + lib/projection_common.wgsl + kernels/input_gemv.wgsl + this file
+// so w_t, WG and the helpers (x_row, row_offsets, row_dot, rows_dot, store_row(s)) are
 // input_gemv.wgsl's.
 //
 // Why: the four lanes of a quad compute neighbouring column quads of the same TM rows, so in main

@@ -11,13 +11,14 @@
 // step has M = B), where 64-row tiles would compute up to 64 times the useful rows.
 // Rows of x are read through the strides (projection_common.wgsl, x_row_offset).
 // Layouts (f32, row-major): x [T, B, I], [B, T, I] or [T, B, D·Hout]; w_t [K, NP]; bias [N]; xproj [M, N] = [T, B, D, G, H].
+// Module: lib/precision_*.wgsl + lib/projection_common.wgsl + this file
 
 // (projection_common.wgsl is prepended: Dims, bindings 0, 1, 3, 4, the overrides K, N, TM, x_row_offset.)
 // w_t is sized by W_T_LEN (scalars), a const that kernels.ts appends: a fixed length spares CPU
 // emulators an arrayLength division per bounds-checked read.
 @group(0) @binding(2) var<storage, read> w_t: array<weight, W_T_LEN>;
 
-const TILE = 64u;   // output columns per workgroup, and the x_tile row stride
+// TILE (emitted by the host, kernels/constants.ts GEMM_TILE): output columns per workgroup, and the x_tile row stride
 const TK = 16u;     // K columns staged per pass
 
 var<workgroup> x_tile: array<f32, 1024>;   // [TK][TILE]: rows 0 .. 16·TM - 1 used

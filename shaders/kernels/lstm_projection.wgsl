@@ -1,6 +1,7 @@
 // lstm_projection.wgsl: the projection half of an LSTM timestep with projSize (PyTorch proj_size),
 // every direction and batch row in one dispatch; runs right after lstm_step with PROJECTED.
-// (step_common.wgsl and step_matvec.wgsl are prepended: bindings 0-2, overrides, recurrent_matvec.)
+// The files before it give bindings 0-2, overrides and recurrent_matvec:
+// Module: lib/precision_*.wgsl + lib/step_common.wgsl + lib/step_matvec.wgsl + this file
 //
 // Grids: main (tiled): x = ceil(OUT / WG) blocks of output units p, y = direction d,
 // z = ceil(batch / BT); main_direct (no barriers): x = ceil(ceil(B / BT)·OUT / WG) blocks of pairs (b0 / BT)·OUT + p.

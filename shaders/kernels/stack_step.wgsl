@@ -3,8 +3,9 @@
 // in workgroup memory. A streaming step (Stream.step, seqLen 1) of any depth is then one dispatch
 // where the per-layer kernels take two or more per layer. RNN, LSTM (peepholes, input_forget, clip;
 // no projection) and GRU (either linear_before_reset), forward or reverse, hidden size <= WG.
-// (step_common.wgsl and cell_math.wgsl are prepended: bindings 0-2, the shape and activation
-// overrides, row_step, y_index, and the cells' arithmetic, shared with the per-layer kernels.)
+// The files before it give bindings 0-2, the shape and activation overrides, row_step, y_index,
+// and the cells' arithmetic, shared with the per-layer kernels:
+// Module: lib/precision_*.wgsl + lib/step_common.wgsl + lib/cell_math.wgsl + this file
 //
 // Grid: x = ceil(batch / BT) workgroups of WG >= HIDDEN invocations; workgroup w owns batch rows
 // b0 = w·BT .. b0 + BT - 1 and invocation j owns unit j of each (j >= HIDDEN only join barriers).
@@ -43,10 +44,8 @@ override LAYERS: u32;
 override INPUT: u32;                 // input features of layer 0
 override BATCH_MAJOR: bool = false;  // x is [B, T, INPUT]
 
-const CELL_RNN = 0u;
-const CELL_LSTM = 1u;
-const CELL_GRU = 2u;
-const HS_MAX = 2048u;                // floats of resident h: LAYERS · BT · HIDDEN <= HS_MAX (host-checked)
+// CELL_RNN, CELL_LSTM, CELL_GRU: the CELL codes, and HS_MAX, the floats of resident h (LAYERS · BT ·
+// HIDDEN <= HS_MAX, host-checked), are emitted by the host (kernels/constants.ts, from the registry).
 
 override LANES: u32 = select(4u, 1u, CELL == CELL_RNN);
 override TWO_PHASE: bool = CELL == CELL_GRU && !LINEAR_BEFORE_RESET;

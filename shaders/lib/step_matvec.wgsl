@@ -5,7 +5,8 @@
 //   load_weights(d, k, j)  up to four gate weights of unit j at column k (unused lanes 0)
 // The fused stack kernel (stack_step.wgsl) has its own loops and does not include this file.
 
-const K_TILE = 256u;              // vector elements staged per pass through workgroup memory
+// K_TILE (emitted by the host, kernels/constants.ts PERSISTENT_MAX_OUT): vector elements staged per pass
+// through workgroup memory.
 
 // The recurrent vector (h_prev, r ⊙ h_prev or the unprojected LSTM output) of BT batch rows,
 // elements [k0, k0 + K_TILE) of each: vtile[bb * K_TILE + kk]. 4 KiB of workgroup memory.

@@ -4,7 +4,7 @@
 // Layouts are explicit (never layout: 'auto'), built from every declared binding: 'auto' drops the
 // bindings an entry point does not use (gpuweb/gpuweb#4577), and our kernels keep some bindings
 // unused under some overrides (gru_step without LINEAR_BEFORE_RESET does not read rbh).
-import { ResourceType, WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
+import { ResourceType, type StructInfo, WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { ShaderContractError } from '../core/errors.js';
 import { SHADER_STAGE_COMPUTE } from './helpers.js';
 
@@ -16,6 +16,8 @@ export interface BindingInfo {
   size: number;
   /** Element stride of a runtime-sized array. */
   stride: number;
+  /** A uniform struct's u32 fields: their byte offsets by name (the host fills uniforms by name, fillUniform). */
+  fields?: Record<string, number>;
 }
 
 export interface KernelInfo {
@@ -49,7 +51,9 @@ export function reflectKernel(
     // A length-sized array's size varies per pipeline: the layout (shared by them) says 0, and the
     // binding is checked like a runtime-sized one, against the words the host binds.
     const sizedPerPipeline = v.isArray && (v.count === 0 || lengthSized.includes(v.name));
-    return { name: v.name, binding: v.binding, kind, size: sizedPerPipeline ? 0 : v.size, stride: v.stride };
+    const fields =
+      kind === 'uniform' && v.isStruct ? Object.fromEntries((v.type as StructInfo).members.map((m) => [m.name, m.offset])) : undefined;
+    return { name: v.name, binding: v.binding, kind, size: sizedPerPipeline ? 0 : v.size, stride: v.stride, fields };
   });
   for (const dyn of dynamicOffsets) {
     if (!bindings.some((b) => b.name === dyn && b.kind === 'uniform'))
@@ -98,5 +102,21 @@ export function checkBindings(info: KernelInfo, provided: Record<string, { size:
     if (!p) throw new ShaderContractError(`${info.name} (${what}): no buffer for binding ${b.name}`);
     const need = b.size > 0 ? b.size : b.stride * Math.ceil((4 * (p.words ?? 1)) / b.stride);
     if (p.size < need) throw new ShaderContractError(`${info.name} (${what}): ${b.name}: ${p.size} B < ${need} B`);
+  }
+}
+
+/**
+ * Writes a uniform struct of u32 fields into `words` at byte offset `base`, each value at its
+ * field's reflected offset: every field of the WGSL struct must be given, and nothing else.
+ */
+export function fillUniform(info: KernelInfo, binding: string, words: Uint32Array, base: number, values: Record<string, number>): void {
+  const fields = info.bindings.find((b) => b.name === binding)?.fields;
+  if (!fields) throw new ShaderContractError(`${info.name}: no uniform struct binding ${binding}`);
+  for (const name of Object.keys(fields)) {
+    if (!(name in values)) throw new ShaderContractError(`${info.name}: ${binding}.${name} was not given a value by the host`);
+  }
+  for (const [name, v] of Object.entries(values)) {
+    if (!(name in fields)) throw new ShaderContractError(`${info.name}: the host fills ${binding}.${name}, which the WGSL struct lacks`);
+    words[(base + fields[name]) / 4] = v;
   }
 }

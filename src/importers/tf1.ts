@@ -8,7 +8,7 @@
 // [4H]; TF1 adds a scalar forget_bias to f at run time, which is not in the checkpoint and is
 // folded into the f block of ONNX Wb here (rnn-semantics.md §7-8).
 import { FormatError, UnsupportedError, WeightError } from '../core/errors.js';
-import type { RnnSpec, RnnWeights } from '../model/spec.js';
+import type { RnnSpec, RnnWeights } from '../model/types.js';
 import { GATE_PERM, permuteGateBlocks, transpose2d } from './gates.js';
 import { concatBytes, concatFloat32, halfToFloat } from '../core/numbers.js';
 

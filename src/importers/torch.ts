@@ -6,8 +6,9 @@
 // every tensor is then checked against them, so a wrong config fails here with the tensor's name
 // rather than later as a wrong answer.
 import { FormatError, SpecError, WeightError } from '../core/errors.js';
-import { CELLS, type OnnxCellType } from '../model/cells.js';
-import type { LayerWeights, RnnSpec, RnnWeights } from '../model/spec.js';
+import { CELLS } from '../model/cells.js';
+import type { OnnxCellType } from '../model/types.js';
+import type { LayerWeights, RnnSpec, RnnWeights } from '../model/types.js';
 import { GATE_PERM, permuteGateBlocks } from './gates.js';
 import { concatFloat32 } from '../core/numbers.js';
 

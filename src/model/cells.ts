@@ -5,12 +5,7 @@
 // CellType, so adding a cell is an entry here, its WGSL, its reference and its tests
 // (ARCHITECTURE.md, "How to add a cell"); the compiler points at every table a new entry lacks.
 import { SpecError } from '../core/errors.js';
-import type { Constants } from '../kernels/kernels.js';
-import type { LayerWeights, ResolvedSpec, RnnSpec } from './spec.js';
-
-export type CellType = 'lstm' | 'gru' | 'rnn' | 'clockwork';
-/** The cells of the ONNX operators (LSTM, GRU, RNN), which every importer maps onto. */
-export type OnnxCellType = 'lstm' | 'gru' | 'rnn';
+import type { CellType, Constants, LayerWeights, ResolvedSpec, RnnSpec } from './types.js';
 
 /** A weight tensor beyond W, R and B that a cell takes. */
 export interface ExtraWeight {
@@ -59,8 +54,13 @@ export interface CellDefinition {
   constants(s: ResolvedSpec, twoPhase: boolean): Constants;
   /** Gate blocks of layer `layer`'s input projection (xproj), where more than `gates` (the depth gate). */
   projectionGates?(s: ResolvedSpec, layer: number): number;
-  /** The stack kernel's CELL code (stack_step.wgsl), or why the stack kernel cannot run this model. */
-  stack(s: ResolvedSpec): { code: number } | { unsupported: string };
+  /**
+   * The stack kernel's CELL code, where stack_step.wgsl implements the cell (emitted into the WGSL as
+   * CELL_<NAME>, kernels/constants.ts); absent: the stack kernel does not run the cell.
+   */
+  stackCode?: number;
+  /** Why the stack kernel cannot run this model of a cell it implements, or undefined when it can. */
+  stackUnsupported?(s: ResolvedSpec): string | undefined;
   /** Weights beyond W, R and B. */
   extraWeights: readonly ExtraWeight[];
   /** R [D, G·H, Hout] as the kernels use it, where the cell ignores some of its entries (else R as given). */
@@ -157,7 +157,8 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     twoPhase: () => false,
     constants: (s) => ({ INPUT_FORGET: s.inputForget, PROJECTED: s.projected, DEPTH_GATED: s.depthGated }),
     projectionGates: (s, layer) => (s.depthGated && layer > 0 ? 5 : 4),
-    stack: (s) => (s.depthGated ? { unsupported: 'the Depth-Gated LSTM is not implemented in the stack kernel yet' } : { code: 1 }),
+    stackCode: 1,
+    stackUnsupported: (s) => (s.depthGated ? 'the Depth-Gated LSTM is not implemented in the stack kernel yet' : undefined),
     extraWeights: [PEEPHOLES, PROJECTION, ...DEPTH_GATE],
   },
   gru: {
@@ -171,7 +172,7 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     twoPhase: (s) => !s.linearBeforeReset,
     firstPhase: { tiled: 'gru_reset', direct: 'gru_direct_reset', directQuad: 'gru_direct_reset_quad' },
     constants: (s, twoPhase) => ({ LINEAR_BEFORE_RESET: s.linearBeforeReset, TWO_PHASE: twoPhase }),
-    stack: () => ({ code: 2 }),
+    stackCode: 2,
     extraWeights: [],
   },
   rnn: {
@@ -179,7 +180,7 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     label: 'RNN',
     shaders: ['cells/rnn_step.wgsl', 'cells/rnn_every_step.wgsl'],
     fields: [],
-    stack: () => ({ code: 0 }),
+    stackCode: 0,
   },
   clockwork: {
     ...RNN_FAMILY,
@@ -189,11 +190,20 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     validate: validatePeriods,
     maskRecurrent: (s, R) => maskSlowerToFaster(R, s.periods!, s.directions, s.hiddenSize),
     buffers: (s) => ({ unit_period: unitPeriods(s.periods!, s.hiddenSize) }),
-    stack: () => ({ unsupported: 'the clockwork cell is not implemented in the stack kernel yet' }),
   },
 };
 
 export const CELL_TYPES = Object.keys(CELLS) as CellType[];
+
+/** Whether the cell takes the weight tensor `name` (W, R, B: every cell; the rest: its extraWeights). */
+export function cellTakes(cell: CellType, name: keyof LayerWeights): boolean {
+  return name === 'W' || name === 'R' || name === 'B' || CELLS[cell].extraWeights.some((e) => e.name === name);
+}
+
+/** Whether the model's cell has a c state (Y_c, initialC): the registry's cellState. */
+export function hasCellState(s: Pick<ResolvedSpec, 'cell'>): boolean {
+  return CELLS[s.cell].cellState;
+}
 
 /**
  * Clockwork RNN: R [D, H, H] with the entries R[u, v] from a unit v of a faster module (shorter

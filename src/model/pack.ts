@@ -1,7 +1,8 @@
 // Host-side repacking of ONNX-layout weights into the layouts the kernels read, done once per model.
 import { CELLS } from './cells.js';
 import { concatFloat32 } from '../core/numbers.js';
-import { layerInputSize, type LayerWeights, type ResolvedSpec } from './spec.js';
+import { layerInputSize } from './spec.js';
+import type { LayerWeights, ResolvedSpec } from './types.js';
 
 /**
  * R [D, G·H, K] with the gates of each unit side by side: [D, K, H, lanes],

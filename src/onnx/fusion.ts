@@ -19,6 +19,7 @@
 //   through a Concat whose output is a graph output (torch concatenates the layers' states).
 // Per-layer initial_h / initial_c may be anything computed outside the chain; session.ts checks
 // that the fused schedule has no cycle and otherwise falls back to unfused execution.
+import { cellTakes } from '../model/cells.js';
 import type { NodeData } from './proto.js';
 import { IN, RECURRENT_OPS, type RecurrentNode } from './recurrent.js';
 import { intValues, type Tensor } from './tensor.js';
@@ -108,7 +109,7 @@ function statesOnlyToGraph(g: FusionGraph, r: RecurrentNode): boolean {
 
 function weightsConstant(g: FusionGraph, r: RecurrentNode): boolean {
   return [IN.W, IN.R, IN.B, IN.P].every((i) =>
-    i === IN.P && r.cell !== 'lstm' ? true : !r.input(i) || g.constant(r.input(i)) !== undefined,
+    i === IN.P && !cellTakes(r.cell, 'P') ? true : !r.input(i) || g.constant(r.input(i)) !== undefined,
   );
 }
 
@@ -154,6 +155,6 @@ export function findChains(g: FusionGraph): Chain[] {
   return chains;
 }
 
-export function isRecurrent(n: NodeData): boolean {
+function isRecurrent(n: NodeData): boolean {
   return n.opType in RECURRENT_OPS;
 }

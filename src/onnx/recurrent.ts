@@ -4,14 +4,30 @@
 // this file reads the attributes, checks every shape against the node (a mismatch is a
 // FormatError naming the node), and turns run-time tensors into RunOptions and back.
 import { FormatError } from '../core/errors.js';
-import type { Rnn } from '../run/model.js';
-import { CELLS, type OnnxCellType } from '../model/cells.js';
-import type { LayerWeights, RnnSpec } from '../model/spec.js';
+import type { Rnn } from '../run/api.js';
+import { CELLS, cellTakes, hasCellState } from '../model/cells.js';
+import type { OnnxCellType } from '../model/types.js';
+import type { LayerWeights, RnnSpec } from '../model/types.js';
 import { Attrs, nodeLabel } from './attrs.js';
 import type { NodeData } from './proto.js';
 import { isFloat, type Tensor } from './tensor.js';
 
-export const RECURRENT_OPS: Readonly<Record<string, OnnxCellType>> = { LSTM: 'lstm', GRU: 'gru', RNN: 'rnn' };
+const COMMON_ATTRIBUTES = ['activation_alpha', 'activation_beta', 'activations', 'clip', 'direction', 'hidden_size', 'layout'];
+
+/** An ONNX recurrent operator: the engine cell it maps onto, and what the operator's signature allows. */
+interface RecurrentOp {
+  cell: OnnxCellType;
+  attributes: readonly string[];
+  maxInputs: number;
+  maxOutputs: number;
+}
+
+/** The ONNX recurrent operators by op type (their own names, mapped onto the registry's cells). */
+export const RECURRENT_OPS: Readonly<Record<string, RecurrentOp>> = {
+  LSTM: { cell: 'lstm', attributes: [...COMMON_ATTRIBUTES, 'input_forget'], maxInputs: 8, maxOutputs: 3 },
+  GRU: { cell: 'gru', attributes: [...COMMON_ATTRIBUTES, 'linear_before_reset'], maxInputs: 6, maxOutputs: 2 },
+  RNN: { cell: 'rnn', attributes: COMMON_ATTRIBUTES, maxInputs: 6, maxOutputs: 2 },
+};
 /** ONNX input positions. */
 export const IN = { X: 0, W: 1, R: 2, B: 3, SEQ: 4, H0: 5, C0: 6, P: 7 } as const;
 
@@ -31,22 +47,15 @@ export interface RecurrentNode {
   output(i: number): string;
 }
 
-function recurrentAttributes(cell: OnnxCellType): string[] {
-  const common = ['activation_alpha', 'activation_beta', 'activations', 'clip', 'direction', 'hidden_size', 'layout'];
-  if (cell === 'lstm') return [...common, 'input_forget'];
-  if (cell === 'gru') return [...common, 'linear_before_reset'];
-  return common;
-}
-
 /** Reads a recurrent node's attributes at load time. */
 export function parseRecurrent(node: NodeData): RecurrentNode {
-  const cell = RECURRENT_OPS[node.opType];
+  const op = RECURRENT_OPS[node.opType];
+  const cell = op.cell;
   const label = nodeLabel(node);
-  const a = new Attrs(node, recurrentAttributes(cell));
-  const maxInputs = cell === 'lstm' ? 8 : 6;
-  if (node.inputs.length > maxInputs)
-    throw new FormatError(`${label}: ${node.opType} takes at most ${maxInputs} inputs, got ${node.inputs.length}`);
-  if (node.outputs.length > (cell === 'lstm' ? 3 : 2)) throw new FormatError(`${label}: too many outputs (${node.outputs.length})`);
+  const a = new Attrs(node, op.attributes);
+  if (node.inputs.length > op.maxInputs)
+    throw new FormatError(`${label}: ${node.opType} takes at most ${op.maxInputs} inputs, got ${node.inputs.length}`);
+  if (node.outputs.length > op.maxOutputs) throw new FormatError(`${label}: too many outputs (${node.outputs.length})`);
   if (!node.inputs[IN.X] || !node.inputs[IN.W] || !node.inputs[IN.R]) throw new FormatError(`${label}: inputs X, W and R are required`);
   const direction = a.string('direction', 'forward');
   if (direction !== 'forward' && direction !== 'reverse' && direction !== 'bidirectional') {
@@ -66,8 +75,8 @@ export function parseRecurrent(node: NodeData): RecurrentNode {
   if (beta) options.activationBeta = beta;
   const clip = a.float('clip');
   if (clip !== undefined) options.clip = clip;
-  if (cell === 'lstm' && a.int('input_forget', 0) !== 0) options.inputForget = true;
-  if (cell === 'gru' && a.int('linear_before_reset', 0) !== 0) options.linearBeforeReset = true;
+  if (op.attributes.includes('input_forget') && a.int('input_forget', 0) !== 0) options.inputForget = true;
+  if (op.attributes.includes('linear_before_reset') && a.int('linear_before_reset', 0) !== 0) options.linearBeforeReset = true;
   return {
     node,
     label,
@@ -113,7 +122,7 @@ export function recurrentWeights(r: RecurrentNode, get: (name: string) => Tensor
   };
   const b = r.input(IN.B) ? get(r.input(IN.B)) : undefined;
   if (b) weights.B = checkDims(r, 'B', b, [D, 2 * G * H]);
-  const p = r.cell === 'lstm' && r.input(IN.P) ? get(r.input(IN.P)) : undefined;
+  const p = cellTakes(r.cell, 'P') && r.input(IN.P) ? get(r.input(IN.P)) : undefined;
   if (p) weights.P = checkDims(r, 'P', p, [D, 3 * H]);
   return { hiddenSize: H, inputSize: I, weights };
 }
@@ -165,7 +174,7 @@ export async function runRecurrent(
     batch: B,
     sequenceLens: sequenceLens(r, opt(IN.SEQ), B),
     initialH: stateInput(r, opt(IN.H0), 'initial_h', B, H),
-    initialC: r.cell === 'lstm' ? stateInput(r, opt(IN.C0), 'initial_c', B, H) : undefined,
+    initialC: hasCellState(r) ? stateInput(r, opt(IN.C0), 'initial_c', B, H) : undefined,
   });
   const state = r.batchMajor ? [B, D, H] : [D, B, H];
   return [

@@ -67,7 +67,7 @@ export function isFloat(t: Tensor): t is { data: Float32Array; dims: number[] } 
   return t.data instanceof Float32Array;
 }
 
-export function floatTensor(dims: number[], data?: Float32Array): Tensor {
+function floatTensor(dims: number[], data?: Float32Array): Tensor {
   return { dims, data: data ?? new Float32Array(numel(dims, 'tensor')) };
 }
 

@@ -1,10 +1,13 @@
 // On-device tuning: which kernels each layer runs is measured on the caller's device instead of
 // guessed, since the crossovers between the variants differ by orders of magnitude between a CPU
 // emulator and a discrete GPU. This file holds the serialisable table, its validation and lookup,
-// and the search; rnn.ts supplies the measurement (a timed run with given choices).
+// and the search; run/tune.ts supplies the measurement (a timed run with given choices).
 import { SpecError } from '../core/errors.js';
-import { PROJECTION_VARIANTS, stackUnsupported, STEP_VARIANTS, variantUnsupported, type LayerChoice } from './plan.js';
-import type { ResolvedSpec } from '../model/spec.js';
+import type { DeviceCaps } from '../gpu/adapter.js';
+import { CELLS } from '../model/cells.js';
+import { stackUnsupported } from './stack.js';
+import { PROJECTION_VARIANTS, STEP_VARIANTS, variantUnsupported, type LayerChoice } from './variants.js';
+import type { ResolvedSpec } from '../model/types.js';
 
 /**
  * One tuned shape: the kernels of every layer (or `stack`: the whole stack fused in one kernel,
@@ -56,7 +59,7 @@ export function modelKey(s: ResolvedSpec): string {
     `P${s.outputSize}`,
     `L${s.numLayers}`,
     s.direction,
-    s.cell === 'gru' ? `lbr${Number(s.linearBeforeReset)}` : '',
+    CELLS[s.cell].fields.includes('linearBeforeReset') ? `lbr${Number(s.linearBeforeReset)}` : '',
     s.depthGated ? 'depth-gated' : '',
     s.periods ? `periods ${s.periods.join(',')}` : '',
   ]
@@ -69,7 +72,7 @@ export function describeChoices(layers: LayerChoice[]): string {
 }
 
 /** Checks a table passed to createRnn: its form, and that it was made for this model. */
-export function validateTuning(t: unknown, s: ResolvedSpec, features: ReadonlySet<string>, maxInvocations: number): TuningTable {
+export function validateTuning(t: unknown, s: ResolvedSpec, caps: Pick<DeviceCaps, 'subgroups' | 'maxInvocations'>): TuningTable {
   const bad = (why: string) => new SpecError(`options.tuning ${why}; pass the object rnn.tuning returned (or omit it to use the defaults)`);
   if (typeof t !== 'object' || t === null) throw bad('must be an object');
   const table = t as TuningTable;
@@ -86,11 +89,11 @@ export function validateTuning(t: unknown, s: ResolvedSpec, features: ReadonlySe
       if (!STEP_VARIANTS.includes(c?.step) || !PROJECTION_VARIANTS.includes(c.projection)) {
         throw bad(`${where}.layers[${l}] must be { step: ${STEP_VARIANTS.join('|')}, projection: ${PROJECTION_VARIANTS.join('|')} }`);
       }
-      const why = variantUnsupported(s, c.step, features);
+      const why = variantUnsupported(s, c.step, caps);
       if (why) throw bad(`${where}.layers[${l}] names '${c.step}', which does not apply: ${why}`);
     });
     if (e.stack !== undefined && typeof e.stack !== 'boolean') throw bad(`${where}.stack must be a boolean`);
-    const why = e.stack ? stackUnsupported(s, maxInvocations) : undefined;
+    const why = e.stack ? stackUnsupported(s, caps) : undefined;
     if (why) throw bad(`${where} names the stack kernel, which does not apply: ${why}`);
   });
   return table;
@@ -111,10 +114,10 @@ export function lookupTuning(table: TuningTable | undefined, seqLen: number, bat
  * layer. The rows kernel (one invocation per row and direction) is left out below 16 of them,
  * where it cannot keep even a CPU busy and one run can take seconds.
  */
-export function candidates(s: ResolvedSpec, batch: number, features: ReadonlySet<string>): LayerChoice[] {
+export function candidates(s: ResolvedSpec, batch: number, caps: Pick<DeviceCaps, 'subgroups'>): LayerChoice[] {
   const out: LayerChoice[] = [];
   for (const step of STEP_VARIANTS) {
-    if (variantUnsupported(s, step, features) || (step === 'rows' && batch * s.directions < 16)) continue;
+    if (variantUnsupported(s, step, caps) || (step === 'rows' && batch * s.directions < 16)) continue;
     for (const projection of PROJECTION_VARIANTS) out.push({ step, projection });
   }
   return out;

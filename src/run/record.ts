@@ -2,24 +2,17 @@
 // initial states), the compute passes (every layer's projection and step calls, each with its own
 // pipeline and its workspace bind group for (layer, kernel, h parity); or the stack kernel's one
 // dispatch), the copies of a stream's state in and out, and the copies of the outputs. No submit
-// and no readback: rnn.ts does those (run, stream step) or leaves them to the caller (encode).
-import { CELLS } from '../model/cells.js';
+// and no readback: run/model.ts does those (run, stream step) or leaves them to the caller (encode).
 import { writeArray } from '../gpu/helpers.js';
-import { finalState, inputStrides, outputStrides, type KernelCall, type LayerPlan } from '../plan/plan.js';
-import { initialState, isGpuBuffer, packedState, stateFloats, type RunRequest } from './run-io.js';
-import { cLayout, NO_C_SEQUENCE, UNIFORM_SLOT, type ModelBuffers, type Workspace, type Workspaces } from './workspace.js';
-
-/** A kernel call with its compiled pipeline. */
-export interface CompiledCall extends KernelCall {
-  pipeline: GPUComputePipeline;
-}
-
-/** A layer's plan with every call's pipeline: what a run records. */
-export interface CompiledLayer extends LayerPlan {
-  inputProj: CompiledCall;
-  step: CompiledCall[];
-  sequence?: CompiledCall;
-}
+import { fillUniform } from '../gpu/reflect.js';
+import { kernelInfo } from '../kernels/sources.js';
+import { NO_C_SEQUENCE } from '../kernels/constants.js';
+import { hasCellState } from '../model/cells.js';
+import { finalState, type LayerPlan } from '../plan/layer.js';
+import { cLayout, inputStrides, outputStrides, packedStateLayout, UNIFORM_SLOT } from '../plan/layout.js';
+import type { CompiledCall, CompiledLayer } from './compile.js';
+import { initialState, isGpuBuffer, packedState, type RunRequest } from './run-io.js';
+import type { ModelBuffers, Workspace, Workspaces } from './workspace.js';
 
 /** Where one layer's [D, B, width] state lies: a buffer and a byte offset. */
 export type StateSlice = { buffer: GPUBuffer; offset: number };
@@ -57,13 +50,31 @@ export class Recorder {
     for (let l = 0; l < L; l++) {
       const xs = inputStrides(s, l, T, B);
       const ys = outputStrides(s, l, T, B);
-      dims.set([T * B, B, xs.t, xs.b], (l * 2 * UNIFORM_SLOT) / 4);
+      const plan = layers[l];
+      fillUniform(kernelInfo(plan.inputProj.kernel), 'dims', dims, l * 2 * UNIFORM_SLOT, {
+        rows: T * B,
+        batch: B,
+        x_stride_t: xs.t,
+        x_stride_b: xs.b,
+      });
       const cSeq = (layer: number) => (s.depthGated && layer >= 0 && layer < L - 1 ? c.sequence(layer) : NO_C_SEQUENCE);
-      dims.set([B, T, ys.t, ys.b, ys.d, req.step0 ?? 0, c.state(l), cSeq(l - 1), cSeq(l)], ((l * 2 + 1) * UNIFORM_SLOT) / 4);
+      // The step kernels' dims (step_common.wgsl); the stack kernel reads the last layer's.
+      const stepKernel = stack?.kernel ?? (plan.sequence ?? plan.step[0]).kernel;
+      fillUniform(kernelInfo(stepKernel), 'dims', dims, (l * 2 + 1) * UNIFORM_SLOT, {
+        batch: B,
+        seq_len: T,
+        y_stride_t: ys.t,
+        y_stride_b: ys.b,
+        y_stride_d: ys.d,
+        step0: req.step0 ?? 0,
+        c_base: c.state(l),
+        c_seq_read: cSeq(l - 1),
+        c_seq_write: cSeq(l),
+      });
       // Initial states: a stream's and encode()'s arrive by copies, the stack kernel's in its packed state.
       if (req.resident || req.gpuInitial || stack) continue;
       writeArray(q, ws.h[l][0], initialState(this.m.spec, req, req.initialH, l, Hout));
-      if (CELLS[s.cell].cellState) writeArray(q, ws.cAll!, initialState(this.m.spec, req, req.initialC, l, H), c.state(l) * 4);
+      if (hasCellState(s)) writeArray(q, ws.cAll!, initialState(this.m.spec, req, req.initialC, l, H), c.state(l) * 4);
     }
     writeArray(q, ws.dims, dims);
     if (stack) {
@@ -79,22 +90,22 @@ export class Recorder {
     const cState = (l: number): StateSlice => ({ buffer: ws.cAll!, offset: c.state(l) * 4 });
     // A stream's state enters and leaves by GPU copies: nothing uploaded, nothing read back.
     // (A unidirectional model's [D, B, width] layer state is its [B, width] block of the stream's state.)
+    const packed = packedStateLayout(s, B);
     for (let l = 0; req.resident && l < L; l++) {
-      encoder.copyBufferToBuffer(req.resident.state, l * hFloats * 4, ws.h[l][0], 0, hFloats * 4);
-      if (CELLS[s.cell].cellState)
-        encoder.copyBufferToBuffer(req.resident.state, (L * hFloats + l * cFloats) * 4, ws.cAll!, cState(l).offset, cFloats * 4);
+      encoder.copyBufferToBuffer(req.resident.state, packed.h(l) * 4, ws.h[l][0], 0, hFloats * 4);
+      if (hasCellState(s)) encoder.copyBufferToBuffer(req.resident.state, packed.c(l) * 4, ws.cAll!, cState(l).offset, cFloats * 4);
     }
     if (req.gpuInitial) {
       const zero = (b: GPUBuffer, offset: number, bytes: number) => encoder.clearBuffer(b, offset, bytes);
       this.copyStates(encoder, B, Hout, req.gpuInitial.h, (l) => ({ buffer: ws.h[l][0], offset: 0 }), 'in', zero);
-      if (CELLS[s.cell].cellState) this.copyStates(encoder, B, H, req.gpuInitial.c, cState, 'in', zero);
+      if (hasCellState(s)) this.copyStates(encoder, B, H, req.gpuInitial.c, cState, 'in', zero);
       // Rows of length 0 start (and so end) at zero, as on the array path (ORT: Y_h = Y_c = 0 there).
       for (let l = 0; l < L; l++) {
         for (let d = 0; d < D; d++) {
           for (let b = 0; b < B; b++) {
             if (req.lens[b] !== 0) continue;
             encoder.clearBuffer(ws.h[l][0], (d * B + b) * Hout * 4, Hout * 4);
-            if (CELLS[s.cell].cellState) encoder.clearBuffer(ws.cAll!, cState(l).offset + (d * B + b) * H * 4, H * 4);
+            if (hasCellState(s)) encoder.clearBuffer(ws.cAll!, cState(l).offset + (d * B + b) * H * 4, H * 4);
           }
         }
       }
@@ -116,9 +127,8 @@ export class Recorder {
     });
     pass.end();
     for (let l = 0; req.resident && l < L; l++) {
-      encoder.copyBufferToBuffer(ws.h[l][finalState(layers[l], T)], 0, req.resident.state, l * hFloats * 4, hFloats * 4);
-      if (CELLS[s.cell].cellState)
-        encoder.copyBufferToBuffer(ws.cAll!, cState(l).offset, req.resident.state, (L * hFloats + l * cFloats) * 4, cFloats * 4);
+      encoder.copyBufferToBuffer(ws.h[l][finalState(layers[l], T)], 0, req.resident.state, packed.h(l) * 4, hFloats * 4);
+      if (hasCellState(s)) encoder.copyBufferToBuffer(ws.cAll!, cState(l).offset, req.resident.state, packed.c(l) * 4, cFloats * 4);
     }
   }
 
@@ -135,7 +145,7 @@ export class Recorder {
         x: { buffer: x, words: req.seqLen * req.batch * s.inputSize },
         stack_w: { buffer: stack.weights, words: stack.weights.size / 4 },
         stack_aux: { buffer: stack.aux, words: stack.aux.size / 4 },
-        state: { buffer: state, words: stateFloats(this.m.spec, req.batch) },
+        state: { buffer: state, words: packedStateLayout(this.m.spec, req.batch).floats },
       });
     let group: GPUBindGroup;
     if (isGpuBuffer(req.x)) {
@@ -208,10 +218,10 @@ export class Recorder {
    * state buffer, h [L, B, Hout] then c [L, B, H]).
    */
   finalStates(ws: Workspace, layers: LayerPlan[] | undefined, T: number, B: number): FinalStates {
-    const { numLayers: L, outputSize: Hout, hiddenSize: H } = this.m.spec;
     if (!layers) {
       const buffer = ws.stackState!;
-      return { h: (l) => ({ buffer, offset: l * B * Hout * 4 }), c: (l) => ({ buffer, offset: (L * Hout + l * H) * B * 4 }) };
+      const packed = packedStateLayout(this.m.spec, B);
+      return { h: (l) => ({ buffer, offset: packed.h(l) * 4 }), c: (l) => ({ buffer, offset: packed.c(l) * 4 }) };
     }
     return {
       h: (l) => ({ buffer: ws.h[l][finalState(layers[l], T)], offset: 0 }),

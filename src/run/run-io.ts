@@ -3,12 +3,15 @@
 // and the layout transposes of states between run()'s layouts ([L·D, B, w] or batch-major
 // [B, L·D, w]) and the kernels' per-layer [D, B, w] or the packed stream/stack state. Pure
 // functions of the spec and the device's limits.
-import { CELLS } from '../model/cells.js';
-import { DeviceLimitError, InputError } from '../core/errors.js';
+import { InputError } from '../core/errors.js';
+import type { DeviceCaps } from '../gpu/adapter.js';
 import { Usage } from '../gpu/helpers.js';
-import { runSizes } from '../plan/plan.js';
-import type { RunOptions } from './model.js';
-import { positiveInt, type ResolvedSpec } from '../model/spec.js';
+import { CELL_TYPES, CELLS, hasCellState } from '../model/cells.js';
+import { positiveInt } from '../model/spec.js';
+import type { ResolvedSpec } from '../model/types.js';
+import { packedStateLayout } from '../plan/layout.js';
+import { checkRunLimits } from '../plan/limits.js';
+import type { EncodeIO, RunOptions } from './api.js';
 import type { ResidentState } from './stream.js';
 
 /** A validated run: run(), a stream's step, or encode(). */
@@ -41,7 +44,7 @@ export function positiveArg(name: string, v: unknown): number {
   return positiveInt(name, v, InputError);
 }
 
-export function validateRun(s: ResolvedSpec, limits: GPUSupportedLimits, x: Float32Array | GPUBuffer, o: RunOptions): RunRequest {
+export function validateRun(s: ResolvedSpec, caps: DeviceCaps, x: Float32Array | GPUBuffer, o: RunOptions): RunRequest {
   if (typeof o !== 'object' || o === null) throw new InputError('run(x, options): options { seqLen, batch } are required');
   const T = positiveArg('options.seqLen', o.seqLen);
   const B = positiveArg('options.batch', o.batch);
@@ -83,11 +86,43 @@ export function validateRun(s: ResolvedSpec, limits: GPUSupportedLimits, x: Floa
     for (let t = 0; t < T; t++) for (let b = 0; b < B; b++) mask[t * B + b] = o.mask[s.batchMajor ? b * T + t : t * B + b] ? 1 : 0;
   }
   state('initialH', o.initialH, Hout);
-  if (o.initialC !== undefined && !CELLS[s.cell].cellState)
-    throw new InputError(`options.initialC applies to LSTM only; remove it for a ${CELLS[s.cell].label}`);
+  checkCellStateGiven(s, 'options.initialC', o.initialC);
   state('initialC', o.initialC, H);
-  checkRunLimits(s, limits, T, B);
+  checkRunLimits(s, caps, T, B);
   return { x, output, seqLen: T, batch: B, lens, mask, initialH: o.initialH, initialC: o.initialC };
+}
+
+/** `what` (an initial c state, or a buffer for one) is refused where the cell has no c state. */
+export function checkCellStateGiven(s: ResolvedSpec, what: string, given: unknown): void {
+  if (given !== undefined && !hasCellState(s))
+    throw new InputError(
+      `${what} applies to ${CELL_TYPES.filter((c) => CELLS[c].cellState)
+        .map((c) => CELLS[c].label)
+        .join(', ')} only; remove it for a ${CELLS[s.cell].label}`,
+    );
+}
+
+/** encode()'s request: io's shape options as run()'s, and every buffer of io checked for its usage and size. */
+export function validateEncode(s: ResolvedSpec, caps: DeviceCaps, io: EncodeIO): RunRequest {
+  if (typeof io !== 'object' || io === null) throw new InputError('encode(encoder, io): io { x, seqLen, batch, Y, … } is required');
+  const req = validateRun(s, caps, io.x, { seqLen: io.seqLen, batch: io.batch, sequenceLens: io.sequenceLens });
+  if (!isGpuBuffer(io.x)) throw new InputError('encode(): io.x must be a GPUBuffer (STORAGE usage)');
+  const { seqLen: T, batch: B } = req;
+  const LDB = s.numLayers * s.directions * B;
+  const need = (name: string, b: GPUBuffer | undefined, floats: number, usage: number, usageName: string) => {
+    if (b === undefined) return;
+    if (!isGpuBuffer(b)) throw new InputError(`encode(): io.${name} must be a GPUBuffer`);
+    if (!(b.usage & usage)) throw new InputError(`encode(): io.${name} needs ${usageName} usage`);
+    if (b.size < floats * 4) throw new InputError(`encode(): io.${name} has ${b.size} bytes, needs ${floats * 4}`);
+  };
+  if (io.Y === undefined) throw new InputError('encode(): io.Y (a GPUBuffer for the output sequence) is required');
+  need('Y', io.Y, T * s.directions * B * s.outputSize, Usage.COPY_DST, 'COPY_DST');
+  need('Y_h', io.Y_h, LDB * s.outputSize, Usage.COPY_DST, 'COPY_DST');
+  need('initialH', io.initialH, LDB * s.outputSize, Usage.COPY_SRC, 'COPY_SRC');
+  checkCellStateGiven(s, 'encode(): io.Y_c or io.initialC', io.Y_c ?? io.initialC);
+  need('Y_c', io.Y_c, LDB * s.hiddenSize, Usage.COPY_DST, 'COPY_DST');
+  need('initialC', io.initialC, LDB * s.hiddenSize, Usage.COPY_SRC, 'COPY_SRC');
+  return { ...req, gpuInitial: { h: io.initialH, c: io.initialC } };
 }
 
 /** An initial state given as options.NAME: a Float32Array of run()'s state layout for B rows, or absent. */
@@ -98,25 +133,6 @@ export function checkInitial(s: ResolvedSpec, name: string, v: Float32Array | un
   const shape = batchMajor ? `[B, L·D, ${width}]` : `[L·D, B, ${width}]`;
   if (v.length !== L * D * B * width)
     throw new InputError(`options.${name} has ${v.length} floats, expected ${shape} = ${L * D * B * width}`);
-}
-
-function checkRunLimits(s: ResolvedSpec, lim: GPUSupportedLimits, T: number, B: number): void {
-  const sizes = runSizes(s, T, B);
-  const maxBytes = Math.min(lim.maxStorageBufferBindingSize, lim.maxBufferSize);
-  for (const [name, floats] of Object.entries(sizes)) {
-    if (floats * 4 > maxBytes) {
-      const limit = lim.maxStorageBufferBindingSize <= lim.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
-      throw new DeviceLimitError(
-        `a run of seqLen ${T} and batch ${B} needs a ${name} buffer of ${floats * 4} bytes, over the device's ` +
-          `${limit} (${maxBytes}); run shorter sequences or smaller batches, or request a device with larger limits`,
-      );
-    }
-  }
-  if (Math.ceil((T * B) / 64) > lim.maxComputeWorkgroupsPerDimension) {
-    throw new DeviceLimitError(
-      `seqLen·batch = ${T * B} rows need ${Math.ceil((T * B) / 64)} workgroups, over maxComputeWorkgroupsPerDimension (${lim.maxComputeWorkgroupsPerDimension}); split the run`,
-    );
-  }
 }
 
 export function initialState(
@@ -162,17 +178,11 @@ export function packedState(
   initialH?: Float32Array,
   initialC?: Float32Array,
 ): Float32Array {
-  const { batch: B } = req;
-  const L = s.numLayers;
-  const packed = new Float32Array(stateFloats(s, B));
-  for (let l = 0; l < L; l++) {
-    packed.set(initialState(s, req, initialH, l, s.outputSize), l * B * s.outputSize);
-    if (CELLS[s.cell].cellState) packed.set(initialState(s, req, initialC, l, s.hiddenSize), (L * s.outputSize + l * s.hiddenSize) * B);
+  const layout = packedStateLayout(s, req.batch);
+  const packed = new Float32Array(layout.floats);
+  for (let l = 0; l < s.numLayers; l++) {
+    packed.set(initialState(s, req, initialH, l, s.outputSize), layout.h(l));
+    if (hasCellState(s)) packed.set(initialState(s, req, initialC, l, s.hiddenSize), layout.c(l));
   }
   return packed;
-}
-
-/** Floats of a stream's state buffer: h [L, B, Hout], then c [L, B, H] for an LSTM. */
-export function stateFloats(s: ResolvedSpec, batch: number): number {
-  return s.numLayers * batch * (s.outputSize + (CELLS[s.cell].cellState ? s.hiddenSize : 0));
 }

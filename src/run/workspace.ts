@@ -2,25 +2,18 @@
 // sequences, states, uniforms, staging), grown to the largest run seen and never shrunk; the table
 // of which buffer each WGSL binding name of each kernel aliases (bindingResources); and the bind
 // groups, made once per workspace and checked against the kernels' reflected bindings.
-import { CELLS } from '../model/cells.js';
 import { paddedSize, storageBuffer, Usage, writeArray } from '../gpu/helpers.js';
-import { bindGroupLayout, kernelInfo, type KernelName, type Precision } from '../kernels/kernels.js';
-import { arrayLengths, projectionGates, runSizes } from '../plan/plan.js';
 import { checkBindings } from '../gpu/reflect.js';
-import { stateFloats } from './run-io.js';
-import type { ResolvedSpec } from '../model/spec.js';
+import { bindGroupLayout } from '../kernels/pipelines.js';
+import { kernelInfo, type KernelName } from '../kernels/sources.js';
+import { hasCellState } from '../model/cells.js';
+import type { Precision, ResolvedSpec } from '../model/types.js';
+import { arrayLengths, projectionGates, runSizes, stateFloats, UNIFORM_BINDING, UNIFORM_SLOT, weightWords } from '../plan/layout.js';
 
 /** The LSTM step kernels that, with a projection, write the unprojected m (bound at h_next) for the projection kernel. */
 const PROJECTED_CELL_KERNELS: ReadonlySet<KernelName> = new Set(['lstm_step', 'lstm_direct', 'lstm_direct_quad', 'lstm_subgroup']);
 /** The input projection kernels, whose dims are a layer's slot 0 (the step kernels' are slot 1). */
 const INPUT_PROJECTION_KERNELS: ReadonlySet<KernelName> = new Set(['input_proj', 'input_gemv', 'input_gemv_quad']);
-
-/** Uniform slots are 256 bytes apart: minUniformBufferOffsetAlignment is at most 256 everywhere. */
-export const UNIFORM_SLOT = 256;
-/** Bytes bound at each uniform slot (the structs are 32 bytes or less). */
-export const UNIFORM_BINDING = 48;
-/** Dims.c_seq_read / c_seq_write when a layer reads or writes no c sequence (lstm_step.wgsl's NONE). */
-export const NO_C_SEQUENCE = 0xffffffff;
 
 /** A layer's weight buffers, in the kernels' layouts (pack.ts). */
 export interface LayerBuffers {
@@ -73,22 +66,6 @@ export interface Workspace {
 /** A buffer (range) bound to a WGSL binding; `words` is what the kernel indexes (4-byte words), checked against its size. */
 export type Resource = { buffer: GPUBuffer; offset?: number; size?: number; words?: number };
 
-/** 4-byte words of a weight matrix of `floats` elements stored at `precision`. */
-export function weightWords(precision: Precision, floats: number): number {
-  return precision === 'f16' ? Math.ceil(floats / 2) : floats;
-}
-
-/**
- * Where a run of (T, B) keeps its LSTM c data in ws.cAll (element offsets): layer l's state
- * [D, B, H], and (Depth-Gated LSTM) the c sequence [T, B, D, H] layer l writes for the layer above,
- * alternating between two halves (layer l reads l - 1's while it writes its own).
- */
-export function cLayout(s: ResolvedSpec, T: number, B: number): { state: (l: number) => number; sequence: (l: number) => number } {
-  const { directions: D, hiddenSize: H, numLayers: L } = s;
-  const states = L * D * B * H;
-  return { state: (l) => l * D * B * H, sequence: (l) => states + (l % 2) * T * B * D * H };
-}
-
 /** A model's workspace and its bind groups. */
 export class Workspaces {
   private current: Workspace | undefined;
@@ -128,7 +105,7 @@ export class Workspaces {
     const stepData = new Uint32Array((seqLen * UNIFORM_SLOT) / 4);
     for (let t = 0; t < seqLen; t++) stepData[(t * UNIFORM_SLOT) / 4] = t;
     writeArray(this.m.device.queue, steps, stepData);
-    const stagingFloats = sizes.sequence + L * sizes.h + (CELLS[s.cell].cellState ? L * sizes.c : 0);
+    const stagingFloats = sizes.sequence + L * sizes.h + (hasCellState(s) ? L * sizes.c : 0);
     const ws: Workspace = {
       seqLen,
       batch,
@@ -142,7 +119,7 @@ export class Workspaces {
         { length: L },
         (_, l) => [storage(`L${l}|h0`, declared.h_prev), storage(`L${l}|h1`, declared.h_prev)] as [GPUBuffer, GPUBuffer],
       ),
-      cAll: CELLS[s.cell].cellState ? storage('c', sizes.cAll) : undefined,
+      cAll: hasCellState(s) ? storage('c', sizes.cAll) : undefined,
       scratch: storage('scratch', Math.max(sizes.scratch, declared.gate_tmp, declared.m)),
       seqLens: storage('seq_lens', seqLen * batch), // [B] lengths or a [T, B] mask
       dims: other('dims', L * 2 * UNIFORM_SLOT, Usage.UNIFORM | Usage.COPY_DST),
@@ -187,7 +164,7 @@ export class Workspaces {
       m: { buffer: ws.scratch, words: lengths.m },
       gate_tmp: { buffer: ws.scratch, words: lengths.gate_tmp },
     };
-    if (CELLS[s.cell].cellState) {
+    if (hasCellState(s)) {
       res.c = { buffer: ws.cAll!, words: sizes.cAll };
       res.peephole = { buffer: w.peephole!, words: D * (s.depthGated ? 5 : 3) * H };
       // With a projection, the cell's h_next is the unprojected m that the projection kernel reads.

@@ -2,12 +2,13 @@
 // run through createRnn on the GPU, including the three layout = 1 tests ONNX Runtime refuses.
 import { afterAll, describe, expect, it } from 'vitest';
 import { createRnn, type CreateRnnOptions } from '../../src/index.js';
-import { stackUnsupported } from '../../src/plan/plan.js';
+import { stackUnsupported } from '../../src/plan/stack.js';
 import { resolveSpec } from '../../src/model/spec.js';
 import { referenceRnn } from '../../common/reference.js';
+import { CAPS } from '../support/caps.js';
 import { expectClose } from '../support/close.js';
 import { conformanceTestNames, loadConformanceTest } from '../support/conformance.js';
-import { adapterName, getTestDevice } from '../support/device.js';
+import { adapterName, expectSubgroups, getTestDevice } from '../support/device.js';
 
 const TESTS = conformanceTestNames();
 
@@ -34,10 +35,12 @@ describe('ONNX backend conformance tests (onnx/onnx 1.23 data)', () => {
   for (const name of TESTS)
     for (const options of VARIANTS) {
       // The stack kernel runs unidirectional models only (the others run under every other variant).
-      if (options.stepKernels === 'stack' && stackUnsupported(resolveSpec(loadConformanceTest(name).spec), 256)) continue;
+      if (options.stepKernels === 'stack' && stackUnsupported(resolveSpec(loadConformanceTest(name).spec), CAPS)) continue;
       it(`${name}${options.stepKernels ? ` (${[options.stepKernels, options.projection].filter(Boolean).join('/')})` : ''}`, async () => {
         const t = loadConformanceTest(name);
         expect(t.expected.length).toBeGreaterThan(0);
+        // The subgroup step and gemv's quad-shared form need the device's 'subgroups' (else: plain kernels, or a refusal).
+        if (options.stepKernels === 'subgroup' || options.projection === 'gemv') expectSubgroups(await getTestDevice());
         // No warm-up: it changes no result, and the run compiles what it needs (tuning.test.ts covers it).
         const rnn = await createRnn(await getTestDevice(), t.spec, [t.weights], { ...options, warmUp: false });
         const got = await rnn.run(t.x, t.run);

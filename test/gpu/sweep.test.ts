@@ -4,10 +4,11 @@ import { afterAll, describe, it } from 'vitest';
 import { createRnn, type RnnSpec } from '../../src/index.js';
 import { referenceRnn } from '../../common/reference.js';
 import { caseInputs } from '../../common/random.js';
+import { CAPS } from '../support/caps.js';
 import { expectClose } from '../support/close.js';
 import { checkCase, describeCase, type CaseOptions } from '../support/cases.js';
-import { adapterName, getTestDevice } from '../support/device.js';
-import { stackUnsupported } from '../../src/plan/plan.js';
+import { adapterName, expectSubgroups, getTestDevice } from '../support/device.js';
+import { stackUnsupported } from '../../src/plan/stack.js';
 import { resolveSpec } from '../../src/model/spec.js';
 
 type Variant = { cell: RnnSpec['cell']; linearBeforeReset?: boolean };
@@ -40,8 +41,15 @@ afterAll(async () => {
   console.log(`[sweep] ${count} cases on ${adapterName(await getTestDevice())}; max |gpu - ref| = ${worst.toExponential(2)}`);
 });
 
-async function check(spec: RnnSpec, o: CaseOptions) {
-  worst = Math.max(worst, await checkCase(await getTestDevice(), spec, o));
+/**
+ * One case against the reference. The 'subgroup' step, the gemv projection's quad-shared form and the
+ * quad cases (`quad`) are what the device's 'subgroups' feature enables: they fail without it rather
+ * than silently running the plain kernels.
+ */
+async function check(spec: RnnSpec, o: CaseOptions, quad = false) {
+  const device = await getTestDevice();
+  if (quad || o.stepKernels === 'subgroup' || o.projection === 'gemv') expectSubgroups(device, describeCase(spec, o));
+  worst = Math.max(worst, await checkCase(device, spec, o));
   count++;
 }
 
@@ -83,7 +91,7 @@ for (const forced of [undefined, ...FORCED]) {
             // The persistent kernel keeps at most 256 units of h resident; the others take any size.
             if (forced?.stepKernels === 'persistent' && hiddenSize > 256) continue;
             // The stack kernel runs the models stackUnsupported allows (as in the conformance test).
-            if (forced?.stepKernels === 'stack' && stackUnsupported(resolveSpec(spec), 256)) continue;
+            if (forced?.stepKernels === 'stack' && stackUnsupported(resolveSpec(spec), CAPS)) continue;
             const o: CaseOptions = {
               seqLen,
               batch,
@@ -120,15 +128,15 @@ describe('direct step with quad-shared vector reads: B = 1, H a multiple of 4', 
         ...(v.cell === 'clockwork' ? { periods: QUAD_PERIODS[hiddenSize] } : {}),
       };
       const o: CaseOptions = { seqLen: 4, batch: 1, seed: 500 + k, lengths: k % 2 === 0, initialStates: true, stepKernels: 'direct' };
-      it(describeCase(spec, o), () => check(spec, o));
+      it(describeCase(spec, o), () => check(spec, o, true));
       k++;
     }
   }
   const lstm: RnnSpec = { cell: 'lstm', inputSize: 5, hiddenSize: 64, direction: 'bidirectional', numLayers: 2, projSize: 12 };
   const o: CaseOptions = { seqLen: 3, batch: 1, initialStates: true, peepholes: true, stepKernels: 'direct' };
-  it(describeCase(lstm, o), () => check(lstm, o));
+  it(describeCase(lstm, o), () => check(lstm, o, true));
   const coupled: RnnSpec = { cell: 'lstm', inputSize: 4, hiddenSize: 20, inputForget: true, clip: 0.5 };
-  it(describeCase(coupled, { ...o, weightScale: 1 }), () => check(coupled, { ...o, weightScale: 1 }));
+  it(describeCase(coupled, { ...o, weightScale: 1 }), () => check(coupled, { ...o, weightScale: 1 }, true));
 });
 
 describe('persistent kernel forced up to its limit, H = 256', () => {

@@ -3,12 +3,13 @@
 // still computes what the float64 reference computes. Also createRnn's warm-up runs.
 import { describe, expect, it } from 'vitest';
 import { createRnn, SpecError, type RnnSpec, type TuningTable } from '../../src/index.js';
+import { deviceCaps } from '../../src/gpu/adapter.js';
 import { candidates } from '../../src/plan/tuning.js';
 import { resolveSpec } from '../../src/model/spec.js';
 import { referenceRnn } from '../../common/reference.js';
 import { expectClose } from '../support/close.js';
 import { countingDevice } from '../support/counting.js';
-import { getTestDevice } from '../support/device.js';
+import { expectSubgroups, getTestDevice } from '../support/device.js';
 import { randomWeights, rng, uniform } from '../../common/random.js';
 
 const spec: RnnSpec = { cell: 'gru', inputSize: 5, hiddenSize: 12, numLayers: 2, direction: 'bidirectional' };
@@ -21,10 +22,13 @@ describe('tuning', () => {
   let table: TuningTable;
 
   it('tune() times every applicable variant per layer, keeps the fastest, and runs stay correct', async () => {
+    // 'subgroup' is among the variants only on a device with subgroups: without them it would go untimed.
+    expectSubgroups(await getTestDevice(), "tuning the 'subgroup' variant");
     const rnn = await createRnn(await getTestDevice(), spec, weights, { batch: B });
     const report = await rnn.tune([{ seqLen: T, batch: B }]);
+    expect(report.trials.some((t) => /\bsubgroup\+/.test(t.layers))).toBe(true);
     expect(report.entries.map((e) => [e.seqLen, e.batch])).toEqual([[T, B]]);
-    const perLayer = candidates(resolveSpec(spec), B, (await getTestDevice()).features as ReadonlySet<string>).length;
+    const perLayer = candidates(resolveSpec(spec), B, deviceCaps(await getTestDevice())).length;
     // A first measurement, then every other candidate for each of the two layers.
     expect(report.trials.filter((t) => t.shape.seqLen === T).length).toBe(1 + 2 * (perLayer - 1));
     expect(report.tookMs).toBeGreaterThan(0);
@@ -129,6 +133,14 @@ describe('tuning', () => {
     const rnn = await createRnn(device, spec, weights, { batch: B, seqLen: T });
     expect(counts.submits).toBeGreaterThanOrEqual(1);
     expect(counts.dispatches).toBeGreaterThan(0);
+    expect(counts.pipelines).toBeGreaterThan(0); // the warm-up compiled them (the counter sees this device)
+    reset();
+    // The first real runs, of options.seqLen and of a single step at options.batch: no pipeline is created.
+    const got = await rnn.run(x, { seqLen: T, batch: B });
+    await rnn.run(x.subarray(0, B * spec.inputSize), { seqLen: 1, batch: B });
+    expect(counts.dispatches).toBeGreaterThan(0);
+    expect(counts.pipelines).toBe(0);
+    expectClose(got.Y, referenceRnn(spec, weights, x, { seqLen: T, batch: B }).Y, 'warmed-up Y');
     rnn.destroy();
   });
 });

@@ -8,7 +8,8 @@ import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { WebGpuRnnError } from '../../src/core/errors.js';
-import { loadOnnx, prepareOnnx, type Tensor } from '../../src/onnx/session.js';
+import { loadOnnx, type Tensor } from '../../src/onnx/session.js';
+import { prepareOnnx } from '../../src/onnx/load.js';
 import { getTestDevice } from '../support/device.js';
 import { buildCase, randomOptions } from '../support/onnx-cases.js';
 import { rng } from '../../common/random.js';
@@ -80,6 +81,10 @@ function ownError(e: unknown, what: string): void {
     throw new Error(`${what}: threw a foreign error: ${e instanceof Error ? `${e.name}: ${e.message}\n${e.stack}` : String(e)}`);
 }
 
+/** The library's f32 tolerance against ORT (as in onnx-import.test.ts): |ours - ORT| <= ATOL + RTOL·|ORT|. */
+const ATOL = 1e-5;
+const RTOL = 1e-4;
+
 /** NaN-aware closeness: mutated weights may legitimately give NaN or Inf, on both sides. */
 function agrees(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   if (a.length !== b.length) return false;
@@ -94,10 +99,13 @@ function agrees(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
       if (x !== y && Math.abs(y) < 1e30) return false;
       continue;
     }
-    if (Math.abs(x - y) > 1e-4 + 1e-3 * Math.abs(y)) return false;
+    if (Math.abs(x - y) > ATOL + RTOL * Math.abs(y)) return false;
   }
   return true;
 }
+
+/** Mutants the load + run test must have compared with ORT (it sees MEASURED with this seed; see the log line). */
+const MIN_ORT_CHECKED = 1;
 
 /** Mutations in the parse-only test (CPU only). */
 const PARSE_MUTATIONS = 10_000;
@@ -130,7 +138,7 @@ describe('ONNX importer fuzz', () => {
     const device = await getTestDevice();
     const r = rng(777);
     const all = seeds();
-    const counts = { tried: 0, ran: 0, ortChecked: 0, ourErrors: 0 };
+    const counts = { tried: 0, ran: 0, ortChecked: 0, outputsCompared: 0, ourErrors: 0 };
     for (let i = 0; i < 400 && counts.ran < 24; i++) {
       const seed = all[i % all.length];
       const bytes = mutate(seed.bytes, r);
@@ -181,17 +189,24 @@ describe('ONNX importer fuzz', () => {
         theirs = undefined; // ORT refuses (it is stricter about some things, laxer about others)
       }
       if (!theirs) continue;
+      let compared = 0;
       for (const [k, t] of Object.entries(outs)) {
         const o = theirs[k];
         if (!o || o.type !== 'float32') continue;
         expect([...o.dims], `${seed.name} #${i} ${k} dims`).toEqual(t.dims);
         expect(agrees(t.data, o.data as Float32Array), `${seed.name} #${i} ${k} values`).toBe(true);
+        compared++;
       }
-      counts.ortChecked++;
+      counts.outputsCompared += compared;
+      if (compared > 0) counts.ortChecked++;
     }
     console.log(
-      `[onnx-fuzz] load+run: ${counts.tried} parsed, ${counts.ran} ran, ${counts.ourErrors} library errors, ${counts.ortChecked} checked against ORT`,
+      `[onnx-fuzz] load+run: ${counts.tried} parsed, ${counts.ran} ran, ${counts.ourErrors} library errors, ` +
+        `${counts.ortChecked} checked against ORT (${counts.outputsCompared} outputs compared)`,
     );
     expect(counts.ran).toBeGreaterThan(0);
+    // The oracle must really have been consulted: ORT ran the same mutated bytes and outputs were compared.
+    expect(counts.ortChecked).toBeGreaterThanOrEqual(MIN_ORT_CHECKED);
+    expect(counts.outputsCompared).toBeGreaterThanOrEqual(counts.ortChecked);
   });
 });

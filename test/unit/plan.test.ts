@@ -1,17 +1,10 @@
 // The dispatch plan, without a GPU: grids, workgroup sizes, batch tiles and output strides.
 import { describe, expect, it } from 'vitest';
-import {
-  arrayLengths,
-  batchTile,
-  defaultChoice,
-  directWorkgroupSize,
-  dispatchCount,
-  lengthRows,
-  outputStrides,
-  planLayer,
-  stepWorkgroupSize,
-  type LayerChoice,
-} from '../../src/plan/plan.js';
+import { CAPS, CAPS_SUBGROUPS } from '../support/caps.js';
+import { defaultChoice } from '../../src/plan/choose.js';
+import { batchTile, directWorkgroupSize, dispatchCount, planLayer, stepWorkgroupSize } from '../../src/plan/layer.js';
+import { arrayLengths, lengthRows, outputStrides } from '../../src/plan/layout.js';
+import { type LayerChoice } from '../../src/plan/variants.js';
 import { resolveSpec } from '../../src/model/spec.js';
 
 const TILED: LayerChoice = { step: 'tiled', projection: 'gemm' };
@@ -20,7 +13,7 @@ const DIRECT: LayerChoice = { step: 'direct', projection: 'gemv' };
 describe('plan', () => {
   it('tiled step grids cover every unit, direction and batch row', () => {
     const s = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 130, direction: 'bidirectional', projSize: 37 });
-    const p = planLayer(s, 0, 5, 7, 256, false, TILED);
+    const p = planLayer(s, { layer: 0, seqLen: 5, batch: 7, masked: false, choice: TILED }, CAPS);
     expect(p.step.map((c) => c.kernel)).toEqual(['lstm_step', 'lstm_projection']);
     const [main, proj] = p.step;
     expect(main.grid[0] * Number(main.constants.WG)).toBeGreaterThanOrEqual(130);
@@ -30,7 +23,7 @@ describe('plan', () => {
     expect(p.inputProj.grid).toEqual([Math.ceil((2 * 4 * 130) / 64), Math.ceil(35 / 64), 1]);
     expect(p.inputProj.constants.TM).toBe(4);
     // A streaming step (M = B = 3 rows) uses 16-row GEMM tiles.
-    const one = planLayer(s, 0, 1, 3, 256, false, TILED);
+    const one = planLayer(s, { layer: 0, seqLen: 1, batch: 3, masked: false, choice: TILED }, CAPS);
     expect(one.inputProj.constants.TM).toBe(1);
     expect(one.inputProj.grid[1]).toBe(1);
   });
@@ -41,7 +34,7 @@ describe('plan', () => {
       [1, 1],
       [3, 4],
     ]) {
-      const p = planLayer(s, 0, T, B, 256, false, DIRECT);
+      const p = planLayer(s, { layer: 0, seqLen: T, batch: B, masked: false, choice: DIRECT }, CAPS);
       // GRU without linear_before_reset: the first phase, then the cell, on the same grid.
       expect(p.step.map((c) => c.kernel)).toEqual(['gru_direct_reset', 'gru_direct']);
       for (const c of p.step) {
@@ -58,16 +51,16 @@ describe('plan', () => {
       expect(p.inputProj.constants.TM).toBe(T * B === 1 ? 1 : 4);
     }
     // The sequence kernels: one workgroup per (row block, direction), or one invocation per row.
-    const seq = planLayer(s, 0, 5, 7, 256, false, { step: 'persistent', projection: 'gemm' });
+    const seq = planLayer(s, { layer: 0, seqLen: 5, batch: 7, masked: false, choice: { step: 'persistent', projection: 'gemm' } }, CAPS);
     expect(seq.step).toEqual([]);
     expect(seq.sequence!.grid[2] * Number(seq.sequence!.constants.BT)).toBeGreaterThanOrEqual(7);
-    const rows = planLayer(s, 0, 5, 37, 256, false, { step: 'rows', projection: 'gemm' });
+    const rows = planLayer(s, { layer: 0, seqLen: 5, batch: 37, masked: false, choice: { step: 'rows', projection: 'gemm' } }, CAPS);
     expect(rows.sequence!.kernel).toBe('gru_rows');
     expect(rows.sequence!.grid[0] * Number(rows.sequence!.constants.WG)).toBeGreaterThanOrEqual(37);
   });
   it('the direct step shares vector reads within quads where it can: subgroups, one row, H and the output a multiple of 4', () => {
     const kernel = (spec: Parameters<typeof resolveSpec>[0], B: number, subgroups: boolean) =>
-      planLayer(resolveSpec(spec), 0, 1, B, 256, false, DIRECT, subgroups).step.map((c) => c.kernel);
+      planLayer(resolveSpec(spec), { layer: 0, seqLen: 1, batch: B, masked: false, choice: DIRECT }, { ...CAPS, subgroups: subgroups }).step.map((c) => c.kernel);
     const lstm = { cell: 'lstm', inputSize: 3, hiddenSize: 128 } as const;
     expect(kernel(lstm, 1, true)).toEqual(['lstm_direct_quad']);
     expect(kernel(lstm, 1, false)).toEqual(['lstm_direct']);
@@ -80,14 +73,14 @@ describe('plan', () => {
   });
   it('the gemv projection shares reads of x within quads where it can: subgroups, column quads a multiple of 4', () => {
     const projection = (spec: Parameters<typeof resolveSpec>[0], subgroups: boolean) =>
-      planLayer(resolveSpec(spec), 0, 3, 2, 256, false, DIRECT, subgroups).inputProj.kernel;
+      planLayer(resolveSpec(spec), { layer: 0, seqLen: 3, batch: 2, masked: false, choice: DIRECT }, { ...CAPS, subgroups: subgroups }).inputProj.kernel;
     // LSTM 128: N = 4·128, 128 column quads.
     expect(projection({ cell: 'lstm', inputSize: 3, hiddenSize: 128 }, true)).toBe('input_gemv_quad');
     expect(projection({ cell: 'lstm', inputSize: 3, hiddenSize: 128 }, false)).toBe('input_gemv');
     // GRU 130, both directions: N = 780, 195 column quads, so a quad would straddle two row blocks.
     expect(projection({ cell: 'gru', inputSize: 3, hiddenSize: 130, direction: 'bidirectional' }, true)).toBe('input_gemv');
     // The GEMM is not affected.
-    expect(planLayer(resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 128 }), 0, 3, 2, 256, false, TILED, true).inputProj.kernel).toBe(
+    expect(planLayer(resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 128 }), { layer: 0, seqLen: 3, batch: 2, masked: false, choice: TILED }, CAPS_SUBGROUPS).inputProj.kernel).toBe(
       'input_proj',
     );
   });
@@ -107,7 +100,7 @@ describe('plan', () => {
       expect(Math.ceil(invocations / wg)).toBe(Math.ceil(invocations / 64));
     }
     expect(directWorkgroupSize(96, 32)).toBe(32);
-    const p = planLayer(resolveSpec({ cell: 'gru', inputSize: 3, hiddenSize: 96 }), 0, 1, 1, 256, false, DIRECT, true);
+    const p = planLayer(resolveSpec({ cell: 'gru', inputSize: 3, hiddenSize: 96 }), { layer: 0, seqLen: 1, batch: 1, masked: false, choice: DIRECT }, CAPS_SUBGROUPS);
     expect(p.step.map((c) => [c.constants.WG, c.grid[0]])).toEqual([
       [48, 2],
       [48, 2],
@@ -127,7 +120,7 @@ describe('plan', () => {
     });
     // Batches 3 and 4 share the lengths, so their pipelines; every call of a layer carries them.
     for (const choice of [TILED, DIRECT]) {
-      const plan = planLayer(s, 1, 2, 3, 256, false, choice, true);
+      const plan = planLayer(s, { layer: 1, seqLen: 2, batch: 3, masked: false, choice: choice }, CAPS_SUBGROUPS);
       for (const call of [plan.inputProj, ...plan.step]) expect(call.lengths).toEqual(arrayLengths(s, 1, 4));
     }
   });
@@ -148,11 +141,11 @@ describe('plan', () => {
     const lstm = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 4, numLayers: 3, direction: 'bidirectional' });
     const gru = resolveSpec({ cell: 'gru', inputSize: 3, hiddenSize: 4, numLayers: 2 });
     for (const c of [TILED, DIRECT]) {
-      expect(dispatchCount(lstm, 10, 2, [c, c, c])).toBe(3 * 11);
-      expect(dispatchCount(gru, 10, 2, [c, c])).toBe(2 * 21);
+      expect(dispatchCount(lstm, 10, 2, [c, c, c], CAPS)).toBe(3 * 11);
+      expect(dispatchCount(gru, 10, 2, [c, c], CAPS)).toBe(2 * 21);
     }
     const rows: LayerChoice = { step: 'rows', projection: 'gemv' };
-    expect(dispatchCount(gru, 10, 2, [rows, TILED])).toBe(2 + 21);
+    expect(dispatchCount(gru, 10, 2, [rows, TILED], CAPS)).toBe(2 + 21);
   });
   it('inner layers write [T, B, D·Hout]; the last writes ONNX Y or batch-major Y', () => {
     const s = resolveSpec({ cell: 'rnn', inputSize: 3, hiddenSize: 4, numLayers: 2, direction: 'bidirectional' });

@@ -2,23 +2,21 @@
 // host binds, every override the plan passes exists, the activation codes agree with the TS table,
 // and wgsl_reflect's race detector finds no missing barrier (and does find one we remove).
 import { describe, expect, it } from 'vitest';
+import { CAPS } from '../support/caps.js';
 import { detectRaces } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { ACTIVATIONS } from '../../src/model/activations.js';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import { CELL_TYPES, CELLS } from '../../src/model/cells.js';
-import { CELL_HOOKS, cellKernel, KERNEL_NAMES, kernelInfo, pipeline, sourceLocation, type KernelName } from '../../src/kernels/kernels.js';
-import {
-  arrayLengths,
-  planLayer,
-  planStack,
-  PROJECTION_VARIANTS,
-  stackUnsupported,
-  STEP_VARIANTS,
-  variantUnsupported,
-} from '../../src/plan/plan.js';
+import { CELL_HOOKS, cellKernel, KERNEL_NAMES, kernelInfo, moduleFiles, SHARED_PART, sourceLocation, type KernelName } from '../../src/kernels/sources.js';
+import { pipeline } from '../../src/kernels/pipelines.js';
+import { planStack, stackUnsupported } from '../../src/plan/stack.js';
+import { planLayer } from '../../src/plan/layer.js';
+import { arrayLengths } from '../../src/plan/layout.js';
+import { PROJECTION_VARIANTS, STEP_VARIANTS, variantUnsupported } from '../../src/plan/variants.js';
 import { checkConstants } from '../../src/gpu/reflect.js';
-import { resolveSpec, type RnnSpec } from '../../src/model/spec.js';
+import { resolveSpec } from '../../src/model/spec.js';
+import { type RnnSpec } from '../../src/model/types.js';
 
 const PROJECTION = ['dims', 'x', 'w_t', 'bias', 'xproj'];
 const RNN = ['step', 'dims', 'seq_lens', 'xproj', 'r_t', 'h_prev', 'h_next', 'y'];
@@ -118,20 +116,19 @@ describe('kernels reflect as the host expects', () => {
     const info = kernelInfo(cellKernel('gru', 'direct'));
     const lines = info.code.split('\n');
     const at = lines.findIndex((l) => l.startsWith('fn store_next(')) + 1;
-    // precision_f32.wgsl, then step_common, step_matvec, cell_math and cell_step precede gru_step.wgsl.
+    // The host constants, precision_f32.wgsl, then step_common, step_matvec, cell_math and cell_step precede gru_step.wgsl.
+    expect(info.parts.map((p) => p.file)).toEqual([
+      SHARED_PART,
+      'lib/precision_f32.wgsl',
+      'lib/step_common.wgsl',
+      'lib/step_matvec.wgsl',
+      'lib/cell_math.wgsl',
+      'kernels/cell_step.wgsl',
+      ...CELLS.gru.shaders,
+    ]);
     const gru = readFileSync(new URL('../../shaders/cells/gru_step.wgsl', import.meta.url), 'utf8').split('\n');
     expect(
-      sourceLocation(
-        [
-          'lib/precision_f32.wgsl',
-          'lib/step_common.wgsl',
-          'lib/step_matvec.wgsl',
-          'lib/cell_math.wgsl',
-          'kernels/cell_step.wgsl',
-          ...CELLS.gru.shaders,
-        ],
-        at,
-      ),
+      sourceLocation(info.parts, at),
     ).toBe(`cells/gru_step.wgsl:${gru.findIndex((l) => l.startsWith('fn store_next(')) + 1}`);
   });
 
@@ -163,7 +160,7 @@ describe('kernels reflect as the host expects', () => {
               [1, 1],
             ]) {
               for (const subgroups of [false, true]) {
-                const plan = planLayer(s, l, T, B, 256, false, { step, projection }, subgroups);
+                const plan = planLayer(s, { layer: l, seqLen: T, batch: B, masked: false, choice: { step, projection } }, { ...CAPS, subgroups: subgroups });
                 for (const call of [plan.inputProj, ...plan.step, ...(plan.sequence ? [plan.sequence] : [])]) {
                   expect(() => checkConstants(kernelInfo(call.kernel), call.constants)).not.toThrow();
                 }
@@ -180,11 +177,11 @@ describe('kernels reflect as the host expects', () => {
       { cell: 'lstm', inputSize: 3, hiddenSize: 5, numLayers: 3, inputForget: true, clip: 1 } as RnnSpec,
     ]) {
       const s = resolveSpec(spec);
-      expect(stackUnsupported(s, 256)).toBeUndefined();
+      expect(stackUnsupported(s, CAPS)).toBeUndefined();
       for (const B of [1, 3, 9])
-        expect(() => checkConstants(kernelInfo('stack_step'), planStack(s, B, 256, false).constants)).not.toThrow();
+        expect(() => checkConstants(kernelInfo('stack_step'), planStack(s, { batch: B, masked: false }, CAPS).constants)).not.toThrow();
     }
-    expect(stackUnsupported(resolveSpec(specs[0]), 256)).toMatch(/unidirectional/);
+    expect(stackUnsupported(resolveSpec(specs[0]), CAPS)).toMatch(/unidirectional/);
   });
   it('every NAME_LEN a kernel sizes an array by is a length the plan provides, and its binding reflects as runtime-sized', () => {
     const provided = Object.keys(arrayLengths(resolveSpec(specs[0]), 0, 1));
@@ -206,7 +203,7 @@ describe('kernels reflect as the host expects', () => {
     await expect(pipeline(device, 'lstm_direct', constants, { r_t: 256 })).rejects.toThrow(/binding h_prev is sized by H_PREV_LEN/);
   });
   it('a constant the WGSL does not declare is a contract error', () => {
-    const tiled = planLayer(resolveSpec(specs[3]), 0, 1, 1, 256, false, { step: 'tiled', projection: 'gemm' });
+    const tiled = planLayer(resolveSpec(specs[3]), { layer: 0, seqLen: 1, batch: 1, masked: false, choice: { step: 'tiled', projection: 'gemm' } }, CAPS);
     expect(() => checkConstants(kernelInfo('rnn_step'), { ...tiled.step[0].constants, PROJECTED: true })).toThrow(
       /PROJECTED is not an override/,
     );
@@ -276,5 +273,45 @@ describe('wgsl_reflect race detection (one workgroup in lockstep)', () => {
     expect(broken).not.toBe(code);
     const r = detectRaces(broken, 'main_seq', [1, 1, 1], buffers('rnn_seq'), { constants: STEP_CONSTANTS });
     expect(r.races.length).toBeGreaterThan(0);
+  });
+});
+
+describe('kernel headers', () => {
+  const read = (file: string) => readFileSync(new URL(`../../shaders/${file}`, import.meta.url), 'utf8');
+  /** The file of a kernel's module that defines its entry point. */
+  const entryFile = (kernel: KernelName) =>
+    moduleFiles(kernel, 'f32').find((f) => new RegExp(`@compute[^\\n]*\\n\\s*fn ${kernelInfo(kernel).entryPoint}\\(`).test(read(f)))!;
+
+  it.each(KERNEL_NAMES)("%s: the header's Module line names the files kernels/sources.ts concatenates", (kernel) => {
+    const file = entryFile(kernel);
+    expect(file, `${kernel}: an entry point file`).toMatch(/^kernels\//);
+    const line = read(file)
+      .split('\n')
+      .find((l) => l.startsWith('// Module: '));
+    expect(line, `${file} has a '// Module: …' header line`).toBeDefined();
+    const cell = CELL_TYPES.find((c) => kernel.startsWith(`${c}_`));
+    const expanded = line!
+      .slice('// Module: '.length)
+      .split(/\s+\+\s+/)
+      .flatMap((part) => {
+        const p = part.trim();
+        if (p === 'this file') return [file];
+        if (p === 'lib/precision_*.wgsl') return ['lib/precision_f32.wgsl'];
+        if (p === '<cell hooks>') return cell ? CELLS[cell].shaders : ['<cell hooks outside a cell kernel>'];
+        return [p];
+      });
+    expect(expanded).toEqual(moduleFiles(kernel, 'f32'));
+  });
+
+  it('every shader file sits in lib/, cells/ or kernels/ and is used by some kernel', () => {
+    const used = new Set([...KERNEL_NAMES.flatMap((k) => [...moduleFiles(k, 'f32'), ...moduleFiles(k, 'f16')])]);
+    const all = ['lib', 'cells', 'kernels'].flatMap((dir) =>
+      readdirSync(new URL(`../../shaders/${dir}/`, import.meta.url)).map((f) => `${dir}/${f}`),
+    );
+    expect(readdirSync(new URL('../../shaders/', import.meta.url)).sort()).toEqual(['cells', 'kernels', 'lib']);
+    expect(all.filter((f) => !used.has(f))).toEqual([]);
+    // Entry points live in kernels/, cell hooks in cells/, shared fragments in lib/.
+    for (const k of KERNEL_NAMES) expect(entryFile(k)).toMatch(/^kernels\//);
+    for (const c of CELL_TYPES) for (const f of CELLS[c].shaders) expect(f).toMatch(/^cells\//);
   });
 });

@@ -5,9 +5,11 @@
 // Bidirectional merges (concat, sum, mul, ave or None) the backward output after reversing it back in time; a masked
 // step copies the previous output and state), and the outputs of a run mapped back onto what the Keras layer returns.
 import { FormatError, InputError, UnsupportedError } from '../../core/errors.js';
-import { createRnn, type Rnn } from '../../run/model.js';
-import { CELLS, type OnnxCellType } from '../../model/cells.js';
-import type { LayerWeights, RnnSpec } from '../../model/spec.js';
+import type { Rnn } from '../../run/api.js';
+import { createRnn } from '../../run/create.js';
+import { CELLS } from '../../model/cells.js';
+import type { OnnxCellType } from '../../model/types.js';
+import type { LayerWeights, RnnSpec } from '../../model/types.js';
 import { GATE_PERM, permuteGateBlocks, transpose2d } from '../gates.js';
 import { concatFloat32 } from '../../core/numbers.js';
 import { onnxActivation, type OnnxActivation } from './activations.js';

@@ -1,4 +1,5 @@
-// The kernel table and the per-device pipeline cache.
+// The kernel table: every kernel as a list of WGSL files, its entry point and dynamic-offset
+// bindings, and its reflection (device-independent). kernels/pipelines.ts compiles them per device.
 //
 // Every specialisation input is a WGSL `override`, except the lengths of the hot storage arrays
 // (below), so a pipeline is identified by (kernel, constants, lengths) and the cache key is complete
@@ -36,9 +37,11 @@ import cellSubgroup from '../../shaders/kernels/cell_subgroup.wgsl?raw';
 import stackStep from '../../shaders/kernels/stack_step.wgsl?raw';
 import precisionF32 from '../../shaders/lib/precision_f32.wgsl?raw';
 import precisionF16 from '../../shaders/lib/precision_f16.wgsl?raw';
-import { CELL_TYPES, CELLS, type CellType } from '../model/cells.js';
 import { ShaderContractError } from '../core/errors.js';
-import { checkConstants, reflectKernel } from '../gpu/reflect.js';
+import { reflectKernel } from '../gpu/reflect.js';
+import { CELL_TYPES, CELLS } from '../model/cells.js';
+import type { CellType, Precision } from '../model/types.js';
+import { SHARED_CONSTANTS } from './constants.js';
 
 /** Every WGSL file by name: kernels are named lists of them (WGSL has no #include). */
 const SHADER_FILES: Readonly<Record<string, string>> = {
@@ -73,8 +76,10 @@ const CELL_ENTRY_POINTS = {
   subgroup: 'main_subgroup',
   direct_quad: 'main_direct_quad',
 } as const;
+
 /** The variants whose entry points are in cell_subgroup.wgsl (modules that need the 'subgroups' feature). */
 const SUBGROUP_VARIANTS: ReadonlySet<string> = new Set(['subgroup', 'direct_quad']);
+
 export type CellKernelVariant = keyof typeof CELL_ENTRY_POINTS;
 
 /**
@@ -102,9 +107,6 @@ export type KernelName =
   | 'lstm_projection'
   | 'lstm_projection_direct'
   | 'stack_step';
-export type Constants = Record<string, number | boolean>;
-/** The storage type of the weights (precision_f32.wgsl / precision_f16.wgsl). */
-export type Precision = 'f32' | 'f16';
 const PRECISION_FILES: Record<Precision, string> = { f32: 'lib/precision_f32.wgsl', f16: 'lib/precision_f16.wgsl' };
 
 /** A cell's kernel of one variant: `${cell}_${variant}`. */
@@ -131,6 +133,7 @@ interface KernelSource {
 // gru_direct without linear_before_reset (gru_direct_reset_quad its quad form, before gru_direct_quad). stack_step (stack_step.wgsl) runs a whole
 // unidirectional stack, every layer's projection and cell, in one dispatch.
 const CELL_PRELUDE = ['lib/step_common.wgsl', 'lib/step_matvec.wgsl', 'lib/cell_math.wgsl', 'kernels/cell_step.wgsl'];
+
 const step = ['step'];
 
 function cellSources(): Record<`${CellType}_${CellKernelVariant}`, KernelSource> {
@@ -188,20 +191,44 @@ const SOURCES: Record<KernelName, KernelSource> = {
 };
 
 /** The file names a kernel's module is made of, in order, at `precision`. */
-function moduleFiles(name: KernelName, precision: Precision): string[] {
-  const src = SOURCES[name];
-  return [...(src.directives ?? []), PRECISION_FILES[precision], ...src.files];
+export function moduleFiles(name: KernelName, precision: Precision): string[] {
+  return moduleParts(name, precision)
+    .map((p) => p.file)
+    .filter((f) => f !== SHARED_PART);
 }
 
 /** Where line `line` (1-based) of a module made of `files` comes from: `file.wgsl:line`. */
-export function sourceLocation(files: readonly string[], line: number): string {
+export function sourceLocation(parts: readonly ModulePart[], line: number): string {
   let first = 1;
-  for (const f of files) {
-    const lines = SHADER_FILES[f].split('\n').length - (SHADER_FILES[f].endsWith('\n') ? 1 : 0);
-    if (line < first + lines) return `${f}:${line - first + 1}`;
+  for (const { file, text } of parts) {
+    const lines = text.split('\n').length - (text.endsWith('\n') ? 1 : 0);
+    if (line < first + lines) return `${file}:${line - first + 1}`;
     first += lines;
   }
   return `line ${line}`;
+}
+
+/** One piece of a module's WGSL: a file, or the host-emitted shared constants (SHARED_PART). */
+export interface ModulePart {
+  file: string;
+  text: string;
+}
+
+/** The name of the module part that holds the shared constants (constants.ts), in messages. */
+export const SHARED_PART = '(host constants, kernels/constants.ts)';
+
+/**
+ * A module's parts in order: its directive files, then the shared constants it uses (declared
+ * before any file: wgsl_reflect's interpreter evaluates module-scope declarations in order, and
+ * `enable` directives must come first), then the precision file and the kernel's files.
+ */
+export function moduleParts(name: KernelName, precision: Precision): ModulePart[] {
+  const src = SOURCES[name];
+  const part = (file: string): ModulePart => ({ file, text: SHADER_FILES[file] });
+  const body = [PRECISION_FILES[precision], ...src.files].map(part);
+  const directives = (src.directives ?? []).map(part);
+  const shared = sharedDeclarations(name, [...directives, ...body].map((p) => p.text).join(''));
+  return [...directives, ...(shared ? [{ file: SHARED_PART, text: shared }] : []), ...body];
 }
 
 export const KERNEL_NAMES = Object.keys(SOURCES) as KernelName[];
@@ -233,7 +260,7 @@ function lengthNames(name: string, code: string): string[] {
  * declarations may follow their uses in WGSL, and appending keeps `enable` directives first and
  * compiler messages' line numbers those of the files).
  */
-function lengthDeclarations(name: KernelName, sized: readonly string[], lengths: ArrayLengths): string {
+export function lengthDeclarations(name: KernelName, sized: readonly string[], lengths: ArrayLengths): string {
   return sized
     .map((binding) => {
       const n = lengths[binding];
@@ -247,17 +274,36 @@ function lengthDeclarations(name: KernelName, sized: readonly string[], lengths:
 }
 
 /**
+ * The shared constants (constants.ts) a module's WGSL uses, as declarations: the host is their one
+ * source, so a file that declares one itself is a contract error.
+ */
+function sharedDeclarations(name: KernelName, code: string): string {
+  return Object.entries(SHARED_CONSTANTS)
+    .filter(([c]) => new RegExp(`\\b${c}\\b`).test(code))
+    .map(([c, v]) => {
+      if (new RegExp(`\\bconst\\s+${c}\\b`).test(code))
+        throw new ShaderContractError(
+          `${name}: the WGSL declares ${c}, which the host emits (kernels/constants.ts); remove the declaration`,
+        );
+      return `const ${c}: u32 = ${v}u;\n`;
+    })
+    .join('');
+}
+
+/**
  * Reflection and the race detector (test/shaders.test.ts) see length-sized arrays at this many
  * scalars; their bindings are treated as runtime-sized (checked against the words the host binds).
  */
 const REFLECTION_LENGTH = 1 << 14;
 
-type Reflected = ReturnType<typeof reflectKernel> & {
-  /** The module's WGSL without the length consts. */
+export type Reflected = ReturnType<typeof reflectKernel> & {
+  /** The module's WGSL (its parts joined), without the length consts. */
   files: string;
+  parts: ModulePart[];
   /** The bindings sized by a generated `NAME_LEN` const, sorted. */
   lengthSized: string[];
 };
+
 const reflected = new Map<string, Reflected>();
 
 /** Reflection of one kernel at one precision (device-independent, computed once). */
@@ -266,143 +312,12 @@ export function kernelInfo(name: KernelName, precision: Precision = 'f32'): Refl
   let info = reflected.get(key);
   if (!info) {
     const src = SOURCES[name];
-    const files = moduleFiles(name, precision)
-      .map((f) => SHADER_FILES[f])
-      .join('');
+    const parts = moduleParts(name, precision);
+    const files = parts.map((p) => p.text).join('');
     const sized = lengthNames(name, files);
     const code = files + lengthDeclarations(name, sized, Object.fromEntries(sized.map((b) => [b, REFLECTION_LENGTH])));
-    info = { ...reflectKernel(name, code, src.entryPoint, src.dynamicOffsets, sized), files, lengthSized: sized };
+    info = { ...reflectKernel(name, code, src.entryPoint, src.dynamicOffsets, sized), files, parts, lengthSized: sized };
     reflected.set(key, info);
   }
   return info;
-}
-
-interface DeviceKernel {
-  bindGroupLayout: GPUBindGroupLayout;
-  pipelineLayout: GPUPipelineLayout;
-  pipelines: Map<string, Promise<GPUComputePipeline>>;
-  /** The pipelines that have finished compiling, for callers that cannot wait (Rnn.encode). */
-  ready: Map<string, GPUComputePipeline>;
-}
-
-const cache = new WeakMap<GPUDevice, Map<string, DeviceKernel>>();
-/**
- * Shader modules by source text: the entry points of one cell (its tiled, sequence, direct and rows
- * kernels) with the same array lengths are one module, created and compiled once per device rather
- * than once per kernel.
- */
-const modules = new WeakMap<GPUDevice, Map<string, { module: GPUShaderModule; compiled: Promise<void> }>>();
-
-function deviceModule(
-  device: GPUDevice,
-  name: KernelName,
-  code: string,
-  files: readonly string[],
-): { module: GPUShaderModule; compiled: Promise<void> } {
-  let perDevice = modules.get(device);
-  if (!perDevice) {
-    perDevice = new Map();
-    modules.set(device, perDevice);
-  }
-  let m = perDevice.get(code);
-  if (!m) {
-    const module = device.createShaderModule({ label: name, code });
-    const compiled = module.getCompilationInfo().then((ci) => {
-      const errors = ci.messages.filter((msg) => msg.type === 'error');
-      if (errors.length) {
-        // The module is a concatenation: name the file and line each message comes from.
-        throw new ShaderContractError(
-          `kernel ${name} does not compile: ${errors.map((msg) => `${sourceLocation(files, msg.lineNum)}: ${msg.message}`).join('; ')}`,
-        );
-      }
-    });
-    m = { module, compiled };
-    perDevice.set(code, m);
-  }
-  return m;
-}
-
-function deviceKernel(device: GPUDevice, name: KernelName, precision: Precision): DeviceKernel {
-  let perDevice = cache.get(device);
-  if (!perDevice) {
-    perDevice = new Map();
-    cache.set(device, perDevice);
-  }
-  let k = perDevice.get(`${name}|${precision}`);
-  if (!k) {
-    const info = kernelInfo(name, precision);
-    const bindGroupLayout = device.createBindGroupLayout({ label: name, entries: info.layoutEntries });
-    const pipelineLayout = device.createPipelineLayout({ label: name, bindGroupLayouts: [bindGroupLayout] });
-    k = { bindGroupLayout, pipelineLayout, pipelines: new Map(), ready: new Map() };
-    perDevice.set(`${name}|${precision}`, k);
-  }
-  return k;
-}
-
-export function bindGroupLayout(device: GPUDevice, name: KernelName, precision: Precision = 'f32'): GPUBindGroupLayout {
-  return deviceKernel(device, name, precision).bindGroupLayout;
-}
-
-/** The pipeline cache key: the constants, and the lengths of the arrays the kernel sizes by them. */
-function canonicalKey(info: Reflected, constants: Constants, lengths: ArrayLengths): string {
-  const c = Object.keys(constants)
-    .sort()
-    .map((k) => `${k}=${Number(constants[k])}`)
-    .join(',');
-  return `${c}|${info.lengthSized.map((b) => `${b}=${lengths[b]}`).join(',')}`;
-}
-
-/** The pipeline of `name` with `constants` if it has finished compiling on this device, else undefined. */
-export function readyPipeline(
-  device: GPUDevice,
-  name: KernelName,
-  constants: Constants,
-  lengths: ArrayLengths,
-  precision: Precision = 'f32',
-): GPUComputePipeline | undefined {
-  return cache
-    .get(device)
-    ?.get(`${name}|${precision}`)
-    ?.ready.get(canonicalKey(kernelInfo(name, precision), constants, lengths));
-}
-
-/** The pipeline of `name` specialised with `constants` and array `lengths`, compiled once per device. */
-export function pipeline(
-  device: GPUDevice,
-  name: KernelName,
-  constants: Constants,
-  lengths: ArrayLengths,
-  precision: Precision = 'f32',
-): Promise<GPUComputePipeline> {
-  const info = kernelInfo(name, precision);
-  checkConstants(info, constants);
-  const k = deviceKernel(device, name, precision);
-  const key = canonicalKey(info, constants, lengths);
-  let p = k.pipelines.get(key);
-  if (!p) {
-    const numeric: Record<string, number> = {};
-    for (const [c, v] of Object.entries(constants)) numeric[c] = Number(v);
-    let module: { module: GPUShaderModule; compiled: Promise<void> };
-    try {
-      const code = info.files + lengthDeclarations(name, info.lengthSized, lengths);
-      module = deviceModule(device, name, code, moduleFiles(name, precision));
-    } catch (e) {
-      return Promise.reject(e);
-    }
-    p = module.compiled.then(() =>
-      device.createComputePipelineAsync({
-        label: `${name}|${key}`,
-        layout: k.pipelineLayout,
-        compute: { module: module.module, entryPoint: info.entryPoint, constants: numeric },
-      }),
-    );
-    // A failed compile must not stay cached: the next attempt retries.
-    const kernel = k;
-    p.then(
-      (ready) => kernel.ready.set(key, ready),
-      () => kernel.pipelines.delete(key),
-    );
-    k.pipelines.set(key, p);
-  }
-  return p;
 }

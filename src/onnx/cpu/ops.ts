@@ -1,0 +1,150 @@
+// CPU implementations of the non-recurrent operators found around recurrent layers: the glue that
+// torch.onnx.export emits (Shape, Gather, Unsqueeze, Concat, ConstantOfShape, Slice, Transpose,
+// Reshape, Squeeze, ...) and the usual heads (embedding Gather, MatMul, Gemm, Add, Softmax, ...).
+// They are straight-line and run on the CPU: their tensors are small next to the recurrent work,
+// and keeping them off the GPU keeps this file simple. Inputs are never mutated, so an op may
+// return one of its inputs unchanged. Every output size goes through numel(), which caps it.
+// This file is the table: each op's accepted attributes and its run function.
+import { FormatError } from '../../core/errors.js';
+import { intValues, numel, saturate, sameKind, type Tensor } from '../tensor.js';
+import { binary, unary } from './elementwise.js';
+import { gemm, matmul, softmax } from './linear.js';
+import { axesOf, axisOf, need, prod, type CpuOp } from './op-context.js';
+import { cast, concat, constant, expandShape, gather, reshape, slice, transpose } from './tensor-ops.js';
+
+export type { OpContext } from './op-context.js';
+
+export const CPU_OPS: Readonly<Record<string, CpuOp>> = {
+  Identity: { attributes: [], run: (c, x) => [need(c, x, 0)] },
+  // Inference: Dropout passes its input through; the optional mask output is all ones (kept).
+  Dropout: {
+    attributes: ['ratio', 'seed', 'is_test'],
+    run: (c, x) => {
+      const t = need(c, x, 0);
+      return [t, { dims: t.dims, data: new Int32Array(t.data.length).fill(1) }];
+    },
+  },
+  Constant: {
+    attributes: ['value', 'value_float', 'value_floats', 'value_int', 'value_ints', 'value_string', 'value_strings', 'sparse_value'],
+    run: (c) => [constant(c)],
+  },
+  Shape: {
+    attributes: ['start', 'end'],
+    run: (c, x) => {
+      const dims = need(c, x, 0).dims;
+      const r = dims.length;
+      const clampAxis = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+      const start = clampAxis(c.attrs.int('start', 0));
+      const end = clampAxis(c.attrs.int('end', r));
+      const d = dims.slice(start, Math.max(start, end));
+      return [{ dims: [d.length], data: Int32Array.from(d) }];
+    },
+  },
+  Size: { attributes: [], run: (c, x) => [{ dims: [], data: new Int32Array([need(c, x, 0).data.length]) }] },
+  Gather: { attributes: ['axis'], run: (c, x) => [gather(c, need(c, x, 0), need(c, x, 1))] },
+  Unsqueeze: {
+    attributes: ['axes'],
+    run: (c, x) => {
+      const t = need(c, x, 0);
+      const axes = axesOf(c, x);
+      if (!axes) throw new FormatError(`${c.label}: Unsqueeze needs axes`);
+      const rank = t.dims.length + axes.length;
+      const norm = axes.map((a) => axisOf(c, a, rank)).sort((p, q) => p - q);
+      if (new Set(norm).size !== norm.length) throw new FormatError(`${c.label}: repeated axis in [${axes.join(', ')}]`);
+      const dims = [...t.dims];
+      for (const a of norm) dims.splice(a, 0, 1);
+      return [{ dims, data: t.data }];
+    },
+  },
+  Squeeze: {
+    attributes: ['axes'],
+    run: (c, x) => {
+      const t = need(c, x, 0);
+      const axes = axesOf(c, x);
+      const drop = new Set(axes ? axes.map((a) => axisOf(c, a, t.dims.length)) : t.dims.flatMap((d, i) => (d === 1 ? [i] : [])));
+      for (const a of drop) if (t.dims[a] !== 1) throw new FormatError(`${c.label}: cannot squeeze axis ${a} of size ${t.dims[a]}`);
+      return [{ dims: t.dims.filter((_, i) => !drop.has(i)), data: t.data }];
+    },
+  },
+  Concat: {
+    attributes: ['axis'],
+    run: (c, x) => [
+      concat(
+        c,
+        x.filter((t): t is Tensor => t !== undefined),
+      ),
+    ],
+  },
+  Slice: {
+    attributes: ['starts', 'ends', 'axes'],
+    run: (c, x) => {
+      const t = need(c, x, 0);
+      if (c.opset < 10) {
+        const starts = c.attrs.ints('starts');
+        const ends = c.attrs.ints('ends');
+        if (!starts || !ends) throw new FormatError(`${c.label}: Slice-1 needs starts and ends attributes`);
+        return [slice(c, t, starts.map(saturate), ends.map(saturate), c.attrs.ints('axes'), undefined)];
+      }
+      const ints = (i: number) => (x[i] ? intValues(x[i]!, `${c.label} input ${i}`) : undefined);
+      return [slice(c, t, ints(1) ?? [], ints(2) ?? [], ints(3), ints(4))];
+    },
+  },
+  Transpose: {
+    attributes: ['perm'],
+    run: (c, x) => {
+      const t = need(c, x, 0);
+      return [transpose(c, t, c.attrs.ints('perm') ?? t.dims.map((_, i) => t.dims.length - 1 - i))];
+    },
+  },
+  Reshape: {
+    attributes: ['allowzero'],
+    run: (c, x) => [reshape(c, need(c, x, 0), intValues(need(c, x, 1), `${c.label} shape`), c.attrs.int('allowzero', 0) !== 0)],
+  },
+  Flatten: {
+    attributes: ['axis'],
+    run: (c, x) => {
+      const t = need(c, x, 0);
+      const axis = c.attrs.int('axis', 1);
+      const a = axis < 0 ? axis + t.dims.length : axis;
+      if (a < 0 || a > t.dims.length) throw new FormatError(`${c.label}: axis ${axis} is out of range`);
+      return [{ dims: [prod(t.dims.slice(0, a)), prod(t.dims.slice(a))], data: t.data }];
+    },
+  },
+  ConstantOfShape: {
+    attributes: ['value'],
+    run: (c, x) => {
+      const dims = intValues(need(c, x, 0), `${c.label} shape`);
+      const value = c.attrs.tensor('value') ?? { dims: [1], data: new Float32Array(1) };
+      if (value.data.length !== 1) throw new FormatError(`${c.label}: value must hold exactly one element`);
+      const out = sameKind(dims, value, numel(dims, c.label));
+      out.data.fill(value.data[0]);
+      return [out];
+    },
+  },
+  Expand: { attributes: [], run: (c, x) => [expandShape(c, need(c, x, 0), intValues(need(c, x, 1), `${c.label} shape`))] },
+  Cast: { attributes: ['to', 'saturate'], run: (c, x) => [cast(c, need(c, x, 0))] },
+  MatMul: { attributes: [], run: (c, x) => [matmul(c, need(c, x, 0), need(c, x, 1))] },
+  Gemm: { attributes: ['alpha', 'beta', 'transA', 'transB'], run: (c, x) => [gemm(c, x)] },
+  Add: binary((a, b) => a + b),
+  Sub: binary((a, b) => a - b),
+  Mul: binary((a, b) => a * b),
+  Div: binary(
+    (a, b) => a / b,
+    (a, b) => (b === 0 ? undefined : saturate(a / b)),
+  ),
+  Softmax: { attributes: ['axis'], run: (c, x) => [softmax(c, need(c, x, 0), false)] },
+  LogSoftmax: { attributes: ['axis'], run: (c, x) => [softmax(c, need(c, x, 0), true)] },
+  Sigmoid: unary((v) => (v >= 0 ? 1 / (1 + Math.exp(-v)) : Math.exp(v) / (1 + Math.exp(v)))),
+  Tanh: unary(Math.tanh),
+  Relu: unary((v) => (v > 0 ? v : 0)),
+  LeakyRelu: unary(
+    (v) => v,
+    ['alpha'],
+    (c) => {
+      const alpha = c.attrs.float('alpha', 0.01);
+      return (v) => (v >= 0 ? v : alpha * v);
+    },
+  ),
+  Exp: unary(Math.exp),
+  Neg: unary((v) => -v),
+};

@@ -1,0 +1,82 @@
+// The device limits a model and a run must fit, checked before any GPU work, each failure a
+// DeviceLimitError that names the limit and says what to change.
+import { DeviceLimitError } from '../core/errors.js';
+import type { DeviceCaps } from '../gpu/adapter.js';
+import { kernelInfo, type KernelName } from '../kernels/sources.js';
+import { layerInputSize } from '../model/spec.js';
+import type { ResolvedSpec } from '../model/types.js';
+import { planLayer } from './layer.js';
+import { runSizes } from './layout.js';
+import { STEP_VARIANTS, variantUnsupported } from './variants.js';
+
+type LimitName =
+  | 'maxStorageBuffersPerShaderStage'
+  | 'maxInvocations'
+  | 'maxComputeWorkgroupStorageSize'
+  | 'maxStorageBufferBindingSize'
+  | 'maxBufferSize'
+  | 'maxWorkgroups';
+
+/** The WebGPU names of the caps' limits, for messages. */
+const LIMIT_NAMES: Record<LimitName, string> = {
+  maxStorageBuffersPerShaderStage: 'maxStorageBuffersPerShaderStage',
+  maxInvocations: 'maxComputeInvocationsPerWorkgroup',
+  maxComputeWorkgroupStorageSize: 'maxComputeWorkgroupStorageSize',
+  maxStorageBufferBindingSize: 'maxStorageBufferBindingSize',
+  maxBufferSize: 'maxBufferSize',
+  maxWorkgroups: 'maxComputeWorkgroupsPerDimension',
+};
+
+function need(caps: DeviceCaps, what: string, value: number, limit: LimitName, hint: string): void {
+  const have = caps[limit];
+  if (value > have) throw new DeviceLimitError(`${what} needs ${value} but the device's ${LIMIT_NAMES[limit]} is ${have}; ${hint}`);
+}
+
+/** Rejects a model whose kernels or weights exceed the device's limits. */
+export function checkModelLimits(s: ResolvedSpec, caps: DeviceCaps): void {
+  const kernels = new Set<KernelName>(['input_proj', 'input_gemv']);
+  for (const step of STEP_VARIANTS) {
+    if (variantUnsupported(s, step, caps)) continue;
+    const plan = planLayer(s, { layer: 0, seqLen: 1, batch: 1, masked: false, choice: { step, projection: 'gemm' } }, caps);
+    for (const c of [...plan.step, ...(plan.sequence ? [plan.sequence] : [])]) kernels.add(c.kernel);
+  }
+  for (const k of kernels) {
+    const storage = kernelInfo(k).bindings.filter((b) => b.kind !== 'uniform').length;
+    need(
+      caps,
+      `kernel ${k}`,
+      storage,
+      'maxStorageBuffersPerShaderStage',
+      'every WebGPU device offers 8; request the default limits or more',
+    );
+  }
+  need(caps, 'the input projection GEMM (16×16 workgroup)', 256, 'maxInvocations', 'a core-feature WebGPU device offers 256');
+  need(caps, 'the input projection GEMM', 8192, 'maxComputeWorkgroupStorageSize', 'every core WebGPU device offers 16384');
+  const { directions: D, gates: G, hiddenSize: H, outputSize: Hout } = s;
+  for (let l = 0; l < s.numLayers; l++) {
+    const maxWeight = 4 * Math.max(D * G * H * layerInputSize(s, l), D * G * H * Hout);
+    const hint = "use a smaller model, or request a device with larger limits (requestDevice() asks for the adapter's maximum)";
+    need(caps, `layer ${l}'s largest weight tensor (bytes)`, maxWeight, 'maxStorageBufferBindingSize', hint);
+    need(caps, `layer ${l}'s largest weight tensor (bytes)`, maxWeight, 'maxBufferSize', hint);
+  }
+  need(caps, 'the input projection grid (x workgroups)', Math.ceil((D * G * H) / 64), 'maxWorkgroups', 'use a smaller hidden size');
+}
+
+/** Rejects a run of (T, B) whose buffers or grids exceed the device's limits. */
+export function checkRunLimits(s: ResolvedSpec, caps: DeviceCaps, T: number, B: number): void {
+  const maxBytes = Math.min(caps.maxStorageBufferBindingSize, caps.maxBufferSize);
+  for (const [name, floats] of Object.entries(runSizes(s, T, B))) {
+    if (floats * 4 > maxBytes) {
+      const limit = caps.maxStorageBufferBindingSize <= caps.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
+      throw new DeviceLimitError(
+        `a run of seqLen ${T} and batch ${B} needs a ${name} buffer of ${floats * 4} bytes, over the device's ` +
+          `${limit} (${maxBytes}); run shorter sequences or smaller batches, or request a device with larger limits`,
+      );
+    }
+  }
+  if (Math.ceil((T * B) / 64) > caps.maxWorkgroups) {
+    throw new DeviceLimitError(
+      `seqLen·batch = ${T * B} rows need ${Math.ceil((T * B) / 64)} workgroups, over maxComputeWorkgroupsPerDimension (${caps.maxWorkgroups}); split the run`,
+    );
+  }
+}
