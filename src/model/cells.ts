@@ -32,6 +32,11 @@ export interface CellDefinition {
   defaultActivations: readonly string[];
   /** Whether the cell has a c state (Y_c, initialC). */
   cellState: boolean;
+  /**
+   * Whether the cell binds rbh [D, H], the recurrent bias of its last gate, which the input
+   * projection cannot fold when spec.linearBeforeReset puts it inside r ⊙ (…) (the GRU's Rb_h).
+   */
+  recurrentBiasBuffer: boolean;
   /** Floats per (column, unit) of r_t: 4 (a unit's gates in one vec4) or 1. */
   recurrentLanes: 1 | 4;
   /**
@@ -138,6 +143,7 @@ const RNN_FAMILY = {
   gates: 1,
   defaultActivations: ['Tanh'],
   cellState: false,
+  recurrentBiasBuffer: false,
   recurrentLanes: 1,
   twoPhase: () => false,
   constants: () => ({}),
@@ -150,6 +156,7 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     gates: 4,
     defaultActivations: ['Sigmoid', 'Tanh', 'Tanh'],
     cellState: true,
+    recurrentBiasBuffer: false,
     recurrentLanes: 4,
     shaders: ['cells/lstm_step.wgsl'],
     fields: ['inputForget', 'projSize', 'depthGated'],
@@ -166,6 +173,7 @@ export const CELLS: Readonly<Record<CellType, CellDefinition>> = {
     gates: 3,
     defaultActivations: ['Sigmoid', 'Tanh'],
     cellState: false,
+    recurrentBiasBuffer: true,
     recurrentLanes: 4,
     shaders: ['cells/gru_step.wgsl'],
     fields: ['linearBeforeReset'],

@@ -1,5 +1,5 @@
 // Host-side repacking of ONNX-layout weights into the layouts the kernels read, done once per model.
-import { CELLS } from './cells.js';
+import { CELLS, cellTakes } from './cells.js';
 import { concatFloat32 } from '../core/numbers.js';
 import { layerInputSize } from './spec.js';
 import type { LayerWeights, ResolvedSpec } from './types.js';
@@ -40,7 +40,7 @@ export function foldBiases(s: ResolvedSpec, B: Float32Array | undefined): { fold
   const folded = new Float32Array(D * G * H);
   const rbh = new Float32Array(D * H);
   if (!B) return { folded, rbh };
-  const keepRbh = s.cell === 'gru' && s.linearBeforeReset;
+  const keepRbh = CELLS[s.cell].recurrentBiasBuffer && s.linearBeforeReset;
   for (let d = 0; d < D; d++) {
     for (let n = 0; n < G * H; n++) {
       const wb = B[d * 2 * G * H + n];
@@ -94,8 +94,8 @@ export function packLayer(s: ResolvedSpec, w: LayerWeights, layer: number): Pack
     ),
     bias: depth ? appendGateBlock(folded, w.Bd ?? new Float32Array(D * H), D, G * H, H) : folded,
     rStep: interleaveGates(CELLS[s.cell].maskRecurrent?.(s, w.R) ?? w.R, D, G, H, Hout, recurrentLanes(s)),
-    peephole: s.cell === 'lstm' ? lstmPeepholes(s, w, layer) : undefined,
-    rbh: s.cell === 'gru' ? rbh : undefined,
+    peephole: cellTakes(s.cell, 'P') ? peepholes(s, w, layer) : undefined,
+    rbh: CELLS[s.cell].recurrentBiasBuffer ? rbh : undefined,
     // Wr [D, Hout, H] -> [D, H, Hout]: one block of Hout rows, K = H.
     wrT: s.projected ? interleaveGates(w.Wr!, D, 1, Hout, H, 1) : undefined,
   };
@@ -112,7 +112,7 @@ function appendGateBlock(a: Float32Array, b: Float32Array, D: number, rowsA: num
 }
 
 /** The LSTM's peephole buffer: [D, 3, H] (i, o, f), or for a Depth-Gated LSTM [D, 5, H] with its Pd rows (zeros on layer 0). */
-function lstmPeepholes(s: ResolvedSpec, w: LayerWeights, layer: number): Float32Array {
+function peepholes(s: ResolvedSpec, w: LayerWeights, layer: number): Float32Array {
   const { directions: D, hiddenSize: H } = s;
   const P = w.P ?? new Float32Array(D * 3 * H);
   if (!s.depthGated) return P;
@@ -147,8 +147,8 @@ export function packStack(s: ResolvedSpec, layers: LayerWeights[], inputSizes: n
     const base = l * STACK_AUX_ROWS * H;
     const { folded, rbh } = foldBiases(s, w.B);
     aux.set(folded, base); // [G, H]: gate g of unit j at g·H + j
-    if (s.cell === 'lstm' && w.P) aux.set(w.P.subarray(0, 3 * H), base + 4 * H);
-    if (s.cell === 'gru') aux.set(rbh, base + 7 * H);
+    if (cellTakes(s.cell, 'P') && w.P) aux.set(w.P.subarray(0, 3 * H), base + 4 * H);
+    if (CELLS[s.cell].recurrentBiasBuffer) aux.set(rbh, base + 7 * H);
   });
   return { weights, aux };
 }

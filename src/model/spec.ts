@@ -36,7 +36,7 @@ const FIELD_HINTS: Readonly<Record<string, string>> = {
   num_layers: 'use numLayers',
   proj_size: 'use projSize',
   cellType: 'use cell',
-  type: "use cell: 'lstm' | 'gru' | 'rnn' | 'clockwork'",
+  type: `use cell: ${CELL_TYPES.map((c) => `'${c}'`).join(' | ')}`,
   units: 'use hiddenSize',
 };
 
@@ -64,7 +64,7 @@ export function resolveSpec(spec: RnnSpec): ResolvedSpec {
     const hint = FIELD_HINTS[key];
     throw new SpecError(`spec.${key} is not a spec field${hint ? ` (${hint})` : ''}; the fields are ${SPEC_FIELDS.join(', ')}`);
   }
-  const cell = oneOf<CellType>('spec.cell', spec.cell, CELL_TYPES, 'lstm');
+  const cell = oneOf<CellType>('spec.cell', spec.cell, CELL_TYPES, CELL_TYPES[0]);
   const def = CELLS[cell];
   const inputSize = positiveInt('spec.inputSize', spec.inputSize);
   const hiddenSize = positiveInt('spec.hiddenSize', spec.hiddenSize);
