@@ -3,6 +3,7 @@
 // cannot download a browser offline, so it drives the system Chromium, whose SwiftShader adapter needs only
 // --enable-unsafe-webgpu).
 // The results table both benches print is demo/bench/report.ts's formatTable.
+import { existsSync } from 'node:fs';
 import { createServer } from 'node:net';
 import { join } from 'node:path';
 import { chromium, type Browser, type Page } from 'playwright';
@@ -28,7 +29,12 @@ export const CHROMIUM_ARGS = [
   '--disable-dev-shm-usage',
 ];
 
+/**
+ * Builds the pages. The browser tests' page (test/browser/dist.html) imports the built package, so
+ * on a fresh clone (no dist/ yet: `npm run bench` straight after `npm ci`) the library is built first.
+ */
 export async function buildSite(): Promise<void> {
+  if (!existsSync(join(ROOT, 'dist', 'index.js'))) await build({ configFile: join(ROOT, 'vite.config.ts'), logLevel: 'warn' });
   await build({ configFile: DEMO_CONFIG, logLevel: 'warn' });
 }
 

@@ -9,11 +9,10 @@ const DIST = '../dist/index.js';
 const { createRnn, requestDevice } = (await import(DIST)) as typeof import('../src/index.js');
 import { referenceRnn } from '../common/reference.js';
 import { randomWeights, rng, uniform } from '../common/random.js';
+import { scriptArgs } from './args.js';
 
-function flag(name: string, fallback: string): string {
-  const i = process.argv.indexOf(`--${name}`);
-  return i > 0 && process.argv[i + 1] ? process.argv[i + 1] : fallback;
-}
+const { option } = scriptArgs(process.argv.slice(2));
+const flag = (name: string, fallback: string) => option(name) ?? fallback;
 
 const spec: RnnSpec = {
   cell: flag('cell', 'lstm') as RnnSpec['cell'],

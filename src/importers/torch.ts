@@ -39,12 +39,32 @@ export interface TorchConfig {
 
 const NAME = /^(weight_ih|weight_hh|weight_hr|bias_ih|bias_hh)_l(\d+)(_reverse)?$/;
 
-function parseMode(mode: unknown): { cell: OnnxCellType; nonlinearity?: 'tanh' | 'relu' } {
-  const m = typeof mode === 'string' ? mode.toUpperCase() : '';
-  if (m === 'LSTM' || m === 'GRU' || m === 'RNN') return { cell: m.toLowerCase() as OnnxCellType };
-  if (m === 'RNN_TANH') return { cell: 'rnn', nonlinearity: 'tanh' };
-  if (m === 'RNN_RELU') return { cell: 'rnn', nonlinearity: 'relu' };
-  throw new SpecError(`fromTorch: config.mode must be 'LSTM', 'GRU' or 'RNN', got ${JSON.stringify(mode)}`);
+/** PyTorch's recurrent modules by their mode (nn.RNNBase.mode): the engine cell, the gate order, and the module's own options. */
+interface TorchMode {
+  cell: OnnxCellType;
+  module: string;
+  /** PyTorch's gate blocks onto ONNX's order. */
+  perm: readonly number[];
+  /** nn.RNN's nonlinearity ('tanh' or 'relu'), where the mode fixes it. */
+  nonlinearity?: 'tanh' | 'relu';
+  /** Whether the module takes a nonlinearity option (nn.RNN). */
+  takesNonlinearity: boolean;
+  /** nn.GRU applies the reset gate after the recurrent matmul (ONNX linear_before_reset = 1). */
+  resetAfter: boolean;
+}
+
+const TORCH_MODES: Readonly<Record<string, TorchMode>> = {
+  LSTM: { cell: 'lstm', module: 'nn.LSTM', perm: GATE_PERM.torchLstm, takesNonlinearity: false, resetAfter: false },
+  GRU: { cell: 'gru', module: 'nn.GRU', perm: GATE_PERM.torchGru, takesNonlinearity: false, resetAfter: true },
+  RNN: { cell: 'rnn', module: 'nn.RNN', perm: GATE_PERM.identity1, takesNonlinearity: true, resetAfter: false },
+  RNN_TANH: { cell: 'rnn', module: 'nn.RNN', perm: GATE_PERM.identity1, nonlinearity: 'tanh', takesNonlinearity: true, resetAfter: false },
+  RNN_RELU: { cell: 'rnn', module: 'nn.RNN', perm: GATE_PERM.identity1, nonlinearity: 'relu', takesNonlinearity: true, resetAfter: false },
+};
+
+function parseMode(mode: unknown): TorchMode {
+  const m = typeof mode === 'string' ? TORCH_MODES[mode.toUpperCase()] : undefined;
+  if (!m) throw new SpecError(`fromTorch: config.mode must be 'LSTM', 'GRU' or 'RNN', got ${JSON.stringify(mode)}`);
+  return m;
 }
 
 function optionalPositive(name: string, v: unknown): number | undefined {
@@ -81,11 +101,12 @@ export function fromTorch(stateDict: Record<string, TorchTensor>, config: TorchC
   if (typeof stateDict !== 'object' || stateDict === null)
     throw new FormatError('fromTorch: stateDict must be an object of { shape, data } tensors');
   if (typeof config !== 'object' || config === null) throw new SpecError("fromTorch: config must be an object such as { mode: 'LSTM' }");
-  const { cell, nonlinearity: modeNonlinearity } = parseMode(config.mode);
+  const mode = parseMode(config.mode);
+  const { cell, nonlinearity: modeNonlinearity } = mode;
   const prefix = config.prefix ?? '';
   if (typeof prefix !== 'string') throw new SpecError('fromTorch: config.prefix must be a string');
   const G = CELLS[cell].gates;
-  const perm = cell === 'lstm' ? GATE_PERM.torchLstm : cell === 'gru' ? GATE_PERM.torchGru : GATE_PERM.identity1;
+  const perm = mode.perm;
 
   // The RNN's tensors: names under the prefix. With a prefix, everything under it must be ours;
   // without one, other modules' tensors (fc.weight, …) are simply not ours and are left alone.
@@ -128,9 +149,10 @@ export function fromTorch(stateDict: Record<string, TorchTensor>, config: TorchC
   if (nonlinearity !== 'tanh' && nonlinearity !== 'relu')
     throw new SpecError(`fromTorch: config.nonlinearity must be 'tanh' or 'relu', got ${JSON.stringify(nonlinearity)}`);
   // 'tanh' is harmless for LSTM/GRU (a config copied from a generic dict); 'relu' would be ignored silently, so refuse it.
-  if (cell !== 'rnn' && nonlinearity === 'relu')
-    throw new SpecError(`fromTorch: nonlinearity 'relu' applies to nn.RNN only, not ${cell.toUpperCase()}`);
-  if (cell !== 'lstm' && projSize) throw new SpecError(`fromTorch: proj_size applies to nn.LSTM only, not ${cell.toUpperCase()}`);
+  if (!mode.takesNonlinearity && nonlinearity === 'relu')
+    throw new SpecError(`fromTorch: nonlinearity 'relu' applies to nn.RNN only, not ${mode.module}`);
+  if (!CELLS[cell].fields.includes('projSize') && projSize)
+    throw new SpecError(`fromTorch: proj_size applies to nn.LSTM only, not ${mode.module}`);
   const D = bidirectional ? 2 : 1;
   const Hout = projSize || H;
 
@@ -188,8 +210,8 @@ export function fromTorch(stateDict: Record<string, TorchTensor>, config: TorchC
     direction: bidirectional ? 'bidirectional' : 'forward',
     layout: config.batchFirst ? 'batch-major' : 'time-major',
   };
-  if (cell === 'gru') spec.linearBeforeReset = true;
-  if (cell === 'rnn' && nonlinearity === 'relu') spec.activations = Array<string>(D).fill('Relu');
+  if (mode.resetAfter) spec.linearBeforeReset = true;
+  if (mode.takesNonlinearity && nonlinearity === 'relu') spec.activations = Array<string>(D).fill('Relu');
   if (projSize) spec.projSize = projSize;
   return { spec, weights };
 }

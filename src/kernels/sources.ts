@@ -17,55 +17,22 @@
 // (2026-12-01): 1.30 ms per dispatch runtime-sized, 1.15 ms with fixed-size weights, 1.04 ms with
 // the vector fixed too. The rest stay runtime-sized: arrays sized by T (x, xproj, y) would compile
 // anew for each sequence length, and the others are read once per unit.
-import projectionCommon from '../../shaders/lib/projection_common.wgsl?raw';
-import inputProj from '../../shaders/kernels/input_proj.wgsl?raw';
-import inputGemv from '../../shaders/kernels/input_gemv.wgsl?raw';
-import inputGemvQuad from '../../shaders/kernels/input_gemv_quad.wgsl?raw';
-import stepCommon from '../../shaders/lib/step_common.wgsl?raw';
-import stepMatvec from '../../shaders/lib/step_matvec.wgsl?raw';
-import cellMath from '../../shaders/lib/cell_math.wgsl?raw';
-import cellStep from '../../shaders/kernels/cell_step.wgsl?raw';
-import rnnStep from '../../shaders/cells/rnn_step.wgsl?raw';
-import rnnEveryStep from '../../shaders/cells/rnn_every_step.wgsl?raw';
-import clockwork from '../../shaders/cells/clockwork.wgsl?raw';
-import lstmStep from '../../shaders/cells/lstm_step.wgsl?raw';
-import lstmProjection from '../../shaders/kernels/lstm_projection.wgsl?raw';
-import gruReset from '../../shaders/kernels/gru_reset.wgsl?raw';
-import gruStep from '../../shaders/cells/gru_step.wgsl?raw';
-import subgroupEnable from '../../shaders/lib/subgroup_enable.wgsl?raw';
-import cellSubgroup from '../../shaders/kernels/cell_subgroup.wgsl?raw';
-import stackStep from '../../shaders/kernels/stack_step.wgsl?raw';
-import precisionF32 from '../../shaders/lib/precision_f32.wgsl?raw';
-import precisionF16 from '../../shaders/lib/precision_f16.wgsl?raw';
 import { ShaderContractError } from '../core/errors.js';
 import { reflectKernel } from '../gpu/reflect.js';
 import { CELL_TYPES, CELLS } from '../model/cells.js';
 import type { CellType, Precision } from '../model/types.js';
 import { SHARED_CONSTANTS } from './constants.js';
 
-/** Every WGSL file by name: kernels are named lists of them (WGSL has no #include). */
-const SHADER_FILES: Readonly<Record<string, string>> = {
-  'lib/projection_common.wgsl': projectionCommon,
-  'kernels/input_proj.wgsl': inputProj,
-  'kernels/input_gemv.wgsl': inputGemv,
-  'kernels/input_gemv_quad.wgsl': inputGemvQuad,
-  'lib/step_common.wgsl': stepCommon,
-  'lib/step_matvec.wgsl': stepMatvec,
-  'lib/cell_math.wgsl': cellMath,
-  'kernels/cell_step.wgsl': cellStep,
-  'cells/rnn_step.wgsl': rnnStep,
-  'cells/rnn_every_step.wgsl': rnnEveryStep,
-  'cells/clockwork.wgsl': clockwork,
-  'cells/lstm_step.wgsl': lstmStep,
-  'kernels/lstm_projection.wgsl': lstmProjection,
-  'kernels/gru_reset.wgsl': gruReset,
-  'cells/gru_step.wgsl': gruStep,
-  'lib/subgroup_enable.wgsl': subgroupEnable,
-  'kernels/cell_subgroup.wgsl': cellSubgroup,
-  'kernels/stack_step.wgsl': stackStep,
-  'lib/precision_f32.wgsl': precisionF32,
-  'lib/precision_f16.wgsl': precisionF16,
-};
+/**
+ * Every WGSL file under shaders/, by its path there ('cells/lstm_step.wgsl'): kernels are named lists
+ * of them (WGSL has no #include). Vite's eager glob inlines them as strings into the library build,
+ * so a new file needs no registration here.
+ */
+const SHADER_FILES: Readonly<Record<string, string>> = Object.fromEntries(
+  Object.entries(import.meta.glob<string>('../../shaders/**/*.wgsl', { query: '?raw', import: 'default', eager: true })).map(
+    ([path, text]) => [path.slice('../../shaders/'.length), text],
+  ),
+);
 
 /** The entry points cell_step.wgsl (and cell_subgroup.wgsl) give every cell, by kernel-name suffix. */
 const CELL_ENTRY_POINTS = {

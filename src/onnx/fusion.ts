@@ -21,7 +21,7 @@
 // that the fused schedule has no cycle and otherwise falls back to unfused execution.
 import { cellTakes } from '../model/cells.js';
 import type { NodeData } from './proto.js';
-import { IN, RECURRENT_OPS, type RecurrentNode } from './recurrent.js';
+import { IN, type RecurrentNode } from './recurrent.js';
 import { intValues, type Tensor } from './tensor.js';
 
 export interface Chain {
@@ -153,8 +153,4 @@ export function findChains(g: FusionGraph): Chain[] {
     chains.push(chain);
   }
   return chains;
-}
-
-function isRecurrent(n: NodeData): boolean {
-  return n.opType in RECURRENT_OPS;
 }

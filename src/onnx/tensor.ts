@@ -67,10 +67,6 @@ export function isFloat(t: Tensor): t is { data: Float32Array; dims: number[] } 
   return t.data instanceof Float32Array;
 }
 
-function floatTensor(dims: number[], data?: Float32Array): Tensor {
-  return { dims, data: data ?? new Float32Array(numel(dims, 'tensor')) };
-}
-
 export function sameKind(dims: number[], like: Tensor, n = numel(dims, 'tensor')): Tensor {
   return { dims, data: isFloat(like) ? new Float32Array(n) : new Int32Array(n) };
 }

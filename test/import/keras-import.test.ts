@@ -15,7 +15,7 @@ import { expectClose } from '../support/close.js';
 import { getTestDevice } from '../support/device.js';
 import { rng, uniform } from '../../common/random.js';
 
-const FIXTURES = new URL('../fixtures/tfjs', import.meta.url);
+const FIXTURES = new URL('../fixtures/tfjs/', import.meta.url);
 let device: GPUDevice;
 let worst = 0;
 const counts = { tfjs: 0, float64: 0, fixture: 0 };

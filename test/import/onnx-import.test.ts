@@ -353,7 +353,7 @@ describe('torch.onnx.export models vs PyTorch and ONNX Runtime', () => {
     ['lstm_bidir_embed_head', [2]],
   ];
   it.each(cases)('%s', async (name, layers) => {
-    const dir = new URL('../fixtures/onnx', import.meta.url);
+    const dir = new URL('../fixtures/onnx/', import.meta.url);
     const model = new Uint8Array(readFileSync(new URL(`${name}.onnx`, dir)));
     const fx = JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as TorchFixture;
     const feeds: Record<string, Tensor> = Object.fromEntries(

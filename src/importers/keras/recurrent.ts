@@ -7,7 +7,7 @@
 import { FormatError, InputError, UnsupportedError } from '../../core/errors.js';
 import type { Rnn } from '../../run/api.js';
 import { createRnn } from '../../run/create.js';
-import { CELLS } from '../../model/cells.js';
+import { CELLS, hasCellState } from '../../model/cells.js';
 import type { OnnxCellType } from '../../model/types.js';
 import type { LayerWeights, RnnSpec } from '../../model/types.js';
 import { GATE_PERM, permuteGateBlocks, transpose2d } from '../gates.js';
@@ -39,10 +39,34 @@ export interface RecurrentLayer {
   timeSteps: number | null;
 }
 
-const KERAS_CELLS: Record<string, OnnxCellType> = { LSTM: 'lstm', GRU: 'gru', SimpleRNN: 'rnn' };
+/** A Keras recurrent layer class: the engine cell it maps onto, its gate order, and what its config holds. */
+interface KerasRecurrentClass {
+  cell: OnnxCellType;
+  /** Keras's gate blocks onto ONNX's order (LSTM i, f, c, o; GRU z, r, h is already ONNX's). */
+  perm: readonly number[];
+  /** Whether the config has a recurrent_activation (SimpleRNN has its activation only). */
+  recurrentActivation: boolean;
+  /** The ONNX activation list of one direction from the recurrent activation and the activation. */
+  activations(rec: OnnxActivation, act: OnnxActivation): OnnxActivation[];
+  /** Whether the config has reset_after (GRU). */
+  resetAfter: boolean;
+}
+
+/** The Keras recurrent layer classes by their class names. */
+const KERAS_CLASSES: Readonly<Record<string, KerasRecurrentClass>> = {
+  LSTM: {
+    cell: 'lstm',
+    perm: GATE_PERM.kerasLstm,
+    recurrentActivation: true,
+    activations: (rec, act) => [rec, act, act],
+    resetAfter: false,
+  },
+  GRU: { cell: 'gru', perm: GATE_PERM.identity3, recurrentActivation: true, activations: (rec, act) => [rec, act], resetAfter: true },
+  SimpleRNN: { cell: 'rnn', perm: GATE_PERM.identity1, recurrentActivation: false, activations: (_, act) => [act], resetAfter: false },
+};
 
 export function isRecurrentClass(className: string): boolean {
-  return className in KERAS_CELLS || className === 'Bidirectional';
+  return className in KERAS_CLASSES || className === 'Bidirectional';
 }
 
 /** Reads a LSTM / GRU / SimpleRNN / Bidirectional node; `input` is its static input shape. */
@@ -68,12 +92,13 @@ export function parseRecurrent(node: LayerNode, input: StaticShape, weights: Lay
     directions = 2;
     mergeMode = parseMergeMode(node.config.merge_mode, node.name);
   }
-  const cell = KERAS_CELLS[className];
-  if (!cell)
+  const kind = KERAS_CLASSES[className];
+  if (!kind)
     throw new UnsupportedError(
       `layer ${JSON.stringify(node.name)}: recurrent layer ${className} is not supported (LSTM, GRU, SimpleRNN, Bidirectional are)`,
     );
   const name = node.name;
+  const cell = kind.cell;
   const units = positiveIntField(cfg, 'units', name);
   const goBackwards = boolField(cfg, 'go_backwards', name, false);
   if (boolField(cfg, 'stateful', name, false))
@@ -85,19 +110,18 @@ export function parseRecurrent(node: LayerNode, input: StaticShape, weights: Lay
   if (directions === 2 && goBackwards)
     throw new UnsupportedError(`layer ${JSON.stringify(name)}: a Bidirectional around a go_backwards layer is not supported`);
   // Keras 3 and Keras ≥ 2.3 default GRU reset_after to true, TF.js (which always writes it) to false.
-  const resetAfter = cell === 'gru' && boolField(cfg, 'reset_after', name, kerasMajor === 3);
+  const resetAfter = kind.resetAfter && boolField(cfg, 'reset_after', name, kerasMajor === 3);
   const act = onnxActivation(cfg.activation === undefined ? 'tanh' : cfg.activation, kerasMajor, name, 'activation');
   const recurrentDefault = kerasMajor === 3 ? 'sigmoid' : 'hard_sigmoid';
-  const rec =
-    cell === 'rnn'
-      ? act
-      : onnxActivation(
-          cfg.recurrent_activation === undefined ? recurrentDefault : cfg.recurrent_activation,
-          kerasMajor,
-          name,
-          'recurrent_activation',
-        );
-  const activations = cell === 'lstm' ? [rec, act, act] : cell === 'gru' ? [rec, act] : [act];
+  const rec = kind.recurrentActivation
+    ? onnxActivation(
+        cfg.recurrent_activation === undefined ? recurrentDefault : cfg.recurrent_activation,
+        kerasMajor,
+        name,
+        'recurrent_activation',
+      )
+    : act;
+  const activations = kind.activations(rec, act);
 
   // The input width comes from the model's shapes, or from the kernel where the model leaves it open.
   const halves = directions === 2 ? ['forward/', 'backward/'] : [''];
@@ -105,7 +129,7 @@ export function parseRecurrent(node: LayerNode, input: StaticShape, weights: Lay
   if (typeof inputSize !== 'number' || inputSize <= 0)
     throw new FormatError(`layer ${JSON.stringify(name)}: its input feature size is unknown`);
   const useBias = boolField(cfg, 'use_bias', name, true);
-  const perDirection = halves.map((h) => directionWeights(weights, h, cell, units, inputSize, useBias, resetAfter));
+  const perDirection = halves.map((h) => directionWeights(weights, h, kind, units, inputSize, useBias, resetAfter));
   return {
     name,
     cell,
@@ -140,15 +164,14 @@ function parseMergeMode(v: unknown, layer: string): MergeMode {
 function directionWeights(
   ws: LayerWeightSet,
   half: string,
-  cell: OnnxCellType,
+  kind: KerasRecurrentClass,
   H: number,
   I: number,
   useBias: boolean,
   resetAfter: boolean,
 ): LayerWeights {
-  const G = CELLS[cell].gates;
-  // Keras LSTM blocks are i, f, c, o; GRU z, r, h is already ONNX's order.
-  const perm = cell === 'lstm' ? GATE_PERM.kerasLstm : cell === 'gru' ? GATE_PERM.identity3 : GATE_PERM.identity1;
+  const G = CELLS[kind.cell].gates;
+  const perm = kind.perm;
   const kernel = ws.get(`${half}kernel`, [I, G * H]);
   const recurrent = ws.get(`${half}recurrent_kernel`, [H, G * H]);
   const W = permuteGateBlocks(transpose2d(kernel, I, G * H), H, I, perm);
@@ -207,7 +230,7 @@ export function recurrentOutputShapes(l: RecurrentLayer): StaticShape[] {
   const main: StaticShape = returnSequences ? [null, timeSteps, width] : [null, width];
   const mains = D === 2 && mergeMode === null ? [main, main] : [main];
   // LSTM states are h, c per direction (forward first); GRU and SimpleRNN have h only.
-  const states = returnState ? Array.from({ length: D * (l.cell === 'lstm' ? 2 : 1) }, (): StaticShape => [null, H]) : [];
+  const states = returnState ? Array.from({ length: D * (hasCellState(l) ? 2 : 1) }, (): StaticShape => [null, H]) : [];
   return [...mains, ...states];
 }
 
@@ -223,7 +246,7 @@ export async function buildRecurrentStack(device: GPUDevice, stack: RecurrentLay
     numLayers: stack.length,
     direction: D === 2 ? 'bidirectional' : first.goBackwards ? 'reverse' : 'forward',
     ...specActivations(Array.from({ length: D }, () => first.activations).flat()),
-    linearBeforeReset: first.cell === 'gru' ? first.resetAfter : undefined,
+    linearBeforeReset: CELLS[first.cell].fields.includes('linearBeforeReset') ? first.resetAfter : undefined,
     layout: 'batch-major',
   };
   const rnn = await createRnn(
