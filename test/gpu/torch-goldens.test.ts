@@ -1,28 +1,17 @@
 // PyTorch fixtures (float64 runs of nn.LSTM / nn.GRU / nn.RNN, made by test/fixtures/make_torch.py):
 // the GPU must match them to the usual f32 tolerance (test/unit/reference-vs-torch.test.ts holds the
 // float64 reference to 1e-9 against the same fixtures).
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { createRnn } from '../../src/index.js';
 import { expectClose } from '../support/close.js';
 import { getTestDevice } from '../support/device.js';
-import { fromTorchFixture, type TorchFixture } from '../support/torch.js';
+import { expectTorchCoverage, fromTorchFixture, torchFixtures } from '../support/torch.js';
 
-const DIR = join(import.meta.dirname, '..', 'fixtures', 'torch');
-const FIXTURES = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as TorchFixture);
+const FIXTURES = torchFixtures();
 
 describe('PyTorch fixtures', () => {
   it('covers a bidirectional 2-layer LSTM, proj_size, GRU, relu RNN and variable lengths', () => {
-    const c = FIXTURES.map((f) => f.config);
-    expect(c.some((x) => x.mode === 'LSTM' && x.bidirectional && x.num_layers === 2)).toBe(true);
-    expect(c.some((x) => x.proj_size > 0)).toBe(true);
-    expect(c.some((x) => x.mode === 'GRU')).toBe(true);
-    expect(c.some((x) => x.mode === 'RNN' && x.nonlinearity === 'relu')).toBe(true);
-    expect(FIXTURES.some((f) => f.lengths)).toBe(true);
+    expectTorchCoverage(FIXTURES, (v, what) => expect(v, what).toBe(true));
   });
 
   for (const f of FIXTURES) {

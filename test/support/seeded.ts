@@ -1,20 +1,12 @@
 // Deterministic test data for the host-module unit tests: a seeded generator, arrays of values that
 // are exact in f32 (multiples of 1/8, so sums compare with toEqual), weights of any spec, and the
 // row-major index of a coordinate (the independent oracle for layout transposes).
+import { rng } from '../../common/random.js';
 import { expectedWeightLengths } from '../../src/model/spec.js';
 import type { LayerWeights, ResolvedSpec, RnnWeights } from '../../src/model/types.js';
 
-/** mulberry32: a small seeded generator of floats in [0, 1). */
-export function seeded(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
+/** A seeded generator of floats in [0, 1): common/random.ts's rng. */
+export const seeded = rng;
 
 /** `n` nonzero multiples of 1/8 in [-64, 64]: exact in f32, and sums of two stay exact. */
 export function exactArray(r: () => number, n: number): Float32Array {

@@ -2,6 +2,8 @@
 // spec, ONNX-layout weights and run options, and its outputs onto our output layouts.
 // Gate orders: PyTorch LSTM i,f,g,o -> ONNX i,o,f,c is perm [0,3,1,2]; GRU r,z,n -> z,r,h is [1,0,2]
 // (rnn-semantics.md §8). PyTorch's GRU is ONNX's linear_before_reset = 1.
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import type { RnnSpec } from '../../src/index.js';
 import type { RefLayerWeights } from '../../common/reference.js';
 
@@ -108,4 +110,38 @@ function swap01(v: number[], A: number, B: number, W: number, D?: number, Hout?:
   }
   for (let a = 0; a < A; a++) for (let b = 0; b < B; b++) for (let w = 0; w < W; w++) out[(b * A + a) * W + w] = v[(a * B + b) * W + w];
   return out;
+}
+
+/** Every fixture under test/fixtures/torch, sorted by file name. */
+export function torchFixtures(): TorchFixture[] {
+  const dir = join(import.meta.dirname, '..', 'fixtures', 'torch');
+  return readdirSync(dir)
+    .filter((f) => f.endsWith('.json'))
+    .sort()
+    .map((f) => JSON.parse(readFileSync(join(dir, f), 'utf8')) as TorchFixture);
+}
+
+/** What the fixtures must cover: a bidirectional 2-layer LSTM, proj_size, GRU, relu RNN and variable lengths. */
+export function expectTorchCoverage(fixtures: TorchFixture[], expect: (v: boolean, what: string) => void): void {
+  const c = fixtures.map((f) => f.config);
+  expect(
+    c.some((x) => x.mode === 'LSTM' && x.bidirectional && x.num_layers === 2),
+    'a bidirectional 2-layer LSTM',
+  );
+  expect(
+    c.some((x) => x.proj_size > 0),
+    'proj_size',
+  );
+  expect(
+    c.some((x) => x.mode === 'GRU'),
+    'a GRU',
+  );
+  expect(
+    c.some((x) => x.mode === 'RNN' && x.nonlinearity === 'relu'),
+    'a relu RNN',
+  );
+  expect(
+    fixtures.some((f) => f.lengths),
+    'variable lengths',
+  );
 }

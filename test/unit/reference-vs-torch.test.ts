@@ -1,27 +1,16 @@
 // The float64 reference (common/reference.ts) against PyTorch's own float64 runs of nn.LSTM / nn.GRU /
 // nn.RNN (test/fixtures/torch, made by test/fixtures/make_torch.py) to 1e-9: the oracle of every GPU
 // test is itself checked against a framework. No GPU.
-import { readdirSync, readFileSync } from 'node:fs';
-import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { referenceRnn } from '../../common/reference.js';
 import { expectClose } from '../support/close.js';
-import { fromTorchFixture, type TorchFixture } from '../support/torch.js';
+import { expectTorchCoverage, fromTorchFixture, torchFixtures } from '../support/torch.js';
 
-const DIR = join(import.meta.dirname, '..', 'fixtures', 'torch');
-const FIXTURES = readdirSync(DIR)
-  .filter((f) => f.endsWith('.json'))
-  .sort()
-  .map((f) => JSON.parse(readFileSync(join(DIR, f), 'utf8')) as TorchFixture);
+const FIXTURES = torchFixtures();
 
 describe('float64 reference vs PyTorch fixtures', () => {
   it('covers a bidirectional 2-layer LSTM, proj_size, GRU, relu RNN and variable lengths', () => {
-    const c = FIXTURES.map((f) => f.config);
-    expect(c.some((x) => x.mode === 'LSTM' && x.bidirectional && x.num_layers === 2)).toBe(true);
-    expect(c.some((x) => x.proj_size > 0)).toBe(true);
-    expect(c.some((x) => x.mode === 'GRU')).toBe(true);
-    expect(c.some((x) => x.mode === 'RNN' && x.nonlinearity === 'relu')).toBe(true);
-    expect(FIXTURES.some((f) => f.lengths)).toBe(true);
+    expectTorchCoverage(FIXTURES, (v, what) => expect(v, what).toBe(true));
   });
 
   for (const f of FIXTURES) {
