@@ -1,9 +1,9 @@
 // Which kernels a run uses: a tune() trial, the tuning table, forced options, else the defaults per
 // adapter kind. Pure: no GPU calls.
-import { DeviceLimitError } from '../core/errors.js';
 import type { AdapterKind, DeviceCaps } from '../gpu/adapter.js';
 import type { ResolvedSpec } from '../model/types.js';
 import { planFits, planLayer } from './layer.js';
+import { forcedGridError } from './limits.js';
 import { describeChoices, lookupTuning, type TuningTable } from './tuning.js';
 import { persistentUnsupported, type LayerChoice, type ProjectionVariant, type StepVariant } from './variants.js';
 
@@ -83,12 +83,7 @@ export function chooseLayers(s: ResolvedSpec, seqLen: number, batch: number, o: 
     const choice = { ...c, projection: o.forcedProjection ?? c.projection };
     if (fits(l, choice)) return choice;
     const fallback: LayerChoice = { step: o.forced ?? 'tiled', projection: o.forcedProjection ?? 'gemm' };
-    if (!fits(l, fallback)) {
-      throw new DeviceLimitError(
-        `a run of seqLen ${seqLen} and batch ${batch} with the forced kernels (${describeChoices([fallback])}) needs more ` +
-          `workgroups than maxComputeWorkgroupsPerDimension (${caps.maxWorkgroups}); split the run, or leave stepKernels/projection on 'auto'`,
-      );
-    }
+    if (!fits(l, fallback)) throw forcedGridError(seqLen, batch, describeChoices([fallback]), caps);
     return fallback;
   });
 }

@@ -80,3 +80,11 @@ export function checkRunLimits(s: ResolvedSpec, caps: DeviceCaps, T: number, B: 
     );
   }
 }
+
+/** A run whose forced kernels' grid exceeds maxComputeWorkgroupsPerDimension (choose.ts found no fallback that fits). */
+export function forcedGridError(seqLen: number, batch: number, kernels: string, caps: DeviceCaps): DeviceLimitError {
+  return new DeviceLimitError(
+    `a run of seqLen ${seqLen} and batch ${batch} with the forced kernels (${kernels}) needs more ` +
+      `workgroups than maxComputeWorkgroupsPerDimension (${caps.maxWorkgroups}); split the run, or leave stepKernels/projection on 'auto'`,
+  );
+}
