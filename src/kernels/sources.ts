@@ -185,17 +185,19 @@ export interface ModulePart {
 export const SHARED_PART = '(host constants, kernels/constants.ts)';
 
 /**
- * A module's parts in order: its directive files, then the shared constants it uses (declared
- * before any file: wgsl_reflect's interpreter evaluates module-scope declarations in order, and
- * `enable` directives must come first), then the precision file and the kernel's files.
+ * A module's parts in order: its directive files and the precision file (`enable` directives must
+ * come first, and precision_f16.wgsl has one), then the shared constants it uses (declared before
+ * the kernel's files: wgsl_reflect's interpreter evaluates module-scope declarations in order),
+ * then the kernel's files.
  */
 export function moduleParts(name: KernelName, precision: Precision): ModulePart[] {
   const src = SOURCES[name];
   const part = (file: string): ModulePart => ({ file, text: SHADER_FILES[file] });
-  const body = [PRECISION_FILES[precision], ...src.files].map(part);
-  const directives = (src.directives ?? []).map(part);
-  const shared = sharedDeclarations(name, [...directives, ...body].map((p) => p.text).join(''));
-  return [...directives, ...(shared ? [{ file: SHARED_PART, text: shared }] : []), ...body];
+  // The precision file opens with its own `enable f16;` where it has one: it goes before the constants too.
+  const head = [...(src.directives ?? []), PRECISION_FILES[precision]].map(part);
+  const body = src.files.map(part);
+  const shared = sharedDeclarations(name, [...head, ...body].map((p) => p.text).join(''));
+  return [...head, ...(shared ? [{ file: SHARED_PART, text: shared }] : []), ...body];
 }
 
 export const KERNEL_NAMES = Object.keys(SOURCES) as KernelName[];

@@ -17,7 +17,7 @@ function stackWorkgroup(H: number): number {
 /** Why the fused stack kernel (stack_step.wgsl) cannot run this model, or undefined when it can. */
 export function stackUnsupported(s: ResolvedSpec, caps: Pick<DeviceCaps, 'maxInvocations'>): string | undefined {
   const cell = CELLS[s.cell];
-  if (cell.stackCode === undefined) return `the ${cell.label} is not implemented in the stack kernel yet`;
+  if (cell.stackCode === undefined) return `the ${s.cell} cell is not implemented in the stack kernel yet`;
   const why = cell.stackUnsupported?.(s);
   if (why) return why;
   if (s.directions !== 1) return 'it runs unidirectional models only';

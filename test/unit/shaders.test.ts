@@ -8,7 +8,16 @@ import { WgslReflect } from 'wgsl_reflect/wgsl_reflect.module.js';
 import { ACTIVATIONS } from '../../src/model/activations.js';
 import { readdirSync, readFileSync } from 'node:fs';
 import { CELL_TYPES, CELLS } from '../../src/model/cells.js';
-import { CELL_HOOKS, cellKernel, KERNEL_NAMES, kernelInfo, moduleFiles, SHARED_PART, sourceLocation, type KernelName } from '../../src/kernels/sources.js';
+import {
+  CELL_HOOKS,
+  cellKernel,
+  KERNEL_NAMES,
+  kernelInfo,
+  moduleFiles,
+  SHARED_PART,
+  sourceLocation,
+  type KernelName,
+} from '../../src/kernels/sources.js';
 import { pipeline } from '../../src/kernels/pipelines.js';
 import { planStack, stackUnsupported } from '../../src/plan/stack.js';
 import { planLayer } from '../../src/plan/layer.js';
@@ -16,7 +25,7 @@ import { arrayLengths } from '../../src/plan/layout.js';
 import { PROJECTION_VARIANTS, STEP_VARIANTS, variantUnsupported } from '../../src/plan/variants.js';
 import { checkConstants } from '../../src/gpu/reflect.js';
 import { resolveSpec } from '../../src/model/spec.js';
-import { type RnnSpec } from '../../src/model/types.js';
+import type { RnnSpec } from '../../src/model/types.js';
 
 const PROJECTION = ['dims', 'x', 'w_t', 'bias', 'xproj'];
 const RNN = ['step', 'dims', 'seq_lens', 'xproj', 'r_t', 'h_prev', 'h_next', 'y'];
@@ -116,10 +125,10 @@ describe('kernels reflect as the host expects', () => {
     const info = kernelInfo(cellKernel('gru', 'direct'));
     const lines = info.code.split('\n');
     const at = lines.findIndex((l) => l.startsWith('fn store_next(')) + 1;
-    // The host constants, precision_f32.wgsl, then step_common, step_matvec, cell_math and cell_step precede gru_step.wgsl.
+    // precision_f32.wgsl, the host constants, then step_common, step_matvec, cell_math and cell_step precede gru_step.wgsl.
     expect(info.parts.map((p) => p.file)).toEqual([
-      SHARED_PART,
       'lib/precision_f32.wgsl',
+      SHARED_PART,
       'lib/step_common.wgsl',
       'lib/step_matvec.wgsl',
       'lib/cell_math.wgsl',
@@ -127,9 +136,7 @@ describe('kernels reflect as the host expects', () => {
       ...CELLS.gru.shaders,
     ]);
     const gru = readFileSync(new URL('../../shaders/cells/gru_step.wgsl', import.meta.url), 'utf8').split('\n');
-    expect(
-      sourceLocation(info.parts, at),
-    ).toBe(`cells/gru_step.wgsl:${gru.findIndex((l) => l.startsWith('fn store_next(')) + 1}`);
+    expect(sourceLocation(info.parts, at)).toBe(`cells/gru_step.wgsl:${gru.findIndex((l) => l.startsWith('fn store_next(')) + 1}`);
   });
 
   it('activation codes in step_common.wgsl match src/activations.ts', () => {
@@ -160,7 +167,11 @@ describe('kernels reflect as the host expects', () => {
               [1, 1],
             ]) {
               for (const subgroups of [false, true]) {
-                const plan = planLayer(s, { layer: l, seqLen: T, batch: B, masked: false, choice: { step, projection } }, { ...CAPS, subgroups: subgroups });
+                const plan = planLayer(
+                  s,
+                  { layer: l, seqLen: T, batch: B, masked: false, choice: { step, projection } },
+                  { ...CAPS, subgroups: subgroups },
+                );
                 for (const call of [plan.inputProj, ...plan.step, ...(plan.sequence ? [plan.sequence] : [])]) {
                   expect(() => checkConstants(kernelInfo(call.kernel), call.constants)).not.toThrow();
                 }
@@ -203,7 +214,11 @@ describe('kernels reflect as the host expects', () => {
     await expect(pipeline(device, 'lstm_direct', constants, { r_t: 256 })).rejects.toThrow(/binding h_prev is sized by H_PREV_LEN/);
   });
   it('a constant the WGSL does not declare is a contract error', () => {
-    const tiled = planLayer(resolveSpec(specs[3]), { layer: 0, seqLen: 1, batch: 1, masked: false, choice: { step: 'tiled', projection: 'gemm' } }, CAPS);
+    const tiled = planLayer(
+      resolveSpec(specs[3]),
+      { layer: 0, seqLen: 1, batch: 1, masked: false, choice: { step: 'tiled', projection: 'gemm' } },
+      CAPS,
+    );
     expect(() => checkConstants(kernelInfo('rnn_step'), { ...tiled.step[0].constants, PROJECTED: true })).toThrow(
       /PROJECTED is not an override/,
     );
