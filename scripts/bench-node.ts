@@ -18,7 +18,7 @@ import { loadOrtWeb, offerOrtLine, ortEngine, type Ort } from '../demo/bench/eng
 import { tfjsEngine } from '../demo/bench/engines/tfjs.js';
 import { STEP_KERNEL_VARIANTS, webgpuRnnEngine, type Variant } from '../demo/bench/engines/webgpu-rnn.js';
 import { installInstrumentation } from '../demo/bench/instrument.js';
-import { adapterLine, adapterReport, formatTable, type BenchResults } from '../demo/bench/report.js';
+import { adapterLine, adapterReport, failedEngines, formatTable, type BenchResults } from '../demo/bench/report.js';
 import { benchShape, TOLERANCE } from '../demo/bench/runner.js';
 import { selectConfig } from '../demo/bench/shapes.js';
 import type { Engine } from '../demo/bench/types.js';
@@ -198,7 +198,10 @@ async function main(): Promise<number> {
   device?.destroy();
   delete (globalThis as { navigator?: { gpu?: GPU } }).navigator?.gpu;
   if (!a) console.error('no WebGPU adapter: the GPU engines could not run');
-  return results.error || !a ? 1 : 0;
+  // An engine that failed (not one that does not apply) fails the run, as it fails the tests.
+  const failed = failedEngines(results);
+  if (failed.length) console.error(`failed:\n  ${failed.join('\n  ')}`);
+  return results.error || !a || failed.length ? 1 : 0;
 }
 
 let code = 1;

@@ -7,7 +7,7 @@
 import { spawnSync } from 'node:child_process';
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
-import { adapterLine, formatTable, type BenchResults } from '../demo/bench/report.js';
+import { adapterLine, failedEngines, formatTable, type BenchResults } from '../demo/bench/report.js';
 import { buildSite, forwardConsole, launchChromium, ROOT, serveSite } from '../common/browser-harness.js';
 import { benchArgs } from './args.js';
 
@@ -55,6 +55,12 @@ try {
   console.log(`\nwrote ${relative(ROOT, json)} and ${relative(ROOT, png)} (${elapsed()})`);
   if (results.error) {
     console.error(`the page reported an error: ${results.error}`);
+    exitCode = 1;
+  }
+  // An engine that failed (not one that does not apply) fails the run.
+  const failed = failedEngines(results);
+  if (failed.length) {
+    console.error(`failed:\n  ${failed.join('\n  ')}`);
     exitCode = 1;
   }
   if (!results.adapter) {

@@ -134,7 +134,7 @@ export function renderCharts(shapes: ShapeResult[], summary: HTMLCanvasElement, 
     for (const r of na) {
       const d = document.createElement('div');
       d.className = 'na';
-      d.textContent = `${r.label}: n/a (${r.reason})`;
+      d.textContent = `${r.label}: ${r.status} (${r.reason})`;
       card.appendChild(d);
     }
     cards.appendChild(card);

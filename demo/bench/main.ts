@@ -75,7 +75,7 @@ function renderTable(shapes: ShapeResult[]): void {
       const sw = `<span class="swatch" style="background:${ENGINE_COLORS[r.engine] ?? '#999'}"></span>`;
       if (r.status !== 'ok') {
         rows.push(
-          `<tr><td class="l">${sw}${escapeHtml(r.label)}</td><td>n/a</td><td colspan="11" class="l na">${escapeHtml(r.reason ?? '')}</td></tr>`,
+          `<tr><td class="l">${sw}${escapeHtml(r.label)}</td><td>${r.status}</td><td colspan="11" class="l na">${escapeHtml(r.reason ?? '')}</td></tr>`,
         );
         continue;
       }

@@ -101,7 +101,7 @@ export function formatTable(r: BenchResults): string {
     'dispatches',
     'GPU ms',
     'max|diff|',
-    'placement / n/a reason',
+    'placement / n/a or error reason',
   ];
   const lines: string[] = [];
   for (const s of r.shapes) {
@@ -113,7 +113,7 @@ export function formatTable(r: BenchResults): string {
           e.engine,
           fmtMs(e.prepareMs),
           fmtMs(e.firstRunMs),
-          'n/a',
+          e.status,
           '',
           '',
           '',
@@ -159,4 +159,11 @@ export function formatTable(r: BenchResults): string {
     );
   }
   return lines.join('\n');
+}
+
+/** Every engine that failed on a shape (status 'error', not n/a), as 'shape · engine' lines. */
+export function failedEngines(results: BenchResults): string[] {
+  return results.shapes.flatMap((s) =>
+    s.results.filter((r) => r.status === 'error').map((r) => `${s.shape.label} · ${r.engine}: ${r.reason}`),
+  );
 }

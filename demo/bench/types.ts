@@ -23,6 +23,19 @@ export interface Prepared {
   notes?: string[];
 }
 
+/**
+ * What an engine's prepare() throws when it does not apply to the shape by its own rules (for
+ * webgpu-rnn: createRnn refusing a forced kernel variant with a SpecError that says "does not apply").
+ * The bench reports it n/a with the message; any other error while building or running is a
+ * failure, reported with status 'error'.
+ */
+export class NotApplicable extends Error {
+  constructor(message: string) {
+    super(message);
+    this.name = 'NotApplicable';
+  }
+}
+
 export interface Engine {
   id: string;
   label: string;
@@ -30,7 +43,7 @@ export interface Engine {
   gpu: boolean;
   /** Its own agreement tolerance where it computes in a lower precision (webgpu-rnn with f16 weights); default TOLERANCE. */
   tolerance?: { atol: number; rtol: number };
-  /** Why this engine cannot run the shape, or null. */
+  /** Why this engine cannot run the shape (reported n/a without building it), or null. */
   unsupported(s: BenchShape): string | null;
   /** Builds the model for `s` with ONNX-layout weights and the time-major input x [steps, B, I]. */
   prepare(s: BenchShape, weights: LayerWeights[], x: Float32Array): Promise<Prepared>;

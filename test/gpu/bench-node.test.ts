@@ -1,16 +1,20 @@
 // The Node benchmark as a bare GPU machine runs it: the single file dist-bench/bench-node.mjs (built by
 // `npm run build`) copied into an empty folder whose node_modules holds only the `webgpu` package, run
 // with plain node on the quick configuration and every webgpu-rnn variant. Its JSON must be the page's
-// BenchResults, with webgpu-rnn agreeing with the float64 reference on every shape and each variant
-// either timed and agreeing or n/a with the library's reason. Without a WebGPU adapter the bench exits
-// non-zero and this test fails; it never skips.
+// BenchResults, with webgpu-rnn agreeing with the float64 reference on every shape (within the library's
+// f32 tolerance, 1e-5 + 1e-4·|ref|, and the f16 variant within its own) and each variant either timed and
+// agreeing or n/a with createRnn's own reason (a forced stepKernels variant that "does not apply" to the
+// model): a variant that throws anything else is an 'error' and fails the test. Without a WebGPU adapter
+// the bench exits non-zero and this test fails; it never skips.
 import { spawnSync } from 'node:child_process';
 import { copyFileSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
 import { multiplyAdds } from '../../demo/bench/flops.js';
+import { STEP_KERNEL_VARIANTS } from '../../demo/bench/engines/webgpu-rnn.js';
 import type { BenchResults } from '../../demo/bench/report.js';
+import { TOLERANCE } from '../../demo/bench/runner.js';
 import { CONFIGS } from '../../demo/bench/shapes.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -71,16 +75,27 @@ describe('built Node bench (dist-bench/bench-node.mjs)', () => {
     expect(res.done).toBe(true);
     expect(res.error).toBeUndefined();
     expect(res.adapter, 'no WebGPU adapter').not.toBeNull();
+    expect(res.tolerance).toEqual({ atol: 1e-5, rtol: 1e-4 });
+    expect(TOLERANCE).toEqual(res.tolerance);
     expect(res.shapes.map((s) => s.shape.id)).toEqual(CONFIGS.quick.shapes.map((s) => s.id));
+    let notApplicable = 0;
     for (const s of res.shapes) {
       expect(s.multiplyAdds).toBe(multiplyAdds(s.shape));
       const base = s.results.find((e) => e.engine === 'webgpu-rnn')!;
       expect(base.status, `${s.shape.id}: ${base.reason}`).toBe('ok');
       for (const e of s.results) {
-        if (e.status !== 'ok') {
-          expect(e.reason, `${s.shape.id} ${e.engine}`).toBeTruthy();
+        // A variant that crashed (status 'error'), or n/a for any reason but createRnn's own refusal, fails.
+        expect(e.status, `${s.shape.id} ${e.engine}: ${e.reason}`).not.toBe('error');
+        if (e.status === 'n/a') {
+          const variant = e.engine.replace(/^webgpu-rnn-/, '');
+          expect(STEP_KERNEL_VARIANTS as readonly string[], `${s.shape.id} ${e.engine}: n/a (${e.reason})`).toContain(variant);
+          expect(e.reason, `${s.shape.id} ${e.engine}`).toMatch(
+            new RegExp(`^options\\.stepKernels '${variant}' does not apply: .+; use 'auto', 'direct' or 'tiled'$`),
+          );
+          notApplicable++;
           continue;
         }
+        expect(e.status, `${s.shape.id} ${e.engine}`).toBe('ok');
         expect(e.agrees, `${s.shape.id} ${e.engine}: max |diff| ${e.maxAbsDiff}`).toBe(true);
         expect(e.runsMs!.length).toBeGreaterThanOrEqual(5);
         expect(e.prepareMs).toBeGreaterThan(0);
@@ -89,5 +104,7 @@ describe('built Node bench (dist-bench/bench-node.mjs)', () => {
         if (e.expectedDispatches !== undefined) expect(e.dispatches, `${s.shape.id} ${e.engine}`).toBe(e.expectedDispatches);
       }
     }
+    // The quick shapes include a bidirectional one, which the stack kernel refuses.
+    expect(notApplicable).toBeGreaterThan(0);
   });
 });

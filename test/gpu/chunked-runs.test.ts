@@ -1,6 +1,6 @@
 // Streaming through run(): a sequence fed in chunks (T = 1 steps, or uneven chunks), carrying Y_h /
 // Y_c into the next run's initial states, gives the same outputs as one run over the whole
-// sequence. A tuning table makes one model alternate between a sequence kernel (or the tiled one,
+// sequence and as the float64 reference of the whole sequence. A tuning table makes one model alternate between a sequence kernel (or the tiled one,
 // with a projection) for T > 1 and the direct kernel for T = 1, sharing its workspace, on any
 // adapter. (rnn.stream(), which keeps the state on the GPU, is test/stream.test.ts.)
 import { describe, expect, it } from 'vitest';
@@ -8,6 +8,7 @@ import { adapterDescription } from '../../src/gpu/adapter.js';
 import { createRnn, type RnnSpec, type TuningTable } from '../../src/index.js';
 import { resolveSpec } from '../../src/model/spec.js';
 import { modelKey } from '../../src/plan/tuning.js';
+import { referenceRnn } from '../../common/reference.js';
 import { expectClose } from '../support/close.js';
 import { getTestDevice } from '../support/device.js';
 import { randomWeights, rng, uniform } from '../../common/random.js';
@@ -38,7 +39,8 @@ describe('streaming equals one long run', () => {
           { seqLen: 1, batch: B, layers: Array(L).fill({ step: 'direct', projection: 'gemv' }), medianMs: 1 },
         ],
       };
-      const rnn = await createRnn(device, spec, randomWeights(spec, 11), { batch: B, tuning });
+      const weights = randomWeights(spec, 11);
+      const rnn = await createRnn(device, spec, weights, { batch: B, tuning });
       expect(rnn.kernels(3, B).layers[0].step).toBe(sequence);
       expect(rnn.kernels(1, B).layers[0].step).toBe('direct');
       const x = uniform(rng(4), T * B * I);
@@ -57,6 +59,10 @@ describe('streaming equals one long run', () => {
       expectClose(Y, whole.Y, 'Y');
       expectClose(state.initialH!, whole.Y_h, 'Y_h');
       if (whole.Y_c) expectClose(state.initialC!, whole.Y_c, 'Y_c');
+      const ref = referenceRnn(spec, weights, x, { seqLen: T, batch: B });
+      expectClose(Y, ref.Y, 'chunked Y vs reference');
+      expectClose(state.initialH!, ref.Y_h, 'chunked Y_h vs reference');
+      if (spec.cell === 'lstm') expectClose(state.initialC!, ref.Y_c!, 'chunked Y_c vs reference');
       rnn.destroy();
     });
   }

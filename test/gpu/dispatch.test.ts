@@ -4,7 +4,7 @@
 import { describe, expect, it } from 'vitest';
 import { createRnn, type RnnSpec } from '../../src/index.js';
 import { countingDevice } from '../support/counting.js';
-import { getTestDevice } from '../support/device.js';
+import { expectSubgroups, getTestDevice } from '../support/device.js';
 import { randomWeights, uniform, rng } from '../../common/random.js';
 
 const T = 7;
@@ -27,6 +27,7 @@ for (const stepKernels of ['tiled', 'direct', 'subgroup'] as const) {
     for (const [spec, budget] of cases) {
       const L = spec.numLayers!;
       it(`${spec.cell}${spec.projSize ? ' proj' : ''}${spec.linearBeforeReset ? ' lbr' : ''} ${spec.direction} L=${L}: <= ${budget(L)} dispatches, 1 submit, as planned`, async () => {
+        if (stepKernels === 'subgroup') expectSubgroups(await getTestDevice());
         const { device, counts, reset } = countingDevice(await getTestDevice());
         const rnn = await createRnn(device, spec, randomWeights(spec, 3), { stepKernels, warmUp: false });
         reset();

@@ -249,12 +249,20 @@ describe('sizes the device cannot hold name the limit', () => {
     );
   });
   it('a run whose buffers exceed the limit', async () => {
-    const base = await getTestDevice();
-    const limited = withLimits(base, { maxStorageBufferBindingSize: 4096 });
-    const rnn = await createRnn(limited, lstm, randomWeights(lstm, 1));
-    const { counts } = countingDevice(base);
-    await expect(rnn.run(new Float32Array(100 * 4 * 3), { seqLen: 100, batch: 4 })).rejects.toThrow(/maxStorageBufferBindingSize \(4096\)/);
+    // The model is built on the counting view of the limited device, so its submits are the ones counted.
+    const { device, counts, reset } = countingDevice(withLimits(await getTestDevice(), { maxStorageBufferBindingSize: 4096 }));
+    const rnn = await createRnn(device, lstm, randomWeights(lstm, 1));
+    reset(); // createRnn's warm-up runs submit; only what the oversized run does counts
+    const err = await rnn.run(new Float32Array(100 * 4 * 3), { seqLen: 100, batch: 4 }).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
+    expect(err).toBeInstanceOf(DeviceLimitError);
+    expect((err as Error).message).toMatch(/maxStorageBufferBindingSize \(4096\)/);
     expect(counts.submits).toBe(0);
+    // The counter sees this model's work: a run that fits submits.
+    await rnn.run(new Float32Array(2 * 3), { seqLen: 2, batch: 1 });
+    expect(counts.submits).toBeGreaterThan(0);
     rnn.destroy();
   });
 });

@@ -1,6 +1,6 @@
-// Streams: steps of a stream equal one run() over their concatenation (the oracle being run(),
-// itself checked against the float64 reference), for every cell, stacked layers, projection, both
-// layouts, forward and reverse; streams are independent; the state stays on the GPU between steps.
+// Streams: steps of a stream equal one run() over their concatenation and the float64 reference of
+// the whole sequence, for every cell, stacked layers, projection, both layouts, forward and reverse;
+// streams are independent; the state stays on the GPU between steps (a step reads back only its Y).
 import { describe, expect, it } from 'vitest';
 import { createRnn, InputError, SpecError, type RnnSpec } from '../../src/index.js';
 import { referenceRnn } from '../../common/reference.js';
@@ -110,6 +110,8 @@ describe('streams equal one run over the concatenated steps', () => {
       // The oracle itself against the float64 reference.
       const ref = referenceRnn(spec, weights, steps(xTM, B, 0, T, spec.inputSize, bm), { seqLen: T, batch: B, initialH, initialC });
       expectClose(whole.Y, ref.Y, 'run() Y vs reference');
+      expectClose(whole.Y_h, ref.Y_h, 'run() Y_h vs reference');
+      const refY = Float32Array.from(ref.Y);
 
       const stream = rnn.stream({ batch: B, initialH, initialC });
       // A reverse model processes each chunk from its end: feeding the chunks last first is one reverse run.
@@ -117,12 +119,17 @@ describe('streams equal one run over the concatenated steps', () => {
       const order = reverse ? [...CHUNKS.keys()].reverse() : [...CHUNKS.keys()];
       for (const i of order) {
         const { Y } = await stream.step(steps(xTM, B, starts[i], CHUNKS[i], spec.inputSize, bm), { seqLen: CHUNKS[i] });
-        expectClose(ySteps(Y, B, 0, CHUNKS[i], Hout, bm, CHUNKS[i]), ySteps(whole.Y, B, starts[i], CHUNKS[i], Hout, bm, T), `chunk ${i} Y`);
+        const got = ySteps(Y, B, 0, CHUNKS[i], Hout, bm, CHUNKS[i]);
+        expectClose(got, ySteps(whole.Y, B, starts[i], CHUNKS[i], Hout, bm, T), `chunk ${i} Y`);
+        expectClose(got, ySteps(refY, B, starts[i], CHUNKS[i], Hout, bm, T), `chunk ${i} Y vs reference`);
       }
       const st = await stream.state();
       expectClose(st.Y_h, whole.Y_h, 'Y_h');
-      if (spec.cell === 'lstm') expectClose(st.Y_c!, whole.Y_c!, 'Y_c');
-      else expect(st.Y_c).toBeUndefined();
+      expectClose(st.Y_h, ref.Y_h, 'Y_h vs reference');
+      if (spec.cell === 'lstm') {
+        expectClose(st.Y_c!, whole.Y_c!, 'Y_c');
+        expectClose(st.Y_c!, ref.Y_c!, 'Y_c vs reference');
+      } else expect(st.Y_c).toBeUndefined();
       stream.destroy();
       rnn.destroy();
     });
@@ -140,16 +147,29 @@ describe('stream behaviour', () => {
     const xb = uniform(rng(2), 5 * 4);
     const whole = async (x: Float32Array) => (await rnn.run(x, { seqLen: 5, batch: 1 })).Y_h;
     const [ha, hb] = [await whole(xa), await whole(xb)];
+    const ref = (x: Float32Array) => referenceRnn(spec, weights, x, { seqLen: 5, batch: 1 });
+    const [ra, rb] = [ref(xa), ref(xb)];
     const a = rnn.stream();
     const b = rnn.stream();
     for (let t = 0; t < 5; t++) {
       reset();
-      await a.step(xa.subarray(t * 4, (t + 1) * 4));
+      const { Y } = await a.step(xa.subarray(t * 4, (t + 1) * 4));
+      // One submit, and one readback: the step's Y (the state stays on the GPU).
       expect(counts.submits).toBe(1);
+      expect(counts.maps).toBe(1);
+      expectClose(Y, ra.Y.subarray(t * 6, (t + 1) * 6), `stream a step ${t} Y vs reference`);
+      reset();
       await b.step(xb.subarray(t * 4, (t + 1) * 4));
+      expect(counts.maps).toBe(1);
     }
-    expectClose((await a.state()).Y_h, ha, 'stream a');
+    // Only state() reads the state back.
+    reset();
+    const sa = await a.state();
+    expect(counts.maps).toBe(1);
+    expectClose(sa.Y_h, ha, 'stream a');
+    expectClose(sa.Y_h, ra.Y_h, 'stream a vs reference');
     expectClose((await b.state()).Y_h, hb, 'stream b');
+    expectClose((await b.state()).Y_h, rb.Y_h, 'stream b vs reference');
     a.reset();
     await a.step(xb, { seqLen: 5 });
     expectClose((await a.state()).Y_h, hb, 'stream a after reset');

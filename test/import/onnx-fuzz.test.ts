@@ -29,7 +29,7 @@ function seeds(): Seed[] {
     out.push({ name: `case ${k}`, bytes: c.ours, feeds: c.feeds });
   }
   for (const name of ['gru_embed_head', 'lstm_bidir_2layer']) {
-    const dir = new URL('../fixtures/onnx', import.meta.url);
+    const dir = new URL('../fixtures/onnx/', import.meta.url);
     const fx = JSON.parse(readFileSync(new URL(`${name}.json`, dir), 'utf8')) as {
       inputs: Record<string, { dims: number[]; dtype: string; data: number[] }>;
     };
@@ -104,8 +104,11 @@ function agrees(a: ArrayLike<number>, b: ArrayLike<number>): boolean {
   return true;
 }
 
-/** Mutants the load + run test must have compared with ORT (it sees MEASURED with this seed; see the log line). */
-const MIN_ORT_CHECKED = 1;
+/**
+ * Mutants the load + run test must have compared with ORT: with this seed 16 of the 24 that run are
+ * (35 outputs); the floor leaves room for the library accepting or refusing a few mutants differently.
+ */
+const MIN_ORT_CHECKED = 12;
 
 /** Mutations in the parse-only test (CPU only). */
 const PARSE_MUTATIONS = 10_000;

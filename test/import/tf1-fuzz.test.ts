@@ -28,8 +28,9 @@ const TF1_CHECKPOINT = (() => {
 describe('TF1 checkpoints (TF.js and deeplearn.js manifests) + loadTf1Lstm fuzz', () => {
   it('parse-only: TF.js manifest edits, data truncations, extensions and byte flips give library errors or valid weights', () => {
     const r = rng(777);
-    const counts = { rejected: 0, imported: 0 };
+    const counts = { rejected: 0, imported: 0, resharded: 0 };
     const N = 10_000;
+    const baseline = loadTf1Lstm(TF1_MANIFEST, TF1_DATA);
     for (let i = 0; i < N; i++) {
       const manifest = structuredClone(TF1_MANIFEST) as unknown as Record<string, unknown>[];
       let data: Uint8Array | Uint8Array[] = TF1_DATA.slice();
@@ -76,11 +77,20 @@ describe('TF1 checkpoints (TF.js and deeplearn.js manifests) + loadTf1Lstm fuzz'
         data = [TF1_DATA.slice(0, cut), TF1_DATA.slice(cut)];
       }
       const options = r() < 0.1 ? { forgetBias: randomValue(r) as number, prefix: r() < 0.5 ? 'rnn/' : 'x/' } : {};
-      const outcome = attempt(`tf1 mutation ${i} (kind ${kind})`, () => loadTf1Lstm(manifest, data, options));
+      let result: ReturnType<typeof loadTf1Lstm> | undefined;
+      const outcome = attempt(`tf1 mutation ${i} (kind ${kind})`, () => (result = loadTf1Lstm(manifest, data, options)));
       counts[outcome]++;
       if ((kind === 3 || kind === 4) && Object.keys(options).length === 0) expect(outcome, `tf1 mutation ${i}`).toBe('imported');
+      if (kind === 4 && Object.keys(options).length === 0) {
+        // Re-sharded bytes: the same spec and the same weight values, element for element.
+        expect(result, `tf1 mutation ${i} (re-sharded)`).toEqual(baseline);
+        counts.resharded++;
+      }
     }
-    console.log(`[tf1-fuzz] manifests: ${N} mutations, ${counts.rejected} rejected, ${counts.imported} imported`);
+    console.log(
+      `[tf1-fuzz] manifests: ${N} mutations, ${counts.rejected} rejected, ${counts.imported} imported (${counts.resharded} re-sharded, compared with the unsharded import)`,
+    );
+    expect(counts.resharded).toBeGreaterThan(N / 10);
     expect(counts.rejected).toBeGreaterThan(N / 5);
     expect(counts.imported).toBeGreaterThan(N / 5);
   });

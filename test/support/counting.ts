@@ -1,18 +1,21 @@
-// A counting wrapper around a GPUDevice: dispatches, submits, and the buffers created and destroyed
-// (with their bytes) and readbacks (mapAsync), so tests can assert dispatch budgets and the absence of leaks. It wraps the
+// A counting wrapper around a GPUDevice: dispatches, submits, pipelines compiled, and the buffers created
+// and destroyed (with their bytes) and readbacks (mapAsync), so tests can assert dispatch budgets, that
+// nothing compiles, and the absence of leaks. It wraps the
 // device in a Proxy; the objects WebGPU validates (buffers, layouts) stay the real ones.
 export interface Counts {
   dispatches: number;
   submits: number;
-  /** GPUBuffer.mapAsync calls (readbacks). */
+  /** GPUBuffer.mapAsync calls (readbacks) on buffers created through the wrapper. */
   maps: number;
+  /** createComputePipeline and createComputePipelineAsync calls (compilations). */
+  pipelines: number;
   buffersCreated: number;
   buffersDestroyed: number;
   liveBytes: number;
 }
 
 export function countingDevice(device: GPUDevice): { device: GPUDevice; counts: Counts; reset(): void } {
-  const counts: Counts = { dispatches: 0, submits: 0, maps: 0, buffersCreated: 0, buffersDestroyed: 0, liveBytes: 0 };
+  const counts: Counts = { dispatches: 0, submits: 0, maps: 0, pipelines: 0, buffersCreated: 0, buffersDestroyed: 0, liveBytes: 0 };
   const bind = <T extends object>(target: T, key: PropertyKey) => {
     const v = Reflect.get(target, key);
     return typeof v === 'function' ? v.bind(target) : v;
@@ -50,6 +53,12 @@ export function countingDevice(device: GPUDevice): { device: GPUDevice; counts: 
     get(target, key) {
       if (key === 'queue') return queue;
       if (key === 'createCommandEncoder') return (d?: GPUCommandEncoderDescriptor) => wrapEncoder(target.createCommandEncoder(d));
+      if (key === 'createComputePipeline' || key === 'createComputePipelineAsync') {
+        return (d: GPUComputePipelineDescriptor) => {
+          counts.pipelines++;
+          return (Reflect.get(target, key) as (d: GPUComputePipelineDescriptor) => unknown).call(target, d);
+        };
+      }
       if (key === 'createBuffer') {
         return (d: GPUBufferDescriptor) => {
           const buffer = target.createBuffer(d);
@@ -83,6 +92,7 @@ export function countingDevice(device: GPUDevice): { device: GPUDevice; counts: 
       counts.dispatches = 0;
       counts.submits = 0;
       counts.maps = 0;
+      counts.pipelines = 0;
     },
   };
 }

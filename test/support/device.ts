@@ -1,6 +1,6 @@
 // One GPUDevice per test file, from the library's own requestDevice() (Dawn in Node). There is no
 // skipping: without an adapter every GPU test fails, with a message that says what to install.
-import { afterAll } from 'vitest';
+import { afterAll, expect } from 'vitest';
 import { requestDevice } from '../../src/index.js';
 
 let device: Promise<GPUDevice> | undefined;
@@ -24,4 +24,17 @@ export function getTestDevice(): Promise<GPUDevice> {
     });
   }
   return device;
+}
+
+/**
+ * Fails unless the device has the 'subgroups' feature (lavapipe and SwiftShader offer it, and
+ * requestDevice() asks for it). Without it the library plans neither the 'subgroup' step nor the
+ * quad-shared kernels (main_direct_quad, input_gemv_quad), so a test of those would silently run the
+ * plain kernels instead.
+ */
+export function expectSubgroups(device: GPUDevice, what = 'this test'): void {
+  expect(
+    device.features.has('subgroups'),
+    `${what} needs the 'subgroups' feature, which ${adapterName(device)} did not give the device (features: ${[...device.features].join(', ')})`,
+  ).toBe(true);
 }

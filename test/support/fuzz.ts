@@ -1,6 +1,7 @@
 // Shared by the importers' fuzzers: how one mutated import may end, and random replacement values.
 import { WebGpuRnnError } from '../../src/index.js';
-import { resolveSpec, validateWeights, type RnnSpec, type RnnWeights } from '../../src/model/spec.js';
+import { resolveSpec, validateWeights } from '../../src/model/spec.js';
+import type { RnnSpec, RnnWeights } from '../../src/model/types.js';
 
 export type Outcome = 'rejected' | 'imported';
 

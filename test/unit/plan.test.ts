@@ -4,7 +4,7 @@ import { CAPS, CAPS_SUBGROUPS } from '../support/caps.js';
 import { defaultChoice } from '../../src/plan/choose.js';
 import { batchTile, directWorkgroupSize, dispatchCount, planLayer, stepWorkgroupSize } from '../../src/plan/layer.js';
 import { arrayLengths, lengthRows, outputStrides } from '../../src/plan/layout.js';
-import { type LayerChoice } from '../../src/plan/variants.js';
+import type { LayerChoice } from '../../src/plan/variants.js';
 import { resolveSpec } from '../../src/model/spec.js';
 
 const TILED: LayerChoice = { step: 'tiled', projection: 'gemm' };
@@ -60,7 +60,11 @@ describe('plan', () => {
   });
   it('the direct step shares vector reads within quads where it can: subgroups, one row, H and the output a multiple of 4', () => {
     const kernel = (spec: Parameters<typeof resolveSpec>[0], B: number, subgroups: boolean) =>
-      planLayer(resolveSpec(spec), { layer: 0, seqLen: 1, batch: B, masked: false, choice: DIRECT }, { ...CAPS, subgroups: subgroups }).step.map((c) => c.kernel);
+      planLayer(
+        resolveSpec(spec),
+        { layer: 0, seqLen: 1, batch: B, masked: false, choice: DIRECT },
+        { ...CAPS, subgroups: subgroups },
+      ).step.map((c) => c.kernel);
     const lstm = { cell: 'lstm', inputSize: 3, hiddenSize: 128 } as const;
     expect(kernel(lstm, 1, true)).toEqual(['lstm_direct_quad']);
     expect(kernel(lstm, 1, false)).toEqual(['lstm_direct']);
@@ -73,16 +77,21 @@ describe('plan', () => {
   });
   it('the gemv projection shares reads of x within quads where it can: subgroups, column quads a multiple of 4', () => {
     const projection = (spec: Parameters<typeof resolveSpec>[0], subgroups: boolean) =>
-      planLayer(resolveSpec(spec), { layer: 0, seqLen: 3, batch: 2, masked: false, choice: DIRECT }, { ...CAPS, subgroups: subgroups }).inputProj.kernel;
+      planLayer(resolveSpec(spec), { layer: 0, seqLen: 3, batch: 2, masked: false, choice: DIRECT }, { ...CAPS, subgroups: subgroups })
+        .inputProj.kernel;
     // LSTM 128: N = 4·128, 128 column quads.
     expect(projection({ cell: 'lstm', inputSize: 3, hiddenSize: 128 }, true)).toBe('input_gemv_quad');
     expect(projection({ cell: 'lstm', inputSize: 3, hiddenSize: 128 }, false)).toBe('input_gemv');
     // GRU 130, both directions: N = 780, 195 column quads, so a quad would straddle two row blocks.
     expect(projection({ cell: 'gru', inputSize: 3, hiddenSize: 130, direction: 'bidirectional' }, true)).toBe('input_gemv');
     // The GEMM is not affected.
-    expect(planLayer(resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 128 }), { layer: 0, seqLen: 3, batch: 2, masked: false, choice: TILED }, CAPS_SUBGROUPS).inputProj.kernel).toBe(
-      'input_proj',
-    );
+    expect(
+      planLayer(
+        resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 128 }),
+        { layer: 0, seqLen: 3, batch: 2, masked: false, choice: TILED },
+        CAPS_SUBGROUPS,
+      ).inputProj.kernel,
+    ).toBe('input_proj');
   });
   it('barrier-free step workgroups split the invocations evenly in whole quads, never past 64 (or the device limit)', () => {
     const cases: [number, number][] = [
@@ -100,7 +109,11 @@ describe('plan', () => {
       expect(Math.ceil(invocations / wg)).toBe(Math.ceil(invocations / 64));
     }
     expect(directWorkgroupSize(96, 32)).toBe(32);
-    const p = planLayer(resolveSpec({ cell: 'gru', inputSize: 3, hiddenSize: 96 }), { layer: 0, seqLen: 1, batch: 1, masked: false, choice: DIRECT }, CAPS_SUBGROUPS);
+    const p = planLayer(
+      resolveSpec({ cell: 'gru', inputSize: 3, hiddenSize: 96 }),
+      { layer: 0, seqLen: 1, batch: 1, masked: false, choice: DIRECT },
+      CAPS_SUBGROUPS,
+    );
     expect(p.step.map((c) => [c.constants.WG, c.grid[0]])).toEqual([
       [48, 2],
       [48, 2],

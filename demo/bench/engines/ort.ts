@@ -6,7 +6,7 @@ import type { LayerWeights } from '../../../src/index.js';
 import { concatFloat32 as concat } from '../../../src/core/numbers.js';
 import { attr, onnxModel, type InitializerDef, type NodeDef, type ValueDef } from '../../../common/onnx-writer.js';
 import { dirs, GATES, type BenchShape } from '../shapes.js';
-import type { Engine, Outputs, Prepared } from '../types.js';
+import { NotApplicable, type Engine, type Outputs, type Prepared } from '../types.js';
 
 /** The ONNX Runtime API the engine uses; onnxruntime-node's module (onnxruntime-common too) is cast to it. */
 export type Ort = typeof import('onnxruntime-web/webgpu');
@@ -156,7 +156,8 @@ export function ortEngine(flavor: OrtFlavor): Engine {
     label: flavor.label,
     gpu: kind === 'webgpu',
     // No shape is ruled out up front: the placement check below rejects what the WebGPU EP would run on the CPU
-    // (the RNN op has no WebGPU kernel), and ORT's own errors (e.g. GRU with Relu) become "n/a" with the message.
+    // (the RNN op has no WebGPU kernel), and ORT refusing to create the session (e.g. GRU with Relu) is "n/a"
+    // with its message (NotApplicable). An error in a run is a failure ('error').
     unsupported: () => null,
     async prepare(s, weights, x): Promise<Prepared> {
       const ort = await flavor.load();
@@ -169,13 +170,15 @@ export function ortEngine(flavor: OrtFlavor): Engine {
           logVerbosityLevel: 0,
           graphOptimizationLevel: 'all',
         }),
-      );
+      ).catch((e: unknown) => {
+        throw new NotApplicable(`ONNX Runtime cannot create a session for this model: ${(e as Error)?.message ?? String(e)}`);
+      });
       const op = s.cell === 'lstm' ? 'LSTM' : s.cell === 'gru' ? 'GRU' : 'RNN';
       const placedOn = flavor.placement ? undefined : parsePlacement(lines, op);
       const notes = flavor.placement ? [] : [`${op} node placed on ${placedOn ?? '? (no placement line in the ORT log)'}`];
       if (kind === 'webgpu' && placedOn !== 'WebGpuExecutionProvider') {
         await session.release();
-        throw new Error(
+        throw new NotApplicable(
           `the ${op} node was not placed on the WebGPU EP (${placedOn ?? 'placement not logged'}): timing it would measure the CPU`,
         );
       }

@@ -5,7 +5,7 @@
 import type * as TfTypes from '@tensorflow/tfjs';
 import type { LayerWeights } from '../../../src/index.js';
 import { dirs, GATES, type BenchShape } from '../shapes.js';
-import type { Engine, Outputs, Prepared } from '../types.js';
+import { NotApplicable, type Engine, type Outputs, type Prepared } from '../types.js';
 
 type Tf = typeof TfTypes;
 type Tensor = TfTypes.Tensor;
@@ -76,7 +76,10 @@ export function tfjsEngine(): Engine {
       return typeof a === 'string' ? a : null;
     },
     async prepare(s, weights, x): Promise<Prepared> {
-      const tf = await loadTf();
+      // Without a working TF.js WebGPU backend here the engine does not apply; errors after that are failures.
+      const tf = await loadTf().catch((e: unknown) => {
+        throw new NotApplicable(`TF.js's webgpu backend is not available: ${(e as Error)?.message ?? String(e)}`);
+      });
       const acts = activations(s) as { recurrentActivation?: string; activation: string };
       const D = dirs(s);
       const H = s.hiddenSize;

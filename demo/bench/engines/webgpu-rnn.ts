@@ -2,10 +2,10 @@
 // Further engines force one kernel variant each through createRnn's stepKernels option, or ask for
 // { tune: true } (the variants measured on this adapter while the model is built), to see where
 // each variant pays off on the adapter at hand. A variant that does not apply to a shape is n/a
-// with createRnn's own message.
-import { createRnn, type CreateRnnOptions, type LayerWeights, type StepVariant } from '../../../src/index.js';
+// with createRnn's own message (a SpecError saying "does not apply"); any other error is a failure.
+import { createRnn, SpecError, type CreateRnnOptions, type LayerWeights, type StepVariant } from '../../../src/index.js';
 import { dirs, specOf, type BenchShape } from '../shapes.js';
-import type { Engine, Outputs, Prepared } from '../types.js';
+import { NotApplicable, type Engine, type Outputs, type Prepared } from '../types.js';
 
 /** The forced variants the benchmarks offer besides the default and tuning ('stack': the fused whole-stack kernel). */
 export const STEP_KERNEL_VARIANTS: readonly (StepVariant | 'stack')[] = ['direct', 'tiled', 'persistent', 'rows', 'subgroup', 'stack'];
@@ -27,13 +27,19 @@ export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): E
     gpu: true,
     // f16 weights: the tolerance createRnn documents for precision 'f16'.
     ...(variant === 'f16' ? { tolerance: { atol: 2e-3, rtol: 1e-2 } } : {}),
-    unsupported: () => null,
+    // f16 weights need the device feature (createRnn would say so with a SpecError); every other
+    // variant is tried, and createRnn decides whether it applies.
+    unsupported: () =>
+      variant === 'f16' && !device.features.has('shader-f16') ? "the device lacks 'shader-f16', which precision 'f16' needs" : null,
     async prepare(s: BenchShape, weights: LayerWeights[], x: Float32Array): Promise<Prepared> {
       const options: CreateRnnOptions = { batch: s.batch, seqLen: s.seqLen };
       if (tune) options.tune = true;
       else if (variant === 'f16') options.precision = 'f16';
       else if (variant !== 'auto') options.stepKernels = variant;
-      const rnn = await createRnn(device, specOf(s), weights, options);
+      const rnn = await createRnn(device, specOf(s), weights, options).catch((e: unknown) => {
+        // createRnn's refusal of a forced variant for this model: n/a. Anything else is the bench's error.
+        throw e instanceof SpecError && /does not apply/.test(e.message) ? new NotApplicable(e.message) : e;
+      });
       const B = s.batch;
       const I = s.inputSize;
       // Streaming shapes: one rnn.stream() call per step with the state kept on the GPU (as an app
