@@ -3,7 +3,7 @@
 // (scripts/train_*.py) and loaded from safetensors with fromTorch (models.ts). A toggle runs the
 // same generator's ONNX export on ONNX Runtime Web (WebGPU EP and WASM) side by side.
 // Everything the page needs is bundled with it, so once loaded it works offline, and a service
-// worker (sw.js) stores its files so that it also reloads offline. test/browser.test.ts drives it
+// worker (sw.js) stores its files so that it also reloads offline. test/browser/browser.test.ts drives it
 // through window.__app.
 import { requestDevice } from '../../src/index.js';
 import { loadOrtWeb, type Ort } from '../bench/engines/ort.js';

@@ -1,7 +1,7 @@
 // The demo app's two trained models on webgpu-rnn, apart from the page: loading a PyTorch
 // safetensors export with readSafetensors + fromTorch, the linear heads the LSTMs feed (a
 // 256→96 or 256→1 matrix-vector product, cheap enough on the CPU), next-character sampling and word
-// segmentation. The page (app.ts) and the tests (test/app-models.test.ts) both use this file.
+// segmentation. The page (app.ts) and the tests (test/gpu/app-models.test.ts) both use this file.
 // The models and their training: scripts/train_charlm.py, scripts/train_segmenter.py.
 import { createRnn, fromTorch, readSafetensors, type Rnn, type RnnStream } from '../../src/index.js';
 

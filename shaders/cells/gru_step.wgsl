@@ -24,7 +24,7 @@
 // (z and r ⊙ h_prev; unused with LINEAR_BEFORE_RESET); h_prev, h_next [D, B, HIDDEN]; y: y_index.
 
 // r_t, h_prev and gate_tmp are sized by R_T_LEN, H_PREV_LEN and GATE_TMP_LEN (scalars), consts that
-// kernels.ts appends: a fixed length spares CPU emulators an arrayLength division per
+// kernels/sources.ts appends: a fixed length spares CPU emulators an arrayLength division per
 // bounds-checked read.
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
 @group(0) @binding(4) var<storage, read> r_t: array<weight4, R_T_LEN / 4u>;

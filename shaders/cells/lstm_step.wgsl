@@ -31,7 +31,7 @@
 // PROJECTED); c: every layer's state [L, D, B, HIDDEN] (this layer's at dims.c_base), then with
 // DEPTH_GATED two c sequences [T, B, D, HIDDEN] (at dims.c_seq_read / c_seq_write); y: y_index.
 
-// r_t and h_prev are sized by R_T_LEN and H_PREV_LEN (scalars), consts that kernels.ts appends: a
+// r_t and h_prev are sized by R_T_LEN and H_PREV_LEN (scalars), consts that kernels/sources.ts appends: a
 // fixed length spares CPU emulators an arrayLength division per bounds-checked read.
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
 @group(0) @binding(4) var<storage, read> r_t: array<weight4, R_T_LEN / 4u>;

@@ -16,7 +16,7 @@
 // r_t [D, HIDDEN, HIDDEN] (ONNX R [D, H, H] transposed: r_t[d, k, j] = R[d, j, k]);
 // h_prev, h_next [D, B, HIDDEN]; y: y_index.
 
-// r_t and h_prev are sized by R_T_LEN and H_PREV_LEN (scalars), consts that kernels.ts appends: a
+// r_t and h_prev are sized by R_T_LEN and H_PREV_LEN (scalars), consts that kernels/sources.ts appends: a
 // fixed length spares CPU emulators an arrayLength division per bounds-checked read.
 @group(0) @binding(3) var<storage, read> xproj: array<f32>;
 @group(0) @binding(4) var<storage, read> r_t: array<weight, R_T_LEN>;

@@ -56,7 +56,7 @@ fn main_subgroup(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation
 // Grid and mapping as main_direct with BT = 1: invocation p = b·HIDDEN + j. Needs HIDDEN % 4 == 0,
 // so that a quad never straddles two rows (rows start at multiples of HIDDEN; quads at multiples of
 // four, as subgroups are contiguous ranges of local_invocation_index, see above; whole quads leave
-// together at the batch's end), and OUT % 4 == 0 (four columns per pass). plan.ts checks both.
+// together at the batch's end), and OUT % 4 == 0 (four columns per pass). plan/layer.ts checks both.
 @compute @workgroup_size(WG)
 fn main_direct_quad(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(subgroup_invocation_id) lane: u32) {
   let d = gid.y;

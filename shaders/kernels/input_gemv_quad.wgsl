@@ -12,7 +12,7 @@
 // to the other three, a quarter of main's reads of x. On GPUs those reads were cache broadcasts.
 //
 // Grid and mapping: main's (invocation i takes column quad q = i % quads of row block i / quads).
-// Needs quads % 4 == 0 (plan.ts gemvQuadApplies): a quad of lanes then never straddles two row
+// Needs quads % 4 == 0 (plan/layer.ts gemvQuadApplies): a quad of lanes then never straddles two row
 // blocks, so its lanes share rows and leave together past the last row (WGSL's uniformity analysis
 // cannot see that; subgroup_enable.wgsl turns its subgroup_uniformity diagnostic off). Columns
 // past the last multiple of four of K run main's loop.

@@ -14,7 +14,7 @@
 // Module: lib/precision_*.wgsl + lib/projection_common.wgsl + this file
 
 // (projection_common.wgsl is prepended: Dims, bindings 0, 1, 3, 4, the overrides K, N, TM, x_row_offset.)
-// w_t is sized by W_T_LEN (scalars), a const that kernels.ts appends: a fixed length spares CPU
+// w_t is sized by W_T_LEN (scalars), a const that kernels/sources.ts appends: a fixed length spares CPU
 // emulators an arrayLength division per bounds-checked read.
 @group(0) @binding(2) var<storage, read> w_t: array<weight, W_T_LEN>;
 

@@ -16,7 +16,7 @@
 // Layouts (f32, row-major): wr_t [D, HIDDEN, OUT] (ONNX-style Wr [D, Hout, H] transposed);
 // m [D, B, HIDDEN]; h_prev, h_next [D, B, OUT]; y: y_index.
 
-// wr_t, m and h_prev are sized by WR_T_LEN, M_LEN and H_PREV_LEN (scalars), consts that kernels.ts
+// wr_t, m and h_prev are sized by WR_T_LEN, M_LEN and H_PREV_LEN (scalars), consts that kernels/sources.ts
 // appends: a fixed length spares CPU emulators an arrayLength division per bounds-checked read.
 @group(0) @binding(3) var<storage, read> wr_t: array<weight, WR_T_LEN>;
 @group(0) @binding(4) var<storage, read> m: array<f32, M_LEN>;

@@ -1,6 +1,6 @@
 // cell_math.wgsl: the arithmetic of each cell, apart from where its inputs and outputs live, so that
 // the per-layer step kernels (rnn_step, lstm_step, gru_step, gru_reset) and the fused stack kernel
-// (stack_step) compute exactly the same thing. kernels.ts prepends it after step_common.wgsl (whose
+// (stack_step) compute exactly the same thing. kernels/sources.ts prepends it after step_common.wgsl (whose
 // activation() and clip_gate() it uses). Pure functions of their arguments: no bindings, no grid.
 // Formulas: the ONNX RNN, LSTM and GRU operators as ONNX Runtime computes them
 // (../shared/reference/rnn-semantics.md): clip applies to every gate pre-activation, never inside

@@ -1,5 +1,5 @@
 // projection_common.wgsl: what the two input-projection kernels share (input_proj.wgsl, the tiled
-// GEMM, and input_gemv.wgsl); kernels.ts prepends it to each (WGSL has no #include). The run's row
+// GEMM, and input_gemv.wgsl); kernels/sources.ts prepends it to each (WGSL has no #include). The run's row
 // count, batch and x strides, the bindings other than w_t (binding 2, declared by each kernel: the
 // GEMM reads it as scalars into its tile, gemv as vec4), the shape overrides, and where row m of x
 // starts. Row m = t·B + b of x is read at t·x_stride_t + b·x_stride_b (k contiguous), so one kernel

@@ -1,6 +1,6 @@
 // step_common.wgsl: declarations shared by every recurrence kernel (the cells' rnn_step, lstm_step
 // and gru_step modules with all their entry points, lstm_projection, gru_reset, and the fused
-// stack kernel stack_step). kernels.ts prepends this file to each of them, unchanged (WGSL has no
+// stack kernel stack_step). kernels/sources.ts prepends this file to each of them, unchanged (WGSL has no
 // #include); it is not a kernel on its own.
 //
 // Grid convention of the tiled step kernels (main): x = blocks of WG units (hidden or output

@@ -1,5 +1,5 @@
 // step_matvec.wgsl: the recurrent mat-vec helpers of the per-cell step kernels (cell_step.wgsl's
-// entry points, gru_reset, lstm_projection); kernels.ts prepends it after step_common.wgsl. Each
+// entry points, gru_reset, lstm_projection); kernels/sources.ts prepends it after step_common.wgsl. Each
 // module that includes it defines the two hooks these helpers call:
 //   load_vector(d, b, k)   element k of the recurrent vector of row (d, b)
 //   load_weights(d, k, j)  up to four gate weights of unit j at column k (unused lanes 0)

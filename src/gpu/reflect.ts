@@ -12,7 +12,7 @@ export interface BindingInfo {
   name: string;
   binding: number;
   kind: 'uniform' | 'read-only-storage' | 'storage';
-  /** Fixed byte size (structs, uniforms); 0 for a runtime-sized array, or one sized by a host-generated length (kernels.ts). */
+  /** Fixed byte size (structs, uniforms); 0 for a runtime-sized array, or one sized by a host-generated length (kernels/sources.ts). */
   size: number;
   /** Element stride of a runtime-sized array. */
   stride: number;

@@ -3,7 +3,7 @@
 //
 // Every specialisation input is a WGSL `override`, except the lengths of the hot storage arrays
 // (below), so a pipeline is identified by (kernel, constants, lengths) and the cache key is complete
-// by construction. Bind group layouts come from reflection (reflect.ts) and are shared by every
+// by construction. Bind group layouts come from reflection (gpu/reflect.ts) and are shared by every
 // pipeline of one kernel on one device, so one set of bind groups serves all of a kernel's
 // specialisations.
 //
@@ -51,7 +51,7 @@ export type CellKernelVariant = keyof typeof CELL_ENTRY_POINTS;
 
 /**
  * The hooks cell_step.wgsl's entry points call, which each cell's WGSL files must define
- * (test/shaders.test.ts checks both sides by reflection).
+ * (test/unit/shaders.test.ts checks both sides by reflection).
  */
 export const CELL_HOOKS = [
   'load_vector',
@@ -96,7 +96,7 @@ interface KernelSource {
 // (main_rows, the whole sequence, one invocation per row), `*_subgroup` (main_subgroup of
 // cell_subgroup.wgsl, split-K over a subgroup) and `*_direct_quad` (main_direct_quad there: the
 // direct step sharing vector reads within quads), both needing the 'subgroups' feature, followed by the
-// cell's own files (cells.ts). gru_direct_reset is main_direct_phase1, the GRU's first half before
+// cell's own files (model/cells.ts). gru_direct_reset is main_direct_phase1, the GRU's first half before
 // gru_direct without linear_before_reset (gru_direct_reset_quad its quad form, before gru_direct_quad). stack_step (stack_step.wgsl) runs a whole
 // unidirectional stack, every layer's projection and cell, in one dispatch.
 const CELL_PRELUDE = ['lib/step_common.wgsl', 'lib/step_matvec.wgsl', 'lib/cell_math.wgsl', 'kernels/cell_step.wgsl'];
@@ -260,7 +260,7 @@ function sharedDeclarations(name: KernelName, code: string): string {
 }
 
 /**
- * Reflection and the race detector (test/shaders.test.ts) see length-sized arrays at this many
+ * Reflection and the race detector (test/unit/shaders.test.ts) see length-sized arrays at this many
  * scalars; their bindings are treated as runtime-sized (checked against the words the host binds).
  */
 const REFLECTION_LENGTH = 1 << 14;

@@ -1,6 +1,6 @@
 // The eleven ONNX recurrent activation functions, and how their alpha/beta are read.
 //
-// Codes are the values of the ACT_* constants in shaders/activations.wgsl (test/shaders.test.ts
+// Codes are the values of the ACT_* constants in shaders/lib/step_common.wgsl (test/unit/shaders.test.ts
 // checks that the two tables agree). Parameters follow ONNX Runtime's reading
 // (../shared/reference/rnn-semantics.md §4 and §5.3): activation_alpha and activation_beta are
 // consumed in order, each only by the activations that take that parameter, and when a list runs

@@ -1,7 +1,8 @@
-// The cell registry: everything the library knows about each recurrent cell, in one table. spec.ts
-// (gates, default activations, cell-specific fields and their checks, extra weights), plan.ts
-// (kernel names and override constants), pack.ts (gate lanes, recurrent mask), kernels.ts (the
-// cell's WGSL files), rnn.ts (the c state) and the importers read it through CELLS, a Record over
+// The cell registry: everything the library knows about each recurrent cell, in one table.
+// model/spec.ts (gates, default activations, cell-specific fields and their checks, extra weights),
+// plan/ (kernel names and override constants), model/pack.ts (gate lanes, recurrent mask, the
+// peephole and Rb_h buffers), kernels/ (the cell's WGSL files, its stack-kernel code), run/ (the c
+// state) and the importers read it through CELLS, a Record over
 // CellType, so adding a cell is an entry here, its WGSL, its reference and its tests
 // (ARCHITECTURE.md, "How to add a cell"); the compiler points at every table a new entry lacks.
 import { SpecError } from '../core/errors.js';
@@ -41,7 +42,7 @@ export interface CellDefinition {
   recurrentLanes: 1 | 4;
   /**
    * The cell's WGSL files, after the shared prelude (step_common, step_matvec, cell_math,
-   * cell_step): together they define every hook of CELL_HOOKS (kernels.ts) and the cell's bindings.
+   * cell_step): together they define every hook of CELL_HOOKS (kernels/sources.ts) and the cell's bindings.
    */
   shaders: readonly string[];
   /** The cell-specific spec fields it accepts. */

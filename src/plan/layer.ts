@@ -12,7 +12,7 @@ import { persistentUnsupported, variantUnsupported, type LayerChoice, type Proje
 export interface KernelCall {
   kernel: KernelName;
   constants: Constants;
-  /** Scalars in the storage arrays the kernel sizes by a generated const (kernels.ts). */
+  /** Scalars in the storage arrays the kernel sizes by a generated const (kernels/sources.ts). */
   lengths: ArrayLengths;
   /** Workgroups in x, y, z. */
   grid: [number, number, number];

@@ -15,7 +15,7 @@ export function projectionGates(s: ResolvedSpec, layer: number): number {
 
 /**
  * Scalars (weights, or f32s) in layer `layer`'s storage arrays that the kernels size by a generated
- * const (kernels.ts `ArrayLengths`): the weights and the recurrent vectors (h_prev; the GRU's
+ * const (kernels/sources.ts `ArrayLengths`): the weights and the recurrent vectors (h_prev; the GRU's
  * r ⊙ h in gate_tmp; the LSTM projection's m), read once per multiply-add. The workspace binds
  * buffers of exactly these sizes (workspace.ts resources).
  */

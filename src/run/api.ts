@@ -121,7 +121,7 @@ export interface CreateRnnOptions {
   batch?: number;
   /**
    * Forces one step variant on every layer (default 'auto': the measured defaults for the adapter,
-   * see plan.ts defaultChoice): 'tiled' (one dispatch per step, the recurrent vector staged through
+   * see plan/choose.ts defaultChoice): 'tiled' (one dispatch per step, the recurrent vector staged through
    * workgroup memory; 'per-step' is its older name), 'direct' (one dispatch per step, no workgroup
    * memory or barrier), 'persistent' (one dispatch per layer for the whole sequence: RNN, GRU,
    * LSTM without projection, hidden size <= 256), 'rows' (one dispatch per layer for the whole

@@ -138,5 +138,3 @@ async function buildModel(
   }
   return model;
 }
-
-/** Rejects, before any GPU work, a model whose kernels or weights exceed the device's limits. */

@@ -39,7 +39,7 @@ export function isGpuBuffer(x: unknown): x is GPUBuffer {
   );
 }
 
-/** A positive integer option or argument, else an InputError (spec fields are checked in spec.ts, as SpecErrors). */
+/** A positive integer option or argument, else an InputError (spec fields are checked in model/spec.ts, as SpecErrors). */
 export function positiveArg(name: string, v: unknown): number {
   return positiveInt(name, v, InputError);
 }

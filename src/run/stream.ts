@@ -1,7 +1,7 @@
 // Streams: a recurrence continued call after call with its state kept on the GPU, for apps that
 // call the model once per audio frame or generated character. step() runs `seqLen` steps from the
 // state the previous call left and reads back only Y; the state is read back only by state().
-// The model (rnn.ts) does the GPU work; this file holds the stream's own buffers and checks.
+// The model (run/model.ts) does the GPU work; this file holds the stream's own buffers and checks.
 import { DestroyedError, InputError } from '../core/errors.js';
 
 /**

@@ -31,7 +31,7 @@ export interface ModelBuffers {
   spec: ResolvedSpec;
   precision: Precision;
   layers: LayerBuffers[];
-  /** Read-only data the cell's WGSL binds by name (cells.ts `buffers`). */
+  /** Read-only data the cell's WGSL binds by name (model/cells.ts `buffers`). */
   cellBuffers: Record<string, GPUBuffer>;
   /** The stack kernel's weights, where the model can run it. */
   stack?: { weights: GPUBuffer; aux: GPUBuffer };
@@ -88,7 +88,7 @@ export class Workspaces {
     const s = this.m.spec;
     const { numLayers: L } = s;
     const sizes = runSizes(s, seqLen, batch);
-    // The step kernels declare the state arrays for lengthRows(batch) rows (plan.ts arrayLengths).
+    // The step kernels declare the state arrays for lengthRows(batch) rows (plan/layout.ts arrayLengths).
     const declared = arrayLengths(s, 0, batch);
     const buffers: GPUBuffer[] = [];
     const storage = (label: string, floats: number) => {
@@ -140,7 +140,7 @@ export class Workspaces {
     const s = this.m.spec;
     const w = this.m.layers[l];
     const sizes = runSizes(s, ws.seqLen, ws.batch);
-    // The kernels' length-sized arrays (plan.ts arrayLengths) get buffers of exactly these sizes.
+    // The kernels' length-sized arrays (plan/layout.ts arrayLengths) get buffers of exactly these sizes.
     const lengths = arrayLengths(s, l, ws.batch);
     const { directions: D, hiddenSize: H, outputSize: Hout } = s;
     const I = l === 0 ? s.inputSize : D * Hout;

@@ -68,7 +68,7 @@ export function describeCase(spec: RnnSpec, o: CaseOptions): string {
 export async function checkCase(device: GPUDevice, spec: RnnSpec, o: CaseOptions): Promise<number> {
   const { weights, x, run: runOpts } = caseInputs(spec, o);
   const expected = referenceRnn(spec, o.precision === 'f16' ? f16Weights(weights) : weights, x, runOpts);
-  // No warm-up: the run below compiles what it needs anyway (test/tuning.test.ts covers warm-up).
+  // No warm-up: the run below compiles what it needs anyway (test/gpu/tuning.test.ts covers warm-up).
   const rnn = await createRnn(device, spec, weights, {
     batch: o.batch,
     stepKernels: o.stepKernels,
