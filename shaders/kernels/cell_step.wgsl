@@ -44,9 +44,9 @@ override TWO_PHASE: bool = false;
 
 // main_seq's resident h: hbuf[half * HALF + bb * K_TILE + k], half = step parity. 8 KiB.
 const HALF = K_TILE * BT_MAX;
-var<workgroup> hbuf: array<f32, 2048>;
+var<workgroup> hbuf: array<f32, 2u * HALF>;
 // The first phase's output with TWO_PHASE: pbuf[bb * K_TILE + k]. 4 KiB.
-var<workgroup> pbuf: array<f32, 1024>;
+var<workgroup> pbuf: array<f32, HALF>;
 
 @compute @workgroup_size(WG)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) lid: u32) {

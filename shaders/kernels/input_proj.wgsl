@@ -21,8 +21,8 @@
 // TILE (emitted by the host, kernels/constants.ts GEMM_TILE): output columns per workgroup, and the x_tile row stride
 const TK = 16u;     // K columns staged per pass
 
-var<workgroup> x_tile: array<f32, 1024>;   // [TK][TILE]: rows 0 .. 16·TM - 1 used
-var<workgroup> w_tile: array<f32, 1024>;   // [TK][TILE]
+var<workgroup> x_tile: array<f32, TK * TILE>;   // [TK][TILE]: rows 0 .. 16·TM - 1 used
+var<workgroup> w_tile: array<f32, TK * TILE>;   // [TK][TILE]
 
 @compute @workgroup_size(16, 16)
 fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_id) lid: vec3<u32>,

@@ -51,9 +51,9 @@ override LANES: u32 = select(4u, 1u, CELL == CELL_RNN);
 override TWO_PHASE: bool = CELL == CELL_GRU && !LINEAR_BEFORE_RESET;
 
 // hs[(l · BT + bb) · HIDDEN + k]: element k of layer l's h for row b0 + bb. 8 KiB.
-var<workgroup> hs: array<f32, 2048>;
+var<workgroup> hs: array<f32, HS_MAX>;
 // rh[bb · HIDDEN + k]: r ⊙ h_prev of the layer being stepped (TWO_PHASE). 4 KiB.
-var<workgroup> rh: array<f32, 1024>;
+var<workgroup> rh: array<f32, BT_MAX * STACK_MAX_HIDDEN>;
 
 // First float of layer l's weight block.
 fn layer_base(l: u32) -> u32 {

@@ -11,7 +11,7 @@
 // The recurrent vector (h_prev, r ⊙ h_prev or the unprojected LSTM output) of BT batch rows,
 // elements [k0, k0 + K_TILE) of each: vtile[bb * K_TILE + kk]. 4 KiB of workgroup memory.
 // Staged by stage_vector, consumed by recurrent_matvec.
-var<workgroup> vtile: array<f32, 1024>;
+var<workgroup> vtile: array<f32, K_TILE * BT_MAX>;
 
 // Fills vtile for batch rows b0 .. b0 + BT - 1 with elements k0 .. k0 + K_TILE - 1 of a vector of
 // `width` elements, zero past either end. `load_vector(d, b, k)` is defined by each kernel.

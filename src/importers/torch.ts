@@ -62,7 +62,7 @@ const TORCH_MODES: Readonly<Record<string, TorchMode>> = {
 };
 
 function parseMode(mode: unknown): TorchMode {
-  const m = typeof mode === 'string' ? TORCH_MODES[mode.toUpperCase()] : undefined;
+  const m = typeof mode === 'string' && Object.hasOwn(TORCH_MODES, mode.toUpperCase()) ? TORCH_MODES[mode.toUpperCase()] : undefined;
   if (!m) throw new SpecError(`fromTorch: config.mode must be 'LSTM', 'GRU' or 'RNN', got ${JSON.stringify(mode)}`);
   return m;
 }

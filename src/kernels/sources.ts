@@ -226,8 +226,8 @@ function lengthNames(name: string, code: string): string[] {
 
 /**
  * The consts that size a module's length-sized arrays, appended at its end (module-scope
- * declarations may follow their uses in WGSL, and appending keeps `enable` directives first and
- * compiler messages' line numbers those of the files).
+ * declarations may follow their uses in WGSL, and appending keeps `enable` directives first; the
+ * module's parts, the host constants among them, map compiler messages' lines back to files).
  */
 export function lengthDeclarations(name: KernelName, sized: readonly string[], lengths: ArrayLengths): string {
   return sized

@@ -17,7 +17,7 @@
 //   a graph output; the Reshape's shape a constant [0, 0, -1]; the Squeeze's axes a constant [1];
 // - each inner layer's Y_h / Y_c either unused or consumed only as graph outputs, directly or
 //   through a Concat whose output is a graph output (torch concatenates the layers' states).
-// Per-layer initial_h / initial_c may be anything computed outside the chain; session.ts checks
+// Per-layer initial_h / initial_c may be anything computed outside the chain; load.ts checks
 // that the fused schedule has no cycle and otherwise falls back to unfused execution.
 import { cellTakes } from '../model/cells.js';
 import type { NodeData } from './proto.js';

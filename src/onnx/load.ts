@@ -70,8 +70,8 @@ export function prepareOnnx(model: Uint8Array): PreparedModel {
     const label = nodeLabel(n);
     if (n.domain !== '' && n.domain !== 'ai.onnx')
       throw new UnsupportedError(`${label}: operator domain '${n.domain}' is not supported (only the default ONNX domain)`);
-    if (n.opType in RECURRENT_OPS) recurrent.set(i, parseRecurrent(n));
-    else if (n.opType in CPU_OPS) contexts.set(i, { node: n, opset, attrs: new Attrs(n, CPU_OPS[n.opType].attributes), label });
+    if (Object.hasOwn(RECURRENT_OPS, n.opType)) recurrent.set(i, parseRecurrent(n));
+    else if (Object.hasOwn(CPU_OPS, n.opType)) contexts.set(i, { node: n, opset, attrs: new Attrs(n, CPU_OPS[n.opType].attributes), label });
     else throw new UnsupportedError(`${label}: operator '${n.opType}' is not supported by the ONNX importer`);
     for (const o of n.outputs) {
       if (!o) continue;

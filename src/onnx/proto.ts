@@ -1,7 +1,7 @@
 // Decodes the subset of onnx.proto that an importer of recurrent models needs into plain objects.
 // Field numbers are onnx/onnx.proto's; fields not listed are skipped as protobuf allows (doc strings,
 // metadata, training info). A known field with the wrong wire type is a FormatError. Nothing here
-// interprets the model: that is tensor.ts (TensorProto payloads) and session.ts (the graph).
+// interprets the model: that is tensor.ts (TensorProto payloads) and load.ts (the graph).
 import { WIRE_I32, WIRE_LEN, WIRE_VARINT, WireReader } from './wire.js';
 
 export interface TensorProtoData {

@@ -1,13 +1,10 @@
 // The fused stack kernel (shaders/kernels/stack_step.wgsl): whether it can run a model, and its
 // one call. Pure: no GPU calls.
 import type { DeviceCaps } from '../gpu/adapter.js';
-import { STACK_RESIDENT_FLOATS } from '../kernels/constants.js';
+import { STACK_MAX_HIDDEN, STACK_RESIDENT_FLOATS } from '../kernels/constants.js';
 import { CELLS } from '../model/cells.js';
 import type { Constants, ResolvedSpec } from '../model/types.js';
 import { batchTile, cellConstants, commonStepConstants, type KernelCall } from './layer.js';
-
-/** The largest hidden size of the stack kernel: one invocation per unit, and BT · H <= 1024 (rh in stack_step.wgsl). */
-export const STACK_MAX_HIDDEN = 256;
 
 /** Invocations per stack workgroup: one per hidden unit, rounded up to 32. */
 function stackWorkgroup(H: number): number {

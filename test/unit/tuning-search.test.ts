@@ -306,7 +306,7 @@ describe('validateTuning', () => {
       forModel(clockwork, [entry({ stack: true })]),
       clockwork,
       CAPS,
-      /names the stack kernel, which does not apply: the Clockwork RNN is not implemented in the stack kernel yet/,
+      /names the stack kernel, which does not apply: the clockwork cell is not implemented in the stack kernel yet/,
     ],
     [
       'the stack kernel over maxInvocations',

@@ -66,7 +66,7 @@ const KERAS_CLASSES: Readonly<Record<string, KerasRecurrentClass>> = {
 };
 
 export function isRecurrentClass(className: string): boolean {
-  return className in KERAS_CLASSES || className === 'Bidirectional';
+  return Object.hasOwn(KERAS_CLASSES, className) || className === 'Bidirectional';
 }
 
 /** Reads a LSTM / GRU / SimpleRNN / Bidirectional node; `input` is its static input shape. */
@@ -92,7 +92,7 @@ export function parseRecurrent(node: LayerNode, input: StaticShape, weights: Lay
     directions = 2;
     mergeMode = parseMergeMode(node.config.merge_mode, node.name);
   }
-  const kind = KERAS_CLASSES[className];
+  const kind = Object.hasOwn(KERAS_CLASSES, className) ? KERAS_CLASSES[className] : undefined;
   if (!kind)
     throw new UnsupportedError(
       `layer ${JSON.stringify(node.name)}: recurrent layer ${className} is not supported (LSTM, GRU, SimpleRNN, Bidirectional are)`,
