@@ -71,7 +71,8 @@ export function prepareOnnx(model: Uint8Array): PreparedModel {
     if (n.domain !== '' && n.domain !== 'ai.onnx')
       throw new UnsupportedError(`${label}: operator domain '${n.domain}' is not supported (only the default ONNX domain)`);
     if (Object.hasOwn(RECURRENT_OPS, n.opType)) recurrent.set(i, parseRecurrent(n));
-    else if (Object.hasOwn(CPU_OPS, n.opType)) contexts.set(i, { node: n, opset, attrs: new Attrs(n, CPU_OPS[n.opType].attributes), label });
+    else if (Object.hasOwn(CPU_OPS, n.opType))
+      contexts.set(i, { node: n, opset, attrs: new Attrs(n, CPU_OPS[n.opType].attributes), label });
     else throw new UnsupportedError(`${label}: operator '${n.opType}' is not supported by the ONNX importer`);
     for (const o of n.outputs) {
       if (!o) continue;
