@@ -48,7 +48,8 @@ override MASKED: bool = false;    // seq_lens holds a [T, B] mask instead of [B]
 override HAS_CLIP: bool = false;  // ONNX clip: clamp gate pre-activations to [-CLIP, CLIP]
 override CLIP: f32 = 0.0;
 
-const BT_MAX = 4u;
+// BT_MAX (emitted by the host, kernels/constants.ts BATCH_TILE_MAX): the most batch rows one invocation or
+// workgroup serves (the BT override's upper bound).
 
 // The time index direction d processes at step s of a row of length len (s < len): forward
 // t = s; backward t = len - 1 - s, so a reversed row starts at its own last valid step (ORT).

@@ -7,6 +7,9 @@ import { CELL_TYPES, CELLS } from '../model/cells.js';
 /** Output columns per workgroup of the tiled input projection (input_proj.wgsl's TILE). */
 export const GEMM_TILE = 64;
 
+/** The most batch rows a step invocation or workgroup serves (the BT override's bound; step_common.wgsl's BT_MAX). */
+export const BATCH_TILE_MAX = 4;
+
 /** The resident h of the persistent kernel holds K_TILE floats per row (step_matvec.wgsl's K_TILE). */
 export const PERSISTENT_MAX_OUT = 256;
 
@@ -25,6 +28,7 @@ export const NO_C_SEQUENCE = 0xffffffff;
  */
 export const SHARED_CONSTANTS: Readonly<Record<string, number>> = {
   TILE: GEMM_TILE,
+  BT_MAX: BATCH_TILE_MAX,
   K_TILE: PERSISTENT_MAX_OUT,
   HS_MAX: STACK_RESIDENT_FLOATS,
   STACK_MAX_HIDDEN,

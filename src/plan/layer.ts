@@ -5,7 +5,7 @@ import { cellKernel, type ArrayLengths, type KernelName } from '../kernels/sourc
 import { CELLS } from '../model/cells.js';
 import { layerInputSize } from '../model/spec.js';
 import type { Constants, ResolvedSpec } from '../model/types.js';
-import { GEMM_TILE } from '../kernels/constants.js';
+import { BATCH_TILE_MAX, GEMM_TILE } from '../kernels/constants.js';
 import { arrayLengths, projectionGates } from './layout.js';
 import { persistentUnsupported, variantUnsupported, type LayerChoice, type ProjectionVariant } from './variants.js';
 
@@ -28,7 +28,7 @@ export interface LayerPlan {
 
 /** Batch rows per tiled step workgroup (the BT override): each recurrent weight read then serves BT rows. */
 export function batchTile(batch: number): number {
-  return batch >= 3 ? 4 : batch;
+  return batch >= 3 ? BATCH_TILE_MAX : batch;
 }
 
 /**
@@ -209,7 +209,7 @@ export function planLayer(s: ResolvedSpec, run: LayerRun, caps: PlanCaps): Layer
   }
   if (choice.step === 'direct') {
     // Four rows per invocation once there are several: each weight read then serves four rows.
-    const bt = batch === 1 ? 1 : 4;
+    const bt = batch === 1 ? 1 : BATCH_TILE_MAX;
     const direct = (kernel: KernelName, units: number, constants: Constants): KernelCall => {
       const invocations = Math.ceil(batch / bt) * units;
       const wg = directWorkgroupSize(invocations, maxInvocations);
