@@ -12,6 +12,7 @@ export type { CellType, OnnxCellType } from './model/types.js';
 export { ACTIVATION_NAMES } from './model/activations.js';
 export {
   WebGpuRnnError,
+  AbortError,
   WebGPUUnavailableError,
   SpecError,
   WeightError,

@@ -46,6 +46,12 @@ export class DeviceLostError extends GpuError {
   }
 }
 
+/**
+ * A run was cancelled through its options.signal (an AbortSignal): before it started, or between
+ * two of its command buffers. Its name is 'AbortError', as for fetch().
+ */
+export class AbortError extends WebGpuRnnError {}
+
 /** A model file is truncated, corrupt or inconsistent (bad magic, lengths out of range, shapes that disagree). */
 export class FormatError extends WebGpuRnnError {}
 

@@ -9,6 +9,15 @@ import { planLayer } from './layer.js';
 import { runSizes } from './layout.js';
 import { STEP_VARIANTS, variantUnsupported } from './variants.js';
 
+/**
+ * The most dispatches one command buffer holds: a longer run is submitted in chunks of at most
+ * this many (its state stays on the GPU between them, and it still reads back once). One command
+ * buffer of 200,001 dispatches (a GRU over 100k steps, per-step kernels) crashed Dawn over lavapipe
+ * with a segmentation fault; drivers with a watchdog (Windows TDR, 2 s by default) also bound the
+ * work of one submission. 4096 dispatches cost lavapipe about one submit per 2,000 steps.
+ */
+export const MAX_DISPATCHES_PER_SUBMIT = 4096;
+
 type LimitName =
   | 'maxStorageBuffersPerShaderStage'
   | 'maxInvocations'

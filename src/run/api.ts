@@ -26,6 +26,12 @@ export interface RunOptions {
    * (usage STORAGE | COPY_SRC | COPY_DST), owned by the caller, with nothing read back.
    */
   output?: 'cpu' | 'gpu';
+  /**
+   * Cancels the run: checked before it starts and between its command buffers (a long run is
+   * submitted in chunks of at most 4096 dispatches); the run then rejects with an AbortError.
+   * Work already submitted finishes on the GPU; the model stays usable.
+   */
+  signal?: AbortSignal;
 }
 
 /** Rnn.encode's buffers: f32, run()'s layouts; x needs STORAGE usage, the outputs COPY_DST. */

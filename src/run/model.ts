@@ -9,6 +9,7 @@ import type { Precision, ResolvedSpec, RnnWeights } from '../model/types.js';
 import { chooseLayers, chooseStack, type ChoiceSources } from '../plan/choose.js';
 import { dispatchCount, layerCalls, planLayer, type KernelCall, type LayerPlan } from '../plan/layer.js';
 import { stateFloats } from '../plan/layout.js';
+import { MAX_DISPATCHES_PER_SUBMIT } from '../plan/limits.js';
 import { planStack, stackUnsupported } from '../plan/stack.js';
 import { modelKey, type TuneReport, type TuneShape, type TuningEntry, type TuningTable } from '../plan/tuning.js';
 import type { LayerChoice, ProjectionVariant, StepVariant } from '../plan/variants.js';
@@ -16,12 +17,21 @@ import type { EncodeIO, GpuRunResult, KernelPlan, Rnn, RunOptions, RunResult } f
 import { compileCall, compileLayer, readyLayers, type CompiledCall, type CompiledLayer } from './compile.js';
 import { lostDeviceError } from './device-lost.js';
 import { gpuOutputs, readPackedState, readStaged, stageOutputs, type Outputs } from './outputs.js';
-import { Recorder } from './record.js';
-import { checkCellStateGiven, checkInitial, packedState, positiveArg, validateEncode, validateRun, type RunRequest } from './run-io.js';
+import { Recorder, recordAll } from './record.js';
+import {
+  checkCellStateGiven,
+  checkInitial,
+  packedState,
+  positiveArg,
+  throwIfAborted,
+  validateEncode,
+  validateRun,
+  type RunRequest,
+} from './run-io.js';
 import { Stream, type ResidentState, type RnnStream, type StreamHost, type StreamOptions } from './stream.js';
 import { tuneShapes } from './tune.js';
 import { uploadWeights } from './weights.js';
-import { Workspaces } from './workspace.js';
+import { Workspaces, type Workspace } from './workspace.js';
 
 /** What createRnn decided a model runs with. */
 export interface ModelOptions {
@@ -287,6 +297,8 @@ export class RnnModel implements Rnn, StreamHost {
 
   private async execute(req: RunRequest): Promise<Outputs> {
     try {
+      // Aborted while it waited behind earlier calls: nothing of it reaches the GPU.
+      throwIfAborted(req.signal);
       return await withErrorScopes(this.device, 'run', (closeScopes) => this.encodeAndRead(req, closeScopes));
     } catch (e) {
       if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
@@ -301,8 +313,7 @@ export class RnnModel implements Rnn, StreamHost {
     const { layers, stack } = await this.compile(B, req.mask !== undefined, T);
     if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
     const ws = this.workspaces.ensure(T, B);
-    const encoder = this.device.createCommandEncoder({ label: 'webgpu-rnn run' });
-    this.recorder.run(encoder, req, layers, ws, stack);
+    const encoder = await this.recordChunked(req, layers, ws, stack);
     const final = this.recorder.finalStates(ws, stack ? undefined : layers, T, B);
     if (req.output === 'gpu') {
       const out = gpuOutputs(this.device, this.recorder, encoder, this.spec, ws, final, req);
@@ -314,6 +325,30 @@ export class RnnModel implements Rnn, StreamHost {
     this.device.queue.submit([encoder.finish()]);
     closeScopes();
     return readStaged(this.spec, ws, req);
+  }
+
+  /**
+   * Records a run, submitting a command buffer every MAX_DISPATCHES_PER_SUBMIT dispatches (the state
+   * stays on the GPU between them), and resolves to the encoder that holds the rest. Each chunk
+   * waits for the one before the last to finish, so recording stays at most two command buffers
+   * ahead of the GPU, and options.signal takes effect between chunks.
+   */
+  private async recordChunked(req: RunRequest, layers: CompiledLayer[], ws: Workspace, stack?: CompiledCall): Promise<GPUCommandEncoder> {
+    const q = this.device.queue;
+    const newEncoder = () => this.device.createCommandEncoder({ label: 'webgpu-rnn run' });
+    const recording = this.recorder.run(newEncoder(), req, layers, ws, stack, MAX_DISPATCHES_PER_SUBMIT);
+    let previous: Promise<undefined> | undefined;
+    let r = recording.next();
+    while (!r.done) {
+      q.submit([r.value.finish()]);
+      const submitted = q.onSubmittedWorkDone();
+      if (previous) await previous;
+      previous = submitted;
+      if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
+      throwIfAborted(req.signal);
+      r = recording.next(newEncoder());
+    }
+    return r.value;
   }
 
   encode(encoder: GPUCommandEncoder, io: EncodeIO): void {
@@ -337,7 +372,8 @@ export class RnnModel implements Rnn, StreamHost {
       );
     }
     const ws = this.workspaces.ensure(T, B);
-    this.recorder.run(encoder, req, layers, ws);
+    // The caller's encoder takes the whole run (encode() submits nothing itself).
+    recordAll(this.recorder.run(encoder, req, layers, ws));
     this.recorder.outputs(encoder, ws, this.recorder.finalStates(ws, layers, T, B), req, { Y: io.Y, Y_h: io.Y_h, Y_c: io.Y_c });
   }
 }

@@ -35,8 +35,20 @@ export class Recorder {
    * `encoder` the copies of GPU-held initial states, the compute pass of every layer and step, and
    * a stream's final state back to it. The final h is left in ws.h[l][final], c in ws.cAll at
    * cLayout's state(l); with the stack kernel both stay in its packed state (finalStates says where).
+   *
+   * A generator: every `maxDispatches` dispatches it ends the compute pass and yields the encoder
+   * so far, for the caller to submit, and continues in the encoder it is given back (the state
+   * stays on the GPU between them); it returns the encoder that holds the rest, where the outputs'
+   * copies go. With the default (no bound) it never yields: recordAll runs it in one encoder.
    */
-  run(encoder: GPUCommandEncoder, req: RunRequest, layers: CompiledLayer[], ws: Workspace, stack?: CompiledCall): void {
+  *run(
+    encoder: GPUCommandEncoder,
+    req: RunRequest,
+    layers: CompiledLayer[],
+    ws: Workspace,
+    stack?: CompiledCall,
+    maxDispatches = Number.POSITIVE_INFINITY,
+  ): Generator<GPUCommandEncoder, GPUCommandEncoder, GPUCommandEncoder> {
     const s = this.m.spec;
     const { seqLen: T, batch: B } = req;
     const { directions: D, numLayers: L, hiddenSize: H, outputSize: Hout } = s;
@@ -82,7 +94,7 @@ export class Recorder {
       const state = req.resident?.state ?? ws.stackState!;
       if (!req.resident) writeArray(q, state, packedState(this.m.spec, req, req.initialH, req.initialC));
       this.stack(encoder, req, state, stack, ws);
-      return;
+      return encoder;
     }
 
     const hFloats = D * B * Hout;
@@ -110,26 +122,39 @@ export class Recorder {
         }
       }
     }
-    const pass = encoder.beginComputePass({ label: 'webgpu-rnn layers' });
+    let pass = encoder.beginComputePass({ label: 'webgpu-rnn layers' });
+    let recorded = 0;
     // Each call carries its pipeline; its bind group is the workspace's for (layer, kernel, h parity).
     const record = (call: CompiledCall, group: GPUBindGroup, offsets?: number[]) => {
       pass.setPipeline(call.pipeline);
       pass.setBindGroup(0, group, offsets);
       pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
+      recorded++;
     };
-    layers.forEach((layer, l) => {
+    for (let l = 0; l < layers.length; l++) {
+      const layer = layers[l];
       const group = (call: CompiledCall, parity: number) => this.workspaces.bindGroup(ws, l, parity, call.kernel);
       const x = l === 0 && externalX ? { x: { buffer: externalX, words: T * B * s.inputSize } } : undefined;
       record(layer.inputProj, x ? this.workspaces.makeBindGroup(ws, 0, 0, layer.inputProj.kernel, x) : group(layer.inputProj, 0));
       // A sequence kernel reads h[0] (the initial state) and leaves the final state in h[1].
       if (layer.sequence) record(layer.sequence, group(layer.sequence, 0), [0]);
-      for (let t = 0; t < T; t++) for (const call of layer.step) record(call, group(call, t & 1), [t * UNIFORM_SLOT]);
-    });
+      for (let t = 0; t < T; t++) {
+        // A step's dispatches stay in one command buffer; a full one is handed over first.
+        if (recorded + layer.step.length > maxDispatches) {
+          pass.end();
+          encoder = yield encoder;
+          pass = encoder.beginComputePass({ label: 'webgpu-rnn layers' });
+          recorded = 0;
+        }
+        for (const call of layer.step) record(call, group(call, t & 1), [t * UNIFORM_SLOT]);
+      }
+    }
     pass.end();
     for (let l = 0; req.resident && l < L; l++) {
       encoder.copyBufferToBuffer(ws.h[l][finalState(layers[l], T)], 0, req.resident.state, packed.h(l) * 4, hFloats * 4);
       if (hasCellState(s)) encoder.copyBufferToBuffer(ws.cAll!, cState(l).offset, req.resident.state, packed.c(l) * 4, cFloats * 4);
     }
+    return encoder;
   }
 
   /**
@@ -228,4 +253,11 @@ export class Recorder {
       c: (l) => ({ buffer: ws.cAll!, offset: cLayout(this.m.spec, T, B).state(l) * 4 }),
     };
   }
+}
+
+/** Runs a recording that was given no dispatch bound (it never yields) and returns its encoder. */
+export function recordAll(recording: Generator<GPUCommandEncoder, GPUCommandEncoder, GPUCommandEncoder>): GPUCommandEncoder {
+  const r = recording.next();
+  if (!r.done) throw new Error('internal: an unbounded recording yielded an encoder');
+  return r.value;
 }

@@ -3,7 +3,7 @@
 // and the layout transposes of states between run()'s layouts ([L·D, B, w] or batch-major
 // [B, L·D, w]) and the kernels' per-layer [D, B, w] or the packed stream/stack state. Pure
 // functions of the spec and the device's limits.
-import { InputError } from '../core/errors.js';
+import { AbortError, InputError } from '../core/errors.js';
 import type { DeviceCaps } from '../gpu/adapter.js';
 import { Usage } from '../gpu/helpers.js';
 import { CELL_TYPES, CELLS, hasCellState } from '../model/cells.js';
@@ -27,6 +27,8 @@ export interface RunRequest {
   seqLen: number;
   batch: number;
   lens: Uint32Array;
+  /** run()'s options.signal: checked before the run starts and between its command buffers. */
+  signal?: AbortSignal;
   /** [T, B] step mask (MASKED kernels), or undefined for lengths. */
   mask?: Uint32Array;
   initialH?: Float32Array;
@@ -89,7 +91,8 @@ export function validateRun(s: ResolvedSpec, caps: DeviceCaps, x: Float32Array |
   checkCellStateGiven(s, 'options.initialC', o.initialC);
   state('initialC', o.initialC, H);
   checkRunLimits(s, caps, T, B);
-  return { x, output, seqLen: T, batch: B, lens, mask, initialH: o.initialH, initialC: o.initialC };
+  const signal = checkSignal(o.signal);
+  return { x, output, seqLen: T, batch: B, lens, mask, initialH: o.initialH, initialC: o.initialC, signal };
 }
 
 /** `what` (an initial c state, or a buffer for one) is refused where the cell has no c state. */
@@ -100,6 +103,23 @@ export function checkCellStateGiven(s: ResolvedSpec, what: string, given: unknow
         .map((c) => CELLS[c].label)
         .join(', ')} only; remove it for a ${CELLS[s.cell].label}`,
     );
+}
+
+/** options.signal: an AbortSignal or absent; an InputError otherwise, an AbortError if it has already fired. */
+function checkSignal(signal: unknown): AbortSignal | undefined {
+  if (signal === undefined) return undefined;
+  const s = signal as Partial<AbortSignal> | null;
+  if (typeof s !== 'object' || s === null || typeof s.aborted !== 'boolean')
+    throw new InputError('options.signal must be an AbortSignal (new AbortController().signal), or absent');
+  throwIfAborted(s as AbortSignal);
+  return s as AbortSignal;
+}
+
+/** An AbortError when the signal has fired (its reason in the message), else nothing. */
+export function throwIfAborted(signal: AbortSignal | undefined): void {
+  if (!signal?.aborted) return;
+  const reason = signal.reason === undefined ? '' : `: ${signal.reason instanceof Error ? signal.reason.message : String(signal.reason)}`;
+  throw new AbortError(`run() was aborted through options.signal${reason}`);
 }
 
 /** encode()'s request: io's shape options as run()'s, and every buffer of io checked for its usage and size. */

@@ -1,6 +1,7 @@
 // Dispatch budget: a run of L layers over T steps issues at most L·(1 + T) compute dispatches,
 // whatever the direction, for RNN, LSTM and GRU with linearBeforeReset; at most L·(1 + 2T) for GRU
-// without it and LSTM with projection. And a whole run is one submit.
+// without it and LSTM with projection. And a run of at most 4096 dispatches is one submit (longer ones:
+// test/gpu/long-sequences.test.ts).
 import { describe, expect, it } from 'vitest';
 import { createRnn, type RnnSpec } from '../../src/index.js';
 import { countingDevice } from '../support/counting.js';

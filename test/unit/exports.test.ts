@@ -7,6 +7,8 @@ import ts from 'typescript';
 import { expect, it } from 'vitest';
 
 const EXPORTS = [
+  // Added on purpose by issue 18: a run cancelled through options.signal.
+  'AbortError',
   'ACTIVATION_NAMES',
   'CellType (type)',
   'CheckpointManifest (type)',
