@@ -94,10 +94,10 @@ it('src/index.ts exports exactly the names it exported before the restructuring'
       return `${s.getName()}${target.flags & ts.SymbolFlags.Value ? '' : ' (type)'}`;
     })
     .sort();
-  expect(names).toEqual(EXPORTS);
+  expect(names).toEqual([...EXPORTS].sort());
 });
 
 it('the runtime exports are the value names of that list', async () => {
   const lib = await import('../../src/index.js');
-  expect(Object.keys(lib).sort()).toEqual(EXPORTS.filter((n) => !n.endsWith(' (type)')));
+  expect(Object.keys(lib).sort()).toEqual(EXPORTS.filter((n) => !n.endsWith(' (type)')).sort());
 });
