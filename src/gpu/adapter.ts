@@ -9,9 +9,18 @@
  */
 export type AdapterKind = 'emulated' | 'gpu';
 
+/**
+ * Which CPU implementation an emulated adapter is, where the defaults differ between them: Mesa's
+ * lavapipe (llvmpipe), where a dispatch costs about 33 µs, and SwiftShader, where it costs about half
+ * that and barriers cost more (plan/choose.ts defaultChoice has the measurements).
+ */
+export type Emulator = 'lavapipe' | 'swiftshader' | 'other';
+
 /** The limits and features of a device that the library plans with, read once per device. */
 export interface DeviceCaps {
   kind: AdapterKind;
+  /** For an emulated adapter, which one; undefined on GPUs. */
+  emulator?: Emulator;
   /** The adapter as a readable line (tuning tables are keyed by it). */
   adapter: string;
   /** maxComputeInvocationsPerWorkgroup */
@@ -40,6 +49,15 @@ export function adapterDescription(device: GPUDevice): string {
   return [info.vendor, info.architecture, info.device, info.description].filter(Boolean).join(' / ') || 'unknown adapter';
 }
 
+/** Which emulator an emulated adapter is, from its adapter info. */
+function emulatorOf(device: GPUDevice): Emulator {
+  const info = (device as InfoDevice).adapterInfo;
+  const text = info ? `${info.vendor} ${info.architecture} ${info.device} ${info.description}` : '';
+  if (/llvmpipe|lavapipe/i.test(text)) return 'lavapipe';
+  if (/swiftshader/i.test(text)) return 'swiftshader';
+  return 'other';
+}
+
 /** 'emulated' for a CPU implementation (or a fallback adapter), else 'gpu'. */
 export function adapterKind(device: GPUDevice): AdapterKind {
   const info = (device as InfoDevice).adapterInfo;
@@ -55,8 +73,10 @@ export function deviceCaps(device: GPUDevice): DeviceCaps {
   let c = caps.get(device);
   if (!c) {
     const lim = device.limits;
+    const kind = adapterKind(device);
     c = {
-      kind: adapterKind(device),
+      kind,
+      emulator: kind === 'emulated' ? emulatorOf(device) : undefined,
       adapter: adapterDescription(device),
       maxInvocations: lim.maxComputeInvocationsPerWorkgroup,
       maxWorkgroups: lim.maxComputeWorkgroupsPerDimension,

@@ -54,26 +54,33 @@ describe('long sequences', () => {
     rnn.destroy();
   });
 
-  it('GRU 16 over T = 100,000 steps with the default kernels equals the reference (Y_h and the last 100 steps of Y)', async () => {
-    const { device, counts, reset } = countingDevice(await getTestDevice());
-    const spec: RnnSpec = { cell: 'gru', inputSize: 4, hiddenSize: 16 };
-    const T = 100_000;
-    const weights = randomWeights(spec, 21);
-    const rnn = await createRnn(device, spec, weights);
-    const x = uniform(rng(8), T * spec.inputSize);
-    reset();
-    const started = performance.now();
-    const got = await rnn.run(x, { seqLen: T, batch: 1 });
-    const ms = performance.now() - started;
-    const ref = referenceRnn(spec, weights, x, { seqLen: T, batch: 1 });
-    expectTail(got, ref, spec.hiddenSize, 100, 'GRU 16, T = 100k');
-    expect(counts.maxDispatchesPerSubmit).toBeLessThanOrEqual(MAX_DISPATCHES_PER_SUBMIT);
-    expect(counts.maps).toBe(1);
-    console.log(
-      `[long-sequences] GRU 16, T = 100,000: ${rnn.kernels(T, 1).dispatches} dispatches in ${counts.submits} submits, ${(ms / 1000).toFixed(1)} s`,
-    );
-    rnn.destroy();
-  }, 600_000);
+  for (const stepKernels of ['auto', 'direct'] as const) {
+    it(`GRU 16 over T = 100,000 steps (${stepKernels} kernels) equals the reference (Y_h and the last 100 steps of Y)`, async () => {
+      const { device, counts, reset } = countingDevice(await getTestDevice());
+      const spec: RnnSpec = { cell: 'gru', inputSize: 4, hiddenSize: 16 };
+      const T = 100_000;
+      const weights = randomWeights(spec, 21);
+      const rnn = await createRnn(device, spec, weights, { stepKernels });
+      const x = uniform(rng(8), T * spec.inputSize);
+      reset();
+      const started = performance.now();
+      const got = await rnn.run(x, { seqLen: T, batch: 1 });
+      const ms = performance.now() - started;
+      const ref = referenceRnn(spec, weights, x, { seqLen: T, batch: 1 });
+      expectTail(got, ref, spec.hiddenSize, 100, `GRU 16, T = 100k, ${stepKernels}`);
+      expect(counts.dispatches).toBe(rnn.kernels(T, 1).dispatches);
+      expect(counts.maxDispatchesPerSubmit).toBeLessThanOrEqual(MAX_DISPATCHES_PER_SUBMIT);
+      expect(counts.maps).toBe(1);
+      const plan = rnn
+        .kernels(T, 1)
+        .layers.map((c) => `${c.step}+${c.projection}`)
+        .join(', ');
+      console.log(
+        `[long-sequences] GRU 16, T = 100,000, ${stepKernels} (${plan}): ${counts.dispatches} dispatches in ${counts.submits} submits, ${(ms / 1000).toFixed(1)} s`,
+      );
+      rnn.destroy();
+    }, 600_000);
+  }
 
   it('options.signal aborts a long run between its command buffers with an AbortError; the model stays usable', async () => {
     const spec: RnnSpec = { cell: 'rnn', inputSize: 2, hiddenSize: 4 };

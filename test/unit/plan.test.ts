@@ -1,7 +1,7 @@
 // The dispatch plan, without a GPU: grids, workgroup sizes, batch tiles and output strides.
 import { describe, expect, it } from 'vitest';
 import { CAPS, CAPS_SUBGROUPS } from '../support/caps.js';
-import { defaultChoice } from '../../src/plan/choose.js';
+import { defaultChoice, LAVAPIPE_PERSISTENT_MIN_STEPS } from '../../src/plan/choose.js';
 import { batchTile, directWorkgroupSize, dispatchCount, planLayer, stepWorkgroupSize } from '../../src/plan/layer.js';
 import { arrayLengths, lengthRows, outputStrides } from '../../src/plan/layout.js';
 import type { LayerChoice } from '../../src/plan/variants.js';
@@ -141,6 +141,20 @@ describe('plan', () => {
     const small = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 64 });
     const big = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 512 });
     expect(defaultChoice(small, 100, 1, 'emulated')).toEqual({ step: 'direct', projection: 'gemv' });
+    expect(defaultChoice(small, 100, 1, 'emulated', 'swiftshader')).toEqual({ step: 'direct', projection: 'gemv' });
+    // lavapipe: the persistent kernel from LAVAPIPE_PERSISTENT_MIN_STEPS steps on, where it applies.
+    expect(defaultChoice(small, LAVAPIPE_PERSISTENT_MIN_STEPS, 1, 'emulated', 'lavapipe')).toEqual({
+      step: 'persistent',
+      projection: 'gemv',
+    });
+    expect(defaultChoice(small, LAVAPIPE_PERSISTENT_MIN_STEPS - 1, 1, 'emulated', 'lavapipe')).toEqual({
+      step: 'direct',
+      projection: 'gemv',
+    });
+    expect(defaultChoice(resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 300 }), 100, 1, 'emulated', 'lavapipe')).toEqual({
+      step: 'direct',
+      projection: 'gemv',
+    });
     expect(defaultChoice(small, 100, 1, 'gpu')).toEqual({ step: 'persistent', projection: 'gemm' });
     expect(defaultChoice(small, 1, 1, 'gpu')).toEqual({ step: 'direct', projection: 'gemv' });
     expect(defaultChoice(big, 100, 8, 'gpu')).toEqual({ step: 'direct', projection: 'gemm' });
