@@ -341,7 +341,8 @@ export class RnnModel implements Rnn, StreamHost {
     let r = recording.next();
     while (!r.done) {
       q.submit([r.value.finish()]);
-      const submitted = q.onSubmittedWorkDone();
+      // Only back-pressure: a GPU failure surfaces through the run's error scopes and device.lost.
+      const submitted = q.onSubmittedWorkDone().catch(() => undefined);
       if (previous) await previous;
       previous = submitted;
       if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
