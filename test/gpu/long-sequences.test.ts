@@ -82,6 +82,34 @@ describe('long sequences', () => {
     }, 600_000);
   }
 
+  // The scale runs that fit the device's binding limits (an LSTM 64 over 100k steps at B = 2 needs
+  // an xproj of 205 MB, over lavapipe's 128 MiB maxStorageBufferBindingSize: a DeviceLimitError
+  // before any GPU work until runs are split over seqLen).
+  const scale: [string, RnnSpec, number, number][] = [
+    ['BiLSTM 128, T = 20,000', { cell: 'lstm', inputSize: 32, hiddenSize: 128, direction: 'bidirectional' }, 20_000, 1],
+    ['LSTM 64, B = 2, T = 50,000', { cell: 'lstm', inputSize: 16, hiddenSize: 64 }, 50_000, 2],
+  ];
+  for (const [name, spec, T, B] of scale) {
+    it(`${name} with the default kernels equals the reference (Y_h, Y_c and the last 20 steps of Y)`, async () => {
+      const weights = randomWeights(spec, 31);
+      const rnn = await createRnn(await getTestDevice(), spec, weights, { batch: B });
+      const x = uniform(rng(9), T * B * spec.inputSize);
+      const started = performance.now();
+      const got = await rnn.run(x, { seqLen: T, batch: B });
+      const ms = performance.now() - started;
+      const ref = referenceRnn(spec, weights, x, { seqLen: T, batch: B });
+      const D = spec.direction === 'bidirectional' ? 2 : 1;
+      expectTail(got, ref, D * B * spec.hiddenSize, 20, name);
+      expectClose(got.Y_c!, ref.Y_c!, `${name} Y_c`);
+      const plan = rnn
+        .kernels(T, B)
+        .layers.map((c) => `${c.step}+${c.projection}`)
+        .join(', ');
+      console.log(`[long-sequences] ${name}, default (${plan}): ${(ms / 1000).toFixed(1)} s`);
+      rnn.destroy();
+    }, 600_000);
+  }
+
   it('options.signal aborts a long run between its command buffers with an AbortError; the model stays usable', async () => {
     const spec: RnnSpec = { cell: 'rnn', inputSize: 2, hiddenSize: 4 };
     const weights = randomWeights(spec, 3);
