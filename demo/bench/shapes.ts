@@ -282,10 +282,40 @@ const QUICK: BenchShape[] = [
   },
 ];
 
+/**
+ * Long sequences (issue 18): one GRU 16 over 10,000 and 100,000 steps, as offline VAD or an hour of
+ * 100 frames/s audio would feed it. Opt-in (`--config long`), since per-step engines take minutes here.
+ */
+const LONG: BenchShape[] = [
+  {
+    id: 'gru16-10k',
+    label: 'GRU 16, T=10k',
+    cell: 'gru',
+    inputSize: 4,
+    hiddenSize: 16,
+    numLayers: 1,
+    direction: 'forward',
+    seqLen: 10_000,
+    batch: 1,
+  },
+  {
+    id: 'gru16-100k',
+    label: 'GRU 16, T=100k',
+    cell: 'gru',
+    inputSize: 4,
+    hiddenSize: 16,
+    numLayers: 1,
+    direction: 'forward',
+    seqLen: 100_000,
+    batch: 1,
+  },
+];
+
 export const CONFIGS: Record<string, BenchConfig> = {
   quick: { name: 'quick', shapes: QUICK, warmup: 1, reps: 5, budgetMs: 1000 },
   realistic: { name: 'realistic', shapes: REALISTIC, warmup: 2, reps: 10, budgetMs: 4000, maxFirstRunMs: 20_000 },
   full: { name: 'full', shapes: [...REALISTIC, ...FULL_EXTRA], warmup: 3, reps: 20, budgetMs: 10000 },
+  long: { name: 'long', shapes: LONG, warmup: 1, reps: 5, budgetMs: 30_000, maxFirstRunMs: 60_000 },
 };
 
 /**
