@@ -21,7 +21,8 @@
 //   recurrent_matvec; the new h goes to h_next (ping-pong buffers on the host).
 // main_seq: the whole sequence in one dispatch, for small layers (OUT <= K_TILE). Grid x = 1,
 //   y = direction d, z = ceil(batch / BT): one workgroup owns the recurrences of BT rows of one
-//   direction and loops over all dims.seq_len steps, keeping h in workgroup memory (two halves
+//   direction and loops over the steps of its dispatch (dispatch_steps: at most dims.seq_chunk
+//   of them; the host records one dispatch per chunk), keeping h in workgroup memory (two halves
 //   of hbuf, alternating by step parity) with a barrier between steps; invocation lid computes
 //   units lid, lid + WG, …. The rows of different workgroups never interact, so no grid-wide
 //   barrier is needed. h_prev is read once at the start, h_next written once at the end. With
@@ -35,7 +36,7 @@
 //   with store_phase1 where the cell's load_vector reads it.
 // main_rows: the whole sequence in one dispatch with no workgroup memory and no barrier, for tiny
 //   layers with many rows. Grid x = ceil(B / WG) blocks of rows b, y = direction d: invocation
-//   (d, b) runs every step of its row for every unit. The vector of step s is the row's own output
+//   (d, b) runs every step of its dispatch (dispatch_steps, as main_seq) for every unit. The vector of step s is the row's own output
 //   of its previous step, read back from y (h_prev at the first step; with TWO_PHASE the first
 //   phase's vector, through load_vector), so nothing is shared between invocations; the final h
 //   goes to h_next. Only rows whose length has run out skip the mat-vecs.
@@ -91,8 +92,9 @@ fn main_seq(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
     hbuf[HALF + e] = 0.0;
   }
   workgroupBarrier();
-  for (var s = 0u; s < dims.seq_len; s++) {
-    let cur = (s & 1u) * HALF;
+  let steps = dispatch_steps();
+  for (var s = steps.x; s < steps.y; s++) {
+    let cur = ((s - steps.x) & 1u) * HALF;
     let nxt = HALF - cur;
     if (TWO_PHASE) {
       for (var j = lid; j < HIDDEN; j += WG) {
@@ -131,7 +133,7 @@ fn main_seq(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_inde
     }
     workgroupBarrier();
   }
-  let fin = (dims.seq_len & 1u) * HALF;
+  let fin = ((steps.y - steps.x) & 1u) * HALF;
   for (var e = lid; e < K_TILE * BT; e += WG) {
     let b = b0 + e / K_TILE;
     let k = e % K_TILE;
@@ -190,7 +192,8 @@ fn main_rows(@builtin(global_invocation_id) gid: vec3<u32>) {
   let row = state_row(d, b);
   var t_prev = 0u;
   var started = false;
-  for (var s = 0u; s < dims.seq_len; s++) {
+  let steps = dispatch_steps();
+  for (var s = steps.x; s < steps.y; s++) {
     let rs = row_step(d, s, b);
     if (rs.advances) {
       if (TWO_PHASE) {

@@ -11,7 +11,9 @@
 // b0 = w·BT .. b0 + BT - 1 and invocation j owns unit j of each (j >= HIDDEN only join barriers).
 // Rows never interact, so no grid-wide barrier is needed: the workgroup loops over steps s and,
 // inside, over layers l = 0 .. LAYERS - 1 (the persistent idea of cell_step.wgsl's main_seq, taken
-// across layers). Per (s, l) and row b, when the row advances (row_step: t, lengths or mask):
+// across layers). A dispatch runs at most dims.seq_chunk steps (dispatch_steps): the host records
+// one dispatch per chunk, each continuing from the state it finds in `state`. Per (s, l) and
+// row b, when the row advances (row_step: t, lengths or mask):
 //   v_in = x[t, b, :] (l = 0) or the new h of layer l - 1 (hs), v_h = h of layer l (hs)
 //   pre = W_l v_in + bias_l + R_l v_h, gate lanes as in the per-layer kernels, then the cell
 //   (cell_math.wgsl): RNN, LSTM (c read and written in `state` by its own invocation) or GRU; a
@@ -249,7 +251,9 @@ fn main(@builtin(workgroup_id) wg: vec3<u32>, @builtin(local_invocation_index) l
     hs[e] = v;
   }
   workgroupBarrier();
-  for (var s = 0u; s < dims.seq_len; s++) {
+  // The steps of this dispatch (dispatch_steps): the host splits a long call into chunks.
+  let steps = dispatch_steps();
+  for (var s = steps.x; s < steps.y; s++) {
     for (var l = 0u; l < LAYERS; l++) {
       let hn = layer_step(l, s, b0, rows, j);
       workgroupBarrier();

@@ -12,8 +12,9 @@
 //   step      the step index s; the host writes s into 256-byte slot s of one uniform buffer once and
 //             selects the slot with a dynamic offset, so a whole sequence is encoded without any
 //             per-step writeBuffer (writeBuffer would run before all of the deferred dispatches).
-//   dims      the run's batch size, sequence length, the strides of the sequence output y (see y_index)
-//             and step0, the steps a stream's earlier calls processed (0 for run()).
+//   dims      the run's batch size, sequence length, the strides of the sequence output y (see y_index),
+//             step0, the steps a stream's earlier calls processed (0 for run()), and seq_chunk, the
+//             most steps one dispatch of a sequence kernel runs (dispatch_steps).
 //   seq_lens  [B] valid length of each batch row (ONNX sequence_lens; T when absent), or with
 //             MASKED a [T, B] mask (TF.js / Keras masking), see row_step.
 // State buffers are [D, B, width] row-major; a row (d, b) starts at (d * batch + b) * width.
@@ -32,6 +33,7 @@ struct Dims {
   c_base: u32,    // LSTM: where this layer's c state starts in the c binding
   c_seq_read: u32,   // Depth-Gated LSTM: the layer below's c sequence in the c binding (0xffffffff: none)
   c_seq_write: u32,  // Depth-Gated LSTM: this layer's c sequence, for the layer above (0xffffffff: none)
+  seq_chunk: u32,    // sequence kernels: the most steps one dispatch runs (dispatch_steps)
 }
 
 @group(0) @binding(0) var<uniform> step: Step;
@@ -58,6 +60,15 @@ fn time_index(d: u32, s: u32, len: u32) -> u32 {
     return len - 1u - s;
   }
   return s;
+}
+
+// The steps [x, y) one dispatch of a sequence kernel (main_seq, main_rows, stack_step) runs: from
+// step.s (its dynamic offset selects slot step.s) for at most dims.seq_chunk steps. The host splits
+// a long sequence into dispatches of seq_chunk steps, so that no one dispatch runs for seconds (a
+// driver watchdog, e.g. Windows TDR, resets a GPU after 2 s by default); each one reads the state
+// the previous one left (h_prev) and leaves its own (h_next).
+fn dispatch_steps() -> vec2<u32> {
+  return vec2<u32>(step.s, min(step.s + dims.seq_chunk, dims.seq_len));
 }
 
 struct RowStep {

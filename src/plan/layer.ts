@@ -7,6 +7,7 @@ import { layerInputSize } from '../model/spec.js';
 import type { Constants, ResolvedSpec } from '../model/types.js';
 import { BATCH_TILE_MAX, GEMM_TILE } from '../kernels/constants.js';
 import { arrayLengths, projectionGates } from './layout.js';
+import { sequenceChunks } from './segments.js';
 import { persistentUnsupported, variantUnsupported, type LayerChoice, type ProjectionVariant } from './variants.js';
 
 export interface KernelCall {
@@ -248,12 +249,15 @@ export function planFits(plan: LayerPlan, maxWorkgroups: number): boolean {
   return [plan.inputProj, ...plan.step, ...(plan.sequence ? [plan.sequence] : [])].every((c) => c.grid.every((g) => g <= maxWorkgroups));
 }
 
-/** Dispatches a run issues with these per-layer choices: per layer one input projection plus the step kernels of every timestep. */
+/**
+ * Dispatches a run (one segment of one) issues with these per-layer choices: per layer one input
+ * projection plus the step kernels of every timestep, or the sequence kernel's chunks.
+ */
 export function dispatchCount(s: ResolvedSpec, seqLen: number, batch: number, choices: LayerChoice[], caps: PlanCaps): number {
   let n = 0;
   for (let l = 0; l < s.numLayers; l++) {
     const p = planLayer(s, { layer: l, seqLen, batch, masked: false, choice: choices[l] }, caps);
-    n += 1 + (p.sequence ? 1 : seqLen * p.step.length);
+    n += 1 + (p.sequence ? sequenceChunks(seqLen) : seqLen * p.step.length);
   }
   return n;
 }
@@ -263,7 +267,10 @@ export function layerCalls(plan: LayerPlan): KernelCall[] {
   return [plan.inputProj, ...(plan.sequence ? [plan.sequence] : plan.step)];
 }
 
-/** Where a layer's final h is: per-step kernels leave it in h[T & 1], the sequence kernels write h[1]. */
+/**
+ * Where a layer's final h is: per-step kernels leave it in h[T & 1]; a sequence kernel's chunk k
+ * reads h[k & 1] and writes the other, so its n chunks leave it in h[n & 1].
+ */
 export function finalState(plan: LayerPlan, T: number): 0 | 1 {
-  return plan.sequence ? 1 : ((T & 1) as 0 | 1);
+  return ((plan.sequence ? sequenceChunks(T) : T) & 1) as 0 | 1;
 }

@@ -6,7 +6,7 @@ import { kernelInfo, type KernelName } from '../kernels/sources.js';
 import { layerInputSize } from '../model/spec.js';
 import type { ResolvedSpec } from '../model/types.js';
 import { planLayer } from './layer.js';
-import { runSizes } from './layout.js';
+import { segmentable, segmentSteps, workspaceOverflow } from './segments.js';
 import { STEP_VARIANTS, variantUnsupported } from './variants.js';
 
 /**
@@ -71,21 +71,29 @@ export function checkModelLimits(s: ResolvedSpec, caps: DeviceCaps): void {
   need(caps, 'the input projection grid (x workgroups)', Math.ceil((D * G * H) / 64), 'maxWorkgroups', 'use a smaller hidden size');
 }
 
-/** Rejects a run of (T, B) whose buffers or grids exceed the device's limits. */
-export function checkRunLimits(s: ResolvedSpec, caps: DeviceCaps, T: number, B: number): void {
-  const maxBytes = Math.min(caps.maxStorageBufferBindingSize, caps.maxBufferSize);
-  for (const [name, floats] of Object.entries(runSizes(s, T, B))) {
-    if (floats * 4 > maxBytes) {
-      const limit = caps.maxStorageBufferBindingSize <= caps.maxBufferSize ? 'maxStorageBufferBindingSize' : 'maxBufferSize';
-      throw new DeviceLimitError(
-        `a run of seqLen ${T} and batch ${B} needs a ${name} buffer of ${floats * 4} bytes, over the device's ` +
-          `${limit} (${maxBytes}); run shorter sequences or smaller batches, or request a device with larger limits`,
-      );
-    }
-  }
-  if (Math.ceil((T * B) / 64) > caps.maxWorkgroups) {
+/**
+ * Rejects a run of (T, B) whose buffers or grids exceed the device's limits. A unidirectional run
+ * (`splittable`: run() and stream steps, not encode(), which records into the caller's one encoder)
+ * that does not fit one workspace runs in segments (plan/segments.ts): then a segment must fit,
+ * and Y (with the final states, staged beside it for the one readback) one buffer.
+ */
+export function checkRunLimits(s: ResolvedSpec, caps: DeviceCaps, T: number, B: number, splittable = true): void {
+  const steps = splittable ? segmentSteps(s, caps, T, B) : T;
+  const overflow = workspaceOverflow(s, caps, Math.max(steps, 1), B);
+  if (steps === 0 || overflow) {
+    const split = steps === 0 ? ' (not even one step fits)' : !segmentable(s) ? ' (a bidirectional run cannot be split over seqLen)' : '';
     throw new DeviceLimitError(
-      `seqLen·batch = ${T * B} rows need ${Math.ceil((T * B) / 64)} workgroups, over maxComputeWorkgroupsPerDimension (${caps.maxWorkgroups}); split the run`,
+      `a run of seqLen ${T} and batch ${B} needs ${overflow}${split}; run shorter sequences or smaller batches, ` +
+        'or request a device with larger limits',
+    );
+  }
+  if (steps === T) return;
+  const { outputSize: Hout, hiddenSize: H, numLayers: L } = s;
+  const bytes = 4 * (T * B * Hout + L * B * (Hout + H));
+  if (bytes > caps.maxBufferSize) {
+    throw new DeviceLimitError(
+      `a run of seqLen ${T} and batch ${B} returns ${bytes} bytes of Y and final states, over the device's maxBufferSize ` +
+        `(${caps.maxBufferSize}); run it in shorter calls (rnn.stream() keeps the state on the GPU between them)`,
     );
   }
 }

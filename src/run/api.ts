@@ -74,6 +74,12 @@ export interface KernelPlan {
   layers: LayerChoice[];
   dispatches: number;
   stack?: boolean;
+  /**
+   * Where a run of this length does not fit one workspace on the device (or is longer than 65,536
+   * steps), the segments it runs in, one after the other with the state kept on the GPU
+   * (unidirectional models; `layers` is the first segment's). Absent for a run in one piece.
+   */
+  segments?: number;
 }
 
 export interface Rnn {
@@ -85,7 +91,8 @@ export interface Rnn {
   run(x: Float32Array | GPUBuffer, options: RunOptions): Promise<RunResult>;
   /**
    * Which kernels a run of (seqLen, batch) uses on this device, and how many dispatches it issues;
-   * a stream's step() of seqLen steps over `batch` rows uses the same.
+   * a stream's step() of seqLen steps over `batch` rows uses the same. A DeviceLimitError where
+   * the device cannot hold such a run (as run() would reject it).
    */
   kernels(seqLen: number, batch: number): KernelPlan;
   /**

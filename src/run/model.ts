@@ -9,7 +9,8 @@ import type { Precision, ResolvedSpec, RnnWeights } from '../model/types.js';
 import { chooseLayers, chooseStack, type ChoiceSources } from '../plan/choose.js';
 import { dispatchCount, layerCalls, planLayer, type KernelCall, type LayerPlan } from '../plan/layer.js';
 import { stateFloats } from '../plan/layout.js';
-import { MAX_DISPATCHES_PER_SUBMIT } from '../plan/limits.js';
+import { checkRunLimits, MAX_DISPATCHES_PER_SUBMIT } from '../plan/limits.js';
+import { planSegments, segmentSteps, sequenceChunks } from '../plan/segments.js';
 import { planStack, stackUnsupported } from '../plan/stack.js';
 import { modelKey, type TuneReport, type TuneShape, type TuningEntry, type TuningTable } from '../plan/tuning.js';
 import type { LayerChoice, ProjectionVariant, StepVariant } from '../plan/variants.js';
@@ -28,6 +29,7 @@ import {
   validateRun,
   type RunRequest,
 } from './run-io.js';
+import { runSegments, type SegmentHost } from './segments.js';
 import { Stream, type ResidentState, type RnnStream, type StreamHost, type StreamOptions } from './stream.js';
 import { tuneShapes } from './tune.js';
 import { uploadWeights } from './weights.js';
@@ -96,9 +98,20 @@ export class RnnModel implements Rnn, StreamHost {
   kernels(seqLen: number, batch: number): KernelPlan {
     positiveArg('seqLen', seqLen);
     positiveArg('batch', batch);
-    if (chooseStack(seqLen, batch, this.sources, this.caps)) return { layers: [], dispatches: 1, stack: true };
-    const layers = this.choices(seqLen, batch);
-    return { layers, dispatches: dispatchCount(this.spec, seqLen, batch, layers, this.caps) };
+    // A run the device cannot hold has no plan: the DeviceLimitError run() would raise.
+    checkRunLimits(this.spec, this.caps, seqLen, batch);
+    // A run too long for one workspace runs in segments (plan/segments.ts), each planned for its length.
+    const segments = planSegments(seqLen, segmentSteps(this.spec, this.caps, seqLen, batch) || seqLen, false);
+    const stack = chooseStack(segments[0].steps, batch, this.sources, this.caps);
+    let dispatches = 0;
+    for (const { steps } of segments) {
+      dispatches += chooseStack(steps, batch, this.sources, this.caps)
+        ? sequenceChunks(steps)
+        : dispatchCount(this.spec, steps, batch, this.choices(steps, batch), this.caps);
+    }
+    const split = segments.length > 1 ? { segments: segments.length } : {};
+    if (stack) return { layers: [], dispatches, stack: true, ...split };
+    return { layers: this.choices(segments[0].steps, batch), dispatches, ...split };
   }
 
   /** The stack kernel's call for (seqLen, batch), or undefined where the per-layer kernels run. */
@@ -309,6 +322,9 @@ export class RnnModel implements Rnn, StreamHost {
   /** One run: compile (cached), record, submit once, then one readback (or the caller's GPU buffers). */
   private async encodeAndRead(req: RunRequest, closeScopes: () => void): Promise<Outputs> {
     const { seqLen: T, batch: B } = req;
+    // Too long for one workspace: in segments (encode() is never split: validateEncode checked it fits).
+    const steps = segmentSteps(this.spec, this.caps, T, B);
+    if (steps < T) return runSegments(this.segmentHost(), req, steps, closeScopes);
     // The whole stack in one dispatch, or the per-layer calls.
     const { layers, stack } = await this.compile(B, req.mask !== undefined, T);
     if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
@@ -325,6 +341,20 @@ export class RnnModel implements Rnn, StreamHost {
     this.device.queue.submit([encoder.finish()]);
     closeScopes();
     return readStaged(this.spec, ws, req);
+  }
+
+  private segmentHost(): SegmentHost {
+    return {
+      device: this.device,
+      spec: this.spec,
+      recorder: this.recorder,
+      compile: (batch, masked, seqLen) => this.compile(batch, masked, seqLen),
+      workspace: (seqLen, batch) => this.workspaces.ensure(seqLen, batch),
+      record: (req, layers, ws, stack) => this.recordChunked(req, layers, ws, stack),
+      checkAlive: () => {
+        if (this.destroyed) throw new DestroyedError('the model was destroyed while run() was in flight');
+      },
+    };
   }
 
   /**

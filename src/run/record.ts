@@ -10,6 +10,7 @@ import { NO_C_SEQUENCE } from '../kernels/constants.js';
 import { hasCellState } from '../model/cells.js';
 import { finalState, type LayerPlan } from '../plan/layer.js';
 import { cLayout, inputStrides, outputStrides, packedStateLayout, UNIFORM_SLOT } from '../plan/layout.js';
+import { SEQUENCE_CHUNK_STEPS, sequenceChunks } from '../plan/segments.js';
 import type { CompiledCall, CompiledLayer } from './compile.js';
 import { initialState, isGpuBuffer, packedState, type RunRequest } from './run-io.js';
 import type { ModelBuffers, Workspace, Workspaces } from './workspace.js';
@@ -82,6 +83,7 @@ export class Recorder {
         c_base: c.state(l),
         c_seq_read: cSeq(l - 1),
         c_seq_write: cSeq(l),
+        seq_chunk: SEQUENCE_CHUNK_STEPS,
       });
       // Initial states: a stream's and encode()'s arrive by copies, the stack kernel's in its packed state.
       if (req.resident || req.gpuInitial || stack) continue;
@@ -136,17 +138,19 @@ export class Recorder {
       const group = (call: CompiledCall, parity: number) => this.workspaces.bindGroup(ws, l, parity, call.kernel);
       const x = l === 0 && externalX ? { x: { buffer: externalX, words: T * B * s.inputSize } } : undefined;
       record(layer.inputProj, x ? this.workspaces.makeBindGroup(ws, 0, 0, layer.inputProj.kernel, x) : group(layer.inputProj, 0));
-      // A sequence kernel reads h[0] (the initial state) and leaves the final state in h[1].
-      if (layer.sequence) record(layer.sequence, group(layer.sequence, 0), [0]);
-      for (let t = 0; t < T; t++) {
+      // A sequence kernel runs in chunks of SEQUENCE_CHUNK_STEPS steps from slot k·chunk: chunk k
+      // reads h[k & 1] (h[0], the initial state, first) and writes the other (finalState).
+      const chunks = layer.sequence ? sequenceChunks(T) : T;
+      for (let k = 0; k < chunks; k++) {
         // A step's dispatches stay in one command buffer; a full one is handed over first.
-        if (recorded + layer.step.length > maxDispatches) {
+        if (recorded + (layer.sequence ? 1 : layer.step.length) > maxDispatches) {
           pass.end();
           encoder = yield encoder;
           pass = encoder.beginComputePass({ label: 'webgpu-rnn layers' });
           recorded = 0;
         }
-        for (const call of layer.step) record(call, group(call, t & 1), [t * UNIFORM_SLOT]);
+        if (layer.sequence) record(layer.sequence, group(layer.sequence, k & 1), [k * SEQUENCE_CHUNK_STEPS * UNIFORM_SLOT]);
+        else for (const call of layer.step) record(call, group(call, k & 1), [k * UNIFORM_SLOT]);
       }
     }
     pass.end();
@@ -179,10 +183,13 @@ export class Recorder {
       group = ws.stackGroups.get(state) ?? bind(ws.x);
       ws.stackGroups.set(state, group);
     }
+    // In chunks of SEQUENCE_CHUNK_STEPS steps, each continuing from the state in place.
     const pass = encoder.beginComputePass({ label: 'webgpu-rnn stack' });
     pass.setPipeline(call.pipeline);
-    pass.setBindGroup(0, group, [0]);
-    pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
+    for (let k = 0; k < sequenceChunks(req.seqLen); k++) {
+      pass.setBindGroup(0, group, [k * SEQUENCE_CHUNK_STEPS * UNIFORM_SLOT]);
+      pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
+    }
     pass.end();
   }
 

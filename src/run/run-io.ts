@@ -11,6 +11,7 @@ import { positiveInt } from '../model/spec.js';
 import type { ResolvedSpec } from '../model/types.js';
 import { packedStateLayout } from '../plan/layout.js';
 import { checkRunLimits } from '../plan/limits.js';
+import { segmentSteps } from '../plan/segments.js';
 import type { EncodeIO, RunOptions } from './api.js';
 import type { ResidentState } from './stream.js';
 
@@ -46,7 +47,11 @@ export function positiveArg(name: string, v: unknown): number {
   return positiveInt(name, v, InputError);
 }
 
-export function validateRun(s: ResolvedSpec, caps: DeviceCaps, x: Float32Array | GPUBuffer, o: RunOptions): RunRequest {
+/**
+ * run()'s and a stream step's request, checked (`splittable`: whether the run may be split over
+ * seqLen where it does not fit the device's limits in one piece; encode() may not).
+ */
+export function validateRun(s: ResolvedSpec, caps: DeviceCaps, x: Float32Array | GPUBuffer, o: RunOptions, splittable = true): RunRequest {
   if (typeof o !== 'object' || o === null) throw new InputError('run(x, options): options { seqLen, batch } are required');
   const T = positiveArg('options.seqLen', o.seqLen);
   const B = positiveArg('options.batch', o.batch);
@@ -90,7 +95,14 @@ export function validateRun(s: ResolvedSpec, caps: DeviceCaps, x: Float32Array |
   state('initialH', o.initialH, Hout);
   checkCellStateGiven(s, 'options.initialC', o.initialC);
   state('initialC', o.initialC, H);
-  checkRunLimits(s, caps, T, B);
+  checkRunLimits(s, caps, T, B, splittable);
+  const segment = splittable ? segmentSteps(s, caps, T, B) : T;
+  if (segment < T && isGpuBuffer(x) && !(x.usage & Usage.COPY_SRC)) {
+    throw new InputError(
+      `x is a GPUBuffer without COPY_SRC usage: a run of seqLen ${T} runs in segments of ${segment} steps on this device ` +
+        '(one workspace for every step would exceed its limits), each copying its slice of x; create x with GPUBufferUsage.COPY_SRC too',
+    );
+  }
   const signal = checkSignal(o.signal);
   return { x, output, seqLen: T, batch: B, lens, mask, initialH: o.initialH, initialC: o.initialC, signal };
 }
@@ -125,7 +137,7 @@ export function throwIfAborted(signal: AbortSignal | undefined): void {
 /** encode()'s request: io's shape options as run()'s, and every buffer of io checked for its usage and size. */
 export function validateEncode(s: ResolvedSpec, caps: DeviceCaps, io: EncodeIO): RunRequest {
   if (typeof io !== 'object' || io === null) throw new InputError('encode(encoder, io): io { x, seqLen, batch, Y, … } is required');
-  const req = validateRun(s, caps, io.x, { seqLen: io.seqLen, batch: io.batch, sequenceLens: io.sequenceLens });
+  const req = validateRun(s, caps, io.x, { seqLen: io.seqLen, batch: io.batch, sequenceLens: io.sequenceLens }, false);
   if (!isGpuBuffer(io.x)) throw new InputError('encode(): io.x must be a GPUBuffer (STORAGE usage)');
   const { seqLen: T, batch: B } = req;
   const LDB = s.numLayers * s.directions * B;

@@ -13,6 +13,7 @@ import {
 } from '../../src/index.js';
 import { countingDevice } from '../support/counting.js';
 import { getTestDevice } from '../support/device.js';
+import { withLimits } from '../support/limits.js';
 import { randomWeights, rng, uniform } from '../../common/random.js';
 
 const lstm: RnnSpec = { cell: 'lstm', inputSize: 3, hiddenSize: 5, direction: 'bidirectional', numLayers: 2 };
@@ -224,13 +225,6 @@ describe('createRnn rejects a bad spec or bad weights', () => {
 });
 
 /** A view of the device whose limits are lowered, to reach limits no test machine has. */
-function withLimits(device: GPUDevice, lower: Partial<Record<keyof GPUSupportedLimits, number>>): GPUDevice {
-  const limits = new Proxy(device.limits, { get: (t, k) => (k in lower ? lower[k as keyof GPUSupportedLimits] : Reflect.get(t, k)) });
-  return new Proxy(device, {
-    get: (t, k) => (k === 'limits' ? limits : typeof Reflect.get(t, k) === 'function' ? Reflect.get(t, k).bind(t) : Reflect.get(t, k)),
-  });
-}
-
 describe('sizes the device cannot hold name the limit', () => {
   it('a weight over maxStorageBufferBindingSize', async () => {
     await rejects(
@@ -258,7 +252,7 @@ describe('sizes the device cannot hold name the limit', () => {
       (e: unknown) => e,
     );
     expect(err).toBeInstanceOf(DeviceLimitError);
-    expect((err as Error).message).toMatch(/maxStorageBufferBindingSize \(4096\)/);
+    expect((err as Error).message).toMatch(/maxStorageBufferBindingSize \(4096\) \(a bidirectional run cannot be split over seqLen\)/);
     expect(counts.submits).toBe(0);
     // The counter sees this model's work: a run that fits submits.
     await rnn.run(new Float32Array(2 * 3), { seqLen: 2, batch: 1 });

@@ -9,6 +9,7 @@ import { resolveSpec } from '../../src/model/spec.js';
 import type { RnnSpec } from '../../src/model/types.js';
 import type { EncodeIO, RunOptions } from '../../src/run/api.js';
 import { initialState, isGpuBuffer, packedState, stateOut, validateEncode, validateRun } from '../../src/run/run-io.js';
+import { segmentSteps } from '../../src/plan/segments.js';
 import { CAPS } from '../support/caps.js';
 import { coordinates, flatIndex } from '../support/seeded.js';
 
@@ -174,27 +175,57 @@ describe('validateRun: refusals', () => {
 describe('validateRun: device limits', () => {
   // LSTM I = 2, H = 8: xproj holds 4·8 = 32 floats (128 bytes) per (t, b) row, the largest buffer.
   const s = resolveSpec({ cell: 'lstm', inputSize: 2, hiddenSize: 8 });
-  const run = (caps: DeviceCaps, T: number) => () => validateRun(s, caps, new Float32Array(T * 2), { seqLen: T, batch: 1 });
+  const bi = resolveSpec({ cell: 'lstm', inputSize: 2, hiddenSize: 8, direction: 'bidirectional' });
+  const run =
+    (caps: DeviceCaps, T: number, spec = s) =>
+    () =>
+      validateRun(spec, caps, new Float32Array(T * 2), { seqLen: T, batch: 1 });
 
-  it('a buffer over maxStorageBufferBindingSize: DeviceLimitError naming the buffer, its size and the limit', () => {
+  it('a unidirectional run over maxStorageBufferBindingSize is accepted: it runs in segments that fit', () => {
     const caps = { ...CAPS, maxStorageBufferBindingSize: 4096, maxBufferSize: 1 << 20 };
     expect(run(caps, 32)).not.toThrow(); // 32 rows · 128 B = 4096 B, at the limit
-    expect(run(caps, 33)).toThrow(DeviceLimitError);
-    expect(run(caps, 33)).toThrow(
-      /seqLen 33 and batch 1 needs a xproj buffer of 4224 bytes, over the device's maxStorageBufferBindingSize \(4096\)/,
+    expect(run(caps, 33)).not.toThrow();
+    expect(segmentSteps(s, caps, 33, 1)).toBe(32);
+    expect(segmentSteps(s, caps, 1000, 1)).toBe(32);
+  });
+
+  it('a bidirectional run cannot be split: DeviceLimitError naming the buffer, its size and the limit', () => {
+    const caps = { ...CAPS, maxStorageBufferBindingSize: 8192, maxBufferSize: 1 << 20 };
+    expect(run(caps, 32, bi)).not.toThrow(); // 32 rows · 2 directions · 128 B = 8192 B, at the limit
+    expect(run(caps, 33, bi)).toThrow(DeviceLimitError);
+    expect(run(caps, 33, bi)).toThrow(
+      /seqLen 33 and batch 1 needs a xproj buffer of 8448 bytes, over the device's maxStorageBufferBindingSize \(8192\) \(a bidirectional run cannot be split over seqLen\)/,
     );
   });
 
   it('maxBufferSize below the binding limit: named instead', () => {
-    const caps = { ...CAPS, maxStorageBufferBindingSize: 1 << 20, maxBufferSize: 4096 };
-    expect(run(caps, 33)).toThrow(/xproj buffer of 4224 bytes, over the device's maxBufferSize \(4096\); run shorter sequences/);
+    const caps = { ...CAPS, maxStorageBufferBindingSize: 1 << 20, maxBufferSize: 8192 };
+    expect(run(caps, 33, bi)).toThrow(/xproj buffer of 8448 bytes, over the device's maxBufferSize \(8192\)/);
   });
 
-  it('more than maxComputeWorkgroupsPerDimension workgroups of 64 rows: DeviceLimitError', () => {
+  it('not even one step fits: DeviceLimitError', () => {
+    const caps = { ...CAPS, maxStorageBufferBindingSize: 100, maxBufferSize: 1 << 20 };
+    expect(run(caps, 5)).toThrow(
+      /needs a xproj buffer of 128 bytes, over the device's maxStorageBufferBindingSize \(100\) \(not even one step fits\)/,
+    );
+  });
+
+  it("a segmented run's Y over maxBufferSize: DeviceLimitError that points to streams", () => {
+    // Segments of 32 steps fit; Y of 4096 steps (32 B each) plus the final states (64 B) does not fit 128 KiB.
+    const caps = { ...CAPS, maxStorageBufferBindingSize: 4096, maxBufferSize: 128 * 1024 };
+    expect(run(caps, 4000)).not.toThrow();
+    expect(run(caps, 4096)).toThrow(
+      /returns 131136 bytes of Y and final states, over the device's maxBufferSize \(131072\); run it in shorter calls/,
+    );
+  });
+
+  it('more than maxComputeWorkgroupsPerDimension workgroups of 64 rows: split, or DeviceLimitError when bidirectional', () => {
     const caps = { ...CAPS, maxWorkgroups: 2 };
-    expect(run(caps, 128)).not.toThrow();
-    expect(run(caps, 129)).toThrow(DeviceLimitError);
-    expect(run(caps, 129)).toThrow(/seqLen·batch = 129 rows need 3 workgroups, over maxComputeWorkgroupsPerDimension \(2\); split the run/);
+    expect(run(caps, 129)).not.toThrow();
+    expect(segmentSteps(s, caps, 129, 1)).toBe(128);
+    expect(run(caps, 128, bi)).not.toThrow();
+    expect(run(caps, 129, bi)).toThrow(DeviceLimitError);
+    expect(run(caps, 129, bi)).toThrow(/3 workgroups of the input projection, over the device's maxComputeWorkgroupsPerDimension \(2\)/);
   });
 });
 

@@ -68,20 +68,9 @@ const EXPECTED_BINDINGS: Record<KernelName, string[]> = {
   clockwork_subgroup: CLOCKWORK,
   clockwork_direct_quad: CLOCKWORK,
 };
-// The sequence kernels loop over the steps themselves: they never read the step uniform (the
-// layout keeps it, shared with the per-step entry points of the same module). The first phase of
-// the barrier-free GRU touches neither rbh nor the output; the rows kernels keep h in y, not in a
-// ping-pong pair, so they read h_prev once and never rbh-free cells' unused bindings.
+// The sequence kernels read the step uniform too: a dispatch runs the chunk of steps from step.s
+// (dispatch_steps). The first phase of the barrier-free GRU touches neither rbh nor the output.
 const UNUSED: Partial<Record<KernelName, string[]>> = {
-  rnn_seq: ['step'],
-  lstm_seq: ['step'],
-  gru_seq: ['step'],
-  rnn_rows: ['step'],
-  lstm_rows: ['step'],
-  gru_rows: ['step'],
-  stack_step: ['step'],
-  clockwork_seq: ['step'],
-  clockwork_rows: ['step'],
   gru_direct_reset: ['rbh', 'h_next', 'y'],
   gru_direct_reset_quad: ['rbh', 'h_next', 'y'],
 };
@@ -230,7 +219,8 @@ function buffers(name: KernelName): Record<number, Record<number, Uint32Array | 
   const group: Record<number, Uint32Array | Float32Array> = {};
   kernelInfo(name).bindings.forEach((b) => {
     if (b.name === 'dims')
-      group[b.binding] = name.startsWith('input_') ? new Uint32Array([64, 2, 32, 16]) : new Uint32Array([2, 3, 80, 40, 40, 0, 0, 0]);
+      // Step kernels: batch 2, seq_len 3, y strides, step0, c_base, c_seq_read/write, seq_chunk 3 (one dispatch, all steps).
+      group[b.binding] = name.startsWith('input_') ? new Uint32Array([64, 2, 32, 16]) : new Uint32Array([2, 3, 80, 40, 40, 0, 0, 0, 0, 3]);
     else if (b.name === 'step') group[b.binding] = new Uint32Array([0, 0, 0, 0]);
     else if (b.name === 'seq_lens') group[b.binding] = new Uint32Array([3, 1]);
     else group[b.binding] = new Float32Array(1 << 14).fill(0.5);
