@@ -16,7 +16,7 @@ import { requestDevice } from '../src/index.js';
 import { jsEngine } from '../demo/bench/engines/js.js';
 import { loadOrtWeb, offerOrtLine, ortEngine, type Ort } from '../demo/bench/engines/ort.js';
 import { tfjsEngine } from '../demo/bench/engines/tfjs.js';
-import { STEP_KERNEL_VARIANTS, webgpuRnnEngine, type Variant } from '../demo/bench/engines/webgpu-rnn.js';
+import { PROJECTION_KERNEL_VARIANTS, STEP_KERNEL_VARIANTS, webgpuRnnEngine, type Variant } from '../demo/bench/engines/webgpu-rnn.js';
 import { installInstrumentation } from '../demo/bench/instrument.js';
 import { adapterLine, adapterReport, failedEngines, formatTable, type BenchResults } from '../demo/bench/report.js';
 import { benchShape, TOLERANCE } from '../demo/bench/runner.js';
@@ -113,7 +113,7 @@ function optional(engine: Engine, packages: string[]): Engine {
 
 /** Every engine; the webgpu-rnn ones only with a device (as on the page). */
 function engineList(device: GPUDevice | undefined): Engine[] {
-  const variants: Variant[] = ['auto', ...STEP_KERNEL_VARIANTS, 'tune', 'f16'];
+  const variants: Variant[] = ['auto', ...STEP_KERNEL_VARIANTS, ...PROJECTION_KERNEL_VARIANTS, 'tune', 'f16'];
   const ortNode = ortEngine({
     id: 'ort-node',
     label: 'onnxruntime-node (CPU EP)',

@@ -6,7 +6,7 @@ import { renderCharts } from './charts.js';
 import { jsEngine } from './engines/js.js';
 import { ortWebEngine } from './engines/ort-web.js';
 import { tfjsEngine } from './engines/tfjs.js';
-import { STEP_KERNEL_VARIANTS, webgpuRnnEngine } from './engines/webgpu-rnn.js';
+import { PROJECTION_KERNEL_VARIANTS, STEP_KERNEL_VARIANTS, webgpuRnnEngine } from './engines/webgpu-rnn.js';
 import { formatCount } from './flops.js';
 import { installInstrumentation } from './instrument.js';
 import { adapterReport, fmtMs, fmtRate, type AdapterReport, type BenchResults } from './report.js';
@@ -135,7 +135,8 @@ async function getEngines(): Promise<Engine[]> {
     list.push(webgpuRnnEngine(device));
     // The forced variants only in the longer configurations (the quick one stays five engines).
     if (params.get('config') !== 'quick')
-      for (const v of [...STEP_KERNEL_VARIANTS, 'tune', 'f16'] as const) list.push(webgpuRnnEngine(device, v));
+      for (const v of [...STEP_KERNEL_VARIANTS, ...PROJECTION_KERNEL_VARIANTS, 'tune', 'f16'] as const)
+        list.push(webgpuRnnEngine(device, v));
   } catch (e) {
     log(`webgpu-rnn unavailable: ${(e as Error).message}`);
   }

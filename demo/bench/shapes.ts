@@ -311,11 +311,34 @@ const LONG: BenchShape[] = [
   },
 ];
 
+/**
+ * The defaults against every variant (issue 18): three models at T = 1 … 100,000, for
+ * `--engines webgpu-rnn*` (the default, each forced step variant and projection, tuning). README's
+ * "Defaults by sequence length" table comes from it (scripts/defaults-table.ts). Opt-in
+ * (`--config defaults`): the per-step variants take minutes at 100k steps on emulated adapters.
+ */
+const DEFAULTS: BenchShape[] = [
+  { id: 'gru16', label: 'GRU 16', cell: 'gru', inputSize: 4, hiddenSize: 16, direction: 'forward', batch: 1 },
+  { id: 'lstm64-b2', label: 'LSTM 64, B=2', cell: 'lstm', inputSize: 16, hiddenSize: 64, direction: 'forward', batch: 2 },
+  { id: 'bilstm128', label: 'BiLSTM 128', cell: 'lstm', inputSize: 32, hiddenSize: 128, direction: 'bidirectional', batch: 1 },
+].flatMap((m) =>
+  [1, 10, 100, 1000, 10_000, 100_000].map((T) => ({
+    ...m,
+    id: `${m.id}-t${T >= 1000 ? `${T / 1000}k` : T}`,
+    label: `${m.label}, T=${T >= 1000 ? `${T / 1000}k` : T}`,
+    cell: m.cell as OnnxCellType,
+    direction: m.direction as BenchShape['direction'],
+    numLayers: 1,
+    seqLen: T,
+  })),
+);
+
 export const CONFIGS: Record<string, BenchConfig> = {
   quick: { name: 'quick', shapes: QUICK, warmup: 1, reps: 5, budgetMs: 1000 },
   realistic: { name: 'realistic', shapes: REALISTIC, warmup: 2, reps: 10, budgetMs: 4000, maxFirstRunMs: 20_000 },
   full: { name: 'full', shapes: [...REALISTIC, ...FULL_EXTRA], warmup: 3, reps: 20, budgetMs: 10000 },
   long: { name: 'long', shapes: LONG, warmup: 1, reps: 5, budgetMs: 30_000, maxFirstRunMs: 60_000 },
+  defaults: { name: 'defaults', shapes: DEFAULTS, warmup: 1, reps: 5, budgetMs: 5_000, maxFirstRunMs: 30_000 },
 };
 
 /**

@@ -3,14 +3,27 @@
 // { tune: true } (the variants measured on this adapter while the model is built), to see where
 // each variant pays off on the adapter at hand. A variant that does not apply to a shape is n/a
 // with createRnn's own message (a SpecError saying "does not apply"); any other error is a failure.
-import { createRnn, SpecError, type CreateRnnOptions, type LayerWeights, type StepVariant } from '../../../src/index.js';
+import {
+  createRnn,
+  DeviceLimitError,
+  SpecError,
+  type CreateRnnOptions,
+  type LayerWeights,
+  type ProjectionVariant,
+  type StepVariant,
+} from '../../../src/index.js';
 import { dirs, specOf, type BenchShape } from '../shapes.js';
 import { NotApplicable, type Engine, type Outputs, type Prepared } from '../types.js';
 
 /** The forced variants the benchmarks offer besides the default and tuning ('stack': the fused whole-stack kernel). */
 export const STEP_KERNEL_VARIANTS: readonly (StepVariant | 'stack')[] = ['direct', 'tiled', 'persistent', 'rows', 'subgroup', 'stack'];
-/** 'auto' (the defaults), a forced step variant, 'tune' for createRnn(…, { tune: true }), or 'f16' for the defaults with f16 weights. */
-export type Variant = 'auto' | StepVariant | 'stack' | 'tune' | 'f16';
+/** The forced input projections (createRnn's `projection`), each with the default steps. */
+export const PROJECTION_KERNEL_VARIANTS: readonly ProjectionVariant[] = ['gemm', 'gemv'];
+/**
+ * 'auto' (the defaults), a forced step variant, a forced projection, 'tune' for createRnn(…, { tune: true }),
+ * or 'f16' for the defaults with f16 weights.
+ */
+export type Variant = 'auto' | StepVariant | 'stack' | ProjectionVariant | 'tune' | 'f16';
 
 export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): Engine {
   const tune = variant === 'tune';
@@ -23,7 +36,9 @@ export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): E
           ? 'webgpu-rnn, tune: true'
           : variant === 'f16'
             ? 'webgpu-rnn, f16 weights'
-            : `webgpu-rnn, ${variant} kernels`,
+            : variant === 'gemm' || variant === 'gemv'
+              ? `webgpu-rnn, ${variant} projection`
+              : `webgpu-rnn, ${variant} kernels`,
     gpu: true,
     // f16 weights: the tolerance createRnn documents for precision 'f16'.
     ...(variant === 'f16' ? { tolerance: { atol: 2e-3, rtol: 1e-2 } } : {}),
@@ -35,10 +50,13 @@ export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): E
       const options: CreateRnnOptions = { batch: s.batch, seqLen: s.seqLen };
       if (tune) options.tune = true;
       else if (variant === 'f16') options.precision = 'f16';
+      else if (variant === 'gemm' || variant === 'gemv') options.projection = variant;
       else if (variant !== 'auto') options.stepKernels = variant;
       const rnn = await createRnn(device, specOf(s), weights, options).catch((e: unknown) => {
         // createRnn's refusal of a forced variant for this model: n/a. Anything else is the bench's error.
-        throw e instanceof SpecError && /does not apply/.test(e.message) ? new NotApplicable(e.message) : e;
+        // So is a run the device cannot hold (createRnn warms up for seqLen): DeviceLimitError.
+        const refused = (e instanceof SpecError && /does not apply/.test(e.message)) || e instanceof DeviceLimitError;
+        throw refused ? new NotApplicable((e as Error).message) : e;
       });
       const B = s.batch;
       const I = s.inputSize;
@@ -54,7 +72,14 @@ export function webgpuRnnEngine(device: GPUDevice, variant: Variant = 'auto'): E
         for (let k = 0; k < s.stream!; k++) Y.set((await stream.step(x.subarray(k * B * I, (k + 1) * B * I))).Y, k * D * B * H);
         return { Y, ...(await stream.state()) };
       };
-      const plan = rnn.kernels(s.seqLen, B);
+      // A run the device cannot hold (a DeviceLimitError naming the limit) does not apply here.
+      let plan: ReturnType<typeof rnn.kernels>;
+      try {
+        plan = rnn.kernels(s.seqLen, B);
+      } catch (e) {
+        rnn.destroy();
+        throw e instanceof DeviceLimitError ? new NotApplicable(e.message) : e;
+      }
       return {
         run,
         dispose: () => rnn.destroy(),
