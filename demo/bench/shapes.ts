@@ -338,7 +338,7 @@ export const CONFIGS: Record<string, BenchConfig> = {
   realistic: { name: 'realistic', shapes: REALISTIC, warmup: 2, reps: 10, budgetMs: 4000, maxFirstRunMs: 20_000 },
   full: { name: 'full', shapes: [...REALISTIC, ...FULL_EXTRA], warmup: 3, reps: 20, budgetMs: 10000 },
   long: { name: 'long', shapes: LONG, warmup: 1, reps: 5, budgetMs: 30_000, maxFirstRunMs: 60_000 },
-  defaults: { name: 'defaults', shapes: DEFAULTS, warmup: 1, reps: 5, budgetMs: 5_000, maxFirstRunMs: 30_000 },
+  defaults: { name: 'defaults', shapes: DEFAULTS, warmup: 1, reps: 5, budgetMs: 5_000, maxFirstRunMs: 8_000 },
 };
 
 /**

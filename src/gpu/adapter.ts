@@ -12,7 +12,7 @@ export type AdapterKind = 'emulated' | 'gpu';
 /**
  * Which CPU implementation an emulated adapter is, where the defaults differ between them: Mesa's
  * lavapipe (llvmpipe), where a dispatch costs about 33 µs, and SwiftShader, where it costs about half
- * that and barriers cost more (plan/choose.ts defaultChoice has the measurements).
+ * that and barriers cost more (plan/cost.ts has the cost model the defaults use).
  */
 export type Emulator = 'lavapipe' | 'swiftshader' | 'other';
 
@@ -35,6 +35,11 @@ export interface DeviceCaps {
   subgroups: boolean;
   /** The 'shader-f16' feature (precision 'f16'). */
   shaderF16: boolean;
+  /**
+   * CPU threads an emulated adapter can run workgroups on (each workgroup runs on one):
+   * navigator.hardwareConcurrency where there is one, else 2 (Node 20 has no navigator).
+   */
+  threads: number;
 }
 
 /** CPU implementations of WebGPU as they name themselves in GPUAdapterInfo. */
@@ -86,8 +91,15 @@ export function deviceCaps(device: GPUDevice): DeviceCaps {
       maxComputeWorkgroupStorageSize: lim.maxComputeWorkgroupStorageSize,
       subgroups: device.features.has('subgroups'),
       shaderF16: device.features.has('shader-f16'),
+      threads: hardwareThreads(),
     };
     caps.set(device, c);
   }
   return c;
+}
+
+/** navigator.hardwareConcurrency where the environment has it (browsers, workers, Node 21+), else 2. */
+function hardwareThreads(): number {
+  const n = (globalThis as { navigator?: { hardwareConcurrency?: unknown } }).navigator?.hardwareConcurrency;
+  return typeof n === 'number' && Number.isInteger(n) && n > 0 ? n : 2;
 }

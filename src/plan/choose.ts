@@ -1,49 +1,47 @@
 // Which kernels a run uses: a tune() trial, the tuning table, forced options, else the defaults per
 // adapter kind. Pure: no GPU calls.
-import type { AdapterKind, DeviceCaps, Emulator } from '../gpu/adapter.js';
+import type { AdapterKind, DeviceCaps } from '../gpu/adapter.js';
 import type { ResolvedSpec } from '../model/types.js';
+import { recurrenceMicros } from './cost.js';
 import { planFits, planLayer } from './layer.js';
 import { forcedGridError } from './limits.js';
 import { describeChoices, lookupTuning, type TuningTable } from './tuning.js';
 import { persistentUnsupported, type LayerChoice, type ProjectionVariant, type StepVariant } from './variants.js';
 
-/** The shortest run for which lavapipe's default is the persistent kernel (see defaultChoice). */
-export const LAVAPIPE_PERSISTENT_MIN_STEPS = 8;
+/** What the defaults need of a device. */
+export type DefaultCaps = Pick<DeviceCaps, 'kind' | 'emulator' | 'threads' | 'maxInvocations' | 'subgroups'>;
 
 /**
  * The default kernels of a layer when nothing is forced or tuned (createRnn's `tune` measures
- * instead). The rules come from these measurements (2026-11-30, 2 vCPUs; README "Benchmark"):
- * - emulated adapters: the barrier-free 'direct' step and 'gemv' projection (lavapipe: below), since a
- *   barrier costs more there than the reuse it buys. Node + SwiftShader, realistic shapes, median
- *   ms of direct+gemv vs the next best variant: Silero-like LSTM 128 ×8 calls 4.1 (subgroup 5.5),
- *   RNNoise GRU 96 T=100 23 (subgroup 34, persistent 48), NSNet2 GRU 2×400 T=10 65 (subgroup 84),
- *   BiLSTM 256 T=100 214 (subgroup 313, persistent 326), LSTM 20 T=20 B=128 19.6 (persistent 31),
- *   char-RNN LSTM 2×512 ×8 calls 74 (subgroup 116). Per kernel (timestamp queries) the tiled GEMM
- *   took 117 ms where gemv took 6 (LSTM 20, 2560 rows).
- * - lavapipe, except for short runs: the persistent kernel wherever it applies (h <= 256, no
- *   projection), since a dispatch costs about 33 µs there (GRU 16 direct: 20,001 dispatches in
- *   659 ms), more than the persistent kernel's serial steps. Node + lavapipe (2026-12-07, 2 vCPUs),
- *   median ms, persistent vs direct (and the best other): GRU 16 B=1 T=100 1.7 vs 11.2, T=1k 6.1 vs
- *   98, T=10k 56 vs 659; LSTM 64 B=2 T=100 5.1 vs 17.7 (tiled 7.9), T=1k 41 vs 83, T=10k 405 vs 887;
- *   BiLSTM 128 T=100 22.3 vs 55.2 (tiled 22.1), T=1k 205 vs 273, T=10k 1674 vs 1845; BiLSTM 256
- *   T=100 162 vs 206; LSTM 20 B=128 T=20 23 vs 34; GRU 96 T=100 36 vs 40. Below
- *   LAVAPIPE_PERSISTENT_MIN_STEPS the direct step's parallel units win (LSTM 128 T=2: 3.0 vs 6.0).
- *   On Node + SwiftShader the same shapes keep 'direct' fastest or within 1.35× of the fastest at
- *   every T measured (GRU 16 T=1k: direct 40.5, persistent 31.6; LSTM 64 T=10k: 1695 vs 2609): its
- *   dispatches cost about half of lavapipe's and its barriers more. The tiled step wins lavapipe's
- *   char-RNN (19.5 vs 23 ms, h = 512): tuning finds that.
+ * instead). The rules come from these measurements (README "Benchmark" and "Defaults by sequence
+ * length"):
+ * - emulated adapters: the 'gemv' projection, and the step by the cost model (plan/cost.ts), which
+ *   weighs the dispatches a plan needs against the serial work of the persistent kernel: 'direct'
+ *   (one barrier-free dispatch per step) or 'persistent' (one per 1024 steps) where it applies.
+ *   lavapipe's dispatches cost several times SwiftShader's relative to its arithmetic, so there the
+ *   persistent kernel wins all but large layers over few steps (LSTM 128 over 2 steps: direct 3.0
+ *   vs persistent 6.0 ms), while on SwiftShader it wins only small ones (GRU 16: 22 vs 78 µs per
+ *   step; LSTM 64 at B = 2 loses, 281 vs 144). Earlier measurements the model reproduces, Node +
+ *   SwiftShader (2026-11-30), median ms of direct+gemv vs the next best variant: Silero-like LSTM
+ *   128 ×8 calls 4.1 (subgroup 5.5), RNNoise GRU 96 T=100 23 (subgroup 34, persistent 48), NSNet2
+ *   GRU 2×400 T=10 65 (subgroup 84), BiLSTM 256 T=100 214 (subgroup 313, persistent 326), LSTM 20
+ *   T=20 B=128 19.6 (persistent 31); per kernel (timestamp queries) the tiled GEMM took 117 ms
+ *   where gemv took 6 (LSTM 20, 2560 rows): a barrier costs more there than the reuse it buys.
  * - real GPUs (not measured from here yet): the persistent kernel for h <= 128 over more than one
- *   step (it saves T − 1 dispatches of 24–71 µs each: measured WebGPU overhead per dispatch, 24–36 µs on Vulkan and
- *   32–71 µs on Metal, anchors.md §2.4), else 'direct', which keeps
- *   one invocation per (row, unit) busy; the tiled GEMM for more than 16 rows.
+ *   step (it saves T − 1 dispatches of 24–71 µs each: measured WebGPU overhead per dispatch,
+ *   24–36 µs on Vulkan and 32–71 µs on Metal, anchors.md §2.4), else 'direct', which keeps one
+ *   invocation per (row, unit) busy; the tiled GEMM for more than 16 rows.
  */
-export function defaultChoice(s: ResolvedSpec, seqLen: number, batch: number, kind: AdapterKind, emulator?: Emulator): LayerChoice {
-  if (kind === 'emulated') {
-    // lavapipe: a dispatch per step costs more than the persistent kernel's serial steps (below).
-    const persistent = emulator === 'lavapipe' && seqLen >= LAVAPIPE_PERSISTENT_MIN_STEPS && persistentUnsupported(s) === undefined;
-    return { step: persistent ? 'persistent' : 'direct', projection: 'gemv' };
+export function defaultChoice(s: ResolvedSpec, seqLen: number, batch: number, caps: DefaultCaps): LayerChoice {
+  const applies = persistentUnsupported(s) === undefined;
+  if (caps.kind === 'emulated') {
+    if (!applies) return { step: 'direct', projection: 'gemv' };
+    const direct = planLayer(s, { layer: 0, seqLen, batch, masked: false, choice: { step: 'direct', projection: 'gemv' } }, caps);
+    const persistent = recurrenceMicros(s, 'persistent', seqLen, batch, 1, caps);
+    const perStep = recurrenceMicros(s, 'direct', seqLen, batch, direct.step.length, caps);
+    return { step: persistent < perStep ? 'persistent' : 'direct', projection: 'gemv' };
   }
-  const persistent = seqLen > 1 && s.outputSize <= 128 && persistentUnsupported(s) === undefined;
+  const persistent = seqLen > 1 && s.outputSize <= 128 && applies;
   return { step: persistent ? 'persistent' : 'direct', projection: seqLen * batch <= 16 ? 'gemv' : 'gemm' };
 }
 
@@ -64,8 +62,8 @@ export function defaultStack(kind: AdapterKind): boolean {
 }
 
 /** The choice for a forced step variant: the projection follows the default for the adapter. */
-export function forcedChoice(s: ResolvedSpec, variant: StepVariant, seqLen: number, batch: number, kind: AdapterKind): LayerChoice {
-  return { step: variant, projection: defaultChoice(s, seqLen, batch, kind).projection };
+export function forcedChoice(s: ResolvedSpec, variant: StepVariant, seqLen: number, batch: number, caps: DefaultCaps): LayerChoice {
+  return { step: variant, projection: defaultChoice(s, seqLen, batch, caps).projection };
 }
 
 /** Where a model's kernel choices come from, in order of precedence (RnnModel's state). */
@@ -97,7 +95,7 @@ export function chooseLayers(s: ResolvedSpec, seqLen: number, batch: number, o: 
   const tuned = lookupTuning(o.table, seqLen, batch);
   if (tuned?.layers.every((c, l) => fits(l, c))) return tuned.layers;
   return Array.from({ length: s.numLayers }, (_, l) => {
-    const c = o.forced ? forcedChoice(s, o.forced, seqLen, batch, caps.kind) : defaultChoice(s, seqLen, batch, caps.kind, caps.emulator);
+    const c = o.forced ? forcedChoice(s, o.forced, seqLen, batch, caps) : defaultChoice(s, seqLen, batch, caps);
     const choice = { ...c, projection: o.forcedProjection ?? c.projection };
     if (fits(l, choice)) return choice;
     const fallback: LayerChoice = { step: o.forced ?? 'tiled', projection: o.forcedProjection ?? 'gemm' };

@@ -13,6 +13,7 @@ export const CAPS: DeviceCaps = {
   maxComputeWorkgroupStorageSize: 16384,
   subgroups: false,
   shaderF16: false,
+  threads: 2,
 };
 
 export const CAPS_SUBGROUPS: DeviceCaps = { ...CAPS, subgroups: true };

@@ -1,7 +1,7 @@
 // The dispatch plan, without a GPU: grids, workgroup sizes, batch tiles and output strides.
 import { describe, expect, it } from 'vitest';
 import { CAPS, CAPS_SUBGROUPS } from '../support/caps.js';
-import { defaultChoice, LAVAPIPE_PERSISTENT_MIN_STEPS } from '../../src/plan/choose.js';
+import { defaultChoice } from '../../src/plan/choose.js';
 import { batchTile, directWorkgroupSize, dispatchCount, planLayer, stepWorkgroupSize } from '../../src/plan/layer.js';
 import { arrayLengths, lengthRows, outputStrides } from '../../src/plan/layout.js';
 import type { LayerChoice } from '../../src/plan/variants.js';
@@ -137,27 +137,38 @@ describe('plan', () => {
       for (const call of [plan.inputProj, ...plan.step]) expect(call.lengths).toEqual(arrayLengths(s, 1, 4));
     }
   });
-  it('defaults: barrier-free kernels on emulated adapters; on GPUs persistent for small h over several steps', () => {
+  it('defaults on emulated adapters: the step the measurements found faster, by the cost model; gemv', () => {
+    // Each case: what Node medians on 2 vCPUs measured faster (README "Defaults by sequence length",
+    // plan/choose.ts), for the cost model to reproduce.
+    const gru16 = resolveSpec({ cell: 'gru', inputSize: 4, hiddenSize: 16 });
+    const gru96 = resolveSpec({ cell: 'gru', inputSize: 4, hiddenSize: 96 });
+    const lstm = (H: number) => resolveSpec({ cell: 'lstm', inputSize: 16, hiddenSize: H });
+    const bilstm128 = resolveSpec({ cell: 'lstm', inputSize: 32, hiddenSize: 128, direction: 'bidirectional' });
+    const swift = { ...CAPS, kind: 'emulated', emulator: 'swiftshader' } as const;
+    const lava = { ...CAPS, kind: 'emulated', emulator: 'lavapipe' } as const;
+    const cases: [string, ReturnType<typeof resolveSpec>, number, number, typeof swift | typeof lava, 'direct' | 'persistent'][] = [
+      ['SwiftShader GRU 16, T = 100 (persistent 4.4 vs direct 7.8 ms)', gru16, 100, 1, swift, 'persistent'],
+      ['SwiftShader GRU 16, T = 100k (2687 vs 4266-4834 ms)', gru16, 100_000, 1, swift, 'persistent'],
+      ['SwiftShader LSTM 64, B = 2, T = 100 (direct 14.4 vs 28.1 ms)', lstm(64), 100, 2, swift, 'direct'],
+      ['SwiftShader RNNoise GRU 96, T = 100 (23 vs 48 ms)', gru96, 100, 1, swift, 'direct'],
+      ['SwiftShader LSTM 20, T = 20, B = 128 (19.6 vs 31 ms)', lstm(20), 20, 128, swift, 'direct'],
+      ['SwiftShader BiLSTM 128, T = 1k', bilstm128, 1000, 1, swift, 'direct'],
+      ['SwiftShader Silero-like LSTM 128 step', lstm(128), 1, 1, swift, 'direct'],
+      ['lavapipe GRU 16, T = 1 (persistent 0.53 vs direct 0.85 ms)', gru16, 1, 1, lava, 'persistent'],
+      ['lavapipe LSTM 64, B = 2, T = 100 (3.7 vs 9.7 ms)', lstm(64), 100, 2, lava, 'persistent'],
+      ['lavapipe RNNoise GRU 96, T = 100 (10.7 vs 28 ms)', gru96, 100, 1, lava, 'persistent'],
+      ['lavapipe LSTM 128, T = 2 (direct 3.0 vs persistent 6.0 ms)', lstm(128), 2, 1, lava, 'direct'],
+    ];
+    for (const [what, spec, T, B, caps, step] of cases) expect(defaultChoice(spec, T, B, caps), what).toEqual({ step, projection: 'gemv' });
+    // Where the persistent kernel does not apply (h > 256): direct.
+    expect(defaultChoice(lstm(300), 100, 1, lava)).toEqual({ step: 'direct', projection: 'gemv' });
+  });
+  it('defaults on GPUs: persistent for small h over several steps, the GEMM above 16 rows', () => {
     const small = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 64 });
     const big = resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 512 });
-    expect(defaultChoice(small, 100, 1, 'emulated')).toEqual({ step: 'direct', projection: 'gemv' });
-    expect(defaultChoice(small, 100, 1, 'emulated', 'swiftshader')).toEqual({ step: 'direct', projection: 'gemv' });
-    // lavapipe: the persistent kernel from LAVAPIPE_PERSISTENT_MIN_STEPS steps on, where it applies.
-    expect(defaultChoice(small, LAVAPIPE_PERSISTENT_MIN_STEPS, 1, 'emulated', 'lavapipe')).toEqual({
-      step: 'persistent',
-      projection: 'gemv',
-    });
-    expect(defaultChoice(small, LAVAPIPE_PERSISTENT_MIN_STEPS - 1, 1, 'emulated', 'lavapipe')).toEqual({
-      step: 'direct',
-      projection: 'gemv',
-    });
-    expect(defaultChoice(resolveSpec({ cell: 'lstm', inputSize: 3, hiddenSize: 300 }), 100, 1, 'emulated', 'lavapipe')).toEqual({
-      step: 'direct',
-      projection: 'gemv',
-    });
-    expect(defaultChoice(small, 100, 1, 'gpu')).toEqual({ step: 'persistent', projection: 'gemm' });
-    expect(defaultChoice(small, 1, 1, 'gpu')).toEqual({ step: 'direct', projection: 'gemv' });
-    expect(defaultChoice(big, 100, 8, 'gpu')).toEqual({ step: 'direct', projection: 'gemm' });
+    expect(defaultChoice(small, 100, 1, CAPS)).toEqual({ step: 'persistent', projection: 'gemm' });
+    expect(defaultChoice(small, 1, 1, CAPS)).toEqual({ step: 'direct', projection: 'gemv' });
+    expect(defaultChoice(big, 100, 8, CAPS)).toEqual({ step: 'direct', projection: 'gemm' });
   });
   it('workgroup sizes respect the device limit; batch tiles are 1, 2 or 4', () => {
     expect(stepWorkgroupSize(3, 256)).toBe(32);
