@@ -129,7 +129,10 @@ export class Recorder {
     // Each call carries its pipeline; its bind group is the workspace's for (layer, kernel, h parity).
     const record = (call: CompiledCall, group: GPUBindGroup, offsets?: number[]) => {
       pass.setPipeline(call.pipeline);
-      pass.setBindGroup(0, group, offsets);
+      // Without dynamic offsets the argument is left out, not passed as undefined: Chromium 156 then
+      // threw "The provided value cannot be converted to a sequence" in timed bench runs.
+      if (offsets) pass.setBindGroup(0, group, offsets);
+      else pass.setBindGroup(0, group);
       pass.dispatchWorkgroups(call.grid[0], call.grid[1], call.grid[2]);
       recorded++;
     };
