@@ -6,7 +6,7 @@ import { recurrenceMicros } from './cost.js';
 import { planFits, planLayer } from './layer.js';
 import { forcedGridError } from './limits.js';
 import { describeChoices, lookupTuning, type TuningTable } from './tuning.js';
-import { persistentUnsupported, type LayerChoice, type ProjectionVariant, type StepVariant } from './variants.js';
+import { persistentUnsupported, variantUnsupported, type LayerChoice, type ProjectionVariant, type StepVariant } from './variants.js';
 
 /** What the defaults need of a device. */
 export type DefaultCaps = Pick<DeviceCaps, 'kind' | 'emulator' | 'threads' | 'maxInvocations' | 'subgroups'>;
@@ -16,8 +16,9 @@ export type DefaultCaps = Pick<DeviceCaps, 'kind' | 'emulator' | 'threads' | 'ma
  * instead). The rules come from these measurements (README "Benchmark" and "Defaults by sequence
  * length"):
  * - emulated adapters: the 'gemv' projection, and the step by the cost model (plan/cost.ts), which
- *   weighs the dispatches a plan needs against the serial work of the persistent kernel: 'direct'
- *   (one barrier-free dispatch per step) or 'persistent' (one per 1024 steps) where it applies.
+ *   weighs the dispatches a plan needs against the serial work of the sequence kernels: 'direct'
+ *   (one barrier-free dispatch per step), 'persistent' or 'rows' (one per 1024 steps) where they
+ *   apply. On lavapipe the rows kernel wins the tiniest layers (GRU 16: 3.7 vs 5.4 µs per step).
  *   lavapipe's dispatches cost several times SwiftShader's relative to its arithmetic, so there the
  *   persistent kernel wins all but large layers over few steps (LSTM 128 over 2 steps: direct 3.0
  *   vs persistent 6.0 ms), while on SwiftShader it wins only small ones (GRU 16: 22 vs 78 µs per
@@ -35,11 +36,14 @@ export type DefaultCaps = Pick<DeviceCaps, 'kind' | 'emulator' | 'threads' | 'ma
 export function defaultChoice(s: ResolvedSpec, seqLen: number, batch: number, caps: DefaultCaps): LayerChoice {
   const applies = persistentUnsupported(s) === undefined;
   if (caps.kind === 'emulated') {
-    if (!applies) return { step: 'direct', projection: 'gemv' };
     const direct = planLayer(s, { layer: 0, seqLen, batch, masked: false, choice: { step: 'direct', projection: 'gemv' } }, caps);
-    const persistent = recurrenceMicros(s, 'persistent', seqLen, batch, 1, caps);
-    const perStep = recurrenceMicros(s, 'direct', seqLen, batch, direct.step.length, caps);
-    return { step: persistent < perStep ? 'persistent' : 'direct', projection: 'gemv' };
+    let best: [StepVariant, number] = ['direct', recurrenceMicros(s, 'direct', seqLen, batch, direct.step.length, caps)];
+    for (const step of ['persistent', 'rows'] as const) {
+      if (variantUnsupported(s, step) !== undefined) continue;
+      const micros = recurrenceMicros(s, step, seqLen, batch, 1, caps);
+      if (micros < best[1]) best = [step, micros];
+    }
+    return { step: best[0], projection: 'gemv' };
   }
   const persistent = seqLen > 1 && s.outputSize <= 128 && applies;
   return { step: persistent ? 'persistent' : 'direct', projection: seqLen * batch <= 16 ? 'gemv' : 'gemm' };

@@ -1,9 +1,11 @@
 // The cost model behind the defaults on CPU-emulated adapters: whether a layer's recurrence runs
-// faster as one dispatch per step ('direct') or as the persistent kernel (one dispatch per 1024
-// steps, one workgroup per direction and block of rows looping over the steps). Pure.
+// fastest as one dispatch per step ('direct'), as the persistent kernel (one dispatch per 1024
+// steps, one workgroup per direction and block of rows looping over the steps) or as the rows
+// kernel (one dispatch per 1024 steps, one invocation per direction and row, no barrier). Pure.
 //
 //   direct      T · (dispatches per step · dispatch + reads / threads · directRead)
 //   persistent  chunks · dispatch + T · ⌈workgroups / threads⌉ · (persistentStep + G·H·Hout · persistentRead)
+//   rows        chunks · dispatch + T · ⌈D·B / threads⌉ · G·H·Hout · rowsRead
 //
 // where reads = D · ⌈B / bt⌉ · G·H·Hout recurrent weights read per step (bt = 4 rows share each read
 // in the direct kernel when B > 1) and a persistent workgroup reads G·H·Hout per step whatever its
@@ -16,32 +18,34 @@ import type { ResolvedSpec } from '../model/types.js';
 import { batchTile } from './layer.js';
 import { sequenceChunks } from './segments.js';
 
-/** µs per dispatch, per recurrent weight read (direct, persistent) and per persistent step's barriers. */
+/** µs per dispatch, per recurrent weight read (direct, persistent, rows) and per persistent step's barriers. */
 export interface EmulatorCosts {
   dispatch: number;
   directRead: number;
   persistentStep: number;
   persistentRead: number;
+  rowsRead: number;
 }
 
 /**
  * Fitted to Node medians on 2 vCPUs (2026-12-07, `--config defaults`, README "Defaults by sequence
  * length"): direct and persistent µs per step of GRU 16 (B = 1), LSTM 64 (B = 2) and BiLSTM 128
- * (B = 1). lavapipe: direct 143, 98, 170, persistent 5, 38, 149; SwiftShader: direct 78, 144,
- * persistent 22, 281. They also order the earlier measurements in choose.ts (RNNoise GRU 96,
+ * (B = 1). lavapipe: direct 143, 98, 170, persistent 5, 38, 149, rows 3.5, 60, 305; SwiftShader:
+ * direct 78, 144, persistent 22, 281, rows 36, 480 (one invocation computes a row's every unit, so
+ * rows wins only tiny layers, and only where barriers cost more than serial arithmetic: lavapipe). They also order the earlier measurements in choose.ts (RNNoise GRU 96,
  * LSTM 20 × B 128, the Silero-like LSTM 128, LSTM 128 over 2 steps) as measured. Another emulator
  * (WARP, softpipe) takes SwiftShader's, whose direct step was the default everywhere before.
  */
 const COSTS: Record<Emulator, EmulatorCosts> = {
-  lavapipe: { dispatch: 80, directRead: 1.26e-3, persistentStep: 3, persistentRead: 2.3e-3 },
-  swiftshader: { dispatch: 37, directRead: 13e-3, persistentStep: 10, persistentRead: 16.4e-3 },
-  other: { dispatch: 37, directRead: 13e-3, persistentStep: 10, persistentRead: 16.4e-3 },
+  lavapipe: { dispatch: 80, directRead: 1.26e-3, persistentStep: 3, persistentRead: 2.3e-3, rowsRead: 4.6e-3 },
+  swiftshader: { dispatch: 37, directRead: 13e-3, persistentStep: 10, persistentRead: 16.4e-3, rowsRead: 40e-3 },
+  other: { dispatch: 37, directRead: 13e-3, persistentStep: 10, persistentRead: 16.4e-3, rowsRead: 40e-3 },
 };
 
 /** The model's estimate in µs of a layer's recurrence over (T, B) on an emulated adapter. */
 export function recurrenceMicros(
   s: ResolvedSpec,
-  step: 'direct' | 'persistent',
+  step: 'direct' | 'persistent' | 'rows',
   T: number,
   B: number,
   dispatchesPerStep: number,
@@ -54,6 +58,7 @@ export function recurrenceMicros(
     const blocks = Math.ceil(B / (B === 1 ? 1 : BATCH_TILE_MAX));
     return T * (dispatchesPerStep * c.dispatch + ((s.directions * blocks * reads) / threads) * c.directRead);
   }
+  if (step === 'rows') return sequenceChunks(T) * c.dispatch + T * Math.ceil((s.directions * B) / threads) * reads * c.rowsRead;
   const workgroups = s.directions * Math.ceil(B / batchTile(B));
   return sequenceChunks(T) * c.dispatch + T * Math.ceil(workgroups / threads) * (c.persistentStep + reads * c.persistentRead);
 }

@@ -146,19 +146,24 @@ describe('plan', () => {
     const bilstm128 = resolveSpec({ cell: 'lstm', inputSize: 32, hiddenSize: 128, direction: 'bidirectional' });
     const swift = { ...CAPS, kind: 'emulated', emulator: 'swiftshader' } as const;
     const lava = { ...CAPS, kind: 'emulated', emulator: 'lavapipe' } as const;
-    const cases: [string, ReturnType<typeof resolveSpec>, number, number, typeof swift | typeof lava, 'direct' | 'persistent'][] = [
-      ['SwiftShader GRU 16, T = 100 (persistent 4.4 vs direct 7.8 ms)', gru16, 100, 1, swift, 'persistent'],
-      ['SwiftShader GRU 16, T = 100k (2687 vs 4266-4834 ms)', gru16, 100_000, 1, swift, 'persistent'],
-      ['SwiftShader LSTM 64, B = 2, T = 100 (direct 14.4 vs 28.1 ms)', lstm(64), 100, 2, swift, 'direct'],
-      ['SwiftShader RNNoise GRU 96, T = 100 (23 vs 48 ms)', gru96, 100, 1, swift, 'direct'],
-      ['SwiftShader LSTM 20, T = 20, B = 128 (19.6 vs 31 ms)', lstm(20), 20, 128, swift, 'direct'],
-      ['SwiftShader BiLSTM 128, T = 1k', bilstm128, 1000, 1, swift, 'direct'],
-      ['SwiftShader Silero-like LSTM 128 step', lstm(128), 1, 1, swift, 'direct'],
-      ['lavapipe GRU 16, T = 1 (persistent 0.53 vs direct 0.85 ms)', gru16, 1, 1, lava, 'persistent'],
-      ['lavapipe LSTM 64, B = 2, T = 100 (3.7 vs 9.7 ms)', lstm(64), 100, 2, lava, 'persistent'],
-      ['lavapipe RNNoise GRU 96, T = 100 (10.7 vs 28 ms)', gru96, 100, 1, lava, 'persistent'],
-      ['lavapipe LSTM 128, T = 2 (direct 3.0 vs persistent 6.0 ms)', lstm(128), 2, 1, lava, 'direct'],
-    ];
+    const cases: [string, ReturnType<typeof resolveSpec>, number, number, typeof swift | typeof lava, 'direct' | 'persistent' | 'rows'][] =
+      [
+        ['SwiftShader GRU 16, T = 100 (persistent 4.4 vs direct 7.8 ms)', gru16, 100, 1, swift, 'persistent'],
+        ['SwiftShader GRU 16, T = 100k (2687 vs 4266-4834 ms)', gru16, 100_000, 1, swift, 'persistent'],
+        ['SwiftShader LSTM 64, B = 2, T = 100 (direct 14.4 vs 28.1 ms)', lstm(64), 100, 2, swift, 'direct'],
+        ['SwiftShader RNNoise GRU 96, T = 100 (23 vs 48 ms)', gru96, 100, 1, swift, 'direct'],
+        ['SwiftShader LSTM 20, T = 20, B = 128 (19.6 vs 31 ms)', lstm(20), 20, 128, swift, 'direct'],
+        ['SwiftShader BiLSTM 128, T = 1k', bilstm128, 1000, 1, swift, 'direct'],
+        ['SwiftShader Silero-like LSTM 128 step', lstm(128), 1, 1, swift, 'direct'],
+        ['lavapipe GRU 16, T = 1 (rows 0.42, persistent 0.45 vs direct 0.61 ms)', gru16, 1, 1, lava, 'rows'],
+        ['lavapipe GRU 16, T = 1k (rows 3.7 vs persistent 5.4-6.1 ms)', gru16, 1000, 1, lava, 'rows'],
+        ['lavapipe GRU 16, T = 100k (369 vs 539-560 ms)', gru16, 100_000, 1, lava, 'rows'],
+        ['lavapipe BiLSTM 128, T = 1k (persistent 127-143 vs rows 262 ms)', bilstm128, 1000, 1, lava, 'persistent'],
+        ['SwiftShader GRU 16, T = 10k (persistent 229 vs rows 319 ms, Chromium)', gru16, 10_000, 1, swift, 'persistent'],
+        ['lavapipe LSTM 64, B = 2, T = 100 (3.6 vs direct 10, rows 5.6 ms)', lstm(64), 100, 2, lava, 'persistent'],
+        ['lavapipe RNNoise GRU 96, T = 100 (10.7 vs 28 ms)', gru96, 100, 1, lava, 'persistent'],
+        ['lavapipe LSTM 128, T = 2 (direct 3.0 vs persistent 6.0 ms)', lstm(128), 2, 1, lava, 'direct'],
+      ];
     for (const [what, spec, T, B, caps, step] of cases) expect(defaultChoice(spec, T, B, caps), what).toEqual({ step, projection: 'gemv' });
     // Where the persistent kernel does not apply (h > 256): direct.
     expect(defaultChoice(lstm(300), 100, 1, lava)).toEqual({ step: 'direct', projection: 'gemv' });
