@@ -5,7 +5,10 @@
 //
 //   npx tsx scripts/defaults-table.ts results.json [more.json …]
 //
-// One table per results file (one adapter each). A ratio over 1.5 is marked: the issue's goal.
+// The files are of one adapter: a shape measured again in a later file (e.g. the short shapes rerun
+// with --reps 30, since sub-millisecond runs are bimodal on a shared machine) replaces its earlier
+// row. Where every variant's first run exceeded the configuration's cap (not timed), the first runs
+// are compared instead, and the row says so. A ratio over 1.5 is marked: the issue's goal.
 import { readFileSync } from 'node:fs';
 import type { BenchResults } from '../demo/bench/report.js';
 
@@ -31,7 +34,20 @@ function table(res: BenchResults): string {
   ];
   let worst = 0;
   for (const s of res.shapes) {
+    const capped = (e: (typeof s.results)[number]) => e.status === 'n/a' && /first run took/.test(e.reason ?? '');
     const base = s.results.find((e) => e.engine === 'webgpu-rnn');
+    if (base && capped(base)) {
+      // Nothing timed: compare the first runs (each also checked against the reference).
+      const firsts = s.results.filter((e) => e.engine.startsWith('webgpu-rnn-') && e.firstRunMs !== undefined && e.agrees);
+      const best = firsts.filter((e) => kernelsOf(e) !== kernelsOf(base)).sort((x, y) => x.firstRunMs! - y.firstRunMs!)[0];
+      const ratio = best && best.firstRunMs! < base.firstRunMs! ? base.firstRunMs! / best.firstRunMs! : 1;
+      worst = Math.max(worst, ratio);
+      lines.push(
+        `| ${s.shape.label} | ${kernelsOf(base)} | ${fmt(base.firstRunMs!)} (first run) | ${best ? kernelsOf(best) : ''} | ` +
+          `${best ? `${fmt(best.firstRunMs!)} (first run)` : ''} | ${ratio.toFixed(2)}${ratio > GOAL ? ' ✗' : ''} (every variant over the cap: first runs) |`,
+      );
+      continue;
+    }
     if (!base || base.status !== 'ok') {
       lines.push(`| ${s.shape.label} | ${base?.status ?? 'absent'}: ${(base?.reason ?? '').replace(/\|/g, '/')} | | | | |`);
       continue;
@@ -66,4 +82,13 @@ if (!files.length) {
   console.error('usage: tsx scripts/defaults-table.ts results.json [more.json …]');
   process.exit(2);
 }
-for (const f of files) console.log(`${table(JSON.parse(readFileSync(f, 'utf8')) as BenchResults)}\n`);
+const runs = files.map((f) => JSON.parse(readFileSync(f, 'utf8')) as BenchResults);
+const merged: BenchResults = { ...runs[0], shapes: [...runs[0].shapes] };
+for (const later of runs.slice(1)) {
+  for (const shape of later.shapes) {
+    const at = merged.shapes.findIndex((x) => x.shape.id === shape.shape.id);
+    if (at >= 0) merged.shapes[at] = shape;
+    else merged.shapes.push(shape);
+  }
+}
+console.log(table(merged));

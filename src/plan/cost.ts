@@ -4,7 +4,7 @@
 // kernel (one dispatch per 1024 steps, one invocation per direction and row, no barrier). Pure.
 //
 //   direct      T · (dispatches per step · dispatch + reads / threads · directRead)
-//   persistent  chunks · dispatch + T · ⌈workgroups / threads⌉ · (persistentStep + G·H·Hout · persistentRead)
+//   persistent  chunks · (dispatch + persistentSetup) + T · ⌈workgroups / threads⌉ · (persistentStep + G·H·Hout · persistentRead)
 //   rows        chunks · dispatch + T · ⌈D·B / threads⌉ · G·H·Hout · rowsRead
 //
 // where reads = D · ⌈B / bt⌉ · G·H·Hout recurrent weights read per step (bt = 4 rows share each read
@@ -18,9 +18,13 @@ import type { ResolvedSpec } from '../model/types.js';
 import { batchTile } from './layer.js';
 import { sequenceChunks } from './segments.js';
 
-/** µs per dispatch, per recurrent weight read (direct, persistent, rows) and per persistent step's barriers. */
+/**
+ * µs per dispatch, per recurrent weight read (direct, persistent, rows), per persistent step's
+ * barriers, and per persistent dispatch's setup (h staged into workgroup memory and back).
+ */
 export interface EmulatorCosts {
   dispatch: number;
+  persistentSetup: number;
   directRead: number;
   persistentStep: number;
   persistentRead: number;
@@ -32,14 +36,16 @@ export interface EmulatorCosts {
  * length"): direct and persistent µs per step of GRU 16 (B = 1), LSTM 64 (B = 2) and BiLSTM 128
  * (B = 1). lavapipe: direct 143, 98, 170, persistent 5, 38, 149, rows 3.5, 60, 305; SwiftShader:
  * direct 78, 144, persistent 22, 281, rows 36, 480 (one invocation computes a row's every unit, so
- * rows wins only tiny layers, and only where barriers cost more than serial arithmetic: lavapipe). They also order the earlier measurements in choose.ts (RNNoise GRU 96,
+ * rows wins only tiny layers). The persistent dispatch's setup shows over a step or ten: on
+ * SwiftShader a GRU 16 over 1 step took 0.69 ms persistent, 0.51 direct, 0.42 rows (over 10:
+ * 1.12, 1.06, 0.74; medians of 30). They also order the earlier measurements in choose.ts (RNNoise GRU 96,
  * LSTM 20 × B 128, the Silero-like LSTM 128, LSTM 128 over 2 steps) as measured. Another emulator
  * (WARP, softpipe) takes SwiftShader's, whose direct step was the default everywhere before.
  */
 const COSTS: Record<Emulator, EmulatorCosts> = {
-  lavapipe: { dispatch: 80, directRead: 1.26e-3, persistentStep: 3, persistentRead: 2.3e-3, rowsRead: 4.6e-3 },
-  swiftshader: { dispatch: 37, directRead: 13e-3, persistentStep: 10, persistentRead: 16.4e-3, rowsRead: 40e-3 },
-  other: { dispatch: 37, directRead: 13e-3, persistentStep: 10, persistentRead: 16.4e-3, rowsRead: 40e-3 },
+  lavapipe: { dispatch: 80, persistentSetup: 10, directRead: 1.26e-3, persistentStep: 3, persistentRead: 2.3e-3, rowsRead: 4.6e-3 },
+  swiftshader: { dispatch: 37, persistentSetup: 280, directRead: 13e-3, persistentStep: 10, persistentRead: 16.4e-3, rowsRead: 40e-3 },
+  other: { dispatch: 37, persistentSetup: 280, directRead: 13e-3, persistentStep: 10, persistentRead: 16.4e-3, rowsRead: 40e-3 },
 };
 
 /** The model's estimate in µs of a layer's recurrence over (T, B) on an emulated adapter. */
@@ -60,5 +66,8 @@ export function recurrenceMicros(
   }
   if (step === 'rows') return sequenceChunks(T) * c.dispatch + T * Math.ceil((s.directions * B) / threads) * reads * c.rowsRead;
   const workgroups = s.directions * Math.ceil(B / batchTile(B));
-  return sequenceChunks(T) * c.dispatch + T * Math.ceil(workgroups / threads) * (c.persistentStep + reads * c.persistentRead);
+  return (
+    sequenceChunks(T) * (c.dispatch + c.persistentSetup) +
+    T * Math.ceil(workgroups / threads) * (c.persistentStep + reads * c.persistentRead)
+  );
 }

@@ -148,7 +148,9 @@ describe('plan', () => {
     const lava = { ...CAPS, kind: 'emulated', emulator: 'lavapipe' } as const;
     const cases: [string, ReturnType<typeof resolveSpec>, number, number, typeof swift | typeof lava, 'direct' | 'persistent' | 'rows'][] =
       [
-        ['SwiftShader GRU 16, T = 100 (persistent 4.4 vs direct 7.8 ms)', gru16, 100, 1, swift, 'persistent'],
+        ['SwiftShader GRU 16, T = 1 (rows 0.42, direct 0.51, persistent 0.69 ms)', gru16, 1, 1, swift, 'rows'],
+        ['SwiftShader GRU 16, T = 10 (rows 0.74, direct 1.06, persistent 1.12 ms)', gru16, 10, 1, swift, 'rows'],
+        ['SwiftShader GRU 16, T = 100 (persistent 2.6 vs rows 3.3, direct 5.0 ms)', gru16, 100, 1, swift, 'persistent'],
         ['SwiftShader GRU 16, T = 100k (2687 vs 4266-4834 ms)', gru16, 100_000, 1, swift, 'persistent'],
         ['SwiftShader LSTM 64, B = 2, T = 100 (direct 14.4 vs 28.1 ms)', lstm(64), 100, 2, swift, 'direct'],
         ['SwiftShader RNNoise GRU 96, T = 100 (23 vs 48 ms)', gru96, 100, 1, swift, 'direct'],
