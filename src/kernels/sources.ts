@@ -73,7 +73,22 @@ export type KernelName =
   | 'gru_direct_reset_quad'
   | 'lstm_projection'
   | 'lstm_projection_direct'
-  | 'stack_step';
+  | 'stack_step'
+  | GraphKernelName;
+
+/** The ONNX graph executor's kernels (shaders/kernels/graph_*.wgsl), one per family of float tensor ops. */
+export const GRAPH_KERNELS = ['elementwise', 'gather', 'conv', 'reduce', 'matmul', 'softmax'] as const;
+
+export type GraphKernelName = `graph_${(typeof GRAPH_KERNELS)[number]}`;
+
+function graphSources(): Record<GraphKernelName, KernelSource> {
+  return Object.fromEntries(
+    GRAPH_KERNELS.map((k) => [
+      `graph_${k}`,
+      { files: ['lib/graph_common.wgsl', `kernels/graph_${k}.wgsl`], entryPoint: 'main', dynamicOffsets: [] },
+    ]),
+  ) as unknown as Record<GraphKernelName, KernelSource>;
+}
 const PRECISION_FILES: Record<Precision, string> = { f32: 'lib/precision_f32.wgsl', f16: 'lib/precision_f16.wgsl' };
 
 /** A cell's kernel of one variant: `${cell}_${variant}`. */
@@ -128,6 +143,7 @@ const SOURCES: Record<KernelName, KernelSource> = {
     dynamicOffsets: [],
   },
   ...cellSources(),
+  ...graphSources(),
   gru_direct_reset: { files: [...CELL_PRELUDE, ...CELLS.gru.shaders], entryPoint: 'main_direct_phase1', dynamicOffsets: step },
   gru_direct_reset_quad: {
     directives: ['lib/subgroup_enable.wgsl'],

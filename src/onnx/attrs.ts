@@ -2,11 +2,11 @@
 // other attribute is an UnsupportedError naming it and the node, because silently ignoring an
 // attribute (say a `layout` or `clip`) would give wrong numbers.
 import { FormatError, UnsupportedError } from '../core/errors.js';
-import type { AttributeData, NodeData } from './proto.js';
+import type { AttributeData, GraphData, NodeData } from './proto.js';
 import { tensorFromProto, type Tensor } from './tensor.js';
 
 /** AttributeProto.AttributeType codes. */
-const AT = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
+const AT = { FLOAT: 1, INT: 2, STRING: 3, TENSOR: 4, GRAPH: 5, FLOATS: 6, INTS: 7, STRINGS: 8 } as const;
 const AT_NAMES: Record<number, string> = {
   1: 'FLOAT',
   2: 'INT',
@@ -96,6 +96,12 @@ export class Attrs {
     return this.get(name, AT.STRINGS)?.strings.map((s) => decode(s, this.node, name));
   }
 
+  graph(name: string): GraphData | undefined {
+    const a = this.get(name, AT.GRAPH);
+    if (a && !a.g) throw new FormatError(`${nodeLabel(this.node)}: attribute '${name}' has type GRAPH but no graph`);
+    return a?.g;
+  }
+
   tensor(name: string): Tensor | undefined {
     const a = this.get(name, AT.TENSOR);
     if (!a) return undefined;
@@ -106,6 +112,7 @@ export class Attrs {
 
 function inferType(a: AttributeData): number {
   if (a.t) return AT.TENSOR;
+  if (a.g) return AT.GRAPH;
   if (a.s !== undefined) return AT.STRING;
   if (a.floats.length) return AT.FLOATS;
   if (a.ints.length) return AT.INTS;

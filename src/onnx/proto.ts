@@ -28,7 +28,9 @@ export interface AttributeData {
   floats: number[];
   ints: number[];
   strings: Uint8Array[];
-  /** g, graphs, tensors, sparse tensors, type protos: present but never read. */
+  /** A subgraph (If's then_branch / else_branch). */
+  g?: GraphData;
+  /** graphs, tensors, sparse tensors, type protos: present but never read. */
   other?: string;
 }
 
@@ -125,7 +127,7 @@ export function decodeTensorProto(r: WireReader): TensorProtoData {
   return t;
 }
 
-function decodeAttribute(r: WireReader): AttributeData {
+function decodeAttribute(r: WireReader, depth: number): AttributeData {
   const a: AttributeData = { name: '', type: 0, floats: [], ints: [], strings: [] };
   while (!r.done()) {
     const { field, wire } = r.tag();
@@ -151,8 +153,8 @@ function decodeAttribute(r: WireReader): AttributeData {
         a.t = decodeTensorProto(r.sub('t'));
         break;
       case 6:
-        a.other = 'a graph (g)';
-        r.skip(wire);
+        r.expect(WIRE_LEN, wire, 'AttributeProto.g');
+        a.g = decodeGraph(r.sub('g'), depth + 1);
         break;
       case 7:
         r.fixed(wire, a.floats, 'AttributeProto.floats', 4);
@@ -192,7 +194,7 @@ function decodeAttribute(r: WireReader): AttributeData {
   return a;
 }
 
-function decodeNode(r: WireReader): NodeData {
+function decodeNode(r: WireReader, depth: number): NodeData {
   const n: NodeData = { name: '', opType: '', domain: '', inputs: [], outputs: [], attributes: [] };
   while (!r.done()) {
     const { field, wire } = r.tag();
@@ -215,7 +217,7 @@ function decodeNode(r: WireReader): NodeData {
         break;
       case 5:
         r.expect(WIRE_LEN, wire, 'NodeProto.attribute');
-        n.attributes.push(decodeAttribute(r.sub('attribute')));
+        n.attributes.push(decodeAttribute(r.sub('attribute'), depth));
         break;
       case 7:
         r.expect(WIRE_LEN, wire, 'NodeProto.domain');
@@ -299,14 +301,18 @@ function decodeValueInfo(r: WireReader): ValueInfoData {
   return v;
 }
 
-function decodeGraph(r: WireReader): GraphData {
+/** Subgraphs nest (If branches in If branches); deeper than this is a FormatError, not a stack overflow. */
+const MAX_GRAPH_DEPTH = 32;
+
+function decodeGraph(r: WireReader, depth: number): GraphData {
+  if (depth > MAX_GRAPH_DEPTH) return r.fail(`subgraphs are nested more than ${MAX_GRAPH_DEPTH} deep`);
   const g: GraphData = { name: '', nodes: [], initializers: [], inputs: [], outputs: [], hasSparseInitializers: false };
   while (!r.done()) {
     const { field, wire } = r.tag();
     switch (field) {
       case 1:
         r.expect(WIRE_LEN, wire, 'GraphProto.node');
-        g.nodes.push(decodeNode(r.sub(`node ${g.nodes.length}`)));
+        g.nodes.push(decodeNode(r.sub(`node ${g.nodes.length}`), depth));
         break;
       case 2:
         r.expect(WIRE_LEN, wire, 'GraphProto.name');
@@ -348,7 +354,7 @@ export function decodeModel(bytes: Uint8Array): ModelData {
       irVersion = r.varint();
     } else if (field === 7) {
       r.expect(WIRE_LEN, wire, 'ModelProto.graph');
-      graph = decodeGraph(r.sub('graph'));
+      graph = decodeGraph(r.sub('graph'), 0);
     } else if (field === 8) {
       r.expect(WIRE_LEN, wire, 'ModelProto.opset_import');
       const o = r.sub('opset_import');

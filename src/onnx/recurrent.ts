@@ -4,8 +4,7 @@
 // this file reads the attributes, checks every shape against the node (a mismatch is a
 // FormatError naming the node), and turns run-time tensors into RunOptions and back.
 import { FormatError } from '../core/errors.js';
-import type { Rnn } from '../run/api.js';
-import { CELLS, cellTakes, hasCellState } from '../model/cells.js';
+import { CELLS, cellTakes } from '../model/cells.js';
 import type { OnnxCellType } from '../model/types.js';
 import type { LayerWeights, RnnSpec } from '../model/types.js';
 import { Attrs, nodeLabel } from './attrs.js';
@@ -131,22 +130,6 @@ export function recurrentSpec(r: RecurrentNode, w: RecurrentWeights, numLayers =
   return { cell: r.cell, inputSize: w.inputSize, hiddenSize: w.hiddenSize, numLayers, ...r.options };
 }
 
-/** X's time and batch sizes, checked against the node's layout and input size. */
-export function sequenceShape(r: RecurrentNode, x: Tensor, inputSize: number): { T: number; B: number } {
-  if (!isFloat(x)) throw new FormatError(`${r.label}: X must be a float tensor`);
-  const want = r.batchMajor ? '[batch, seq_length, input_size]' : '[seq_length, batch, input_size]';
-  if (x.dims.length !== 3 || x.dims[2] !== inputSize)
-    throw new FormatError(`${r.label}: X has shape [${x.dims.join(', ')}], expected ${want} with input_size ${inputSize}`);
-  return r.batchMajor ? { T: x.dims[1], B: x.dims[0] } : { T: x.dims[0], B: x.dims[1] };
-}
-
-/** An optional state input ([D, B, width] or [B, D, width] batch-major). */
-export function stateInput(r: RecurrentNode, t: Tensor | undefined, what: string, B: number, width: number): Float32Array | undefined {
-  if (!t) return undefined;
-  const D = r.directions;
-  return checkDims(r, what, t, r.batchMajor ? [B, D, width] : [D, B, width]);
-}
-
 export function sequenceLens(r: RecurrentNode, t: Tensor | undefined, B: number): Int32Array | undefined {
   if (!t) return undefined;
   if (!(t.data instanceof Int32Array) || t.dims.length !== 1 || t.dims[0] !== B) {
@@ -155,31 +138,4 @@ export function sequenceLens(r: RecurrentNode, t: Tensor | undefined, B: number)
     );
   }
   return t.data;
-}
-
-/** Runs one node on an engine model built for it; returns its outputs by position. */
-export async function runRecurrent(
-  r: RecurrentNode,
-  rnn: Rnn,
-  w: RecurrentWeights,
-  get: (name: string) => Tensor | undefined,
-): Promise<(Tensor | undefined)[]> {
-  const x = get(r.input(IN.X))!;
-  const { T, B } = sequenceShape(r, x, w.inputSize);
-  const H = w.hiddenSize;
-  const D = r.directions;
-  const opt = (i: number) => (r.input(i) ? get(r.input(i)) : undefined);
-  const res = await rnn.run(x.data as Float32Array, {
-    seqLen: T,
-    batch: B,
-    sequenceLens: sequenceLens(r, opt(IN.SEQ), B),
-    initialH: stateInput(r, opt(IN.H0), 'initial_h', B, H),
-    initialC: hasCellState(r) ? stateInput(r, opt(IN.C0), 'initial_c', B, H) : undefined,
-  });
-  const state = r.batchMajor ? [B, D, H] : [D, B, H];
-  return [
-    { dims: r.batchMajor ? [B, T, D, H] : [T, D, B, H], data: res.Y },
-    { dims: state, data: res.Y_h },
-    res.Y_c ? { dims: state, data: res.Y_c } : undefined,
-  ];
 }

@@ -1,25 +1,64 @@
 // loadOnnx: an ONNX model as a session with onnxruntime's run(feeds) -> outputs shape. Loading
 // (load.ts) decodes, checks, folds and fuses the graph without the GPU; this file builds the engine
-// models of recurrent units whose weights are constant, and runs: it checks the feeds against the
-// declared inputs, then executes the units in order: CPU ops (cpu/), recurrent units on the GPU.
+// models of recurrent units whose weights are constant, checks feeds against the declared inputs,
+// and runs: per combination of feed shapes and integer feed values, graph.ts specialises the model
+// into a GPU program (gpu/program.ts), cached; a run is then one submit and one readback.
+// stream() keeps chosen outputs on the GPU as the next call's inputs (a recurrent state).
 import { DestroyedError, FormatError, InputError } from '../core/errors.js';
-import { hasCellState } from '../model/cells.js';
-import type { Rnn } from '../run/api.js';
 import { createRnn } from '../run/create.js';
-import { CPU_OPS } from './cpu/ops.js';
-import { prepareOnnx, type Unit } from './load.js';
+import { MAP_MODE_READ, Usage } from '../gpu/helpers.js';
+import { ProgramBuilder, Program } from './gpu/program.js';
+import type { Val } from './gpu/ops.js';
+import { recurrentUnits, specialize, weightFeeds, type Specialized } from './graph.js';
+import { prepareOnnx, type PreparedModel } from './load.js';
 import type { ValueInfoData } from './proto.js';
-import { IN, recurrentSpec, recurrentWeights, runRecurrent, sequenceLens, sequenceShape, stateInput } from './recurrent.js';
-import { isFloat, isFloatType, numel, typeName, type Tensor } from './tensor.js';
+import { recurrentSpec } from './recurrent.js';
+import { isFloatType, numel, saturate, typeName, type Tensor } from './tensor.js';
 
 export type { Tensor } from './tensor.js';
+
+/**
+ * A feed: our `{ data, dims }` (Float32Array for float inputs, Int32Array for integer and bool
+ * ones), or an onnxruntime Tensor as it is (`type` 'float32', 'int64' with a BigInt64Array, 'int32',
+ * 'bool' with a Uint8Array).
+ */
+export interface FeedTensor {
+  data: Float32Array | Int32Array | BigInt64Array | Uint8Array;
+  dims: readonly number[];
+  type?: string;
+}
 
 export interface OnnxSession {
   readonly inputNames: string[];
   readonly outputNames: string[];
   /** Like onnxruntime's InferenceSession.run: feeds and results keyed by the graph's names. */
-  run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>>;
-  /** Frees the GPU buffers of every engine model the session built. */
+  run(feeds: Record<string, FeedTensor>): Promise<Record<string, Tensor>>;
+  /**
+   * A stream over calls of a stateful model: `carry` maps outputs to the inputs they feed on the
+   * next call (Silero v5: `{ stateN: 'state' }`), kept on the GPU between calls.
+   */
+  stream(options: OnnxStreamOptions): OnnxStream;
+  /** Frees the GPU buffers of every engine model and program the session built. */
+  destroy(): void;
+}
+
+export interface OnnxStreamOptions {
+  /** Output name -> input name: after each step the output becomes that input of the next step. */
+  carry: Record<string, string>;
+  /**
+   * The carried inputs' first values. Absent: zeros of the declared shape, a symbolic dimension
+   * taken from the first step's feeds, an unknown one being their batch size (first dimension).
+   */
+  initial?: Record<string, FeedTensor>;
+}
+
+export interface OnnxStream {
+  /** One call with the feeds that are not carried; resolves to the outputs that are not carried. */
+  step(feeds: Record<string, FeedTensor>): Promise<Record<string, Tensor>>;
+  /** Reads the carried state back: the carried outputs of the last step (or the initial values), by output name. */
+  state(): Promise<Record<string, Tensor>>;
+  /** Back to `initial` (given here, or the stream's own). */
+  reset(initial?: Record<string, FeedTensor>): void;
   destroy(): void;
 }
 
@@ -38,9 +77,14 @@ export function sessionPlan(session: OnnxSession): OnnxPlanUnit[] {
   return plans.get(session) ?? [];
 }
 
+/** The dispatches of the programs a session has built so far (one entry per feed combination). */
+export function sessionDispatches(session: OnnxSession): number[] {
+  return session instanceof Session ? session.dispatchCounts() : [];
+}
+
 export async function loadOnnx(device: GPUDevice, model: Uint8Array): Promise<OnnxSession> {
   const p = prepareOnnx(model);
-  const session = new Session(device, p.inputs, p.outputs, p.constants, p.units);
+  const session = new Session(device, p);
   try {
     await session.prebuild();
   } catch (e) {
@@ -49,35 +93,49 @@ export async function loadOnnx(device: GPUDevice, model: Uint8Array): Promise<On
   }
   plans.set(
     session,
-    p.units.flatMap((u) =>
-      u.kind === 'recurrent'
-        ? [{ nodes: u.layers.map((l) => l.node.name || l.node.outputs[0]), numLayers: u.layers.length, prebuilt: !!u.rnn }]
-        : [],
-    ),
+    recurrentUnits(p.graph).map((u) => ({
+      nodes: u.layers.map((l) => l.node.name || l.node.outputs[0]),
+      numLayers: u.layers.length,
+      prebuilt: !!u.rnn,
+    })),
   );
   return session;
+}
+
+interface Built {
+  program: Program;
+  spec: Specialized;
+}
+
+/** A feed as the session keeps it: float32 or int32 (int64 saturated, bool 0/1). */
+interface Fed {
+  dims: number[];
+  data: Float32Array | Int32Array;
 }
 
 class Session implements OnnxSession {
   readonly inputNames: string[];
   readonly outputNames: string[];
   private destroyed = false;
+  private readonly inputs: ValueInfoData[];
+  private readonly programs = new Map<string, Promise<Built>>();
+  private readonly builtPrograms: Built[] = [];
+  private readonly weightFeeds: Set<string>;
+  private readonly streams = new Set<Stream>();
 
   constructor(
     private readonly device: GPUDevice,
-    private readonly inputs: ValueInfoData[],
-    outputs: ValueInfoData[],
-    private readonly constants: Map<string, Tensor>,
-    private readonly units: Unit[],
+    private readonly model: PreparedModel,
   ) {
-    this.inputNames = inputs.map((v) => v.name);
-    this.outputNames = outputs.map((v) => v.name);
+    this.inputs = model.inputs;
+    this.inputNames = model.inputs.map((v) => v.name);
+    this.outputNames = model.outputs.map((v) => v.name);
+    this.weightFeeds = weightFeeds(model.graph, new Set(this.inputNames));
   }
 
   /** Builds engine models for recurrent units whose weights are all constant (prepareOnnx read them). */
   async prebuild(): Promise<void> {
-    for (const u of this.units) {
-      if (u.kind !== 'recurrent') continue;
+    for (const u of recurrentUnits(this.model.graph)) {
       if (!u.weights) continue;
       u.rnn = await createRnn(
         this.device,
@@ -87,150 +145,349 @@ class Session implements OnnxSession {
     }
   }
 
+  dispatchCounts(): number[] {
+    return this.builtPrograms.map((b) => b.program.dispatches);
+  }
+
   destroy(): void {
     this.destroyed = true;
-    for (const u of this.units) if (u.kind === 'recurrent') u.rnn?.destroy();
+    for (const s of [...this.streams]) s.destroy();
+    for (const u of recurrentUnits(this.model.graph)) u.rnn?.destroy();
+    for (const b of this.builtPrograms) this.release(b);
+    this.builtPrograms.length = 0;
+    this.programs.clear();
   }
 
-  async run(feeds: Record<string, Tensor>): Promise<Record<string, Tensor>> {
-    if (this.destroyed) throw new DestroyedError('run() on an ONNX session after destroy()');
-    const values = new Map(this.constants);
-    this.checkFeeds(feeds, values);
-    for (const u of this.units) {
-      if (u.kind === 'cpu') {
-        const outs = CPU_OPS[u.node.opType].run(
-          u.ctx,
-          u.node.inputs.map((x) => (x ? this.value(values, x) : undefined)),
-        );
-        u.node.outputs.forEach((o, k) => {
-          if (o && outs[k]) values.set(o, outs[k]!);
-        });
-      } else if (u.layers.length === 1) {
-        await this.runNode(u, values);
-      } else {
-        await this.runChain(u, values);
+  private release(b: Built): void {
+    b.program.destroy();
+    for (const r of b.spec.owned) r.destroy();
+  }
+
+  forgetStream(s: Stream): void {
+    this.streams.delete(s);
+  }
+
+  async run(feeds: Record<string, FeedTensor>): Promise<Record<string, Tensor>> {
+    this.alive('run()');
+    const fed = this.checkFeeds(feeds);
+    return this.execute(fed, {});
+  }
+
+  /**
+   * One call: the program for these feeds (built and cached, or per run where weights are fed),
+   * the float feeds written, `carried` inputs copied from GPU buffers, one submit, one readback.
+   */
+  async execute(
+    fed: Map<string, Fed>,
+    carried: Record<string, GPUBuffer>,
+    keep?: { outputs: string[]; into: GPUBuffer[] },
+  ): Promise<Record<string, Tensor>> {
+    const perRun = [...this.weightFeeds].some((n) => fed.has(n));
+    const built = await this.program(fed, perRun);
+    try {
+      this.alive('run()');
+      const gpuOut = this.outputNames.map((_, k) => built.spec.outputs[k]).filter((v) => v.gpu);
+      const feedData = new Map<number, Float32Array>();
+      const before: { from: GPUBuffer; slot: number; elements: number }[] = [];
+      for (const [name, slot] of built.spec.feeds) {
+        if (carried[name]) before.push({ from: carried[name], slot: slot.slot, elements: count(slot.dims) });
+        else feedData.set(slot.slot, fed.get(name)!.data as Float32Array);
       }
-      if (this.destroyed) throw new DestroyedError('the ONNX session was destroyed while run() was in flight');
+      const after = keep?.outputs.map((o, k) => {
+        const v = built.spec.outputs[this.outputNames.indexOf(o)];
+        if (!v.gpu) throw new InputError(`stream carry: output '${o}' is not computed on the GPU, so it cannot be carried`);
+        return { value: v.gpu, to: keep.into[k] };
+      });
+      const datas = await built.program.run({ feeds: feedData, outputs: gpuOut.map((v) => v.gpu!), before, after });
+      const result: Record<string, Tensor> = {};
+      let k = 0;
+      this.outputNames.forEach((name, i) => {
+        const v = built.spec.outputs[i];
+        // Copies, so callers can keep or modify results without touching the session's constants.
+        if (v.gpu) {
+          const data = datas[k++];
+          result[name] = { dims: [...v.gpu.dims], data: v.gpu.int ? Int32Array.from(data, saturate) : data };
+        } else result[name] = { dims: [...v.cpu!.dims], data: v.cpu!.data.slice() };
+      });
+      return result;
+    } finally {
+      if (perRun) this.release(built);
     }
-    const result: Record<string, Tensor> = {};
-    for (const name of this.outputNames) {
-      const t = values.get(name);
-      if (!t) throw new FormatError(`graph output '${name}' was not produced (an optional output that the node did not compute)`);
-      // Copies, so callers can keep or modify results without touching the session's constants.
-      result[name] = { dims: [...t.dims], data: t.data.slice() };
-    }
-    return result;
   }
 
-  private value(values: Map<string, Tensor>, name: string): Tensor {
-    const t = values.get(name);
-    if (!t) throw new FormatError(`value '${name}' is used before it is computed (an optional output that was not produced)`);
-    return t;
+  alive(what: string): void {
+    if (this.destroyed) throw new DestroyedError(`${what} on an ONNX session after destroy()`);
   }
 
-  private checkFeeds(feeds: Record<string, Tensor>, values: Map<string, Tensor>): void {
+  /** The program for this combination of feed shapes and integer values, built once. */
+  private program(fed: Map<string, Fed>, perRun: boolean): Promise<Built> {
+    const key = [...fed]
+      .map(([n, t]) => `${n}:${t.data instanceof Float32Array ? 'f' : `i${Array.from(t.data).join(',')}`}[${t.dims.join(',')}]`)
+      .join('|');
+    if (!perRun) {
+      const cached = this.programs.get(key);
+      if (cached) return cached;
+    }
+    const make = async (): Promise<Built> => {
+      const b = new ProgramBuilder();
+      const vals = new Map<string, Val>();
+      for (const [name, t] of fed) {
+        if (t.data instanceof Float32Array && !this.weightFeeds.has(name)) vals.set(name, { gpu: b.feed(t.dims) });
+        else vals.set(name, { cpu: { dims: t.dims, data: t.data } });
+      }
+      const spec = await specialize(this.device, this.model.graph, vals, b);
+      let program: Program;
+      try {
+        program = await Program.build(this.device, b);
+      } catch (e) {
+        for (const r of spec.owned) r.destroy();
+        throw e;
+      }
+      const built = { program, spec };
+      if (this.destroyed) {
+        this.release(built);
+        throw new DestroyedError('the ONNX session was destroyed while run() was preparing');
+      }
+      if (!perRun) this.builtPrograms.push(built);
+      return built;
+    };
+    const p = make();
+    if (!perRun) {
+      this.programs.set(key, p);
+      p.catch(() => this.programs.delete(key));
+    }
+    return p;
+  }
+
+  /** Feeds checked against the declared inputs (names, element kinds, ranks, sizes), as the session keeps them. */
+  checkFeeds(feeds: Record<string, FeedTensor>, carried: Set<string> = new Set(), symbols = new Map<string, number>()): Map<string, Fed> {
     if (typeof feeds !== 'object' || feeds === null)
       throw new InputError('run(feeds): feeds must be an object { inputName: { data, dims } }');
     for (const name of Object.keys(feeds)) {
       if (!this.inputNames.includes(name))
         throw new InputError(`feed '${name}' is not an input of the model; its inputs are ${this.inputNames.join(', ')}`);
+      if (carried.has(name)) throw new InputError(`feed '${name}' is carried by the stream; leave it out of step()'s feeds`);
     }
-    const symbols = new Map<string, number>();
+    const out = new Map<string, Fed>();
     for (const v of this.inputs) {
+      if (carried.has(v.name)) continue;
       const t = feeds[v.name];
       if (!t) throw new InputError(`missing feed for input '${v.name}'`);
-      if (!(t.data instanceof Float32Array || t.data instanceof Int32Array) || !Array.isArray(t.dims)) {
-        throw new InputError(`feed '${v.name}' must be { data: Float32Array | Int32Array, dims: number[] }`);
-      }
-      let n: number;
-      try {
-        n = numel(t.dims, `feed '${v.name}'`);
-      } catch (e) {
-        throw new InputError((e as Error).message);
-      }
-      if (n !== t.data.length)
-        throw new InputError(`feed '${v.name}' has ${t.data.length} elements but dims [${t.dims.join(', ')}] need ${n}`);
-      if (v.elemType !== undefined) {
-        const wantFloat = isFloatType(v.elemType);
-        if (wantFloat !== isFloat(t)) {
-          throw new InputError(
-            `feed '${v.name}' must be ${wantFloat ? 'a Float32Array' : 'an Int32Array'} (the model declares ${typeName(v.elemType)})`,
-          );
-        }
-      }
-      if (v.dims) {
-        if (v.dims.length !== t.dims.length)
-          throw new InputError(
-            `feed '${v.name}' has rank ${t.dims.length}, the model declares [${v.dims.map((d) => d ?? '?').join(', ')}]`,
-          );
-        v.dims.forEach((d, i) => {
-          const got = t.dims[i];
-          if (typeof d === 'number' && d !== got)
-            throw new InputError(`feed '${v.name}' dimension ${i} is ${got}, the model declares ${d}`);
-          if (typeof d === 'string') {
-            const seen = symbols.get(d);
-            if (seen !== undefined && seen !== got)
-              throw new InputError(`feed '${v.name}' dimension ${i} ('${d}') is ${got}, but another input gave '${d}' = ${seen}`);
-            symbols.set(d, got);
-          }
-        });
-      }
-      values.set(v.name, { dims: [...t.dims], data: t.data });
+      out.set(v.name, checkFeed(v, t, symbols));
     }
+    return out;
   }
 
-  /** One recurrent node; builds (and frees) an engine model per run when its weights are fed. */
-  private async runNode(u: Extract<Unit, { kind: 'recurrent' }>, values: Map<string, Tensor>): Promise<void> {
-    const r = u.layers[0];
-    const get = (n: string) => (n ? this.value(values, n) : undefined);
-    let w = u.weights?.[0];
-    let rnn = u.rnn;
-    let owned: Rnn | undefined;
-    if (!rnn || !w) {
-      w = recurrentWeights(r, get);
-      owned = rnn = await createRnn(this.device, recurrentSpec(r, w), [w.weights]);
-    }
-    try {
-      const outs = await runRecurrent(r, rnn, w, get);
-      r.node.outputs.forEach((o, k) => {
-        if (o && outs[k]) values.set(o, outs[k]!);
-      });
-    } finally {
-      owned?.destroy();
-    }
+  declaredInput(name: string): ValueInfoData {
+    const v = this.inputs.find((i) => i.name === name);
+    if (!v) throw new InputError(`stream carry: '${name}' is not an input of the model; its inputs are ${this.inputNames.join(', ')}`);
+    return v;
   }
 
-  /** A fused chain: one engine run; per-layer states are gathered into and split from [L·D, B, ·]. */
-  private async runChain(u: Extract<Unit, { kind: 'recurrent' }>, values: Map<string, Tensor>): Promise<void> {
-    const first = u.layers[0];
-    const last = u.layers[u.layers.length - 1];
-    const L = u.layers.length;
-    const D = first.directions;
-    const H = u.weights![0].hiddenSize;
-    const get = (n: string) => (n ? this.value(values, n) : undefined);
-    const x = get(first.input(IN.X))!;
-    const { T, B } = sequenceShape(first, x, u.weights![0].inputSize);
-    const perLayer = (k: number, what: string) => u.layers.map((l) => stateInput(l, get(l.input(k)), what, B, H));
-    const stack = (parts: (Float32Array | undefined)[]) => {
-      if (parts.every((p) => !p)) return undefined;
-      const out = new Float32Array(L * D * B * H);
-      parts.forEach((p, l) => {
-        if (p) out.set(p, l * D * B * H);
+  stream(options: OnnxStreamOptions): OnnxStream {
+    this.alive('stream()');
+    const s = new Stream(this, this.device, options);
+    this.streams.add(s);
+    return s;
+  }
+}
+
+/** One feed checked against its declared input, converted (onnxruntime Tensors too). */
+function checkFeed(v: ValueInfoData, t: FeedTensor, symbols: Map<string, number>): Fed {
+  const where = `feed '${v.name}'`;
+  if (typeof t !== 'object' || t === null || (!Array.isArray(t.dims) && !ArrayBuffer.isView(t.dims)))
+    throw new InputError(`${where} must be { data, dims } or an onnxruntime Tensor`);
+  const dims = Array.from(t.dims as ArrayLike<number>, Number);
+  let n: number;
+  try {
+    n = numel(dims, where);
+  } catch (e) {
+    throw new InputError((e as Error).message);
+  }
+  let data: Float32Array | Int32Array;
+  if (t.data instanceof Float32Array) data = t.data;
+  else if (t.data instanceof Int32Array) data = t.data;
+  else if (typeof BigInt64Array !== 'undefined' && t.data instanceof BigInt64Array)
+    data = Int32Array.from(t.data, (x) => saturate(Number(x)));
+  else if (t.data instanceof Uint8Array && (t.type === undefined || t.type === 'bool' || t.type === 'uint8'))
+    data = Int32Array.from(t.data);
+  else
+    throw new InputError(
+      `${where} must hold a Float32Array (float32), an Int32Array or BigInt64Array (int32, int64) or a Uint8Array (bool)`,
+    );
+  if (t.type !== undefined && typeof t.type === 'string') {
+    const kind = t.type === 'float32' || t.type === 'float16' || t.type === 'float64' ? 'float' : 'int';
+    if (data instanceof Float32Array !== (kind === 'float'))
+      throw new InputError(`${where}: type '${t.type}' does not match its data (${t.data.constructor.name})`);
+  }
+  if (n !== data.length) throw new InputError(`${where} has ${data.length} elements but dims [${dims.join(', ')}] need ${n}`);
+  if (v.elemType !== undefined) {
+    const wantFloat = isFloatType(v.elemType);
+    if (wantFloat !== data instanceof Float32Array) {
+      throw new InputError(
+        `${where} must be ${wantFloat ? 'a Float32Array' : 'an integer tensor (Int32Array, BigInt64Array, or Uint8Array for bool)'} (the model declares ${typeName(v.elemType)})`,
+      );
+    }
+  }
+  if (v.dims) {
+    if (v.dims.length !== dims.length)
+      throw new InputError(`${where} has rank ${dims.length}, the model declares [${v.dims.map((d) => d ?? '?').join(', ')}]`);
+    v.dims.forEach((d, i) => {
+      const got = dims[i];
+      if (typeof d === 'number' && d !== got) throw new InputError(`${where} dimension ${i} is ${got}, the model declares ${d}`);
+      if (typeof d === 'string') {
+        const seen = symbols.get(d);
+        if (seen !== undefined && seen !== got)
+          throw new InputError(`${where} dimension ${i} ('${d}') is ${got}, but another input gave '${d}' = ${seen}`);
+        symbols.set(d, got);
+      }
+    });
+  }
+  return { dims, data };
+}
+
+function count(dims: readonly number[]): number {
+  return dims.reduce((a, b) => a * b, 1);
+}
+
+/**
+ * A stream: the carried inputs live in GPU buffers of the stream's own; each step copies them into
+ * the program's feed slots first and the carried outputs back into them last, in the same submit.
+ */
+class Stream implements OnnxStream {
+  private readonly pairs: { output: string; input: string }[];
+  private state_: { buffer: GPUBuffer; dims: number[] }[] = [];
+  private initial?: Record<string, FeedTensor>;
+  private destroyed = false;
+  private tail: Promise<unknown> = Promise.resolve();
+
+  constructor(
+    private readonly session: Session,
+    private readonly device: GPUDevice,
+    options: OnnxStreamOptions,
+  ) {
+    if (typeof options !== 'object' || options === null || typeof options.carry !== 'object' || options.carry === null)
+      throw new InputError("stream(options): options.carry must map outputs to inputs, e.g. { carry: { stateN: 'state' } }");
+    this.pairs = Object.entries(options.carry).map(([output, input]) => {
+      if (!session.outputNames.includes(output))
+        throw new InputError(`stream carry: '${output}' is not an output of the model; its outputs are ${session.outputNames.join(', ')}`);
+      const v = session.declaredInput(input);
+      if (v.elemType !== undefined && !isFloatType(v.elemType))
+        throw new InputError(`stream carry: input '${input}' is ${typeName(v.elemType)}; only float tensors are carried`);
+      return { output, input };
+    });
+    if (new Set(this.pairs.map((p) => p.input)).size !== this.pairs.length) throw new InputError('stream carry: an input is carried twice');
+    this.initial = options.initial;
+    this.reset();
+  }
+
+  reset(initial?: Record<string, FeedTensor>): void {
+    if (this.destroyed) throw new DestroyedError('reset() on a destroyed ONNX stream');
+    if (initial) this.initial = initial;
+    for (const st of this.state_) st.buffer.destroy();
+    this.state_ = [];
+    // With initial values the buffers exist now; without, the first step sizes them from its feeds.
+    if (this.initial) this.ensureState(new Map(), new Map());
+  }
+
+  /**
+   * The carried inputs' buffers: `initial`'s values, else zeros of the declared shape, a symbolic
+   * dimension taken from the step's feeds where another input names it, an unknown one being the
+   * batch size (the first dimension of the step's first float feed).
+   */
+  private ensureState(fed: Map<string, Fed>, symbols: Map<string, number>): void {
+    if (this.state_.length) return;
+    const batch = [...fed.values()].find((t) => t.data instanceof Float32Array && t.dims.length > 0)?.dims[0];
+    const initSymbols = new Map<string, number>();
+    this.state_ = this.pairs.map(({ input }) => {
+      const v = this.session.declaredInput(input);
+      const given = this.initial?.[input];
+      let dims: number[];
+      let data: Float32Array | undefined;
+      if (given) {
+        const f = checkFeed(v, given, initSymbols);
+        dims = f.dims;
+        data = f.data as Float32Array;
+      } else {
+        const declared = v.dims;
+        const resolved = declared?.map((d) =>
+          typeof d === 'number' ? d : typeof d === 'string' && symbols.has(d) ? symbols.get(d) : batch,
+        );
+        if (!declared || !resolved || resolved.some((d) => d === undefined))
+          throw new InputError(
+            `stream: the shape of input '${input}' ([${(declared ?? []).map((d) => d ?? '?').join(', ')}]) cannot be told from the feeds; pass its first value as initial: { ${input}: { data, dims } }`,
+          );
+        dims = resolved as number[];
+      }
+      const buffer = this.device.createBuffer({
+        label: `onnx stream '${input}'`,
+        size: Math.max(16, Math.ceil((count(dims) * 4) / 16) * 16),
+        usage: Usage.STORAGE | Usage.COPY_SRC | Usage.COPY_DST,
       });
+      if (data) this.device.queue.writeBuffer(buffer, 0, data.buffer, data.byteOffset, data.byteLength);
+      return { buffer, dims };
+    });
+  }
+
+  step(feeds: Record<string, FeedTensor>): Promise<Record<string, Tensor>> {
+    const run = async () => {
+      if (this.destroyed) throw new DestroyedError('step() on a destroyed ONNX stream');
+      this.session.alive('step()');
+      const symbols = new Map<string, number>();
+      const fed = this.session.checkFeeds(feeds, new Set(this.pairs.map((p) => p.input)), symbols);
+      this.ensureState(fed, symbols);
+      // The carried inputs take part in the program's key by their dims only (they are float).
+      this.pairs.forEach((p, k) => fed.set(p.input, { dims: this.state_[k].dims, data: new Float32Array(0) }));
+      const carried: Record<string, GPUBuffer> = {};
+      this.pairs.forEach((p, k) => {
+        carried[p.input] = this.state_[k].buffer;
+      });
+      const out = await this.session.execute(fed, carried, {
+        outputs: this.pairs.map((p) => p.output),
+        into: this.state_.map((s) => s.buffer),
+      });
+      for (const p of this.pairs) {
+        const got = out[p.output].dims;
+        const k = this.pairs.indexOf(p);
+        if (got.join() !== this.state_[k].dims.join())
+          throw new FormatError(
+            `stream carry: output '${p.output}' has shape [${got.join(', ')}] but input '${p.input}' [${this.state_[k].dims.join(', ')}]`,
+          );
+        delete out[p.output];
+      }
       return out;
     };
-    const res = await u.rnn!.run(x.data as Float32Array, {
-      seqLen: T,
-      batch: B,
-      sequenceLens: sequenceLens(first, get(first.input(IN.SEQ)), B),
-      initialH: stack(perLayer(IN.H0, 'initial_h')),
-      initialC: hasCellState(first) ? stack(perLayer(IN.C0, 'initial_c')) : undefined,
-    });
-    if (last.output(0)) values.set(last.output(0), { dims: [T, D, B, H], data: res.Y });
-    u.layers.forEach((l, k) => {
-      const slice = (v: Float32Array) => ({ dims: [D, B, H], data: v.slice(k * D * B * H, (k + 1) * D * B * H) });
-      if (l.output(1)) values.set(l.output(1), slice(res.Y_h));
-      if (l.output(2) && res.Y_c) values.set(l.output(2), slice(res.Y_c));
-    });
+    const p = this.tail.then(run, run);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+
+  async state(): Promise<Record<string, Tensor>> {
+    await this.tail;
+    if (this.destroyed) throw new DestroyedError('state() on a destroyed ONNX stream');
+    if (!this.state_.length)
+      throw new InputError('state(): no step has run and no initial values were given, so the state has no shape yet');
+    const out: Record<string, Tensor> = {};
+    for (const [k, p] of this.pairs.entries()) {
+      const { buffer, dims } = this.state_[k];
+      const staging = this.device.createBuffer({ size: buffer.size, usage: Usage.MAP_READ | Usage.COPY_DST });
+      const enc = this.device.createCommandEncoder();
+      enc.copyBufferToBuffer(buffer, 0, staging, 0, buffer.size);
+      this.device.queue.submit([enc.finish()]);
+      await staging.mapAsync(MAP_MODE_READ);
+      const data = new Float32Array(staging.getMappedRange().slice(0, count(dims) * 4));
+      staging.unmap();
+      staging.destroy();
+      out[p.output] = { dims: [...dims], data };
+    }
+    return out;
+  }
+
+  destroy(): void {
+    if (this.destroyed) return;
+    this.destroyed = true;
+    for (const s of this.state_) s.buffer.destroy();
+    this.state_ = [];
+    this.session.forgetStream(this);
   }
 }

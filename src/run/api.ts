@@ -104,6 +104,11 @@ export interface Rnn {
    */
   encode(encoder: GPUCommandEncoder, io: EncodeIO): void;
   /**
+   * Compiles the kernels that runs and encode() of (seqLen, batch) use, so that encode() of that
+   * shape can record without waiting (what createRnn's seqLen and batch options do at creation).
+   */
+  prepare(seqLen: number, batch: number): Promise<void>;
+  /**
    * Times the kernel variants that apply on this device for runs of these shapes (batch default 1)
    * and keeps the fastest per layer; later runs of those shapes (and of the nearest sequence
    * length with the same batch, see ARCHITECTURE.md) use them. Runs made meanwhile may use any

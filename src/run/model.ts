@@ -192,6 +192,14 @@ export class RnnModel implements Rnn, StreamHost {
     return { layers, stack };
   }
 
+  async prepare(seqLen: number, batch: number): Promise<void> {
+    positiveArg('seqLen', seqLen);
+    positiveArg('batch', batch);
+    if (this.destroyed) throw new DestroyedError('prepare() was called after destroy(); create a new model with createRnn()');
+    checkRunLimits(this.spec, this.caps, seqLen, batch, false);
+    await this.compile(batch, false, seqLen);
+  }
+
   run(x: Float32Array | GPUBuffer, options: RunOptions & { output: 'gpu' }): Promise<GpuRunResult>;
   run(x: Float32Array | GPUBuffer, options: RunOptions): Promise<RunResult>;
   run(x: Float32Array | GPUBuffer, options: RunOptions): Promise<RunResult | GpuRunResult> {

@@ -1,12 +1,15 @@
-// Every CPU operator of the ONNX importer against ONNX Runtime (onnxruntime-node, CPU), one node per
-// model (test/support/op-cases.ts). Each case runs twice: with its inputs fed at run time, and with
-// them as initializers, which the importer folds at load time. Outputs: same names, dims and element
+// Every operator of the ONNX importer against ONNX Runtime (onnxruntime-node, CPU), one node per
+// model (test/support/op-cases.ts). Each case runs twice: with its inputs fed at run time (float
+// inputs then live on the GPU and the op runs as graph kernels), and with them as initializers,
+// which the importer folds at load time where the op has a CPU implementation (the others run on
+// the GPU from constants). Outputs: same names, dims and element
 // kind; floats within 1e-5 + 1e-4·|ORT|, integers exact. Rejected cases: the error class, a message
 // naming the node, on both paths.
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
 import { FormatError, InputError, loadOnnx, UnsupportedError, type OnnxTensor } from '../../src/index.js';
 import { CPU_OPS } from '../../src/onnx/cpu/ops.js';
+import { GPU_OPS } from '../../src/onnx/gpu/ops.js';
 import { expectClose } from '../support/close.js';
 import { getTestDevice } from '../support/device.js';
 import { caseModel, caseValues, OP_CASES, type OpCase, type Value } from '../support/op-cases.js';
@@ -98,12 +101,13 @@ describe.each(rows)('%s', (_, c, seed) => {
 });
 
 describe('coverage', () => {
-  it('every CPU op of the importer has at least one case', () => {
+  it('every CPU and GPU op of the importer has at least one case', () => {
     const covered = new Set(OP_CASES.map((c) => c.op));
-    expect(Object.keys(CPU_OPS).filter((op) => !covered.has(op))).toEqual([]);
+    const ops = new Set([...Object.keys(CPU_OPS), ...Object.keys(GPU_OPS)]);
+    expect([...ops].filter((op) => !covered.has(op))).toEqual([]);
     expect(
-      [...covered].filter((op) => !(op in CPU_OPS)),
-      'cases for ops the importer does not run on the CPU',
+      [...covered].filter((op) => !ops.has(op)),
+      'cases for ops the importer does not run',
     ).toEqual([]);
   });
 });

@@ -496,6 +496,179 @@ export interface Value {
   data: Float32Array | BigInt64Array | Int32Array | Uint8Array;
 }
 
+// ---- the float tensor ops of the GPU graph executor (src/onnx/gpu/ops.ts), and the comparisons and
+// logic ops of If conditions (CPU). Fed float inputs run on the GPU; folded ones too where the op
+// has no CPU implementation (Conv, Pad, the reductions, ...), from constants uploaded at load.
+
+/** Deterministic positive values for Log, Sqrt and Pow bases. */
+const pos = (name: string, dims: number[]) =>
+  f(
+    name,
+    dims,
+    range(dims.reduce((a, b) => a * b, 1)).map((i) => 0.05 + ((i * 37) % 17) / 4),
+  );
+const newUnary: [string, InputSpec][] = [
+  ['Log', pos('x', [2, 3, 4])],
+  ['Sqrt', pos('x', [2, 3, 4])],
+  ['Abs', f('x', [2, 3, 4], undefined, 3)],
+  ['Reciprocal', pos('x', [2, 3])],
+  ['Floor', f('x', [2, 3, 4], undefined, 3)],
+  ['Ceil', f('x', [2, 3, 4], undefined, 3)],
+  ['Round', x([8], [-2.5, -1.5, -0.5, 0.5, 1.5, 2.5, 0.4, -3.7])],
+  ['Sign', x([5], [-3, -0.001, 0, 0.5, 7])],
+  ['Softplus', f('x', [2, 3, 4], undefined, 20)],
+  ['Softsign', f('x', [2, 3, 4], undefined, 3)],
+  ['Sin', f('x', [2, 3, 4], undefined, 3)],
+  ['Cos', f('x', [2, 3, 4], undefined, 3)],
+  ['HardSwish', f('x', [2, 3, 4], undefined, 5)],
+];
+const reduceOps = [
+  'ReduceSum',
+  'ReduceMean',
+  'ReduceMax',
+  'ReduceMin',
+  'ReduceProd',
+  'ReduceL1',
+  'ReduceL2',
+  'ReduceSumSquare',
+  'ReduceLogSum',
+  'ReduceLogSumExp',
+];
+const reduceCases = reduceOps.flatMap((op): OpCase[] => {
+  const data = op === 'ReduceLogSum' ? pos('x', [2, 3, 4]) : f('x', [2, 3, 4]);
+  const axesAttr = (axes: number[], keepdims = 1) => ({ attributes: { axes: attr.ints(axes), keepdims: attr.i(keepdims) } });
+  const inputAxes = op === 'ReduceSum' ? 13 : 18;
+  return [
+    one(op, 13, 'axes [1], keepdims (attribute)', [data], op === 'ReduceSum' ? {} : axesAttr([1])),
+    one(op, 11, 'axes [0, 2], keepdims 0, opset 11', [data], axesAttr([0, 2], 0)),
+    one(op, 11, 'negative axis -1', [data], axesAttr([-1])),
+    one(op, 13, 'no axes: every axis', [data]),
+    one(op, inputAxes, `axes as an input [2, 0], keepdims 0 (opset ${inputAxes})`, [data, i64('axes', [2, 0])], {
+      attributes: { keepdims: attr.i(0) },
+    }),
+    one(op, inputAxes, 'noop_with_empty_axes: no axes is the identity', [data], { attributes: { noop_with_empty_axes: attr.i(1) } }),
+  ];
+});
+const conv = (
+  note: string,
+  xDims: number[],
+  wDims: number[],
+  bias: boolean,
+  attributes: Record<string, Attr> = {},
+  more: Partial<OpCase> = {},
+  opset = 11,
+) => one('Conv', opset, note, [f('x', xDims), f('w', wDims), ...(bias ? [f('b', [wDims[0]])] : [])], { attributes, ...more });
+const padCase = (note: string, opset: number, mode: string, pads: number[], dims = [2, 5], value?: number) =>
+  opset < 11
+    ? one('Pad', opset, note, [x(dims)], {
+        attributes: { mode: attr.s(mode), pads: attr.ints(pads), ...(value !== undefined ? { value: attr.f(value) } : {}) },
+      })
+    : one('Pad', opset, note, [x(dims), i64('pads', pads), ...(value !== undefined ? [f('v', [], [value])] : [])], {
+        attributes: { mode: attr.s(mode) },
+      });
+
+const graphCases: OpCase[] = [
+  ...newUnary.flatMap(([op, input]): OpCase[] => [
+    one(op, op === 'HardSwish' ? 14 : 13, 'values', [input]),
+    one(op, op === 'HardSwish' ? 14 : op === 'Round' ? 11 : op === 'Sign' ? 9 : 7, 'scalar', [x([], [0.75])]),
+  ]),
+  one('Elu', 7, 'default alpha', [f('x', [2, 3, 4], undefined, 3)]),
+  one('Elu', 7, 'alpha 0.5', [f('x', [2, 3, 4], undefined, 3)], { attributes: { alpha: attr.f(0.5) } }),
+  one('HardSigmoid', 7, 'default alpha and beta', [f('x', [2, 3, 4], undefined, 5)]),
+  one('HardSigmoid', 7, 'alpha 0.3, beta 0.4', [f('x', [2, 3, 4], undefined, 5)], {
+    attributes: { alpha: attr.f(0.3), beta: attr.f(0.4) },
+  }),
+  one('Clip', 7, 'min and max attributes (opset 7)', [f('x', [2, 3, 4], undefined, 3)], {
+    attributes: { min: attr.f(-0.5), max: attr.f(1) },
+  }),
+  one('Clip', 11, 'min and max inputs', [f('x', [2, 3, 4], undefined, 3), f('lo', [], [-1]), f('hi', [], [0.25])]),
+  one('Clip', 13, 'only min (max absent)', [f('x', [2, 3, 4], undefined, 3), f('lo', [], [0])]),
+  one('Clip', 13, 'only max (min left out)', [f('x', [2, 3, 4], undefined, 3), null, f('hi', [], [0.5])]),
+  one('Clip', 13, 'no bounds', [f('x', [6], undefined, 3)]),
+  one('Clip', 13, 'rejects a min that is not a scalar', [f('x', [4]), f('lo', [2], [0, 1])], err('FormatError', /min must be a scalar/)),
+  ...BROADCASTS.map(([note, a, b]) => one('Pow', 15, `positive base, ${note}`, [pos('a', a), f('b', b)])),
+  one('Pow', 13, 'negative base, integral exponents (sign from parity)', [
+    x([6], [-2, -2, -3, -0.5, -1.5, 2]),
+    f('y', [6], [2, 3, 3, -2, 0, 0.5]),
+  ]),
+  one('Pow', 7, 'exponent 0.5 and 2, opset 7', [pos('a', [2, 3]), f('y', [1], [0.5])]),
+  one('PRelu', 16, 'slope per channel [3,1]', [f('x', [2, 3, 4]), f('slope', [3, 1])]),
+  one('PRelu', 9, 'scalar slope, opset 9', [f('x', [2, 3]), f('slope', [1], [0.1])]),
+  one('Mod', 13, 'fmod = 1 (sign of the dividend)', [x([6], [5.5, -5.5, 5.5, -5.5, 7, 0.5]), f('y', [6], [2, 2, -2, -2, 2.5, 3])], {
+    attributes: { fmod: attr.i(1) },
+  }),
+  one('Mod', 13, 'rejects float Mod without fmod', [x([2]), f('y', [2], [1, 2])], err('FormatError', /fmod = 1/)),
+  ...['Max', 'Min', 'Sum', 'Mean'].flatMap((op): OpCase[] => [
+    one(op, 13, 'three inputs, broadcast', [f('a', [2, 3]), f('b', [3]), f('c', [2, 1])]),
+    one(op, 8, 'two inputs, opset 8', [f('a', [2, 3]), f('b', [2, 3])]),
+    one(op, 13, 'one input', [f('a', [4])]),
+  ]),
+  ...reduceCases,
+  conv('1-D, no bias', [1, 2, 9], [3, 2, 3], false),
+  conv('1-D with bias, stride 2, pads 1', [2, 3, 10], [4, 3, 3], true, { strides: attr.ints([2]), pads: attr.ints([1, 1]) }),
+  conv('1-D dilation 2, asymmetric pads', [1, 2, 12], [2, 2, 3], true, { dilations: attr.ints([2]), pads: attr.ints([2, 0]) }),
+  conv('1-D depthwise (group = channels)', [1, 4, 8], [4, 1, 5], true, { group: attr.i(4), pads: attr.ints([2, 2]) }),
+  conv('1-D grouped, 2 groups of 2 channels to 3 each', [1, 4, 7], [6, 2, 3], true, { group: attr.i(2) }),
+  conv('1-D STFT-like: 1 channel, 16 taps, stride 8', [1, 1, 64], [10, 1, 16], false, {
+    strides: attr.ints([8]),
+    kernel_shape: attr.ints([16]),
+  }),
+  conv('2-D with bias, pads 1', [1, 2, 5, 6], [3, 2, 3, 3], true, { pads: attr.ints([1, 1, 1, 1]) }),
+  conv('2-D strides [2, 1], dilations [1, 2]', [2, 3, 7, 8], [2, 3, 3, 2], false, {
+    strides: attr.ints([2, 1]),
+    dilations: attr.ints([1, 2]),
+  }),
+  conv('2-D auto_pad SAME_UPPER, stride 2', [1, 2, 7, 7], [2, 2, 4, 4], true, {
+    auto_pad: attr.s('SAME_UPPER'),
+    strides: attr.ints([2, 2]),
+  }),
+  conv('2-D auto_pad SAME_LOWER', [1, 1, 6, 5], [1, 1, 2, 3], false, { auto_pad: attr.s('SAME_LOWER') }),
+  conv('2-D auto_pad VALID', [1, 1, 6, 5], [2, 1, 3, 3], false, { auto_pad: attr.s('VALID') }),
+  conv('1-D, opset 7', [1, 2, 6], [1, 2, 2], false, {}, {}, 7),
+  conv(
+    'rejects weights whose channels do not match the group',
+    [1, 4, 8],
+    [2, 3, 3],
+    false,
+    {},
+    err('FormatError', /group 1 does not fit/),
+  ),
+  conv('rejects a 3-D convolution', [1, 1, 3, 3, 3], [1, 1, 2, 2, 2], false, {}, err('UnsupportedError', /1-D and 2-D/)),
+  padCase('constant 0, opset 11', 11, 'constant', [1, 2, 0, 3]),
+  padCase('constant value 1.5 (input)', 13, 'constant', [0, 1, 2, 2], [2, 5], 1.5),
+  padCase('reflect', 13, 'reflect', [1, 2, 1, 3]),
+  padCase('reflect on the last axis only, Silero style', 18, 'reflect', [0, 0, 0, 4]),
+  padCase('edge', 13, 'edge', [2, 1, 0, 3]),
+  padCase('negative pads crop', 13, 'constant', [0, -1, -1, 2]),
+  padCase('attributes, opset 7, value 2', 7, 'constant', [1, 0, 0, 1], [2, 5], 2),
+  padCase('reflect, opset 7 (attributes)', 7, 'reflect', [0, 1, 0, 2]),
+  one('Pad', 18, 'axes input: only axis -1', [x([2, 3, 4]), i64('pads', [1, 2]), null, i64('axes', [-1])]),
+  padCase('wrap (opset 19)', 19, 'wrap', [2, 1, 1, 3]),
+  { ...padCase('rejects an unknown mode', 13, 'mirror', [0, 1, 0, 1]), ...err('FormatError', /not one of constant, reflect, edge/) },
+  {
+    ...padCase('rejects a reflect pad as large as the axis', 13, 'reflect', [0, 5, 0, 0]),
+    ...err('FormatError', /smaller than the padded axis/),
+  },
+  { ...padCase('rejects pads of the wrong length', 13, 'constant', [1, 1]), ...err('FormatError', /pads has 2 entries/) },
+  // Comparisons and logic (If conditions): on the CPU, over integer and bool tensors.
+  ...['Equal', 'Greater', 'Less', 'GreaterOrEqual', 'LessOrEqual'].flatMap((op): OpCase[] => [
+    one(op, 13, 'int64 [2,3] × [3]', [i64('a', INT_A, [2, 3]), i64('b', [7, 2, 9])], { outputs: ['bool'] }),
+    one(
+      op,
+      op.endsWith('Equal') && op !== 'Equal' ? 16 : 11,
+      'int64 scalar against [1] (Silero: Equal(sr, 16000))',
+      [i64('a', [16000], []), i64('b', [16000])],
+      { outputs: ['bool'] },
+    ),
+  ]),
+  ...['And', 'Or', 'Xor'].map((op) =>
+    one(op, 7, 'bool broadcast [2,2] × [2]', [bool('a', [1, 0, 1, 1], [2, 2]), bool('b', [0, 1])], { outputs: ['bool'] }),
+  ),
+  one('Not', 7, 'bool tensor', [bool('a', [1, 0, 0, 1])], { outputs: ['bool'] }),
+  one('Not', 7, 'bool scalar', [bool('a', [0], [])], { outputs: ['bool'] }),
+  one('Where', 16, 'int64, broadcast condition', [bool('c', [1, 0, 1]), i64('a', INT_A, [2, 3]), i64('b', [0])], { outputs: I64 }),
+];
+
 const numelOf = (dims: number[]) => dims.reduce((a, b) => a * b, 1);
 
 function typed(dtype: InputDType, data: (number | bigint)[]): Value['data'] {
@@ -504,6 +677,8 @@ function typed(dtype: InputDType, data: (number | bigint)[]): Value['data'] {
   if (dtype === 'int32') return Int32Array.from(data, Number);
   return Uint8Array.from(data, (v) => (v ? 1 : 0));
 }
+
+OP_CASES.push(...graphCases);
 
 /** The inputs of a case with their values; random floats come from `seed`. */
 export function caseValues(c: OpCase, seed: number): (Value | null)[] {

@@ -2,7 +2,7 @@
 // ops over float or integer tensors, and unary float ops.
 import { FormatError, InputError } from '../../core/errors.js';
 import { isFloat, numel, saturate, sameKind } from '../tensor.js';
-import { need, needFloat, prod, stridesOf, type CpuOp, type OpContext } from './op-context.js';
+import { need, needFloat, prod, stridesOf, type CpuOp, type Inputs, type OpContext } from './op-context.js';
 
 /** Numpy broadcasting of two shapes. */
 export function broadcastDims(c: OpContext, a: readonly number[], b: readonly number[]): number[] {
@@ -43,18 +43,22 @@ export function broadcastOffsets(outDims: readonly number[], inDims: readonly nu
   return offsets;
 }
 
+/** A binary op's two inputs (of one element kind), their broadcast dims, and each one's offsets per output element. */
+function broadcastPair(c: OpContext, x: Inputs) {
+  const a = need(c, x, 0);
+  const b = need(c, x, 1);
+  if (isFloat(a) !== isFloat(b)) throw new FormatError(`${c.label}: inputs mix float and integer tensors`);
+  const dims = broadcastDims(c, a.dims, b.dims);
+  return { a, b, dims, oa: broadcastOffsets(dims, a.dims), ob: broadcastOffsets(dims, b.dims) };
+}
+
 /** A broadcast binary op; `intFn` (integer tensors) may return undefined for no result (division by zero), an InputError naming the node. */
 export function binary(fn: (a: number, b: number) => number, intFn?: (a: number, b: number) => number | undefined): CpuOp {
   return {
     attributes: [],
     run(c, x) {
-      const a = need(c, x, 0);
-      const b = need(c, x, 1);
-      if (isFloat(a) !== isFloat(b)) throw new FormatError(`${c.label}: inputs mix float and integer tensors`);
-      const dims = broadcastDims(c, a.dims, b.dims);
+      const { a, b, dims, oa, ob } = broadcastPair(c, x);
       const out = sameKind(dims, a, numel(dims, c.label));
-      const oa = broadcastOffsets(dims, a.dims);
-      const ob = broadcastOffsets(dims, b.dims);
       const f = isFloat(a) ? fn : (intFn ?? ((p: number, q: number) => saturate(fn(p, q))));
       for (let i = 0; i < out.data.length; i++) {
         const v = f(a.data[oa[i]], b.data[ob[i]]);
@@ -79,6 +83,19 @@ export function unary(
       const out = new Float32Array(a.length);
       for (let i = 0; i < a.length; i++) out[i] = f(a[i]);
       return [{ dims: x[0]!.dims, data: out }];
+    },
+  };
+}
+
+/** A broadcast comparison or logical op: float or integer inputs (not mixed), a bool (0/1 integer) output. */
+export function predicate(fn: (a: number, b: number) => boolean): CpuOp {
+  return {
+    attributes: [],
+    run(c, x) {
+      const { a, b, dims, oa, ob } = broadcastPair(c, x);
+      const out = new Int32Array(numel(dims, c.label));
+      for (let i = 0; i < out.length; i++) out[i] = fn(a.data[oa[i]], b.data[ob[i]]) ? 1 : 0;
+      return [{ dims, data: out }];
     },
   };
 }

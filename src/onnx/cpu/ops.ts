@@ -6,11 +6,11 @@
 // return one of its inputs unchanged. Every output size goes through numel(), which caps it.
 // This file is the table: each op's accepted attributes and its run function.
 import { FormatError } from '../../core/errors.js';
-import { intValues, numel, saturate, sameKind, type Tensor } from '../tensor.js';
-import { binary, unary } from './elementwise.js';
+import { intValues, isFloat, numel, saturate, sameKind, type Tensor } from '../tensor.js';
+import { binary, broadcastDims, broadcastOffsets, predicate, unary } from './elementwise.js';
 import { gemm, matmul, softmax } from './linear.js';
 import { axesOf, axisOf, need, prod, type CpuOp } from './op-context.js';
-import { cast, concat, constant, expandShape, gather, reshape, slice, transpose } from './tensor-ops.js';
+import { cast, concat, constant, expandShape, gather, reshape, slice, transpose, transposePerm } from './tensor-ops.js';
 
 export type { OpContext } from './op-context.js';
 
@@ -93,7 +93,7 @@ export const CPU_OPS: Readonly<Record<string, CpuOp>> = {
     attributes: ['perm'],
     run: (c, x) => {
       const t = need(c, x, 0);
-      return [transpose(c, t, c.attrs.ints('perm') ?? t.dims.map((_, i) => t.dims.length - 1 - i))];
+      return [transpose(t, transposePerm(c, t.dims.length))];
     },
   },
   Reshape: {
@@ -147,4 +147,36 @@ export const CPU_OPS: Readonly<Record<string, CpuOp>> = {
   ),
   Exp: unary(Math.exp),
   Neg: unary((v) => -v),
+  // Comparisons and logic: the If conditions of exported models (Equal(sr, 16000), Not(...)).
+  Equal: predicate((a, b) => a === b),
+  Greater: predicate((a, b) => a > b),
+  Less: predicate((a, b) => a < b),
+  GreaterOrEqual: predicate((a, b) => a >= b),
+  LessOrEqual: predicate((a, b) => a <= b),
+  And: predicate((a, b) => a !== 0 && b !== 0),
+  Or: predicate((a, b) => a !== 0 || b !== 0),
+  Xor: predicate((a, b) => (a !== 0) !== (b !== 0)),
+  Not: {
+    attributes: [],
+    run: (c, x) => {
+      const t = need(c, x, 0);
+      if (isFloat(t)) throw new FormatError(`${c.label}: Not takes a bool tensor, got a float one`);
+      return [{ dims: t.dims, data: Int32Array.from(t.data, (v) => (v === 0 ? 1 : 0)) }];
+    },
+  },
+  Where: {
+    attributes: [],
+    run: (c, x) => {
+      const cond = need(c, x, 0);
+      const a = need(c, x, 1);
+      const b = need(c, x, 2);
+      if (isFloat(cond)) throw new FormatError(`${c.label}: the condition must be a bool tensor`);
+      if (isFloat(a) !== isFloat(b)) throw new FormatError(`${c.label}: inputs mix float and integer tensors`);
+      const dims = broadcastDims(c, broadcastDims(c, cond.dims, a.dims), b.dims);
+      const out = sameKind(dims, a, numel(dims, c.label));
+      const [oc, oa, ob] = [cond, a, b].map((t) => broadcastOffsets(dims, t.dims));
+      for (let i = 0; i < out.data.length; i++) out.data[i] = cond.data[oc[i]] !== 0 ? a.data[oa[i]] : b.data[ob[i]];
+      return [out];
+    },
+  },
 };

@@ -23,12 +23,18 @@ export function constant(c: OpContext): Tensor {
   throw new FormatError(`${c.label}: Constant has no value attribute`);
 }
 
-export function transpose(c: OpContext, t: Tensor, perm: number[]): Tensor {
-  const rank = t.dims.length;
+/** Transpose's perm, checked against the rank (the default reverses the axes). */
+export function transposePerm(c: OpContext, rank: number): number[] {
+  const perm = c.attrs.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);
   const seen = new Set(perm);
   if (perm.length !== rank || seen.size !== rank || perm.some((p) => !Number.isInteger(p) || p < 0 || p >= rank)) {
     throw new FormatError(`${c.label}: perm [${perm.join(', ')}] is not a permutation of the ${rank} axes`);
   }
+  return perm;
+}
+
+export function transpose(t: Tensor, perm: number[]): Tensor {
+  const rank = t.dims.length;
   const dims = perm.map((p) => t.dims[p]);
   const inStrides = stridesOf(t.dims);
   const out = sameKind(dims, t);
@@ -49,7 +55,13 @@ export function transpose(c: OpContext, t: Tensor, perm: number[]): Tensor {
 }
 
 export function reshape(c: OpContext, t: Tensor, shape: number[], allowZero: boolean): Tensor {
-  const n = t.data.length;
+  return { dims: reshapeDims(c, t.dims, shape, allowZero), data: t.data };
+}
+
+/** Reshape's output dims (0 copies an input dim unless allowzero, -1 is inferred). */
+export function reshapeDims(c: OpContext, inDims: readonly number[], shape: number[], allowZero: boolean): number[] {
+  const t = { dims: inDims };
+  const n = prod(inDims);
   let infer = -1;
   const dims = shape.map((s, i) => {
     if (s === 0 && !allowZero) {
@@ -70,7 +82,7 @@ export function reshape(c: OpContext, t: Tensor, shape: number[], allowZero: boo
     dims[infer] = n / known;
   }
   if (prod(dims) !== n) throw new FormatError(`${c.label}: cannot reshape [${t.dims.join(', ')}] (${n} elements) to [${dims.join(', ')}]`);
-  return { dims, data: t.data };
+  return dims;
 }
 
 export function slice(
@@ -81,7 +93,34 @@ export function slice(
   axes: number[] | undefined,
   steps: number[] | undefined,
 ): Tensor {
+  const { begin, step, dims } = sliceRange(c, t.dims, starts, ends, axes, steps);
   const rank = t.dims.length;
+  const out = sameKind(dims, t);
+  const inStrides = stridesOf(t.dims);
+  const idx = new Array<number>(rank).fill(0);
+  for (let i = 0; i < out.data.length; i++) {
+    let off = 0;
+    for (let d = 0; d < rank; d++) off += (begin[d] + idx[d] * step[d]) * inStrides[d];
+    out.data[i] = t.data[off];
+    for (let d = rank - 1; d >= 0; d--) {
+      if (++idx[d] < dims[d]) break;
+      idx[d] = 0;
+    }
+  }
+  return out;
+}
+
+/** Slice's first element and step per axis, and the output dims (ONNX's clamping of starts and ends). */
+export function sliceRange(
+  c: OpContext,
+  inDims: readonly number[],
+  starts: number[],
+  ends: number[],
+  axes: number[] | undefined,
+  steps: number[] | undefined,
+): { begin: number[]; step: number[]; dims: number[] } {
+  const t = { dims: inDims };
+  const rank = inDims.length;
   if (starts.length !== ends.length || (axes && axes.length !== starts.length) || (steps && steps.length !== starts.length)) {
     throw new FormatError(`${c.label}: starts, ends, axes and steps must have the same length`);
   }
@@ -110,34 +149,17 @@ export function slice(
     begin[axis] = a;
     step[axis] = st;
   });
-  const out = sameKind(dims, t);
-  const inStrides = stridesOf(t.dims);
-  const idx = new Array<number>(rank).fill(0);
-  for (let i = 0; i < out.data.length; i++) {
-    let off = 0;
-    for (let d = 0; d < rank; d++) off += (begin[d] + idx[d] * step[d]) * inStrides[d];
-    out.data[i] = t.data[off];
-    for (let d = rank - 1; d >= 0; d--) {
-      if (++idx[d] < dims[d]) break;
-      idx[d] = 0;
-    }
-  }
-  return out;
+  return { begin, step, dims };
 }
 
 export function concat(c: OpContext, parts: Tensor[]): Tensor {
   if (parts.length === 0) throw new FormatError(`${c.label}: Concat needs at least one input`);
   const first = parts[0];
-  const rank = first.dims.length;
-  const axis = axisOf(c, c.attrs.int('axis') ?? NaN, rank);
-  for (const p of parts) {
-    if (isFloat(p) !== isFloat(first)) throw new FormatError(`${c.label}: inputs mix float and integer tensors`);
-    if (p.dims.length !== rank || p.dims.some((d, i) => i !== axis && d !== first.dims[i])) {
-      throw new FormatError(`${c.label}: input shapes [${first.dims.join(', ')}] and [${p.dims.join(', ')}] differ outside axis ${axis}`);
-    }
-  }
-  const dims = [...first.dims];
-  dims[axis] = parts.reduce((s, p) => s + p.dims[axis], 0);
+  for (const p of parts) if (isFloat(p) !== isFloat(first)) throw new FormatError(`${c.label}: inputs mix float and integer tensors`);
+  const { axis, dims } = concatDims(
+    c,
+    parts.map((p) => p.dims),
+  );
   const out = sameKind(dims, first);
   const outer = prod(first.dims.slice(0, axis));
   let pos = 0;
@@ -151,10 +173,36 @@ export function concat(c: OpContext, parts: Tensor[]): Tensor {
   return out;
 }
 
+/** Concat's axis and output dims; the inputs must agree outside the axis. */
+export function concatDims(c: OpContext, parts: (readonly number[])[]): { axis: number; dims: number[] } {
+  if (parts.length === 0) throw new FormatError(`${c.label}: Concat needs at least one input`);
+  const first = parts[0];
+  const rank = first.length;
+  const axis = axisOf(c, c.attrs.int('axis') ?? NaN, rank);
+  for (const p of parts) {
+    if (p.length !== rank || p.some((d, i) => i !== axis && d !== first[i])) {
+      throw new FormatError(`${c.label}: input shapes [${first.join(', ')}] and [${p.join(', ')}] differ outside axis ${axis}`);
+    }
+  }
+  const dims = [...first];
+  dims[axis] = parts.reduce((s, p) => s + p[axis], 0);
+  return { axis, dims };
+}
+
+/** Gather's axis and indices, negative ones resolved; an index out of range is an InputError. */
+export function gatherIndices(c: OpContext, dataDims: readonly number[], indices: Tensor): { axis: number; idx: number[] } {
+  const axis = axisOf(c, c.attrs.int('axis', 0), dataDims.length);
+  const n = dataDims[axis];
+  const idx = intValues(indices, `${c.label} indices`).map((raw) => {
+    const i = raw < 0 ? raw + n : raw;
+    if (i < 0 || i >= n) throw new InputError(`${c.label}: index ${raw} is out of range for an axis of size ${n}`);
+    return i;
+  });
+  return { axis, idx };
+}
+
 export function gather(c: OpContext, data: Tensor, indices: Tensor): Tensor {
-  const rank = data.dims.length;
-  const axis = axisOf(c, c.attrs.int('axis', 0), rank);
-  const idx = intValues(indices, `${c.label} indices`);
+  const { axis, idx } = gatherIndices(c, data.dims, indices);
   const n = data.dims[axis];
   const outer = prod(data.dims.slice(0, axis));
   const inner = prod(data.dims.slice(axis + 1));
@@ -162,9 +210,7 @@ export function gather(c: OpContext, data: Tensor, indices: Tensor): Tensor {
   const out = sameKind(dims, data, numel(dims, c.label));
   let pos = 0;
   for (let o = 0; o < outer; o++) {
-    for (const raw of idx) {
-      const i = raw < 0 ? raw + n : raw;
-      if (i < 0 || i >= n) throw new InputError(`${c.label}: index ${raw} is out of range for an axis of size ${n}`);
+    for (const i of idx) {
       out.data.set(data.data.subarray((o * n + i) * inner, (o * n + i + 1) * inner), pos);
       pos += inner;
     }
