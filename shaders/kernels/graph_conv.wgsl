@@ -3,7 +3,7 @@
 // invocation:
 //   out[n, m, oh, ow] = ACT(bias[m] + Σ_{c < C/G, kh, kw} x[n, g·C/G + c, ih, iw] · w[m, c, kh, kw])
 //   ih = oh·stride_h - pad_top + kh·dil_h,  iw = ow·stride_w - pad_left + kw·dil_w  (outside = 0)
-// with g = m / (M/G). MAGNITUDE (the STFT front end of Silero VAD: a conv whose output channels
+// with g = m / (M/G) (x read through PRE_ACT). MAGNITUDE (the STFT front end of Silero VAD: a conv whose output channels
 // are the real parts, then the imaginary parts, followed by Slice, Pow 2, Add and Sqrt) computes
 // channels m and m + M of a 2M-channel conv and stores sqrt(re² + im²) as channel m of M.
 // Grid: graph_common.wgsl's 1-D grid over count = N · M · OH · OW (M the stored channels).
@@ -19,6 +19,9 @@
 @group(0) @binding(4) var<storage, read_write> out: array<f32>;
 
 override MAGNITUDE: bool = false;
+// An activation applied to x as it is read (a Relu before the conv, folded in: gpu/fuse.ts); padded
+// positions contribute nothing either way.
+override PRE_ACT: u32 = 0u;
 
 // One output channel mw (of w's MW) at (n, oh, ow).
 fn conv_at(n: u32, mw: u32, oh: u32, ow: u32) -> f32 {
@@ -47,7 +50,7 @@ fn conv_at(n: u32, mw: u32, oh: u32, ow: u32) -> f32 {
       for (var kw = 0u; kw < KW; kw++) {
         let iw = w0 + i32(kw * params[15]);
         if (iw >= 0 && iw < i32(W)) {
-          acc += x[xr + u32(iw)] * w[wr + kw];
+          acc += activate(PRE_ACT, x[xr + u32(iw)], 0.0, 0.0) * w[wr + kw];
         }
       }
     }

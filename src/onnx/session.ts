@@ -7,6 +7,7 @@
 import { DestroyedError, FormatError, InputError } from '../core/errors.js';
 import { createRnn } from '../run/create.js';
 import { MAP_MODE_READ, Usage } from '../gpu/helpers.js';
+import { fuseSteps } from './gpu/fuse.js';
 import { ProgramBuilder, Program } from './gpu/program.js';
 import type { Val } from './gpu/ops.js';
 import { recurrentUnits, specialize, weightFeeds, type Specialized } from './graph.js';
@@ -236,6 +237,7 @@ class Session implements OnnxSession {
         else vals.set(name, { cpu: { dims: t.dims, data: t.data } });
       }
       const spec = await specialize(this.device, this.model.graph, vals, b);
+      fuseSteps(b, new Set([...spec.outputs.flatMap((v) => (v.gpu ? [v.gpu.slot] : [])), ...[...spec.feeds.values()].map((v) => v.slot)]));
       let program: Program;
       try {
         program = await Program.build(this.device, b);

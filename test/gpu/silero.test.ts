@@ -126,6 +126,11 @@ describe('Silero VAD: one submit and one readback per call', () => {
     await session.run({ ...feeds(frames[1]), state: { data: new Float32Array(256), dims: [2, 1, 128] } });
     expect(counts.submits).toBe(1);
     expect(counts.maps).toBe(1);
+    // The fused front end (pad, STFT conv with its magnitude, four Conv+Relu), the LSTM, the decoder
+    // (Relu folded into its Conv, Sigmoid fused): about a dozen dispatches or fewer, as counted here.
+    expect(counts.dispatches).toBe(sessionDispatches(session)[0]);
+    expect(counts.dispatches).toBeLessThanOrEqual(12);
+    report.push(`v5: ${counts.dispatches} dispatches per frame`);
     const s = session.stream({ carry: { stateN: 'state' } });
     await s.step(feeds(frames[0]));
     reset();

@@ -336,7 +336,26 @@ function lowerSlice(c: OpContext, b: ProgramBuilder, x: Vals): Vals {
     steps = ints(4, 'steps');
   }
   const r = sliceRange(c, a.dims, starts, ends, axes, steps);
+  const offset = contiguousRange(a.dims, r);
+  if (offset !== undefined) return [view({ ...a, offset: a.offset + offset }, r.dims)];
   return [gpu(copyInto(b, c.label, a, r.dims, (d) => ({ from: d, start: r.begin[d], step: r.step[d] })))];
+}
+
+/**
+ * Where a slice is one contiguous run of its input (full inner dimensions, one partial dimension
+ * taken with step 1, only size-1 dimensions outside it), the element offset where it starts: the
+ * slice is then a view (Silero's real and imaginary halves of the STFT's channels).
+ */
+function contiguousRange(dims: readonly number[], r: { begin: number[]; step: number[]; dims: number[] }): number | undefined {
+  const strides = stridesOf(dims);
+  let partial = -1;
+  for (let d = 0; d < dims.length; d++) {
+    if (r.dims[d] === dims[d] && (r.step[d] === 1 || dims[d] <= 1)) continue;
+    if (partial >= 0 || (r.step[d] !== 1 && r.dims[d] > 1)) return undefined;
+    partial = d;
+  }
+  if (partial >= 0 && dims.slice(0, partial).some((n) => n !== 1)) return undefined;
+  return r.dims.some((n) => n === 0) ? 0 : r.begin.reduce((off, v, d) => off + v * strides[d], 0);
 }
 
 function lowerConcat(c: OpContext, b: ProgramBuilder, x: Vals): Vals {
@@ -349,6 +368,14 @@ function lowerConcat(c: OpContext, b: ProgramBuilder, x: Vals): Vals {
   const out: GpuValue = { ...b.temp(dims), int: parts[0].int };
   const ds = stridesOf(dims);
   let at = 0;
+  // Nothing outside the axis: the output is the inputs one after another, buffer copies (no dispatch).
+  if (prod(dims.slice(0, axis)) === 1) {
+    for (const p of parts) {
+      b.copy(p, { ...out, offset: at * ds[axis] }, prod(p.dims));
+      at += p.dims[axis];
+    }
+    return [gpu(out)];
+  }
   for (const p of parts) {
     const ss = stridesOf(p.dims);
     gatherStep(
@@ -547,6 +574,8 @@ function lowerConv(c: OpContext, b: ProgramBuilder, x: Vals): Vals {
   return [gpu(convStep(b, c.label, p, xv, w, bias, outDims))];
 }
 
+const IDENTITY_ON_ONE = new Set(['ReduceSum', 'ReduceMean', 'ReduceMax', 'ReduceMin', 'ReduceProd']);
+
 function reduceOp(name: string): GpuOp {
   return {
     attributes: ['axes', 'keepdims', 'noop_with_empty_axes'],
@@ -564,10 +593,14 @@ function reduceOp(name: string): GpuOp {
       // which still applies ReduceL1's abs, ReduceSumSquare's square and so on, as ONNX Runtime does).
       if (!axes || axes.length === 0) axes = c.attrs.int('noop_with_empty_axes', 0) !== 0 ? [] : a.dims.map((_, i) => i);
       const red = new Set(axes.map((ax) => axisOf(c, ax, rank)));
+      const outDimsOf = (keepDims: boolean) =>
+        keepDims ? a.dims.map((d, i) => (red.has(i) ? 1 : d)) : a.dims.filter((_, i) => !red.has(i));
+      // Reducing single elements by a sum, mean, max, min or product leaves them as they are: a view.
+      if (IDENTITY_ON_ONE.has(name) && [...red].every((i) => a.dims[i] === 1)) return [view(a, outDimsOf(keep))];
       const strides = stridesOf(a.dims);
       const kept = a.dims.map((_, i) => i).filter((i) => !red.has(i));
       const reduced = [...red].sort((p, q) => p - q);
-      const outDims = keep ? a.dims.map((d, i) => (red.has(i) ? 1 : d)) : kept.map((i) => a.dims[i]);
+      const outDims = outDimsOf(keep);
       const out = b.temp(outDims);
       const n = prod(kept.map((i) => a.dims[i]));
       const params = [n, kept.length, reduced.length, a.offset, 0, prod(reduced.map((i) => a.dims[i]))];

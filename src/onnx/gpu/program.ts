@@ -20,14 +20,14 @@ export interface GpuValue {
   int?: boolean;
 }
 
-interface Slot {
+export interface Slot {
   elements: number;
   /** 'feed': written from a graph input each run; 'const': written once; 'temp': computed. */
   kind: 'feed' | 'const' | 'temp';
   data?: Float32Array;
 }
 
-interface KernelStep {
+export interface KernelStep {
   kind: 'kernel';
   label: string;
   kernel: GraphKernelName;
@@ -37,6 +37,7 @@ interface KernelStep {
   bindings: Record<string, number>;
   count: number;
 }
+// (gpu/fuse.ts rewrites kernel steps in place: their constants, params, bindings and count.)
 
 interface CopyStep {
   kind: 'copy';
@@ -151,9 +152,12 @@ export class ProgramBuilder {
     return t.slot;
   }
 
-  /** The dispatches (kernel steps) recorded so far. */
+  /** The dispatches of a run: one per kernel step, and the recurrent layers' own. */
   get dispatches(): number {
-    return this.steps.filter((s) => s.kind === 'kernel').length;
+    return this.steps.reduce(
+      (n, s) => n + (s.kind === 'kernel' ? 1 : s.kind === 'encode' ? s.rnn.kernels(s.seqLen, s.batch).dispatches : 0),
+      0,
+    );
   }
 }
 
