@@ -1,54 +1,50 @@
-// The Silero VAD models that @ricky0123/vad-web ships (test data: read from node_modules, never
-// committed), and their framing as vad-web calls them: v4 (silero_vad_legacy.onnx) takes frames of
-// 1536 samples and h, c states [2, 1, 64]; v5 and v6 take 512 new samples after the previous
-// frame's last 64 (zeros first), 576 in all, and one state [2, 1, 128]. sr is an int64 16000.
+// The Silero VAD models that @ricky0123/vad-web ships: test data, read from node_modules, never
+// committed. Their framing is silero-frames.ts (re-exported here).
 import { readFileSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
+import { SILERO, SILERO_FILES, type SileroVersion } from './silero-frames.js';
 
-export type SileroVersion = 'v4' | 'v5' | 'v6';
-
-export const SILERO_VERSIONS: readonly SileroVersion[] = ['v4', 'v5', 'v6'];
-
-const FILES: Record<SileroVersion, string> = { v4: 'silero_vad_legacy.onnx', v5: 'silero_vad_v5.onnx', v6: 'silero_vad_v6.onnx' };
-
-export interface SileroShape {
-  /** New samples per frame. */
-  frame: number;
-  /** Samples of the previous frame prepended (v5, v6). */
-  context: number;
-  /** Carried state: output name -> input name, and each state's dims. */
-  carry: Record<string, string>;
-  states: Record<string, number[]>;
-}
-
-export const SILERO: Record<SileroVersion, SileroShape> = {
-  v4: { frame: 1536, context: 0, carry: { hn: 'h', cn: 'c' }, states: { h: [2, 1, 64], c: [2, 1, 64] } },
-  v5: { frame: 512, context: 64, carry: { stateN: 'state' }, states: { state: [2, 1, 128] } },
-  v6: { frame: 512, context: 64, carry: { stateN: 'state' }, states: { state: [2, 1, 128] } },
-};
+export * from './silero-frames.js';
 
 /** The path of a version's .onnx file inside the installed @ricky0123/vad-web package. */
 export function sileroPath(v: SileroVersion): string {
   const pkg = createRequire(import.meta.url).resolve('@ricky0123/vad-web/package.json');
-  return join(dirname(pkg), 'dist', FILES[v]);
+  return join(dirname(pkg), 'dist', SILERO_FILES[v]);
 }
 
 export function sileroBytes(v: SileroVersion): Uint8Array {
   return new Uint8Array(readFileSync(sileroPath(v)));
 }
 
-/** The model inputs `input` for each whole frame of `audio`, as vad-web builds them. */
-export function sileroFrames(v: SileroVersion, audio: Float32Array): Float32Array[] {
-  const { frame, context } = SILERO[v];
-  const out: Float32Array[] = [];
-  let tail = new Float32Array(context);
-  for (let at = 0; at + frame <= audio.length; at += frame) {
-    const x = new Float32Array(context + frame);
-    x.set(tail, 0);
-    x.set(audio.subarray(at, at + frame), context);
-    tail = x.slice(x.length - context);
-    out.push(x);
+export interface SileroReference {
+  /** The speech probability of every frame. */
+  probs: number[];
+  /** The carried state after the last frame, by output name. */
+  finalState: Record<string, Float32Array>;
+}
+
+/** onnxruntime-node (CPU) over `frames` one call each, the state passed back: the oracle. */
+export async function sileroReference(v: SileroVersion, frames: Float32Array[]): Promise<SileroReference> {
+  const ort = await import('onnxruntime-node');
+  const session = await ort.InferenceSession.create(sileroBytes(v), { logSeverityLevel: 3 });
+  const shape = SILERO[v];
+  const sr = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
+  let state: Record<string, InstanceType<typeof ort.Tensor>> = Object.fromEntries(
+    Object.entries(shape.states).map(([name, dims]) => [
+      name,
+      new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b)), dims),
+    ]),
+  );
+  const probs: number[] = [];
+  try {
+    for (const x of frames) {
+      const out = await session.run({ input: new ort.Tensor('float32', x, [1, x.length]), sr, ...state });
+      probs.push((out.output.data as Float32Array)[0]);
+      state = Object.fromEntries(Object.entries(shape.carry).map(([o, i]) => [i, out[o]]));
+    }
+  } finally {
+    await session.release();
   }
-  return out;
+  return { probs, finalState: Object.fromEntries(Object.entries(shape.carry).map(([o, i]) => [o, state[i].data as Float32Array])) };
 }

@@ -1,4 +1,7 @@
 // `npm run bench [-- --quick | --full | --config NAME] [--shapes id,id] [--engines id,id] [--reps N] [--no-build] [--headed]`;
+// `--shapes silero-v5` (or silero-v4, silero-v6) runs a whole model instead: the Silero file that
+// @ricky0123/vad-web ships, over espeak-ng speech, frame by frame (demo/bench/models.ts); this script
+// serves the page the model bytes, the audio and onnxruntime-node's reference probabilities.
 // `npm run bench -- --node …` runs the Node bench (npm run bench:node) with the other options instead.
 // Builds the benchmark page (vite.demo.config.ts), serves it on 127.0.0.1 with vite preview, drives it in
 // headless Chromium (CHROMIUM_PATH, default /usr/bin/chromium) with WebGPU enabled, waits for
@@ -10,6 +13,30 @@ import { join, relative } from 'node:path';
 import { adapterLine, failedEngines, formatTable, type BenchResults } from '../demo/bench/report.js';
 import { buildSite, forwardConsole, launchChromium, ROOT, serveSite } from '../common/browser-harness.js';
 import { benchArgs } from './args.js';
+import type { Page } from 'playwright';
+import { formatModelTable } from '../demo/bench/model-report.js';
+import { sileroBytes, sileroFrames, sileroReference, type SileroVersion } from '../common/silero.js';
+import { speech } from '../common/speech.js';
+
+/** The model benchmark's data under /__bench-data/: model files, the speech, and the reference probabilities. */
+async function serveModelData(page: Page, models: string[]): Promise<void> {
+  const audio = speech();
+  const files = new Map<string, Buffer>([['speech.f32', Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength)]]);
+  for (const id of models) {
+    const v = id.slice('silero-'.length) as SileroVersion;
+    console.log(`${id}: onnxruntime-node reference over ${sileroFrames(v, audio).length} frames…`);
+    const ref = await sileroReference(v, sileroFrames(v, audio));
+    files.set(`${id}.onnx`, Buffer.from(sileroBytes(v)));
+    files.set(`${id}-reference.json`, Buffer.from(JSON.stringify(ref.probs)));
+  }
+  await page.route('**/__bench-data/**', (route) => {
+    const name = new URL(route.request().url()).pathname.split('/').pop()!;
+    const body = files.get(name);
+    return body
+      ? route.fulfill({ status: 200, body, contentType: 'application/octet-stream' })
+      : route.fulfill({ status: 404, body: name });
+  });
+}
 
 const argv = process.argv.slice(2);
 const { flag, option, config } = benchArgs(argv);
@@ -33,8 +60,13 @@ let exitCode = 0;
 try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   forwardConsole(page, '[bench]', (l) => console.log(`${elapsed().padStart(7)} ${l}`));
-  const query = new URLSearchParams({ config });
-  for (const k of ['shapes', 'engines', 'reps']) if (option(k)) query.set(k, option(k)!);
+  const shapeIds = option('shapes')?.split(',') ?? [];
+  const models = shapeIds.filter((id) => /^silero-v[456]$/.test(id));
+  if (models.length && models.length !== shapeIds.length)
+    throw new Error('--shapes: run the Silero models apart from the synthetic shapes');
+  const query = new URLSearchParams(models.length ? { models: models.join(',') } : { config });
+  for (const k of models.length ? ['engines'] : ['shapes', 'engines', 'reps']) if (option(k)) query.set(k, option(k)!);
+  if (models.length) await serveModelData(page, models);
   const url = `${site.url}/demo/bench.html?${query}`;
   console.log(`opening ${url}`);
   await page.goto(url);
@@ -44,13 +76,15 @@ try {
   console.log(
     `config: ${results.config}; agreement tolerance vs float64 reference: ${results.tolerance.atol} + ${results.tolerance.rtol}·|ref|`,
   );
-  console.log(formatTable(results));
+  if (results.models) console.log(formatModelTable(results.models));
+  else console.log(formatTable(results));
   const stamp = new Date().toISOString().replace(/[:.]/g, '-');
   const dir = join(ROOT, 'bench-results');
   mkdirSync(dir, { recursive: true });
-  const json = join(dir, `${stamp}-${config}.json`);
+  const name = results.models ? results.models.map((m) => m.id).join('+') : config;
+  const json = join(dir, `${stamp}-${name}.json`);
   writeFileSync(json, JSON.stringify(results, null, 2));
-  const png = join(dir, `${stamp}-${config}.png`);
+  const png = join(dir, `${stamp}-${name}.png`);
   await page.screenshot({ path: png, fullPage: true });
   console.log(`\nwrote ${relative(ROOT, json)} and ${relative(ROOT, png)} (${elapsed()})`);
   if (results.error) {

@@ -41,4 +41,4 @@ export type {
 export { loadLayersModel } from './importers/keras/model.js';
 export type { LayersModel, PredictOutput, LayersWeightData } from './importers/keras/model.js';
 export { loadOnnx } from './onnx/session.js';
-export type { OnnxSession, Tensor as OnnxTensor } from './onnx/session.js';
+export type { FeedTensor as OnnxFeed, OnnxSession, OnnxStream, OnnxStreamOptions, Tensor as OnnxTensor } from './onnx/session.js';

@@ -8,6 +8,7 @@ import { ortWebEngine } from './engines/ort-web.js';
 import { tfjsEngine } from './engines/tfjs.js';
 import { PROJECTION_KERNEL_VARIANTS, STEP_KERNEL_VARIANTS, webgpuRnnEngine } from './engines/webgpu-rnn.js';
 import { formatCount } from './flops.js';
+import { benchModel, formatModelTable, MODEL_ENGINES } from './models.js';
 import { installInstrumentation } from './instrument.js';
 import { adapterReport, fmtMs, fmtRate, type AdapterReport, type BenchResults } from './report.js';
 import { benchShape, TOLERANCE, type EngineResult, type ShapeResult } from './runner.js';
@@ -177,6 +178,33 @@ async function runConfig(cfg: BenchConfig): Promise<void> {
   }
 }
 
+/** ?models=silero-v5,…: whole models frame by frame (models.ts), published like a configuration. */
+async function runModels(ids: string[]): Promise<void> {
+  results.config = `models:${ids.join(',')}`;
+  results.models = [];
+  const only = params.get('engines')?.split(',') ?? MODEL_ENGINES;
+  let device: GPUDevice | undefined;
+  try {
+    device = await requestDevice();
+  } catch (e) {
+    log(`webgpu-rnn unavailable: ${(e as Error).message}`);
+  }
+  try {
+    for (const id of ids) {
+      results.models.push(await benchModel(id, device, only, log));
+      $('models').textContent = formatModelTable(results.models);
+    }
+  } catch (e) {
+    results.error = String((e as Error).stack ?? e);
+    log(`error: ${results.error}`);
+  } finally {
+    device?.destroy();
+    results.finishedAt = new Date().toISOString();
+    results.done = true;
+    globalThis.__bench = JSON.parse(JSON.stringify(results)) as BenchResults;
+  }
+}
+
 $('export').addEventListener('click', () => {
   const blob = new Blob([JSON.stringify(results, null, 2)], { type: 'application/json' });
   const a = document.createElement('a');
@@ -216,8 +244,11 @@ installInstrumentation();
 results.adapter = await adapterReport(navigator.gpu);
 renderAdapter(results.adapter);
 render();
+const modelIds = params.get('models');
 const configName = params.get('config');
-if (configName) {
+if (modelIds) {
+  await runModels(modelIds.split(','));
+} else if (configName) {
   let cfg: BenchConfig | undefined;
   try {
     cfg = selectConfig(configName, { shapes: params.get('shapes')?.split(','), reps: Number(params.get('reps')) || undefined });

@@ -2,6 +2,7 @@
 // globalThis.__bench on the page), the adapter description in it, and the plain-text table both
 // command-line benches print. No DOM, no Node APIs: the page and the Node bench share it.
 import { formatCount } from './flops.js';
+import type { ModelResult } from './model-report.js';
 import type { TOLERANCE, ShapeResult } from './runner.js';
 
 export interface AdapterReport {
@@ -28,6 +29,8 @@ export interface BenchResults {
   tolerance: typeof TOLERANCE;
   engines: { id: string; label: string }[];
   shapes: ShapeResult[];
+  /** Whole models (?models=silero-v5): demo/bench/models.ts. */
+  models?: ModelResult[];
   error?: string;
 }
 
@@ -163,7 +166,12 @@ export function formatTable(r: BenchResults): string {
 
 /** Every engine that failed on a shape (status 'error', not n/a), as 'shape · engine' lines. */
 export function failedEngines(results: BenchResults): string[] {
-  return results.shapes.flatMap((s) =>
-    s.results.filter((r) => r.status === 'error').map((r) => `${s.shape.label} · ${r.engine}: ${r.reason}`),
-  );
+  return [
+    ...results.shapes.flatMap((s) =>
+      s.results.filter((r) => r.status === 'error').map((r) => `${s.shape.label} · ${r.engine}: ${r.reason}`),
+    ),
+    ...(results.models ?? []).flatMap((m) =>
+      m.results.filter((r) => r.status === 'error').map((r) => `${m.label} · ${r.engine}: ${r.reason}`),
+    ),
+  ];
 }

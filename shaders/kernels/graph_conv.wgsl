@@ -13,49 +13,83 @@
 // Layouts: x [N, C, H, W], w [MW, C/G, KH, KW], bias [MW], out [N, M, OH, OW]; f32, row-major.
 // Module: lib/precision_f32.wgsl + lib/graph_common.wgsl + this file
 
-@group(0) @binding(1) var<storage, read> x: array<f32>;
-@group(0) @binding(2) var<storage, read> w: array<f32>;
-@group(0) @binding(3) var<storage, read> bias: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> x: array<f32, X_LEN>;
+@group(0) @binding(2) var<storage, read> w: array<f32, W_LEN>;
+@group(0) @binding(3) var<storage, read> bias: array<f32, BIAS_LEN>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32, OUT_LEN>;
 
 override MAGNITUDE: bool = false;
 // An activation applied to x as it is read (a Relu before the conv, folded in: gpu/fuse.ts); padded
 // positions contribute nothing either way.
 override PRE_ACT: u32 = 0u;
 
-// One output channel mw (of w's MW) at (n, oh, ow).
-fn conv_at(n: u32, mw: u32, oh: u32, ow: u32) -> f32 {
+// Channels mw and mw + M2 (both when PAIR: the magnitude's real and imaginary parts, which read the
+// same x) at (n, oh, ow), over the taps that land inside x: the kernel-width range is clipped once
+// per row instead of testing every tap (CPU emulators pay for each test and each divergent branch).
+fn conv_at(n: u32, mw: u32, M2: u32, oh: u32, ow: u32, PAIR: bool) -> vec2<f32> {
   let C = params[1];
   let H = params[2];
   let W = params[3];
   let KH = params[7];
   let KW = params[8];
   let G = params[9];
+  let dil_h = params[14];
+  let dil_w = params[15];
   let MW = params[19];
   let cg = C / G;
   let g = mw / (MW / G);
-  var acc = select(0.0, bias[mw], params[18] != 0u);
+  let has_bias = params[18] != 0u;
+  var acc = vec2<f32>(select(0.0, bias[mw], has_bias), 0.0);
+  if (PAIR) {
+    acc.y = select(0.0, bias[mw + M2], has_bias);
+  }
   let h0 = i32(oh * params[10]) - i32(params[12]);
   let w0 = i32(ow * params[11]) - i32(params[13]);
+  // Taps kw with 0 <= w0 + kw·dil_w < W.
+  var kw_lo = 0u;
+  if (w0 < 0) {
+    kw_lo = (u32(-w0) + dil_w - 1u) / dil_w;
+  }
+  var kw_hi = 0u;
+  if (i32(W) > w0) {
+    kw_hi = min(KW, (u32(i32(W) - w0) + dil_w - 1u) / dil_w);
+  }
+  let plane = H * W;
+  let taps = KH * KW;
+  var xc = params[16] + (n * C + g * cg) * plane;
+  var wc = mw * cg * taps;
+  let wpair = M2 * cg * taps;
+  // Products are summed 16 at a time into part, and the parts into acc: a two-level tree rounds
+  // far less than one long chain (the STFT's 256 taps, the encoder's 129 x 3), which matters where
+  // log(2^20·m + 1) follows (Silero v4 magnifies the rounding of near-silent bins a million times).
+  var part = vec2<f32>(0.0);
+  var taps_in_part = 0u;
   for (var c = 0u; c < cg; c++) {
-    let xc = params[16] + (n * C + g * cg + c) * H * W;
-    let wc = (mw * cg + c) * KH * KW;
     for (var kh = 0u; kh < KH; kh++) {
-      let ih = h0 + i32(kh * params[14]);
+      let ih = h0 + i32(kh * dil_h);
       if (ih < 0 || ih >= i32(H)) {
         continue;
       }
-      let xr = xc + u32(ih) * W;
+      let xr = u32(i32(xc + u32(ih) * W) + w0);
       let wr = wc + kh * KW;
-      for (var kw = 0u; kw < KW; kw++) {
-        let iw = w0 + i32(kw * params[15]);
-        if (iw >= 0 && iw < i32(W)) {
-          acc += activate(PRE_ACT, x[xr + u32(iw)], 0.0, 0.0) * w[wr + kw];
+      for (var kw = kw_lo; kw < kw_hi; kw++) {
+        let xv = activate(PRE_ACT, x[xr + kw * dil_w], 0.0, 0.0);
+        part.x += xv * w[wr + kw];
+        if (PAIR) {
+          part.y += xv * w[wr + wpair + kw];
+        }
+        taps_in_part++;
+        if (taps_in_part == 16u) {
+          acc = acc + part;
+          part = vec2<f32>(0.0);
+          taps_in_part = 0u;
         }
       }
     }
+    xc += plane;
+    wc += taps;
   }
-  return acc;
+  return acc + part;
 }
 
 @compute @workgroup_size(64)
@@ -73,11 +107,10 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let n = i / (OW * OH * M);
   var v: f32;
   if (MAGNITUDE) {
-    let re = conv_at(n, m, oh, ow);
-    let im = conv_at(n, m + M, oh, ow);
-    v = sqrt(re * re + im * im);
+    let ri = conv_at(n, m, M, oh, ow, true);
+    v = sqrt(ri.x * ri.x + ri.y * ri.y);
   } else {
-    v = conv_at(n, m, oh, ow);
+    v = conv_at(n, m, M, oh, ow, false).x;
   }
   out[params[17] + i] = activate(ACT, v, ACT_ALPHA, ACT_BETA);
 }

@@ -8,9 +8,9 @@
 // Layouts: f32, row-major.
 // Module: lib/precision_f32.wgsl + lib/graph_common.wgsl + this file
 
-@group(0) @binding(1) var<storage, read> a: array<f32>;
-@group(0) @binding(2) var<storage, read> b: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> a: array<f32, A_LEN>;
+@group(0) @binding(2) var<storage, read> b: array<f32, B_LEN>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32, OUT_LEN>;
 
 override BINARY: bool = true;
 // Binary op codes (src/onnx/gpu/codes.ts): 0 Add, 1 Sub, 2 Mul, 3 Div, 4 Pow, 5 Max, 6 Min, 7 PRelu, 8 Mod (fmod).

@@ -14,9 +14,9 @@
 // Layouts: f32; strides in elements.
 // Module: lib/precision_f32.wgsl + lib/graph_common.wgsl + this file
 
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read> pad_src: array<f32>;
-@group(0) @binding(3) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> src: array<f32, SRC_LEN>;
+@group(0) @binding(2) var<storage, read> pad_src: array<f32, PAD_SRC_LEN>;
+@group(0) @binding(3) var<storage, read_write> out: array<f32, OUT_LEN>;
 
 override PAD_MODE: u32 = 0u;
 

@@ -11,10 +11,10 @@
 // Layouts: f32; out [batch…, M, N] row-major.
 // Module: lib/precision_f32.wgsl + lib/graph_common.wgsl + this file
 
-@group(0) @binding(1) var<storage, read> ma: array<f32>;
-@group(0) @binding(2) var<storage, read> mb: array<f32>;
-@group(0) @binding(3) var<storage, read> mc: array<f32>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> ma: array<f32, MA_LEN>;
+@group(0) @binding(2) var<storage, read> mb: array<f32, MB_LEN>;
+@group(0) @binding(3) var<storage, read> mc: array<f32, MC_LEN>;
+@group(0) @binding(4) var<storage, read_write> out: array<f32, OUT_LEN>;
 
 @compute @workgroup_size(64)
 fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) nwg: vec3<u32>) {

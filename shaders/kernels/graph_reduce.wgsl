@@ -9,8 +9,8 @@
 // Layouts: f32, row-major; strides in elements of the input.
 // Module: lib/precision_f32.wgsl + lib/graph_common.wgsl + this file
 
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> src: array<f32, SRC_LEN>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32, OUT_LEN>;
 
 // 0 Sum, 1 Mean, 2 Max, 3 Min, 4 Prod, 5 L1, 6 L2, 7 SumSquare, 8 LogSum, 9 LogSumExp (codes.ts).
 override OP: u32 = 0u;

@@ -7,8 +7,8 @@
 // Layouts: f32 [outer, L, inner] row-major.
 // Module: lib/precision_f32.wgsl + lib/graph_common.wgsl + this file
 
-@group(0) @binding(1) var<storage, read> src: array<f32>;
-@group(0) @binding(2) var<storage, read_write> out: array<f32>;
+@group(0) @binding(1) var<storage, read> src: array<f32, SRC_LEN>;
+@group(0) @binding(2) var<storage, read_write> out: array<f32, OUT_LEN>;
 
 override LOG: bool = false;
 

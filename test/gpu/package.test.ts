@@ -7,6 +7,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { referenceRnn } from '../../common/reference.js';
+import { sileroFrames, sileroReference } from '../../common/silero.js';
 import { expectClose } from '../support/close.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
@@ -48,12 +49,12 @@ describe('built package', () => {
   const readme = readFileSync(join(ROOT, 'README.md'), 'utf8');
   const examples = [...readme.matchAll(/```ts\n(import [\s\S]*?)```/g)].map((m) => m[1]);
   examples.forEach((code, i) => {
-    it(`README example ${i + 1} (${/from 'webgpu-rnn'/.test(code) ? /import \{([^}]*)\} from 'webgpu-rnn'/.exec(code)![1].trim() : 'no import'}) prints what the README says`, () => {
+    it(`README example ${i + 1} (${/from 'webgpu-rnn'/.test(code) ? /import \{([^}]*)\} from 'webgpu-rnn'/.exec(code)![1].trim() : 'no import'}) prints what the README says`, async () => {
       const expected = EXAMPLE_OUTPUTS.filter((e) => code.includes(e.marker));
       expect(expected.length, `README example ${i + 1} has no expected output here (EXAMPLE_OUTPUTS):\n${code}`).toBe(1);
       const r = spawnSync(process.execPath, ['--input-type=module', '-e', code], { cwd: ROOT, encoding: 'utf8', timeout: 120_000 });
       expect(r.status, r.stderr).toBe(0);
-      expected[0].check(r.stdout);
+      await expected[0].check(r.stdout);
     });
   });
 });
@@ -71,7 +72,7 @@ function printedArrays(stdout: string): number[][] {
 const lines = (stdout: string) => stdout.trimEnd().split('\n');
 
 /** What each README example prints, found by a string only that example contains. */
-const EXAMPLE_OUTPUTS: { marker: string; check(stdout: string): void }[] = [
+const EXAMPLE_OUTPUTS: { marker: string; check(stdout: string): void | Promise<void> }[] = [
   {
     // Usage: Y_h of the 2-unit RNN after two steps.
     marker: "{ cell: 'rnn', inputSize: I, hiddenSize: H }",
@@ -129,8 +130,19 @@ const EXAMPLE_OUTPUTS: { marker: string; check(stdout: string): void }[] = [
     },
   },
   {
-    marker: 'loadOnnx(',
+    marker: 'gru_embed_head.onnx',
     check: (stdout) => expect(lines(stdout)).toEqual(["[ 'tokens' ] [ 'probs', 'hn' ]", '[ 1, 5, 5 ] [ 2, 1, 6 ]']),
+  },
+  {
+    // Silero v5 over the example's signal, frame by frame: onnxruntime-node's probabilities to 3 decimals.
+    marker: 'silero_vad_v5.onnx',
+    async check(stdout) {
+      const audio = new Float32Array(16000).map((_, i) => 0.5 * Math.sin(i / 8) * Math.sin(i / 2000));
+      const ref = await sileroReference('v5', sileroFrames('v5', audio));
+      const printed = lines(stdout).map(Number);
+      expect(printed.length).toBe(ref.probs.length);
+      printed.forEach((p, k) => expect(Math.abs(p - ref.probs[k]), `frame ${k}`).toBeLessThanOrEqual(6e-4));
+    },
   },
   { marker: 'fromTorch(', check: (stdout) => expect(lines(stdout)).toEqual(['40']) },
   { marker: 'loadLayersModel(', check: (stdout) => expect(lines(stdout)).toEqual(['[ 2, 5, 2 ]']) },

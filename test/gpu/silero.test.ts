@@ -6,9 +6,9 @@
 // submit and one readback; the feeds are onnxruntime Tensors as they are (int64 sr, BigInt64Array).
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { loadOnnx, type OnnxSession } from '../../src/index.js';
+import { InputError, loadOnnx, type OnnxSession } from '../../src/index.js';
 import { sessionDispatches } from '../../src/onnx/session.js';
-import { SILERO, SILERO_VERSIONS, sileroBytes, sileroFrames, type SileroVersion } from '../../common/silero.js';
+import { SILERO, SILERO_VERSIONS, sileroBytes, sileroFrames, sileroReference, type SileroReference } from '../../common/silero.js';
 import { speech } from '../../common/speech.js';
 import { countingDevice } from '../support/counting.js';
 import { getTestDevice } from '../support/device.js';
@@ -17,30 +17,6 @@ const audio = speech();
 const SR = new ort.Tensor('int64', BigInt64Array.from([16000n]), []);
 const report: string[] = [];
 afterAll(() => console.log(`[silero] ${report.join('; ')}`));
-
-interface Reference {
-  probs: number[];
-  finalState: Record<string, Float32Array>;
-}
-
-async function ortReference(v: SileroVersion, frames: Float32Array[]): Promise<Reference> {
-  const session = await ort.InferenceSession.create(sileroBytes(v), { logSeverityLevel: 3 });
-  const shape = SILERO[v];
-  let state: Record<string, ort.Tensor> = Object.fromEntries(
-    Object.entries(shape.states).map(([name, dims]) => [
-      name,
-      new ort.Tensor('float32', new Float32Array(dims.reduce((a, b) => a * b)), dims),
-    ]),
-  );
-  const probs: number[] = [];
-  for (const x of frames) {
-    const out = await session.run({ input: new ort.Tensor('float32', x, [1, x.length]), sr: SR, ...state });
-    probs.push((out.output.data as Float32Array)[0]);
-    state = Object.fromEntries(Object.entries(shape.carry).map(([o, i]) => [i, out[o]]));
-  }
-  await session.release();
-  return { probs, finalState: Object.fromEntries(Object.entries(shape.carry).map(([o, i]) => [o, state[i].data as Float32Array])) };
-}
 
 function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
   expect(a.length).toBe(b.length);
@@ -52,11 +28,11 @@ function maxDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 describe.each(SILERO_VERSIONS)('Silero VAD %s', (v) => {
   const frames = sileroFrames(v, audio);
   const shape = SILERO[v];
-  let ref: Reference;
+  let ref: SileroReference;
   let session: OnnxSession;
 
   it('onnxruntime-node gives the reference (and the audio has speech and silence in it)', async () => {
-    ref = await ortReference(v, frames);
+    ref = await sileroReference(v, frames);
     expect(Math.max(...ref.probs)).toBeGreaterThan(0.8);
     expect(Math.min(...ref.probs)).toBeLessThan(0.2);
     session = await loadOnnx(await getTestDevice(), sileroBytes(v));
@@ -113,6 +89,29 @@ describe.each(SILERO_VERSIONS)('Silero VAD %s', (v) => {
     s.destroy();
     session.destroy();
   }, 300_000);
+});
+
+describe('Silero VAD: bad feeds', () => {
+  it('a feed of the wrong shape or type is an InputError naming the feed', async () => {
+    const session = await loadOnnx(await getTestDevice(), sileroBytes('v5'));
+    const input = { data: new Float32Array(576), dims: [1, 576] };
+    const state = { data: new Float32Array(256), dims: [2, 1, 128] };
+    await expect(session.run({ input, sr: SR, state: { data: new Float32Array(256), dims: [4, 1, 64] } })).rejects.toThrow(
+      new InputError("feed 'state' dimension 0 is 4, the model declares 2"),
+    );
+    await expect(session.run({ input, state, sr: new ort.Tensor('float32', new Float32Array([16000]), []) })).rejects.toThrow(
+      /feed 'sr' must be an integer tensor/,
+    );
+    await expect(session.run({ input: { data: new Float32Array(575), dims: [1, 576] }, sr: SR, state })).rejects.toThrow(
+      /feed 'input' has 575 elements but dims \[1, 576\] need 576/,
+    );
+    await expect(session.run({ input, sr: SR })).rejects.toThrow(/missing feed for input 'state'/);
+    const s = session.stream({ carry: { stateN: 'state' } });
+    await expect(s.step({ input, sr: SR, state })).rejects.toThrow(/feed 'state' is carried by the stream/);
+    expect(() => session.stream({ carry: { nope: 'state' } })).toThrow(/'nope' is not an output of the model/);
+    s.destroy();
+    session.destroy();
+  }, 60_000);
 });
 
 describe('Silero VAD: one submit and one readback per call', () => {

@@ -30,7 +30,11 @@ const EXPORTS = [
   'LayersWeightData (type)',
   'Layout (type)',
   'OnnxCellType (type)',
+  // Added on purpose by issue 19: ONNX feeds as onnxruntime Tensors, and streams of a session.
+  'OnnxFeed (type)',
   'OnnxSession (type)',
+  'OnnxStream (type)',
+  'OnnxStreamOptions (type)',
   'OnnxTensor (type)',
   'Precision (type)',
   'PredictOutput (type)',

@@ -13,3 +13,8 @@ export function ortWebEngine(kind: 'webgpu' | 'wasm'): Engine {
     load: () => loadOrtWeb(kind, { wasm: kind === 'webgpu' ? asyncifyWasmUrl : plainWasmUrl }),
   });
 }
+
+/** ONNX Runtime Web itself, with the page's .wasm files (the Silero model benchmark runs whole models on it). */
+export function ortWeb(kind: 'webgpu' | 'wasm'): ReturnType<typeof loadOrtWeb> {
+  return loadOrtWeb(kind, { wasm: kind === 'webgpu' ? asyncifyWasmUrl : plainWasmUrl });
+}

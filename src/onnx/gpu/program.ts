@@ -4,8 +4,9 @@
 // kernel dispatches (shaders/kernels/graph_*.wgsl, parameters written once), buffer copies, and
 // recurrent layers recorded by the engine's Rnn.encode. run() is one command buffer, one submit and
 // one readback of the outputs.
-import { InputError } from '../../core/errors.js';
-import { MAP_MODE_READ, Usage } from '../../gpu/helpers.js';
+import { DeviceLimitError, InputError } from '../../core/errors.js';
+import { MAP_MODE_READ, Usage, withErrorScopes } from '../../gpu/helpers.js';
+import { numel } from '../tensor.js';
 import { bindGroupLayout, pipeline } from '../../kernels/pipelines.js';
 import { kernelInfo, type GraphKernelName } from '../../kernels/sources.js';
 import type { Constants } from '../../model/types.js';
@@ -90,7 +91,7 @@ export class ProgramBuilder {
   }
 
   temp(dims: number[]): GpuValue {
-    return { slot: this.slot(count(dims), 'temp'), offset: 0, dims };
+    return { slot: this.slot(numel(dims, 'a tensor computed on the GPU'), 'temp'), offset: 0, dims };
   }
 
   feed(dims: number[]): GpuValue {
@@ -203,19 +204,29 @@ export class Program {
   }
 
   static async build(device: GPUDevice, builder: ProgramBuilder): Promise<Program> {
-    const p = new Program(device, builder);
+    const limit = device.limits.maxStorageBufferBindingSize;
+    const largest = Math.max(0, ...builder.slots.map((s) => s.elements));
+    if (largest * F32 > limit)
+      throw new DeviceLimitError(
+        `the model needs a tensor of ${largest} floats (${largest * F32} bytes) on the GPU, over this device's maxStorageBufferBindingSize (${limit} bytes); use smaller inputs`,
+      );
+    let p: Program | undefined;
     try {
-      await p.prepare();
+      // Validation or memory errors while creating buffers, pipelines and bind groups are thrown, not left uncaptured.
+      return await withErrorScopes(device, 'building the ONNX program', async () => {
+        p = new Program(device, builder);
+        await p.prepare();
+        return p;
+      });
     } catch (e) {
-      p.destroy();
+      p?.destroy();
       throw e;
     }
-    return p;
   }
 
   private async prepare(): Promise<void> {
     const pipelines = await Promise.all(
-      this.builder.steps.map((s) => (s.kind === 'kernel' ? pipeline(this.device, s.kernel, s.constants, {}) : undefined)),
+      this.builder.steps.map((s) => (s.kind === 'kernel' ? pipeline(this.device, s.kernel, s.constants, this.lengths(s)) : undefined)),
     );
     await Promise.all(this.builder.steps.map((s) => (s.kind === 'encode' ? s.rnn.prepare(s.seqLen, s.batch) : undefined)));
     this.builder.steps.forEach((s, i) => {
@@ -245,6 +256,16 @@ export class Program {
 
   get dispatches(): number {
     return this.builder.dispatches;
+  }
+
+  /** The element counts the kernel's fixed-size arrays take: its parameter words, its slots' sizes. */
+  private lengths(s: KernelStep): Record<string, number> {
+    return Object.fromEntries(
+      kernelInfo(s.kernel).lengthSized.map((name) => [
+        name,
+        name === 'params' ? s.params.length : Math.max(1, this.builder.slots[s.bindings[name]].elements),
+      ]),
+    );
   }
 
   /** Records the whole graph into `encoder`, between the IO's copies in and out. */
