@@ -22,6 +22,8 @@ override MAGNITUDE: bool = false;
 // An activation applied to x as it is read (a Relu before the conv, folded in: gpu/fuse.ts); padded
 // positions contribute nothing either way.
 override PRE_ACT: u32 = 0u;
+// Loop order: channels innermost (more channels per group than taps), else taps innermost.
+override C_INNER: bool = false;
 
 // Channels mw and mw + M2 (both when PAIR: the magnitude's real and imaginary parts, which read the
 // same x) at (n, oh, ow), over the taps that land inside x: the kernel-width range is clipped once
@@ -59,11 +61,35 @@ fn conv_at(n: u32, mw: u32, M2: u32, oh: u32, ow: u32, PAIR: bool) -> vec2<f32> 
   var xc = params[16] + (n * C + g * cg) * plane;
   var wc = mw * cg * taps;
   let wpair = M2 * cg * taps;
-  // Products are summed 16 at a time into part, and the parts into acc: a two-level tree rounds
-  // far less than one long chain (the STFT's 256 taps, the encoder's 129 x 3), which matters where
-  // log(2^20·m + 1) follows (Silero v4 magnifies the rounding of near-silent bins a million times).
-  var part = vec2<f32>(0.0);
-  var taps_in_part = 0u;
+  // The products of a row are summed 16 at a time, then the parts added: a two-level tree rounds far
+  // less than one long chain (the STFT's 256 taps), which matters where log(2^20·m + 1) follows
+  // (Silero v4 magnifies the rounding of near-silent bins a million times).
+  if (C_INNER) {
+    // Many channels, few taps (Silero's encoder: 129 channels × 3): the channel loop innermost, a long
+    // affine loop of two loads and a multiply-add, rather than thousands of 3-tap loops.
+    for (var kh = 0u; kh < KH; kh++) {
+      let ih = h0 + i32(kh * dil_h);
+      if (ih < 0 || ih >= i32(H)) {
+        continue;
+      }
+      for (var kw = kw_lo; kw < kw_hi; kw++) {
+        var xi = u32(i32(xc + u32(ih) * W) + w0) + kw * dil_w;
+        var wi = wc + kh * KW + kw;
+        var part = vec2<f32>(0.0);
+        for (var c = 0u; c < cg; c++) {
+          let xv = activate(PRE_ACT, x[xi], 0.0, 0.0);
+          part.x += xv * w[wi];
+          if (PAIR) {
+            part.y += xv * w[wi + wpair];
+          }
+          xi += plane;
+          wi += taps;
+        }
+        acc += part;
+      }
+    }
+    return acc;
+  }
   for (var c = 0u; c < cg; c++) {
     for (var kh = 0u; kh < KH; kh++) {
       let ih = h0 + i32(kh * dil_h);
@@ -72,24 +98,24 @@ fn conv_at(n: u32, mw: u32, M2: u32, oh: u32, ow: u32, PAIR: bool) -> vec2<f32> 
       }
       let xr = u32(i32(xc + u32(ih) * W) + w0);
       let wr = wc + kh * KW;
-      for (var kw = kw_lo; kw < kw_hi; kw++) {
-        let xv = activate(PRE_ACT, x[xr + kw * dil_w], 0.0, 0.0);
-        part.x += xv * w[wr + kw];
-        if (PAIR) {
-          part.y += xv * w[wr + wpair + kw];
+      // Chunks of at most 16 taps summed apart, then added to acc.
+      for (var k0 = kw_lo; k0 < kw_hi; k0 += 16u) {
+        var part = vec2<f32>(0.0);
+        let k1 = min(k0 + 16u, kw_hi);
+        for (var kw = k0; kw < k1; kw++) {
+          let xv = activate(PRE_ACT, x[xr + kw * dil_w], 0.0, 0.0);
+          part.x += xv * w[wr + kw];
+          if (PAIR) {
+            part.y += xv * w[wr + wpair + kw];
+          }
         }
-        taps_in_part++;
-        if (taps_in_part == 16u) {
-          acc = acc + part;
-          part = vec2<f32>(0.0);
-          taps_in_part = 0u;
-        }
+        acc += part;
       }
     }
     xc += plane;
     wc += taps;
   }
-  return acc + part;
+  return acc;
 }
 
 @compute @workgroup_size(64)

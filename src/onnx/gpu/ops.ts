@@ -558,7 +558,7 @@ export function convStep(
     n,
     params,
     { x: x.slot, w: w.slot, bias: (bias ?? w).slot, out: out.slot },
-    { MAGNITUDE: magnitude, ACT: 0 },
+    { MAGNITUDE: magnitude, ACT: 0, C_INNER: p.C / p.G > p.KW },
   );
   return out;
 }
