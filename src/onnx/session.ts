@@ -106,7 +106,19 @@ export async function loadOnnx(device: GPUDevice, model: Uint8Array): Promise<On
 interface Built {
   program: Program;
   spec: Specialized;
+  key: string;
+  /** Runs using it now, when it was last used, and whether it left the cache (freed when idle). */
+  users: number;
+  lastUsed: number;
+  evicted: boolean;
 }
+
+/**
+ * Programs kept per session (one per combination of feed shapes and integer values): a model fed
+ * ever new sequence lengths would otherwise keep a GPU program for each. The least recently used
+ * goes first.
+ */
+const MAX_PROGRAMS = 8;
 
 /** A feed as the session keeps it: float32 or int32 (int64 saturated, bool 0/1). */
 interface Fed {
@@ -185,6 +197,8 @@ class Session implements OnnxSession {
   ): Promise<Record<string, Tensor>> {
     const perRun = [...this.weightFeeds].some((n) => fed.has(n));
     const built = await this.program(fed, perRun);
+    built.users++;
+    built.lastUsed = performance.now();
     try {
       this.alive('run()');
       const gpuOut = this.outputNames.map((_, k) => built.spec.outputs[k]).filter((v) => v.gpu);
@@ -212,12 +226,24 @@ class Session implements OnnxSession {
       });
       return result;
     } finally {
-      if (perRun) this.release(built);
+      built.users--;
+      if (perRun || (built.evicted && built.users === 0)) this.release(built);
     }
   }
 
   alive(what: string): void {
     if (this.destroyed) throw new DestroyedError(`${what} on an ONNX session after destroy()`);
+  }
+
+  /** Drops the least recently used programs beyond `max` (never `keep`); one in use is freed when its run ends. */
+  private evictBeyond(max: number, keep: Built): void {
+    while (this.builtPrograms.length > max) {
+      const oldest = this.builtPrograms.filter((b) => b !== keep).sort((a, b) => a.lastUsed - b.lastUsed)[0];
+      this.builtPrograms.splice(this.builtPrograms.indexOf(oldest), 1);
+      this.programs.delete(oldest.key);
+      oldest.evicted = true;
+      if (oldest.users === 0) this.release(oldest);
+    }
   }
 
   /** The program for this combination of feed shapes and integer values, built once. */
@@ -245,12 +271,15 @@ class Session implements OnnxSession {
         for (const r of spec.owned) r.destroy();
         throw e;
       }
-      const built = { program, spec };
+      const built: Built = { program, spec, key, users: 0, lastUsed: performance.now(), evicted: false };
       if (this.destroyed) {
         this.release(built);
         throw new DestroyedError('the ONNX session was destroyed while run() was preparing');
       }
-      if (!perRun) this.builtPrograms.push(built);
+      if (!perRun) {
+        this.builtPrograms.push(built);
+        this.evictBeyond(MAX_PROGRAMS, built);
+      }
       return built;
     };
     const p = make();

@@ -5,7 +5,7 @@ import { readFileSync } from 'node:fs';
 import { afterAll, describe, expect, it } from 'vitest';
 import * as ort from 'onnxruntime-node';
 import { FormatError, InputError, UnsupportedError } from '../../src/core/errors.js';
-import { loadOnnx, sessionPlan, type OnnxSession, type Tensor } from '../../src/onnx/session.js';
+import { loadOnnx, sessionDispatches, sessionPlan, type OnnxSession, type Tensor } from '../../src/onnx/session.js';
 import { getTestDevice } from '../support/device.js';
 import { expectClose } from '../support/close.js';
 import { buildCase, randomOptions } from '../support/onnx-cases.js';
@@ -479,6 +479,30 @@ describe('errors', () => {
     await expect(
       s.run({ X: { dims: [2, 1, 1], data: new Float32Array(2) }, Z: { dims: [1], data: new Float32Array(1) } }),
     ).rejects.toBeInstanceOf(InputError);
+    s.destroy();
+  });
+});
+
+describe('programs per feed combination', () => {
+  it('a session fed ten sequence lengths keeps at most eight programs and still computes what ORT does', async () => {
+    const model = new Uint8Array(readFileSync(new URL('../fixtures/onnx/gru_embed_head.onnx', import.meta.url)));
+    const s = await loadOnnx(await getTestDevice(), model);
+    const tokens = (T: number) => Int32Array.from({ length: T }, (_, i) => (i * 3 + 1) % 5);
+    for (let T = 1; T <= 10; T++) await s.run({ tokens: { data: tokens(T), dims: [1, T] } });
+    expect(sessionDispatches(s).length).toBe(8);
+    // T = 1 was evicted and is built again; T = 10 is still cached. Both match ORT.
+    for (const T of [1, 10]) {
+      const ours = await s.run({ tokens: { data: tokens(T), dims: [1, T] } });
+      const ref = await ortRun(model, {
+        tokens: new ort.Tensor(
+          'int64',
+          BigInt64Array.from(tokens(T), (v) => BigInt(v)),
+          [1, T],
+        ),
+      });
+      for (const name of Object.keys(ref)) compare(ours[name], ref[name], `T=${T} ${name}`);
+    }
+    expect(sessionDispatches(s).length).toBe(8);
     s.destroy();
   });
 });
