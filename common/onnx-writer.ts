@@ -9,7 +9,8 @@ export type Attr =
   | { kind: 's'; value: string }
   | { kind: 'floats'; value: number[] }
   | { kind: 'ints'; value: number[] }
-  | { kind: 'strings'; value: string[] };
+  | { kind: 'strings'; value: string[] }
+  | { kind: 'graph'; value: GraphDef };
 
 export const attr = {
   f: (value: number): Attr => ({ kind: 'f', value }),
@@ -18,6 +19,8 @@ export const attr = {
   floats: (value: number[]): Attr => ({ kind: 'floats', value }),
   ints: (value: number[]): Attr => ({ kind: 'ints', value }),
   strings: (value: string[]): Attr => ({ kind: 'strings', value }),
+  /** A subgraph (If's then_branch / else_branch); it may read the enclosing graph's names. */
+  graph: (value: GraphDef): Attr => ({ kind: 'graph', value }),
 };
 
 export interface NodeDef {
@@ -47,11 +50,14 @@ export interface InitializerDef {
   dataType?: number;
 }
 
-export interface ModelDef {
+export interface GraphDef {
   nodes: NodeDef[];
   inputs: ValueDef[];
   outputs: ValueDef[];
   initializers?: InitializerDef[];
+}
+
+export interface ModelDef extends GraphDef {
   opset?: number;
   irVersion?: number;
 }
@@ -98,7 +104,7 @@ class Writer {
   }
 }
 
-const ATTR_TYPE = { f: 1, i: 2, s: 3, floats: 6, ints: 7, strings: 8 } as const;
+const ATTR_TYPE = { f: 1, i: 2, s: 3, graph: 5, floats: 6, ints: 7, strings: 8 } as const;
 
 function writeAttribute(w: Writer, name: string, a: Attr): void {
   w.string(1, name);
@@ -122,7 +128,27 @@ function writeAttribute(w: Writer, name: string, a: Attr): void {
     case 'strings':
       for (const v of a.value) w.string(9, v);
       break;
+    case 'graph':
+      w.message(6, (g) => writeGraph(g, a.value));
+      break;
   }
+}
+
+function writeGraph(g: Writer, m: GraphDef): void {
+  m.nodes.forEach((n, k) =>
+    g.message(1, (node) => {
+      for (const i of n.inputs) node.string(1, i);
+      for (const o of n.outputs) node.string(2, o);
+      node.string(3, n.name ?? `${n.opType}_${k}`);
+      node.string(4, n.opType);
+      for (const [name, a] of Object.entries(n.attributes ?? {})) node.message(5, (aw) => writeAttribute(aw, name, a));
+      if (n.domain) node.string(7, n.domain);
+    }),
+  );
+  g.string(2, 'graph');
+  for (const t of m.initializers ?? []) g.bytesField(5, tensorProto(t));
+  for (const v of m.inputs) g.message(11, (vw) => writeValueInfo(vw, v));
+  for (const v of m.outputs) g.message(12, (vw) => writeValueInfo(vw, v));
 }
 
 function writeValueInfo(w: Writer, v: ValueDef): void {
@@ -158,22 +184,7 @@ export function onnxModel(m: ModelDef): Uint8Array {
   const w = new Writer();
   w.int(1, m.irVersion ?? 8);
   w.string(2, 'webgpu-rnn tests');
-  w.message(7, (g) => {
-    m.nodes.forEach((n, k) =>
-      g.message(1, (node) => {
-        for (const i of n.inputs) node.string(1, i);
-        for (const o of n.outputs) node.string(2, o);
-        node.string(3, n.name ?? `${n.opType}_${k}`);
-        node.string(4, n.opType);
-        for (const [name, a] of Object.entries(n.attributes ?? {})) node.message(5, (aw) => writeAttribute(aw, name, a));
-        if (n.domain) node.string(7, n.domain);
-      }),
-    );
-    g.string(2, 'graph');
-    for (const t of m.initializers ?? []) g.bytesField(5, tensorProto(t));
-    for (const v of m.inputs) g.message(11, (vw) => writeValueInfo(vw, v));
-    for (const v of m.outputs) g.message(12, (vw) => writeValueInfo(vw, v));
-  });
+  w.message(7, (g) => writeGraph(g, m));
   w.message(8, (o) => {
     o.string(1, '');
     o.int(2, m.opset ?? 22);

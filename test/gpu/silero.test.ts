@@ -87,6 +87,22 @@ describe.each(SILERO_VERSIONS)('Silero VAD %s', (v) => {
     });
     expect(Math.abs(again.output.data[0] - ref.probs[0])).toBeLessThanOrEqual(1e-4);
     s.destroy();
+  }, 300_000);
+
+  it('two streams of one session, stepped in turns, are independent', async () => {
+    const a = session.stream({ carry: shape.carry });
+    const b = session.stream({ carry: shape.carry });
+    const n = Math.min(60, frames.length);
+    for (let k = 0; k < n; k++) {
+      // b runs the frames in reverse order: a's results must not see b's state.
+      const [pa] = await Promise.all([
+        a.step({ input: { data: frames[k], dims: [1, frames[k].length] }, sr: SR }),
+        b.step({ input: { data: frames[n - 1 - k], dims: [1, frames[0].length] }, sr: SR }),
+      ]);
+      expect(Math.abs(pa.output.data[0] - ref.probs[k]), `frame ${k}`).toBeLessThanOrEqual(1e-4);
+    }
+    a.destroy();
+    b.destroy();
     session.destroy();
   }, 300_000);
 });

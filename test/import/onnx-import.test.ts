@@ -506,3 +506,74 @@ describe('programs per feed combination', () => {
     s.destroy();
   });
 });
+
+describe('If', () => {
+  const branch = (op: string, out: string) =>
+    attr.graph({ nodes: [{ opType: op, inputs: ['x'], outputs: [out] }], inputs: [], outputs: [{ name: out, dims: [3] }] });
+  const ifModel = (condNodes: NodeDef[], inputs: { name: string; dims: number[]; elemType?: number }[]) =>
+    onnxModel({
+      nodes: [
+        ...condNodes,
+        {
+          opType: 'If',
+          inputs: ['cond'],
+          outputs: ['y'],
+          attributes: { then_branch: branch('Relu', 't'), else_branch: branch('Neg', 'e') },
+        },
+      ],
+      inputs,
+      outputs: [{ name: 'y', dims: [3] }],
+      opset: 16,
+    });
+
+  it('picks its branch from an integer feed, per value, as ORT does (the branches read outer names)', async () => {
+    // 0 as an initializer: Greater(n, 0) folds per value of n, on the CPU.
+    const withZero = onnxModel({
+      nodes: [
+        { opType: 'Greater', inputs: ['n', 'zero'], outputs: ['cond'] },
+        {
+          opType: 'If',
+          inputs: ['cond'],
+          outputs: ['y'],
+          attributes: { then_branch: branch('Relu', 't'), else_branch: branch('Neg', 'e') },
+        },
+      ],
+      inputs: [
+        { name: 'x', dims: [3] },
+        { name: 'n', dims: [], elemType: 7 },
+      ],
+      outputs: [{ name: 'y', dims: [3] }],
+      initializers: [{ name: 'zero', dims: [], data: BigInt64Array.from([0n]) }],
+      opset: 16,
+    });
+    const s = await loadOnnx(await getTestDevice(), withZero);
+    const x = Float32Array.from([-1.5, 0.25, 2]);
+    for (const n of [1, -1]) {
+      const ours = await s.run({ x: { data: x, dims: [3] }, n: { data: new Int32Array([n]), dims: [] } });
+      const ref = await ortRun(withZero, {
+        x: new ort.Tensor('float32', x, [3]),
+        n: new ort.Tensor('int64', BigInt64Array.from([BigInt(n)]), []),
+      });
+      compare(ours.y, ref.y, `If n=${n}`);
+    }
+    expect(sessionDispatches(s)).toEqual([1, 1]); // one program per value of n, each one dispatch
+    s.destroy();
+  });
+
+  it('a condition computed from float data is an UnsupportedError naming the If', async () => {
+    const model = ifModel(
+      [{ opType: 'Cast', inputs: ['f'], outputs: ['cond'], attributes: { to: attr.i(9) } }],
+      [
+        { name: 'x', dims: [3] },
+        { name: 'f', dims: [] },
+      ],
+    );
+    const s = await loadOnnx(await getTestDevice(), model);
+    await expect(s.run({ x: { data: new Float32Array(3), dims: [3] }, f: { data: new Float32Array([1]), dims: [] } })).rejects.toThrow(
+      new UnsupportedError(
+        "node 'If_1' (If): its condition is computed on the GPU from float data; the importer chooses If branches before a run, from shapes and integer inputs",
+      ),
+    );
+    s.destroy();
+  });
+});
