@@ -9,8 +9,22 @@ import { FormatError } from '../../core/errors.js';
 import { intValues, isFloat, numel, saturate, sameKind, type Tensor } from '../tensor.js';
 import { binary, broadcastDims, broadcastOffsets, predicate, unary } from './elementwise.js';
 import { gemm, matmul, softmax } from './linear.js';
-import { axesOf, axisOf, need, prod, type CpuOp } from './op-context.js';
-import { cast, concat, constant, expandShape, gather, reshape, slice, transpose, transposePerm } from './tensor-ops.js';
+import { axesOf, need, type CpuOp } from './op-context.js';
+import {
+  cast,
+  concat,
+  constant,
+  expandShape,
+  flattenDims,
+  gather,
+  reshape,
+  shapeOf,
+  slice,
+  squeezeDims,
+  transpose,
+  transposePerm,
+  unsqueezeDims,
+} from './tensor-ops.js';
 
 export type { OpContext } from './op-context.js';
 
@@ -28,42 +42,21 @@ export const CPU_OPS: Readonly<Record<string, CpuOp>> = {
     attributes: ['value', 'value_float', 'value_floats', 'value_int', 'value_ints', 'value_string', 'value_strings', 'sparse_value'],
     run: (c) => [constant(c)],
   },
-  Shape: {
-    attributes: ['start', 'end'],
-    run: (c, x) => {
-      const dims = need(c, x, 0).dims;
-      const r = dims.length;
-      const clampAxis = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
-      const start = clampAxis(c.attrs.int('start', 0));
-      const end = clampAxis(c.attrs.int('end', r));
-      const d = dims.slice(start, Math.max(start, end));
-      return [{ dims: [d.length], data: Int32Array.from(d) }];
-    },
-  },
+  Shape: { attributes: ['start', 'end'], run: (c, x) => [shapeOf(c, need(c, x, 0).dims)] },
   Size: { attributes: [], run: (c, x) => [{ dims: [], data: new Int32Array([need(c, x, 0).data.length]) }] },
   Gather: { attributes: ['axis'], run: (c, x) => [gather(c, need(c, x, 0), need(c, x, 1))] },
   Unsqueeze: {
     attributes: ['axes'],
     run: (c, x) => {
       const t = need(c, x, 0);
-      const axes = axesOf(c, x);
-      if (!axes) throw new FormatError(`${c.label}: Unsqueeze needs axes`);
-      const rank = t.dims.length + axes.length;
-      const norm = axes.map((a) => axisOf(c, a, rank)).sort((p, q) => p - q);
-      if (new Set(norm).size !== norm.length) throw new FormatError(`${c.label}: repeated axis in [${axes.join(', ')}]`);
-      const dims = [...t.dims];
-      for (const a of norm) dims.splice(a, 0, 1);
-      return [{ dims, data: t.data }];
+      return [{ dims: unsqueezeDims(c, t.dims, axesOf(c, x)), data: t.data }];
     },
   },
   Squeeze: {
     attributes: ['axes'],
     run: (c, x) => {
       const t = need(c, x, 0);
-      const axes = axesOf(c, x);
-      const drop = new Set(axes ? axes.map((a) => axisOf(c, a, t.dims.length)) : t.dims.flatMap((d, i) => (d === 1 ? [i] : [])));
-      for (const a of drop) if (t.dims[a] !== 1) throw new FormatError(`${c.label}: cannot squeeze axis ${a} of size ${t.dims[a]}`);
-      return [{ dims: t.dims.filter((_, i) => !drop.has(i)), data: t.data }];
+      return [{ dims: squeezeDims(c, t.dims, axesOf(c, x)), data: t.data }];
     },
   },
   Concat: {
@@ -104,10 +97,7 @@ export const CPU_OPS: Readonly<Record<string, CpuOp>> = {
     attributes: ['axis'],
     run: (c, x) => {
       const t = need(c, x, 0);
-      const axis = c.attrs.int('axis', 1);
-      const a = axis < 0 ? axis + t.dims.length : axis;
-      if (a < 0 || a > t.dims.length) throw new FormatError(`${c.label}: axis ${axis} is out of range`);
-      return [{ dims: [prod(t.dims.slice(0, a)), prod(t.dims.slice(a))], data: t.data }];
+      return [{ dims: flattenDims(c, t.dims), data: t.data }];
     },
   },
   ConstantOfShape: {

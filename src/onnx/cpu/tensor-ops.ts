@@ -23,6 +23,42 @@ export function constant(c: OpContext): Tensor {
   throw new FormatError(`${c.label}: Constant has no value attribute`);
 }
 
+/** Shape's output: the dims between its start and end attributes (clamped, negatives from the end). */
+export function shapeOf(c: OpContext, dims: readonly number[]): Tensor {
+  const r = dims.length;
+  const clampAxis = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
+  const start = clampAxis(c.attrs.int('start', 0));
+  const end = clampAxis(c.attrs.int('end', r));
+  const d = dims.slice(start, Math.max(start, end));
+  return { dims: [d.length], data: Int32Array.from(d) };
+}
+
+/** Unsqueeze's output dims: a 1 inserted at each of `axes` (of the output's rank). */
+export function unsqueezeDims(c: OpContext, dims: readonly number[], axes: number[] | undefined): number[] {
+  if (!axes) throw new FormatError(`${c.label}: Unsqueeze needs axes`);
+  const rank = dims.length + axes.length;
+  const norm = axes.map((a) => axisOf(c, a, rank)).sort((p, q) => p - q);
+  if (new Set(norm).size !== norm.length) throw new FormatError(`${c.label}: repeated axis in [${axes.join(', ')}]`);
+  const out = [...dims];
+  for (const a of norm) out.splice(a, 0, 1);
+  return out;
+}
+
+/** Squeeze's output dims: `axes` dropped (each must be 1), or every 1 without axes. */
+export function squeezeDims(c: OpContext, dims: readonly number[], axes: number[] | undefined): number[] {
+  const drop = new Set(axes ? axes.map((a) => axisOf(c, a, dims.length)) : dims.flatMap((d, i) => (d === 1 ? [i] : [])));
+  for (const a of drop) if (dims[a] !== 1) throw new FormatError(`${c.label}: cannot squeeze axis ${a} of size ${dims[a]}`);
+  return dims.filter((_, i) => !drop.has(i));
+}
+
+/** Flatten's output dims: [product before axis, product from axis]. */
+export function flattenDims(c: OpContext, dims: readonly number[]): number[] {
+  const axis = c.attrs.int('axis', 1);
+  const a = axis < 0 ? axis + dims.length : axis;
+  if (a < 0 || a > dims.length) throw new FormatError(`${c.label}: axis ${axis} is out of range`);
+  return [prod(dims.slice(0, a)), prod(dims.slice(a))];
+}
+
 /** Transpose's perm, checked against the rank (the default reverses the axes). */
 export function transposePerm(c: OpContext, rank: number): number[] {
   const perm = c.attrs.ints('perm') ?? Array.from({ length: rank }, (_, i) => rank - 1 - i);

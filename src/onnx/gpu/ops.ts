@@ -8,7 +8,17 @@
 import { FormatError, UnsupportedError } from '../../core/errors.js';
 import { axesOf, axisOf, prod, stridesOf, type OpContext } from '../cpu/op-context.js';
 import { broadcastDims } from '../cpu/elementwise.js';
-import { concatDims, gatherIndices, reshapeDims, sliceRange, transposePerm } from '../cpu/tensor-ops.js';
+import {
+  concatDims,
+  flattenDims,
+  gatherIndices,
+  reshapeDims,
+  shapeOf,
+  sliceRange,
+  squeezeDims,
+  transposePerm,
+  unsqueezeDims,
+} from '../cpu/tensor-ops.js';
 import { DT, intValues, isFloat, isFloatType, isIntType, saturate, typeName, type Tensor } from '../tensor.js';
 import { ACT_CODES, BINARY_CODES, REDUCE_CODES } from './codes.js';
 import type { GpuValue, ProgramBuilder } from './program.js';
@@ -764,25 +774,8 @@ const alias = (attributes: readonly string[], dims: (c: OpContext, v: GpuValue, 
   },
 });
 
-function squeezeDims(c: OpContext, v: GpuValue, x: Vals): number[] {
-  const t = c.opset >= 13 ? cpuInput(c, x, 1, 'axes') : undefined;
-  const axes = c.opset >= 13 ? (t ? intValues(t, `${c.label} axes`) : undefined) : c.attrs.ints('axes');
-  const drop = new Set(axes ? axes.map((a) => axisOf(c, a, v.dims.length)) : v.dims.flatMap((d, i) => (d === 1 ? [i] : [])));
-  for (const a of drop) if (v.dims[a] !== 1) throw new FormatError(`${c.label}: cannot squeeze axis ${a} of size ${v.dims[a]}`);
-  return v.dims.filter((_, i) => !drop.has(i));
-}
-
-function unsqueezeDims(c: OpContext, v: GpuValue, x: Vals): number[] {
-  const cpuX: (Tensor | undefined)[] = [undefined, c.opset >= 13 ? cpuInput(c, x, 1, 'axes') : undefined];
-  const axes = axesOf(c, cpuX);
-  if (!axes) throw new FormatError(`${c.label}: Unsqueeze needs axes`);
-  const rank = v.dims.length + axes.length;
-  const norm = axes.map((a) => axisOf(c, a, rank)).sort((p, q) => p - q);
-  if (new Set(norm).size !== norm.length) throw new FormatError(`${c.label}: repeated axis in [${axes.join(', ')}]`);
-  const dims = [...v.dims];
-  for (const a of norm) dims.splice(a, 0, 1);
-  return dims;
-}
+/** Squeeze's and Unsqueeze's axes, as the CPU ops read them (the input, else the attribute); the input must be known on the CPU. */
+const axesArg = (c: OpContext, x: Vals) => axesOf(c, [undefined, cpuInput(c, x, 1, 'axes')]);
 
 function castTo(c: OpContext): number {
   const to = c.attrs.int('to');
@@ -815,18 +808,7 @@ export const GPU_OPS: Readonly<Record<string, GpuOp>> = {
       return [gpu({ ...elementwise(b, c.label, v, undefined, 0, { code }), int: true })];
     },
   },
-  Shape: {
-    attributes: ['start', 'end'],
-    lower(c, _b, x) {
-      const dims = dimsOf(needVal(c, x, 0));
-      const r = dims.length;
-      const clampAxis = (v: number) => Math.min(Math.max(v < 0 ? v + r : v, 0), r);
-      const start = clampAxis(c.attrs.int('start', 0));
-      const end = clampAxis(c.attrs.int('end', r));
-      const d = dims.slice(start, Math.max(start, end));
-      return [{ cpu: { dims: [d.length], data: Int32Array.from(d) } }];
-    },
-  },
+  Shape: { attributes: ['start', 'end'], lower: (c, _b, x) => [{ cpu: shapeOf(c, dimsOf(needVal(c, x, 0))) }] },
   Size: { attributes: [], lower: (c, _b, x) => [{ cpu: { dims: [], data: new Int32Array([prod(dimsOf(needVal(c, x, 0)))]) } }] },
   Reshape: {
     attributes: ['allowzero'],
@@ -837,14 +819,9 @@ export const GPU_OPS: Readonly<Record<string, GpuOp>> = {
       return [view(v, reshapeDims(c, v.dims, intValues(shape, `${c.label} shape`), c.attrs.int('allowzero', 0) !== 0))];
     },
   },
-  Flatten: alias(['axis'], (c, v) => {
-    const axis = c.attrs.int('axis', 1);
-    const a = axis < 0 ? axis + v.dims.length : axis;
-    if (a < 0 || a > v.dims.length) throw new FormatError(`${c.label}: axis ${axis} is out of range`);
-    return [prod(v.dims.slice(0, a)), prod(v.dims.slice(a))];
-  }),
-  Squeeze: alias(['axes'], squeezeDims),
-  Unsqueeze: alias(['axes'], unsqueezeDims),
+  Flatten: alias(['axis'], (c, v) => flattenDims(c, v.dims)),
+  Squeeze: alias(['axes'], (c, v, x) => squeezeDims(c, v.dims, axesArg(c, x))),
+  Unsqueeze: alias(['axes'], (c, v, x) => unsqueezeDims(c, v.dims, axesArg(c, x))),
   Slice: { attributes: ['starts', 'ends', 'axes'], lower: lowerSlice },
   Concat: { attributes: ['axis'], lower: lowerConcat },
   Gather: { attributes: ['axis'], lower: lowerGather },
