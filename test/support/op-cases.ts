@@ -607,6 +607,12 @@ const graphCases: OpCase[] = [
   conv('1-D, no bias', [1, 2, 9], [3, 2, 3], false),
   conv('1-D with bias, stride 2, pads 1', [2, 3, 10], [4, 3, 3], true, { strides: attr.ints([2]), pads: attr.ints([1, 1]) }),
   conv('1-D dilation 2, asymmetric pads', [1, 2, 12], [2, 2, 3], true, { dilations: attr.ints([2]), pads: attr.ints([2, 0]) }),
+  // Channels outnumber taps (the channel loop innermost), pads and dilation clip different taps for
+  // each of the four positions an invocation computes, and 11 positions leave a partial group of four.
+  conv('1-D, 8 channels, 2 taps, dilation 3, pads [4, 1]', [2, 8, 9], [3, 8, 2], true, {
+    dilations: attr.ints([3]),
+    pads: attr.ints([4, 1]),
+  }),
   conv('1-D depthwise (group = channels)', [1, 4, 8], [4, 1, 5], true, { group: attr.i(4), pads: attr.ints([2, 2]) }),
   conv('1-D grouped, 2 groups of 2 channels to 3 each', [1, 4, 7], [6, 2, 3], true, { group: attr.i(2) }),
   conv('1-D STFT-like: 1 channel, 16 taps, stride 8', [1, 1, 64], [10, 1, 16], false, {

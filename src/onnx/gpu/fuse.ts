@@ -14,6 +14,22 @@ import type { KernelStep, ProgramBuilder } from './program.js';
 export function fuseSteps(b: ProgramBuilder, keep: Set<number>): void {
   fuseMagnitude(b, keep);
   fusePreActivation(b, keep);
+  convPositionsByFour(b);
+}
+
+/**
+ * Convs whose output rows hold at least four positions compute four per invocation
+ * (graph_conv.wgsl POS4): a quarter of the weight loads and loop trips. Decided after the fusions,
+ * which rewrite a conv's element count.
+ */
+function convPositionsByFour(b: ProgramBuilder): void {
+  for (const step of b.steps) {
+    if (step.kind !== 'kernel' || step.kernel !== 'graph_conv') continue;
+    const OW = step.params[6];
+    if (OW < 4) continue;
+    step.constants = { ...step.constants, POS4: true };
+    step.count = (step.params[0] / OW) * Math.ceil(OW / 4);
+  }
 }
 
 /** How many steps read each slot (kernel bindings other than `out`, copy sources, recurrent inputs). */
