@@ -14,6 +14,7 @@ import { recurrentUnits, specialize, weightFeeds, type Specialized } from './gra
 import { prepareOnnx, type PreparedModel } from './load.js';
 import type { ValueInfoData } from './proto.js';
 import { recurrentSpec } from './recurrent.js';
+import { planScan, runScan, type ScanOptions, type ScanPlan } from './scan.js';
 import { isFloatType, numel, saturate, typeName, type Tensor } from './tensor.js';
 
 export type { Tensor } from './tensor.js';
@@ -39,6 +40,15 @@ export interface OnnxSession {
    * next call (Silero v5: `{ stateN: 'state' }`), kept on the GPU between calls.
    */
   stream(options: OnnxStreamOptions): OnnxStream;
+  /**
+   * Every frame of a sequence with the ONNX Scan operator's semantics: `scanned` inputs lead with a
+   * frame axis [F, ...], `fixed` gives the other inputs and the carried inputs' first values (zeros
+   * where absent), `carry` maps outputs to the inputs they feed. Resolves to every non-carried output
+   * stacked [F, ...] and every carried output after the last frame. See scan.ts for how it runs.
+   */
+  scan(scanned: Record<string, FeedTensor>, fixed: Record<string, FeedTensor>, options: ScanOptions): Promise<Record<string, Tensor>>;
+  /** Which path scan() takes for these scanned inputs, and why. */
+  scanPlan(scanned: Record<string, FeedTensor>, options?: { chunkFrames?: number }): ScanPlan;
   /** Frees the GPU buffers of every engine model and program the session built. */
   destroy(): void;
 }
@@ -195,6 +205,20 @@ class Session implements OnnxSession {
     carried: Record<string, GPUBuffer>,
     keep?: { outputs: string[]; into: GPUBuffer[] },
   ): Promise<Record<string, Tensor>> {
+    return (await this.executeFrames(fed, carried, keep))[0];
+  }
+
+  /**
+   * `frames` calls in one command buffer (a scan's chunk; one call without it): each frame's
+   * `framed` inputs are copied from `frames.inputs` (frame f at f × its size), the carried ones from
+   * the `carried` buffers that the previous frame's `keep` copies wrote. One submit, one readback.
+   */
+  async executeFrames(
+    fed: Map<string, Fed>,
+    carried: Record<string, GPUBuffer>,
+    keep?: { outputs: string[]; into: GPUBuffer[] },
+    frames?: { count: number; inputs: Map<string, GPUBuffer> },
+  ): Promise<Record<string, Tensor>[]> {
     const perRun = [...this.weightFeeds].some((n) => fed.has(n));
     const built = await this.program(fed, perRun);
     built.users++;
@@ -204,8 +228,11 @@ class Session implements OnnxSession {
       const gpuOut = this.outputNames.map((_, k) => built.spec.outputs[k]).filter((v) => v.gpu);
       const feedData = new Map<number, Float32Array>();
       const before: { from: GPUBuffer; slot: number; elements: number }[] = [];
+      const framed: { from: GPUBuffer; slot: number; elements: number }[] = [];
       for (const [name, slot] of built.spec.feeds) {
-        if (carried[name]) before.push({ from: carried[name], slot: slot.slot, elements: count(slot.dims) });
+        const elements = count(slot.dims);
+        if (carried[name]) before.push({ from: carried[name], slot: slot.slot, elements });
+        else if (frames?.inputs.has(name)) framed.push({ from: frames.inputs.get(name)!, slot: slot.slot, elements });
         else feedData.set(slot.slot, fed.get(name)!.data as Float32Array);
       }
       const after = keep?.outputs.map((o, k) => {
@@ -213,18 +240,26 @@ class Session implements OnnxSession {
         if (!v.gpu) throw new InputError(`stream carry: output '${o}' is not computed on the GPU, so it cannot be carried`);
         return { value: v.gpu, to: keep.into[k] };
       });
-      const datas = await built.program.run({ feeds: feedData, outputs: gpuOut.map((v) => v.gpu!), before, after });
-      const result: Record<string, Tensor> = {};
-      let k = 0;
-      this.outputNames.forEach((name, i) => {
-        const v = built.spec.outputs[i];
-        // Copies, so callers can keep or modify results without touching the session's constants.
-        if (v.gpu) {
-          const data = datas[k++];
-          result[name] = { dims: [...v.gpu.dims], data: v.gpu.int ? Int32Array.from(data, saturate) : data };
-        } else result[name] = { dims: [...v.cpu!.dims], data: v.cpu!.data.slice() };
+      const ios = Array.from({ length: frames?.count ?? 1 }, (_, f) => ({
+        feeds: feedData,
+        outputs: gpuOut.map((v) => v.gpu!),
+        before: [...framed.map((c) => ({ ...c, fromOffset: f * c.elements * 4 })), ...before],
+        after,
+      }));
+      const all = await built.program.runFrames(ios);
+      return all.map((datas) => {
+        const result: Record<string, Tensor> = {};
+        let k = 0;
+        this.outputNames.forEach((name, i) => {
+          const v = built.spec.outputs[i];
+          // Copies, so callers can keep or modify results without touching the session's constants.
+          if (v.gpu) {
+            const data = datas[k++];
+            result[name] = { dims: [...v.gpu.dims], data: v.gpu.int ? Int32Array.from(data, saturate) : data };
+          } else result[name] = { dims: [...v.cpu!.dims], data: v.cpu!.data.slice() };
+        });
+        return result;
       });
-      return result;
     } finally {
       built.users--;
       if (perRun || (built.evicted && built.users === 0)) this.release(built);
@@ -320,6 +355,26 @@ class Session implements OnnxSession {
     const s = new Stream(this, this.device, options);
     this.streams.add(s);
     return s;
+  }
+
+  async scan(
+    scanned: Record<string, FeedTensor>,
+    fixed: Record<string, FeedTensor>,
+    options: ScanOptions,
+  ): Promise<Record<string, Tensor>> {
+    this.alive('scan()');
+    if (typeof options !== 'object' || options === null || typeof options.carry !== 'object' || options.carry === null)
+      throw new InputError("scan(scanned, fixed, options): options.carry must map outputs to inputs, e.g. { carry: { stateN: 'state' } }");
+    const carriedInputs = new Set(Object.values(options.carry));
+    const initial: Record<string, FeedTensor> = {};
+    const rest: Record<string, FeedTensor> = {};
+    for (const [name, t] of Object.entries(fixed ?? {})) (carriedInputs.has(name) ? initial : rest)[name] = t;
+    const stream = this.stream({ carry: options.carry, initial: Object.keys(initial).length ? initial : undefined }) as Stream;
+    return runScan(this.device, stream, scanned, rest, carriedInputs, options);
+  }
+
+  scanPlan(scanned: Record<string, FeedTensor>, options?: { chunkFrames?: number }): ScanPlan {
+    return planScan(scanned, options?.chunkFrames);
   }
 }
 
@@ -461,36 +516,55 @@ class Stream implements OnnxStream {
   }
 
   step(feeds: Record<string, FeedTensor>): Promise<Record<string, Tensor>> {
-    const run = async () => {
-      if (this.destroyed) throw new DestroyedError('step() on a destroyed ONNX stream');
-      this.session.alive('step()');
-      const symbols = new Map<string, number>();
-      const fed = this.session.checkFeeds(feeds, new Set(this.pairs.map((p) => p.input)), symbols);
-      this.ensureState(fed, symbols);
-      // The carried inputs take part in the program's key by their dims only (they are float).
-      this.pairs.forEach((p, k) => fed.set(p.input, { dims: this.state_[k].dims, data: new Float32Array(0) }));
-      const carried: Record<string, GPUBuffer> = {};
-      this.pairs.forEach((p, k) => {
-        carried[p.input] = this.state_[k].buffer;
-      });
-      const out = await this.session.execute(fed, carried, {
-        outputs: this.pairs.map((p) => p.output),
-        into: this.state_.map((s) => s.buffer),
-      });
-      for (const p of this.pairs) {
+    return this.queue(async () => (await this.calls(feeds))[0]);
+  }
+
+  /**
+   * `frames.count` steps in one submit (scan.ts): `feeds` as one step's (the framed ones with one
+   * frame's shape), each frame's framed inputs copied on the GPU from `frames.inputs`.
+   */
+  steps(feeds: Record<string, FeedTensor>, frames: { count: number; inputs: Map<string, GPUBuffer> }): Promise<Record<string, Tensor>[]> {
+    return this.queue(() => this.calls(feeds, frames));
+  }
+
+  private queue<T>(run: () => Promise<T>): Promise<T> {
+    const p = this.tail.then(run, run);
+    this.tail = p.catch(() => undefined);
+    return p;
+  }
+
+  private async calls(
+    feeds: Record<string, FeedTensor>,
+    frames?: { count: number; inputs: Map<string, GPUBuffer> },
+  ): Promise<Record<string, Tensor>[]> {
+    if (this.destroyed) throw new DestroyedError('step() on a destroyed ONNX stream');
+    this.session.alive('step()');
+    const symbols = new Map<string, number>();
+    const fed = this.session.checkFeeds(feeds, new Set(this.pairs.map((p) => p.input)), symbols);
+    this.ensureState(fed, symbols);
+    // The carried inputs take part in the program's key by their dims only (they are float).
+    this.pairs.forEach((p, k) => fed.set(p.input, { dims: this.state_[k].dims, data: new Float32Array(0) }));
+    const carried: Record<string, GPUBuffer> = {};
+    this.pairs.forEach((p, k) => {
+      carried[p.input] = this.state_[k].buffer;
+    });
+    const outs = await this.session.executeFrames(
+      fed,
+      carried,
+      { outputs: this.pairs.map((p) => p.output), into: this.state_.map((s) => s.buffer) },
+      frames,
+    );
+    for (const out of outs) {
+      for (const [k, p] of this.pairs.entries()) {
         const got = out[p.output].dims;
-        const k = this.pairs.indexOf(p);
         if (got.join() !== this.state_[k].dims.join())
           throw new FormatError(
             `stream carry: output '${p.output}' has shape [${got.join(', ')}] but input '${p.input}' [${this.state_[k].dims.join(', ')}]`,
           );
         delete out[p.output];
       }
-      return out;
-    };
-    const p = this.tail.then(run, run);
-    this.tail = p.catch(() => undefined);
-    return p;
+    }
+    return outs;
   }
 
   async state(): Promise<Record<string, Tensor>> {

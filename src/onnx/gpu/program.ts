@@ -172,10 +172,13 @@ const F32 = 4;
 export interface ProgramIO {
   feeds: Map<number, Float32Array>;
   outputs: GpuValue[];
-  /** Copies done first, into feed slots (a stream's carried state, already on the GPU). */
-  before?: { from: GPUBuffer; slot: number; elements: number }[];
-  /** Copies done last, out of output values (a stream keeping its state on the GPU). */
-  after?: { value: GpuValue; to: GPUBuffer }[];
+  /**
+   * Copies done first, into feed slots (a stream's carried state, already on the GPU; a scan's frame,
+   * `fromOffset` bytes into a chunk of frames).
+   */
+  before?: { from: GPUBuffer; fromOffset?: number; slot: number; elements: number }[];
+  /** Copies done last, out of output values (a stream keeping its state on the GPU; a scan's frame outputs, `toOffset` bytes in). */
+  after?: { value: GpuValue; to: GPUBuffer; toOffset?: number }[];
 }
 
 /** A built program: its buffers, pipelines and bind groups, ready to record. */
@@ -270,7 +273,7 @@ export class Program {
 
   /** Records the whole graph into `encoder`, between the IO's copies in and out. */
   record(encoder: GPUCommandEncoder, io: ProgramIO): void {
-    for (const b of io.before ?? []) encoder.copyBufferToBuffer(b.from, 0, this.buffers[b.slot], 0, b.elements * F32);
+    for (const b of io.before ?? []) encoder.copyBufferToBuffer(b.from, b.fromOffset ?? 0, this.buffers[b.slot], 0, b.elements * F32);
     let pass: GPUComputePassEncoder | undefined;
     const endPass = () => {
       pass?.end();
@@ -310,39 +313,51 @@ export class Program {
     }
     endPass();
     for (const a of io.after ?? [])
-      encoder.copyBufferToBuffer(this.buffers[a.value.slot], a.value.offset * F32, a.to, 0, count(a.value.dims) * F32);
+      encoder.copyBufferToBuffer(this.buffers[a.value.slot], a.value.offset * F32, a.to, a.toOffset ?? 0, count(a.value.dims) * F32);
   }
 
   /** One run: writes the feeds, records, submits once and reads the outputs back in one mapping. */
   async run(io: ProgramIO): Promise<Float32Array[]> {
-    for (const [slot, data] of io.feeds) {
+    return (await this.runFrames([io]))[0];
+  }
+
+  /**
+   * Several runs recorded one after another into one command buffer (a scan's chunk of frames), one
+   * submit and one mapping. `feeds` are written once, from the first: queue writes land before the
+   * submit, so what differs per frame must come through each one's `before` copies.
+   */
+  async runFrames(ios: ProgramIO[]): Promise<Float32Array[][]> {
+    for (const [slot, data] of ios[0].feeds) {
       if (data.length !== this.builder.slots[slot].elements)
         throw new InputError(`a feed has ${data.length} elements, the plan expects ${this.builder.slots[slot].elements}`);
       this.device.queue.writeBuffer(this.buffers[slot], 0, data.buffer, data.byteOffset, data.byteLength);
     }
-    const sizes = io.outputs.map((v) => count(v.dims));
+    const sizes = ios[0].outputs.map((v) => count(v.dims));
     const offsets: number[] = [];
-    let total = 0;
+    let perFrame = 0;
     for (const n of sizes) {
-      offsets.push(total);
-      total += Math.ceil(n / 4) * 4; // 16-byte aligned copies
+      offsets.push(perFrame);
+      perFrame += Math.ceil(n / 4) * 4; // 16-byte aligned copies
     }
     const staging = this.device.createBuffer({
       label: 'onnx outputs',
-      size: Math.max(16, total * F32),
+      size: Math.max(16, perFrame * ios.length * F32),
       usage: Usage.MAP_READ | Usage.COPY_DST,
     });
     try {
       const encoder = this.device.createCommandEncoder({ label: 'onnx run' });
-      this.record(encoder, io);
-      io.outputs.forEach((v, k) => {
-        if (sizes[k] > 0) encoder.copyBufferToBuffer(this.buffers[v.slot], v.offset * F32, staging, offsets[k] * F32, sizes[k] * F32);
+      ios.forEach((io, f) => {
+        this.record(encoder, io);
+        io.outputs.forEach((v, k) => {
+          if (sizes[k] > 0)
+            encoder.copyBufferToBuffer(this.buffers[v.slot], v.offset * F32, staging, (f * perFrame + offsets[k]) * F32, sizes[k] * F32);
+        });
       });
       this.device.queue.submit([encoder.finish()]);
       await staging.mapAsync(MAP_MODE_READ);
       const all = new Float32Array(staging.getMappedRange().slice(0));
       staging.unmap();
-      return sizes.map((n, k) => all.slice(offsets[k], offsets[k] + n));
+      return ios.map((_, f) => sizes.map((n, k) => all.slice(f * perFrame + offsets[k], f * perFrame + offsets[k] + n)));
     } finally {
       staging.destroy();
     }
