@@ -135,7 +135,7 @@ const EXAMPLE_OUTPUTS: { marker: string; check(stdout: string): void | Promise<v
   },
   {
     // Silero v5 over the example's signal, frame by frame: onnxruntime-node's probabilities to 3 decimals.
-    marker: 'silero_vad_v5.onnx',
+    marker: 'const stream = vad.stream(',
     async check(stdout) {
       const audio = new Float32Array(16000).map((_, i) => 0.5 * Math.sin(i / 8) * Math.sin(i / 2000));
       const ref = await sileroReference('v5', sileroFrames('v5', audio));
@@ -143,6 +143,11 @@ const EXAMPLE_OUTPUTS: { marker: string; check(stdout: string): void | Promise<v
       expect(printed.length).toBe(ref.probs.length);
       printed.forEach((p, k) => expect(Math.abs(p - ref.probs[k]), `frame ${k}`).toBeLessThanOrEqual(6e-4));
     },
+  },
+  {
+    // scan over the same signal: the stacked probabilities' and the final state's dims, and the path.
+    marker: 'vad.scan(',
+    check: (stdout) => expect(lines(stdout)).toEqual(['[ 31, 1, 1 ] [ 2, 1, 128 ]', 'loop']),
   },
   { marker: 'fromTorch(', check: (stdout) => expect(lines(stdout)).toEqual(['40']) },
   { marker: 'loadLayersModel(', check: (stdout) => expect(lines(stdout)).toEqual(['[ 2, 5, 2 ]']) },
