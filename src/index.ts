@@ -42,5 +42,6 @@ export { loadLayersModel } from './importers/keras/model.js';
 export type { LayersModel, PredictOutput, LayersWeightData } from './importers/keras/model.js';
 export { loadOnnx } from './onnx/session.js';
 export type { FeedTensor as OnnxFeed, OnnxSession, OnnxStream, OnnxStreamOptions, Tensor as OnnxTensor } from './onnx/session.js';
-export { audioWindows } from './onnx/scan.js';
+export { audioWindows, segmentsToWebVtt, speechSegments } from './onnx/vad.js';
+export type { SegmentOptions, SpeechSegment } from './onnx/vad.js';
 export type { ScanOptions, ScanPlan } from './onnx/scan.js';

@@ -166,24 +166,3 @@ export async function runScan(
     stream.destroy();
   }
 }
-
-/**
- * A recording cut into the windows @ricky0123/vad-web feeds Silero VAD: every whole frame of `frame`
- * samples after the `context` samples before it (zeros before the start), as one scanned input
- * [F, 1, context + frame]. v5 and v6: frame 512, context 64; v4 (legacy): frame 1536, context 0.
- */
-export function audioWindows(audio: Float32Array, frame: number, context = 0): { data: Float32Array; dims: [number, 1, number] } {
-  if (!Number.isInteger(frame) || frame < 1 || !Number.isInteger(context) || context < 0 || context > frame)
-    throw new InputError(
-      `audioWindows: frame must be a positive integer and context an integer in [0, frame], got ${frame} and ${context}`,
-    );
-  const F = Math.floor(audio.length / frame);
-  const width = context + frame;
-  const data = new Float32Array(F * width);
-  for (let f = 0; f < F; f++) {
-    const start = f * frame - context;
-    const from = Math.max(0, start);
-    data.set(audio.subarray(from, f * frame + frame), f * width + (from - start));
-  }
-  return { data, dims: [F, 1, width] };
-}

@@ -4,9 +4,9 @@
 // (≤ 1e-5); chunks are one submit and one readback each; progress, cancelling and bad input.
 import * as ort from 'onnxruntime-node';
 import { afterAll, describe, expect, it } from 'vitest';
-import { AbortError, InputError, audioWindows, loadOnnx, type OnnxSession } from '../../src/index.js';
+import { AbortError, InputError, audioWindows, loadOnnx, speechSegments, type OnnxSession } from '../../src/index.js';
 import { SILERO, sileroBytes, sileroFrames, sileroReference, type SileroReference } from '../../common/silero.js';
-import { speech } from '../../common/speech.js';
+import { DEFAULT_SPEECH, SPEECH_RATE, speech } from '../../common/speech.js';
 import { countingDevice } from '../support/counting.js';
 import { getTestDevice } from '../support/device.js';
 
@@ -85,6 +85,11 @@ describe.each(['v4', 'v5'] as const)('scan, Silero %s', (v) => {
       state = Object.fromEntries(Object.entries(shape.carry).map(([o, i]) => [i, r[o] as { data: Float32Array; dims: number[] }]));
     }
     expect(dRun).toBeLessThanOrEqual(1e-5);
+    // The three sentences, each after DEFAULT_SPEECH.gap seconds of noise: three segments, the first
+    // opening about one gap in.
+    const segments = speechSegments(out.output.data, { frameSeconds: shape.frame / SPEECH_RATE });
+    expect(segments.length).toBe(DEFAULT_SPEECH.sentences.length);
+    expect(Math.abs(segments[0].start - DEFAULT_SPEECH.gap)).toBeLessThanOrEqual(0.3);
     report.push(
       `${v}: ${F} frames in ${chunks} chunks, max |Δp| ${dp.toExponential(2)} vs ORT, final state ${dState.toExponential(2)}, vs run() ${dRun.toExponential(2)}`,
     );

@@ -9,6 +9,14 @@ import { expect, it } from 'vitest';
 const EXPORTS = [
   // Added on purpose by issue 18: a run cancelled through options.signal.
   'AbortError',
+  // Added on purpose by issue 20: whole recordings (session.scan) and the VAD helpers.
+  'ScanOptions (type)',
+  'ScanPlan (type)',
+  'SegmentOptions (type)',
+  'SpeechSegment (type)',
+  'audioWindows',
+  'segmentsToWebVtt',
+  'speechSegments',
   'ACTIVATION_NAMES',
   'CellType (type)',
   'CheckpointManifest (type)',
