@@ -70,7 +70,7 @@ fn conv_at(n: u32, mw: u32, M2: u32, oh: u32, ow: u32, PAIR: bool) -> vec2<f32> 
   var acc = b;
   let h0 = i32(oh * params[10]) - i32(params[12]);
   let w0 = i32(ow * params[11]) - i32(params[13]);
-  // Taps kw with 0 <= w0 + kw·r.dil_w < r.W.
+  // Taps kw with 0 <= w0 + kw·dil_w < W.
   var kw_lo = 0u;
   if (w0 < 0) {
     kw_lo = (u32(-w0) + r.dil_w - 1u) / r.dil_w;
@@ -83,10 +83,10 @@ fn conv_at(n: u32, mw: u32, M2: u32, oh: u32, ow: u32, PAIR: bool) -> vec2<f32> 
   var wc = r.wc;
   let wpair = M2 * r.cg * r.taps;
   // The products of a row are summed 16 at a time, then the parts added: a two-level tree rounds far
-  // less than one long chain (the STFT's 256 r.taps), which matters where log(2^20·m + 1) follows
+  // less than one long chain (the STFT's 256 taps), which matters where log(2^20·m + 1) follows
   // (Silero v4 magnifies the rounding of near-silent bins a million times).
   if (C_INNER) {
-    // Many channels, few r.taps (Silero's encoder: 129 channels × 3): the channel loop innermost, a long
+    // Many channels, few taps (Silero's encoder: 129 channels × 3): the channel loop innermost, a long
     // affine loop of two loads and a multiply-add, rather than thousands of 3-tap loops.
     for (var kh = 0u; kh < r.KH; kh++) {
       let ih = h0 + i32(kh * r.dil_h);
@@ -119,7 +119,7 @@ fn conv_at(n: u32, mw: u32, M2: u32, oh: u32, ow: u32, PAIR: bool) -> vec2<f32> 
       }
       let xr = u32(i32(xc + u32(ih) * r.W) + w0);
       let wr = wc + kh * r.KW;
-      // Chunks of at most 16 r.taps summed apart, then added to acc.
+      // Chunks of at most 16 taps summed apart, then added to acc.
       for (var k0 = kw_lo; k0 < kw_hi; k0 += 16u) {
         var part = vec2<f32>(0.0);
         let k1 = min(k0 + 16u, kw_hi);
@@ -156,7 +156,7 @@ fn conv_at4(n: u32, mw: u32, M2: u32, oh: u32, ow0: u32, PAIR: bool) -> Acc4 {
   let stride_w = i32(params[11]);
   let w0 = vec4<i32>(i32(ow0)) * stride_w + vec4<i32>(0, 1, 2, 3) * stride_w - vec4<i32>(i32(params[13]));
   // Taps that land inside x for at least one of the four positions: the last starts furthest right, so
-  // it has the fewest r.taps cut off on the left; the first the fewest on the right.
+  // it has the fewest taps cut off on the left; the first the fewest on the right.
   var kw_lo = 0u;
   if (w0.w < 0) {
     kw_lo = (u32(-w0.w) + r.dil_w - 1u) / r.dil_w;
