@@ -7,14 +7,7 @@
 // at once, the recurrence as one sequence) is not built yet; scanPlan says which path a model takes.
 import { AbortError, InputError } from '../core/errors.js';
 import { Usage } from '../gpu/helpers.js';
-import type { Tensor } from './tensor.js';
-
-/** A tensor as scan takes it: float data with its dims (the scanned ones lead with the frame axis). */
-export interface ScanTensor {
-  data: Float32Array | Int32Array | BigInt64Array | Uint8Array;
-  dims: readonly number[];
-  type?: string;
-}
+import type { FeedTensor, Tensor } from './tensor.js';
 
 export interface ScanOptions {
   /** Output name -> input name, as for stream(): Silero v5 `{ stateN: 'state' }`. */
@@ -37,7 +30,7 @@ export interface ScanPlan {
 
 /** What scan needs of a stream (session.ts's Stream): several steps in one submit, and the state. */
 export interface FrameStream {
-  steps(feeds: Record<string, ScanTensor>, frames: { count: number; inputs: Map<string, GPUBuffer> }): Promise<Record<string, Tensor>[]>;
+  steps(feeds: Record<string, FeedTensor>, frames: { count: number; inputs: Map<string, GPUBuffer> }): Promise<Record<string, Tensor>[]>;
   state(): Promise<Record<string, Tensor>>;
   destroy(): void;
 }
@@ -48,12 +41,17 @@ const CHUNK_BYTES = 64 * 1024 * 1024;
 interface Scanned {
   name: string;
   data: Float32Array;
+  frames: number;
   frameDims: number[];
   frameElements: number;
 }
 
-/** The scanned inputs checked: float, one leading frame axis of the same length F for all. */
-function checkScanned(scanned: Record<string, ScanTensor>, carriedInputs: Set<string>, fixed: Record<string, ScanTensor>): Scanned[] {
+/** The scanned inputs checked (float, one leading frame axis of the same length for all) and that length. */
+function checkScanned(
+  scanned: Record<string, FeedTensor>,
+  carriedInputs: Set<string>,
+  fixed: Record<string, FeedTensor>,
+): { inputs: Scanned[]; frames: number } {
   if (typeof scanned !== 'object' || scanned === null || Object.keys(scanned).length === 0)
     throw new InputError(
       'scan(scanned, fixed, options): scanned must map at least one input to a tensor [frames, ...], e.g. { input: { data, dims: [F, 1, 576] } }',
@@ -71,14 +69,13 @@ function checkScanned(scanned: Record<string, ScanTensor>, carriedInputs: Set<st
     const frameElements = frameDims.reduce((a, b) => a * b, 1);
     if (!dims.every((d) => Number.isInteger(d) && d >= 0) || t.data.length !== dims[0] * frameElements)
       throw new InputError(`scan: scanned input '${name}' has ${t.data.length} elements but dims [${dims.join(', ')}]`);
-    out.push({ name, data: t.data, frameDims, frameElements });
+    out.push({ name, data: t.data, frames: dims[0], frameDims, frameElements });
   }
-  const F = out[0].data.length / Math.max(1, out[0].frameElements);
-  for (const s of out) {
-    const f = s.frameElements ? s.data.length / s.frameElements : 0;
-    if (f !== F) throw new InputError(`scan: scanned inputs disagree on the number of frames ('${out[0].name}' ${F}, '${s.name}' ${f})`);
-  }
-  return out;
+  const F = out[0].frames;
+  for (const s of out)
+    if (s.frames !== F)
+      throw new InputError(`scan: scanned inputs disagree on the number of frames ('${out[0].name}' ${F}, '${s.name}' ${s.frames})`);
+  return { inputs: out, frames: F };
 }
 
 /** Frames per submit for these inputs. */
@@ -89,8 +86,8 @@ function chunkFor(scanned: Scanned[], wanted: number | undefined): number {
   return Math.max(1, Math.min(wanted ?? DEFAULT_CHUNK, Math.floor(CHUNK_BYTES / Math.max(1, perFrame))));
 }
 
-export function planScan(scanned: Record<string, ScanTensor>, chunkFrames?: number): ScanPlan {
-  const s = checkScanned(scanned, new Set(), {});
+export function planScan(scanned: Record<string, FeedTensor>, chunkFrames?: number): ScanPlan {
+  const s = checkScanned(scanned, new Set(), {}).inputs;
   return {
     path: 'loop',
     chunkFrames: chunkFor(s, chunkFrames),
@@ -113,18 +110,17 @@ function abortIfAsked(signal: AbortSignal | undefined, done: number, total: numb
 export async function runScan(
   device: GPUDevice,
   stream: FrameStream,
-  scanned: Record<string, ScanTensor>,
-  fixed: Record<string, ScanTensor>,
+  scanned: Record<string, FeedTensor>,
+  fixed: Record<string, FeedTensor>,
   carriedInputs: Set<string>,
   options: ScanOptions,
 ): Promise<Record<string, Tensor>> {
   const buffers: GPUBuffer[] = [];
   try {
-    const s = checkScanned(scanned, carriedInputs, fixed);
-    const F = s[0].frameElements ? s[0].data.length / s[0].frameElements : 0;
+    const { inputs: s, frames: F } = checkScanned(scanned, carriedInputs, fixed);
     if (F === 0) throw new InputError('scan: the scanned inputs have no frames');
     const chunk = chunkFor(s, options.chunkFrames);
-    const feeds: Record<string, ScanTensor> = { ...fixed };
+    const feeds: Record<string, FeedTensor> = { ...fixed };
     for (const x of s) feeds[x.name] = { data: x.data.subarray(0, x.frameElements), dims: x.frameDims };
     const inputs = new Map<string, GPUBuffer>();
     for (const x of s) {

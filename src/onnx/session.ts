@@ -15,20 +15,9 @@ import { prepareOnnx, type PreparedModel } from './load.js';
 import type { ValueInfoData } from './proto.js';
 import { recurrentSpec } from './recurrent.js';
 import { planScan, runScan, type ScanOptions, type ScanPlan } from './scan.js';
-import { isFloatType, numel, saturate, typeName, type Tensor } from './tensor.js';
+import { isFloatType, numel, saturate, typeName, type FeedTensor, type Tensor } from './tensor.js';
 
-export type { Tensor } from './tensor.js';
-
-/**
- * A feed: our `{ data, dims }` (Float32Array for float inputs, Int32Array for integer and bool
- * ones), or an onnxruntime Tensor as it is (`type` 'float32', 'int64' with a BigInt64Array, 'int32',
- * 'bool' with a Uint8Array).
- */
-export interface FeedTensor {
-  data: Float32Array | Int32Array | BigInt64Array | Uint8Array;
-  dims: readonly number[];
-  type?: string;
-}
+export type { FeedTensor, Tensor } from './tensor.js';
 
 export interface OnnxSession {
   readonly inputNames: string[];
@@ -192,31 +181,20 @@ class Session implements OnnxSession {
 
   async run(feeds: Record<string, FeedTensor>): Promise<Record<string, Tensor>> {
     this.alive('run()');
-    const fed = this.checkFeeds(feeds);
-    return this.execute(fed, {});
+    return (await this.executeFrames(this.checkFeeds(feeds), {}))[0];
   }
 
   /**
-   * One call: the program for these feeds (built and cached, or per run where weights are fed),
-   * the float feeds written, `carried` inputs copied from GPU buffers, one submit, one readback.
-   */
-  async execute(
-    fed: Map<string, Fed>,
-    carried: Record<string, GPUBuffer>,
-    keep?: { outputs: string[]; into: GPUBuffer[] },
-  ): Promise<Record<string, Tensor>> {
-    return (await this.executeFrames(fed, carried, keep))[0];
-  }
-
-  /**
-   * `frames` calls in one command buffer (a scan's chunk; one call without it): each frame's
+   * The program for these feeds (built and cached, or per run where weights are fed), the float
+   * feeds written once, then `frames` calls in one command buffer (a scan's chunk; one call without it): each frame's
    * `framed` inputs are copied from `frames.inputs` (frame f at f × its size), the carried ones from
-   * the `carried` buffers that the previous frame's `keep` copies wrote. One submit, one readback.
+   * the `carried` buffers that the previous frame's `keep` copies wrote (a stream's state: those
+   * outputs stay on the GPU and are not read back). One submit, one readback.
    */
   async executeFrames(
     fed: Map<string, Fed>,
     carried: Record<string, GPUBuffer>,
-    keep?: { outputs: string[]; into: GPUBuffer[] },
+    keep?: { outputs: string[]; inputs: string[]; into: GPUBuffer[]; dims: number[][] },
     frames?: { count: number; inputs: Map<string, GPUBuffer> },
   ): Promise<Record<string, Tensor>[]> {
     const perRun = [...this.weightFeeds].some((n) => fed.has(n));
@@ -225,7 +203,9 @@ class Session implements OnnxSession {
     built.lastUsed = performance.now();
     try {
       this.alive('run()');
-      const gpuOut = this.outputNames.map((_, k) => built.spec.outputs[k]).filter((v) => v.gpu);
+      const kept = new Set(keep?.outputs);
+      const returned = this.outputNames.flatMap((name, i) => (kept.has(name) ? [] : [{ name, v: built.spec.outputs[i] }]));
+      const gpuOut = returned.flatMap(({ v }) => (v.gpu ? [v.gpu] : []));
       const feedData = new Map<number, Float32Array>();
       const before: { from: GPUBuffer; slot: number; elements: number }[] = [];
       const framed: { from: GPUBuffer; slot: number; elements: number }[] = [];
@@ -238,11 +218,15 @@ class Session implements OnnxSession {
       const after = keep?.outputs.map((o, k) => {
         const v = built.spec.outputs[this.outputNames.indexOf(o)];
         if (!v.gpu) throw new InputError(`stream carry: output '${o}' is not computed on the GPU, so it cannot be carried`);
+        if (v.gpu.dims.join() !== keep.dims[k].join())
+          throw new FormatError(
+            `stream carry: output '${o}' has shape [${v.gpu.dims.join(', ')}] but input '${keep.inputs[k]}' [${keep.dims[k].join(', ')}]`,
+          );
         return { value: v.gpu, to: keep.into[k] };
       });
       const ios = Array.from({ length: frames?.count ?? 1 }, (_, f) => ({
         feeds: feedData,
-        outputs: gpuOut.map((v) => v.gpu!),
+        outputs: gpuOut,
         before: [...framed.map((c) => ({ ...c, fromOffset: f * c.elements * 4 })), ...before],
         after,
       }));
@@ -250,8 +234,7 @@ class Session implements OnnxSession {
       return all.map((datas) => {
         const result: Record<string, Tensor> = {};
         let k = 0;
-        this.outputNames.forEach((name, i) => {
-          const v = built.spec.outputs[i];
+        returned.forEach(({ name, v }) => {
           // Copies, so callers can keep or modify results without touching the session's constants.
           if (v.gpu) {
             const data = datas[k++];
@@ -548,23 +531,17 @@ class Stream implements OnnxStream {
     this.pairs.forEach((p, k) => {
       carried[p.input] = this.state_[k].buffer;
     });
-    const outs = await this.session.executeFrames(
+    return this.session.executeFrames(
       fed,
       carried,
-      { outputs: this.pairs.map((p) => p.output), into: this.state_.map((s) => s.buffer) },
+      {
+        outputs: this.pairs.map((p) => p.output),
+        inputs: this.pairs.map((p) => p.input),
+        into: this.state_.map((s) => s.buffer),
+        dims: this.state_.map((s) => s.dims),
+      },
       frames,
     );
-    for (const out of outs) {
-      for (const [k, p] of this.pairs.entries()) {
-        const got = out[p.output].dims;
-        if (got.join() !== this.state_[k].dims.join())
-          throw new FormatError(
-            `stream carry: output '${p.output}' has shape [${got.join(', ')}] but input '${p.input}' [${this.state_[k].dims.join(', ')}]`,
-          );
-        delete out[p.output];
-      }
-    }
-    return outs;
   }
 
   async state(): Promise<Record<string, Tensor>> {

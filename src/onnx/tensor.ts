@@ -14,6 +14,17 @@ export interface Tensor {
 }
 
 /** TensorProto.DataType codes. */
+/**
+ * A feed: our `{ data, dims }` (Float32Array for float inputs, Int32Array for integer and bool
+ * ones), or an onnxruntime Tensor as it is (`type` 'float32', 'int64' with a BigInt64Array, 'int32',
+ * 'bool' with a Uint8Array).
+ */
+export interface FeedTensor {
+  data: Float32Array | Int32Array | BigInt64Array | Uint8Array;
+  dims: readonly number[];
+  type?: string;
+}
+
 export const DT = {
   FLOAT: 1,
   UINT8: 2,
