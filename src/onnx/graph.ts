@@ -15,6 +15,7 @@ import { CPU_OPS } from './cpu/ops.js';
 import { GPU_OPS, gpuInput, type Val, type Vals } from './gpu/ops.js';
 import type { GpuValue, ProgramBuilder } from './gpu/program.js';
 import { Scope, type PreparedGraph, type Unit } from './load.js';
+import { framesInOrder, inLastFrame, lastStepOfFrames, sequenceAsFrames, SplitRefused, type SplitWalk } from './split.js';
 import { IN, recurrentSpec, recurrentWeights, sequenceLens, type RecurrentNode, type RecurrentWeights } from './recurrent.js';
 import { isFloat, type Tensor } from './tensor.js';
 
@@ -35,6 +36,7 @@ export async function specialize(
   graph: PreparedGraph,
   feeds: Map<string, Val>,
   b: ProgramBuilder,
+  split?: SplitWalk,
 ): Promise<Specialized> {
   const owned: Rnn[] = [];
   const vals = new Scope<Val>();
@@ -42,10 +44,12 @@ export async function specialize(
   for (const [name, v] of feeds) {
     vals.set(name, v);
     if (v.gpu) feedSlots.set(name, v.gpu);
+    // A scan's batched split: a carried input is its feed (one frame's state) placed in frame 0.
+    if (v.gpu && split?.carries(name)) vals.set(name, { gpu: split.carriedInput(b, name, v.gpu) });
   }
   try {
-    const outputs = await walk(device, graph, vals, b, owned, new Set(graph.outputs));
-    return { outputs, feeds: feedSlots, owned };
+    const outputs = await walk(device, graph, vals, b, owned, new Set(graph.outputs), split);
+    return { outputs: split ? split.outputs(b, graph.outputs, outputs) : outputs, feeds: feedSlots, owned };
   } catch (e) {
     for (const r of owned) r.destroy();
     throw e;
@@ -59,6 +63,7 @@ async function walk(
   b: ProgramBuilder,
   owned: Rnn[],
   graphOutputs: Set<string>,
+  split?: SplitWalk,
 ): Promise<Val[]> {
   const lookup = (name: string, user: string): Val => {
     const v = vals.get(name);
@@ -78,14 +83,15 @@ async function walk(
         throw new FormatError(`${u.label}: the condition must hold one element, got shape [${cond.cpu.dims.join(', ')}]`);
       const branch = cond.cpu.data[0] !== 0 ? u.thenBranch : u.elseBranch;
       const inner = new Scope<Val>(vals);
-      const outs = await walk(device, branch, inner, b, owned, new Set(branch.outputs));
+      const outs = await walk(device, branch, inner, b, owned, new Set(branch.outputs), split);
       u.node.outputs.forEach((o, k) => {
         if (o) vals.set(o, outs[k]);
+        if (o) split?.alias(branch.outputs[k], o);
       });
       continue;
     }
     if (u.kind === 'recurrent') {
-      await lowerRecurrent(device, u, (n, who) => lookup(n, who), vals, b, owned);
+      await lowerRecurrent(device, u, (n, who) => lookup(n, who), vals, b, owned, split);
       continue;
     }
     const x: Vals = u.node.inputs.map((n) => (n ? lookup(n, u.ctx.label) : undefined));
@@ -113,6 +119,7 @@ async function walk(
         `${u.ctx.label}: ${op} of a float tensor computed on the GPU (${onGpu.map((n) => `'${n}'`).join(', ')}) is not supported; the importer runs it on the CPU only on values known before the run`,
       );
     }
+    split?.op(u.ctx, x, outs);
     u.node.outputs.forEach((o, k) => {
       const v = outs[k];
       if (o && v) vals.set(o, v);
@@ -128,6 +135,7 @@ async function lowerRecurrent(
   vals: Scope<Val>,
   b: ProgramBuilder,
   owned: Rnn[],
+  split?: SplitWalk,
 ): Promise<void> {
   const first = u.layers[0];
   const last = u.layers[u.layers.length - 1];
@@ -156,6 +164,11 @@ async function lowerRecurrent(
   const seq = opt(first, IN.SEQ);
   if (seq && !seq.cpu) throw new UnsupportedError(`${first.label}: sequence_lens computed on the GPU is not supported`);
   const lens = seq ? sequenceLens(first, seq.cpu, B) : undefined;
+  if (split) {
+    if (lens?.some((n) => n !== T)) throw new SplitRefused(`${first.label} has sequence_lens shorter than its frames`);
+    encodeOverFrames(u, rnn, x, T, B, H, opt, vals, b, split);
+    return;
+  }
   const stateDims = first.batchMajor ? [B, D, H] : [D, B, H];
   const per = D * B * H;
   // Initial states: each layer's, checked, gathered into the engine's [L·D, B, H] (absent ones stay zero).
@@ -200,6 +213,82 @@ async function lowerRecurrent(
     const part = (v: GpuValue): Val => ({ gpu: { slot: v.slot, offset: l * per, dims: stateDims } });
     if (r.output(1)) vals.set(r.output(1), part(Y_h));
     if (r.output(2) && Y_c) vals.set(r.output(2), part(Y_c));
+  });
+}
+
+/**
+ * A scan's batched split (split.ts): the unit runs the B = F frames of X as one sequence of F·T
+ * steps of batch 1, from frame 0 of the carried initial states; its outputs take the batched
+ * graph's shapes (Y for every frame, the last layer's Y_h as each frame's last step, the other
+ * final states in the last frame only).
+ */
+function encodeOverFrames(
+  u: RecurrentUnit,
+  rnn: Rnn,
+  x: GpuValue,
+  T: number,
+  F: number,
+  H: number,
+  opt: (r: RecurrentNode, i: number) => Val | undefined,
+  vals: Scope<Val>,
+  b: ProgramBuilder,
+  split: SplitWalk,
+): void {
+  const first = u.layers[0];
+  const L = u.layers.length;
+  const bm = first.batchMajor;
+  split.recurrentInput(first, first.input(IN.X));
+  if (F !== split.frames) throw new SplitRefused(`${first.label} has a batch of ${F}, not the ${split.frames} frames`);
+  const stateDims = bm ? [F, 1, H] : [1, F, H];
+  const initial = (k: number, what: string) => {
+    for (const r of u.layers) {
+      const v = opt(r, k)?.gpu;
+      if (v && v.dims.join() !== stateDims.join())
+        throw new FormatError(`${r.label}: ${what} has shape [${v.dims.join(', ')}], expected [${stateDims.join(', ')}]`);
+    }
+    const parts = u.layers.map((r) => split.initialState(r, r.input(k) || undefined, opt(r, k)?.gpu, H, what));
+    if (L === 1) return { slot: b.whole(parts[0].value), links: [parts[0].link] };
+    const all = b.temp([L, 1, H]);
+    parts.forEach((p, l) => b.copy(p.value, { ...all, offset: l * H }, H));
+    return { slot: all.slot, links: parts.map((p) => p.link) };
+  };
+  const h0 = initial(IN.H0, 'initial_h');
+  const c0 = hasCellState(first) ? initial(IN.C0, 'initial_c') : undefined;
+  const steps = F * T;
+  const Y = b.temp([steps, 1, 1, H]);
+  const Y_h = b.temp([L, 1, H]);
+  const Y_c = c0 ? b.temp([L, 1, H]) : undefined;
+  b.encode({
+    label: first.label,
+    rnn,
+    seqLen: steps,
+    batch: 1,
+    x: b.whole(framesInOrder(b, first.label, x, bm)),
+    initialH: h0.slot,
+    initialC: c0?.slot,
+    Y: Y.slot,
+    Y_h: Y_h.slot,
+    Y_c: Y_c?.slot,
+  });
+  const last = u.layers[L - 1];
+  if (last.output(0)) vals.set(last.output(0), { gpu: sequenceAsFrames(b, first.label, Y, { T, F, H, batchMajor: bm }) });
+  const batchAxis = bm ? 0 : 1;
+  const dims = stateDims;
+  u.layers.forEach((r, l) => {
+    const hName = r.output(1);
+    if (l === L - 1) {
+      const hv = lastStepOfFrames(b, first.label, Y, { T, F, H, batchMajor: bm });
+      if (hName) vals.set(hName, { gpu: hv });
+      split.finalState(hName, dims, batchAxis, 'all', `the final h of ${r.label}`, h0.links[l]);
+    } else {
+      if (hName) vals.set(hName, { gpu: inLastFrame(b, { ...Y_h, offset: l * H, dims: [1, H] }, F, H, bm) });
+      split.finalState(hName, dims, batchAxis, 'last', `the final h of ${r.label}`, h0.links[l]);
+    }
+    if (c0 && Y_c) {
+      const cName = r.output(2);
+      if (cName) vals.set(cName, { gpu: inLastFrame(b, { ...Y_c, offset: l * H, dims: [1, H] }, F, H, bm) });
+      split.finalState(cName, dims, batchAxis, 'last', `the final c of ${r.label}`, c0.links[l]);
+    }
   });
 }
 

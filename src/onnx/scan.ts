@@ -1,12 +1,16 @@
 // session.scan: a whole sequence of calls of a stateful model (every frame of a recording through
 // Silero VAD) with the semantics of the ONNX Scan operator: inputs with a leading frame axis are cut
 // into frames, the carried outputs feed the next frame's inputs, the other outputs are stacked.
-// Today every model takes the loop path: the frames of a chunk are recorded one after another into
-// one command buffer (their inputs copied on the GPU from one upload, the state never leaving the
-// GPU), one submit and one readback per chunk. The batched split (the stateless ops over all frames
-// at once, the recurrence as one sequence) is not built yet; scanPlan says which path a model takes.
+// Two paths, one submit and one readback per chunk of frames either way; scanPlan says which:
+//  - the batched split (split.ts), where the state passes only between recurrent nodes (Silero):
+//    one program over a chunk of frames (2048 by default, fewer where its buffers would pass
+//    128 MiB) runs every other op once for all of them, with the frames as the model's batch, and
+//    the recurrent nodes over the chunk as one sequence;
+//  - the loop otherwise: the frames of a chunk recorded one after another into one command buffer,
+//    their inputs copied on the GPU from one upload, the state never leaving the GPU.
 import { AbortError, InputError } from '../core/errors.js';
 import { Usage } from '../gpu/helpers.js';
+import { SplitRefused, SplitTooLarge, type SplitCarry, type SplitSetup } from './split.js';
 import type { FeedTensor, Tensor } from './tensor.js';
 
 export interface ScanOptions {
@@ -16,26 +20,37 @@ export interface ScanOptions {
   onProgress?: (done: number, total: number) => void;
   /** Cancels between chunks with an AbortError. */
   signal?: AbortSignal;
-  /** Frames per submit (default 256, fewer where the inputs of a chunk would pass 64 MiB). */
+  /** Frames per submit (default: 2048 on the split path, 256 on the loop; fewer where memory asks). */
   chunkFrames?: number;
+  /** 'loop' runs the loop path even where the split applies (to compare the two); default 'auto'. */
+  path?: 'auto' | 'loop';
 }
 
 export interface ScanPlan {
-  /** 'loop': frame after frame on the GPU, chunkFrames per submit. */
-  path: 'loop';
+  /**
+   * 'split': the ops outside the recurrent nodes batched over a chunk of frames, the recurrence as
+   * one sequence (split.ts); 'loop': frame after frame on the GPU, the state kept there.
+   */
+  path: 'split' | 'loop';
+  /** Frames per submit. */
   chunkFrames: number;
   /** Why the model takes this path. */
   reason: string;
 }
 
-/** What scan needs of a stream (session.ts's Stream): several steps in one submit, and the state. */
+/** What scan needs of a stream (session.ts's Stream): steps and batches in one submit, and the state. */
 export interface FrameStream {
   steps(feeds: Record<string, FeedTensor>, frames: { count: number; inputs: Map<string, GPUBuffer> }): Promise<Record<string, Tensor>[]>;
+  batch(feeds: Record<string, FeedTensor>, split: SplitSetup): Promise<Record<string, Tensor>>;
+  /** Builds (and caches) the batched program without running it. */
+  prepareBatch(feeds: Record<string, FeedTensor>, split: SplitSetup): Promise<void>;
+  splitCarry(frameFeeds: Record<string, FeedTensor>, scanned: string[]): SplitCarry[] | string;
   state(): Promise<Record<string, Tensor>>;
   destroy(): void;
 }
 
 const DEFAULT_CHUNK = 256;
+const SPLIT_CHUNK = 2048;
 const CHUNK_BYTES = 64 * 1024 * 1024;
 
 interface Scanned {
@@ -86,14 +101,79 @@ function chunkFor(scanned: Scanned[], wanted: number | undefined): number {
   return Math.max(1, Math.min(wanted ?? DEFAULT_CHUNK, Math.floor(CHUNK_BYTES / Math.max(1, perFrame))));
 }
 
-export function planScan(scanned: Record<string, FeedTensor>, chunkFrames?: number): ScanPlan {
-  const s = checkScanned(scanned, new Set(), {}).inputs;
+/** Frames at..at+n of the scanned inputs, batched for the split ([n, ...] for frames of [1, ...]) or as one frame. */
+function framesOf(s: Scanned[], fixed: Record<string, FeedTensor>, at: number, n: number, batched: boolean): Record<string, FeedTensor> {
+  const feeds: Record<string, FeedTensor> = { ...fixed };
+  for (const x of s)
+    feeds[x.name] = {
+      data: x.data.subarray(at * x.frameElements, (at + n) * x.frameElements),
+      dims: batched ? [n, ...x.frameDims.slice(1)] : x.frameDims,
+    };
+  return feeds;
+}
+
+/**
+ * The path for these inputs: the split where the scanned frames have a batch axis of 1 first, the
+ * carried inputs one that the model declares symbolic, and the batched program's walk (split.ts)
+ * proves that the state only passes from recurrent node to recurrent node; else the loop.
+ */
+async function choosePath(
+  stream: FrameStream,
+  s: Scanned[],
+  fixed: Record<string, FeedTensor>,
+  frames: number,
+  wanted: number | undefined,
+  path: ScanOptions['path'],
+): Promise<{ plan: ScanPlan; carried?: SplitCarry[] }> {
+  const loop = (why: string) => ({
+    plan: {
+      path: 'loop' as const,
+      chunkFrames: chunkFor(s, wanted),
+      reason: `${why}, so the frames run as a GPU loop with the state kept on the GPU`,
+    },
+  });
+  if (path !== undefined && path !== 'auto' && path !== 'loop')
+    throw new InputError(`scan: options.path must be 'auto' or 'loop', got ${JSON.stringify(path)}`);
+  if (path === 'loop') return loop("options.path is 'loop'");
+  const flat = s.find((x) => x.frameDims[0] !== 1);
+  if (flat)
+    return loop(`the frames of '${flat.name}' are [${flat.frameDims.join(', ')}], without a leading batch axis of 1 to batch them on`);
+  const carried = stream.splitCarry(
+    framesOf(s, fixed, 0, 1, false),
+    s.map((x) => x.name),
+  );
+  if (typeof carried === 'string') return loop(carried);
+  let n = Math.min(frames, wanted ?? SPLIT_CHUNK);
+  for (;;) {
+    try {
+      await stream.prepareBatch(framesOf(s, fixed, 0, n, true), { frames: n, carried });
+      break;
+    } catch (e) {
+      if (e instanceof SplitRefused) return loop(`the batched split does not apply: ${e.message}`);
+      if (!(e instanceof SplitTooLarge) || e.frames >= n) throw e;
+      n = e.frames;
+    }
+  }
   return {
-    path: 'loop',
-    chunkFrames: chunkFor(s, chunkFrames),
-    reason:
-      'the batched split (the ops before and after the recurrent nodes over all frames at once, the recurrence as one sequence) is not implemented yet, so every model runs its frames as a GPU loop with the state kept on the GPU',
+    plan: {
+      path: 'split',
+      chunkFrames: n,
+      reason:
+        'the carried state passes only between recurrent nodes, so the other ops run over a chunk of frames at once and the recurrence runs the chunk as one sequence',
+    },
+    carried,
   };
+}
+
+export async function planScan(
+  stream: FrameStream,
+  scanned: Record<string, FeedTensor>,
+  fixed: Record<string, FeedTensor>,
+  carriedInputs: Set<string>,
+  options: ScanOptions,
+): Promise<ScanPlan> {
+  const { inputs, frames } = checkScanned(scanned, carriedInputs, fixed);
+  return (await choosePath(stream, inputs, fixed, Math.max(1, frames), options.chunkFrames, options.path)).plan;
 }
 
 function abortIfAsked(signal: AbortSignal | undefined, done: number, total: number): void {
@@ -115,50 +195,68 @@ export async function runScan(
   carriedInputs: Set<string>,
   options: ScanOptions,
 ): Promise<Record<string, Tensor>> {
-  const buffers: GPUBuffer[] = [];
+  const buffers = new Map<string, GPUBuffer>();
   try {
     const { inputs: s, frames: F } = checkScanned(scanned, carriedInputs, fixed);
     if (F === 0) throw new InputError('scan: the scanned inputs have no frames');
-    const chunk = chunkFor(s, options.chunkFrames);
-    const feeds: Record<string, FeedTensor> = { ...fixed };
-    for (const x of s) feeds[x.name] = { data: x.data.subarray(0, x.frameElements), dims: x.frameDims };
-    const inputs = new Map<string, GPUBuffer>();
-    for (const x of s) {
-      const b = device.createBuffer({
-        label: `onnx scan '${x.name}'`,
-        size: Math.max(16, Math.ceil((Math.min(chunk, F) * x.frameElements * 4) / 16) * 16),
-        usage: Usage.COPY_SRC | Usage.COPY_DST,
-      });
-      buffers.push(b);
-      inputs.set(x.name, b);
-    }
+    const { plan, carried } = await choosePath(stream, s, fixed, F, options.chunkFrames, options.path);
+    const chunk = plan.chunkFrames;
+    // Per output: its per-frame dims and the chunks' data, frame-major.
     const stacked = new Map<string, { dims: number[]; parts: (Float32Array | Int32Array)[] }>();
+    const keep = (name: string, frameDims: number[], data: Float32Array | Int32Array) => {
+      const e = stacked.get(name) ?? { dims: frameDims, parts: [] };
+      e.parts.push(data);
+      stacked.set(name, e);
+    };
+    /** Frames at..at+n one after another in one submit, each frame's inputs copied on the GPU from one upload. */
+    const loopChunk = async (at: number, n: number) => {
+      for (const x of s) {
+        let b = buffers.get(x.name);
+        if (!b || b.size < n * x.frameElements * 4) {
+          b?.destroy();
+          b = device.createBuffer({
+            label: `onnx scan '${x.name}'`,
+            size: Math.max(16, Math.ceil((n * x.frameElements * 4) / 16) * 16),
+            usage: Usage.COPY_SRC | Usage.COPY_DST,
+          });
+          buffers.set(x.name, b);
+        }
+        const part = x.data.subarray(at * x.frameElements, (at + n) * x.frameElements);
+        device.queue.writeBuffer(b, 0, part.buffer, part.byteOffset, part.byteLength);
+      }
+      const outs = await stream.steps(framesOf(s, fixed, 0, 1, false), { count: n, inputs: buffers });
+      for (const out of outs) for (const [name, t] of Object.entries(out)) keep(name, t.dims, t.data as Float32Array | Int32Array);
+    };
     for (let at = 0; at < F; at += chunk) {
       abortIfAsked(options.signal, at, F);
       const n = Math.min(chunk, F - at);
-      for (const x of s) {
-        const part = x.data.subarray(at * x.frameElements, (at + n) * x.frameElements);
-        device.queue.writeBuffer(inputs.get(x.name)!, 0, part.buffer, part.byteOffset, part.byteLength);
-      }
-      const outs = await stream.steps(feeds, { count: n, inputs });
-      for (const out of outs)
-        for (const [name, t] of Object.entries(out)) {
-          const e = stacked.get(name) ?? { dims: t.dims, parts: [] };
-          e.parts.push(t.data as Float32Array | Int32Array);
-          stacked.set(name, e);
+      let out: Record<string, Tensor> | undefined;
+      if (carried) {
+        try {
+          out = await stream.batch(framesOf(s, fixed, at, n, true), { frames: n, carried });
+        } catch (e) {
+          // A shorter last chunk is a program of its own; should its walk refuse, that chunk loops.
+          if (!(e instanceof SplitRefused || e instanceof SplitTooLarge)) throw e;
         }
+      }
+      if (out) for (const [name, t] of Object.entries(out)) keep(name, [1, ...t.dims.slice(1)], t.data as Float32Array | Int32Array);
+      else await loopChunk(at, n);
       options.onProgress?.(at + n, F);
     }
     const result: Record<string, Tensor> = {};
     for (const [name, { dims, parts }] of stacked) {
-      const per = parts[0].length;
-      const data = parts[0] instanceof Int32Array ? new Int32Array(per * F) : new Float32Array(per * F);
-      parts.forEach((p, f) => data.set(p, f * per));
+      const total = parts.reduce((k, p) => k + p.length, 0);
+      const data = parts[0] instanceof Int32Array ? new Int32Array(total) : new Float32Array(total);
+      let at = 0;
+      for (const p of parts) {
+        data.set(p, at);
+        at += p.length;
+      }
       result[name] = { dims: [F, ...dims], data };
     }
     return { ...result, ...(await stream.state()) };
   } finally {
-    for (const b of buffers) b.destroy();
+    for (const b of buffers.values()) b.destroy();
     stream.destroy();
   }
 }

@@ -15,6 +15,7 @@ import { prepareOnnx, type PreparedModel } from './load.js';
 import type { ValueInfoData } from './proto.js';
 import { recurrentSpec } from './recurrent.js';
 import { planScan, runScan, type ScanOptions, type ScanPlan } from './scan.js';
+import { SplitRefused, SplitTooLarge, SplitWalk, type SplitCarry, type SplitSetup } from './split.js';
 import { isFloatType, numel, saturate, typeName, type FeedTensor, type Tensor } from './tensor.js';
 
 export type { FeedTensor, Tensor } from './tensor.js';
@@ -36,8 +37,8 @@ export interface OnnxSession {
    * stacked [F, ...] and every carried output after the last frame. See scan.ts for how it runs.
    */
   scan(scanned: Record<string, FeedTensor>, fixed: Record<string, FeedTensor>, options: ScanOptions): Promise<Record<string, Tensor>>;
-  /** Which path scan() takes for these scanned inputs, and why. */
-  scanPlan(scanned: Record<string, FeedTensor>, options?: { chunkFrames?: number }): ScanPlan;
+  /** Which path scan() takes for these inputs ('split' or 'loop'), frames per submit, and why. */
+  scanPlan(scanned: Record<string, FeedTensor>, fixed: Record<string, FeedTensor>, options: ScanOptions): Promise<ScanPlan>;
   /** Frees the GPU buffers of every engine model and program the session built. */
   destroy(): void;
 }
@@ -119,6 +120,9 @@ interface Built {
  */
 const MAX_PROGRAMS = 8;
 
+/** The most GPU memory a scan's batched program takes (its chunk of frames shrinks to fit). */
+const SPLIT_BYTES = 128 * 1024 * 1024;
+
 /** A feed as the session keeps it: float32 or int32 (int64 saturated, bool 0/1). */
 interface Fed {
   dims: number[];
@@ -196,9 +200,10 @@ class Session implements OnnxSession {
     carried: Record<string, GPUBuffer>,
     keep?: { outputs: string[]; inputs: string[]; into: GPUBuffer[]; dims: number[][] },
     frames?: { count: number; inputs: Map<string, GPUBuffer> },
+    split?: SplitSetup,
   ): Promise<Record<string, Tensor>[]> {
     const perRun = [...this.weightFeeds].some((n) => fed.has(n));
-    const built = await this.program(fed, perRun);
+    const built = await this.program(fed, perRun, split);
     built.users++;
     built.lastUsed = performance.now();
     try {
@@ -249,6 +254,13 @@ class Session implements OnnxSession {
     }
   }
 
+  /** Builds (and caches) the program for these feeds without running it: a scan choosing its path. */
+  async prepare(fed: Map<string, Fed>, split: SplitSetup): Promise<void> {
+    if ([...this.weightFeeds].some((n) => fed.has(n)))
+      throw new SplitRefused('the recurrent weights are fed per run, and a batched program is built once');
+    await this.program(fed, false, split);
+  }
+
   alive(what: string): void {
     if (this.destroyed) throw new DestroyedError(`${what} on an ONNX session after destroy()`);
   }
@@ -264,11 +276,17 @@ class Session implements OnnxSession {
     }
   }
 
-  /** The program for this combination of feed shapes and integer values, built once. */
-  private program(fed: Map<string, Fed>, perRun: boolean): Promise<Built> {
-    const key = [...fed]
-      .map(([n, t]) => `${n}:${t.data instanceof Float32Array ? 'f' : `i${Array.from(t.data).join(',')}`}[${t.dims.join(',')}]`)
-      .join('|');
+  /**
+   * The program for this combination of feed shapes and integer values, built once; with `split`,
+   * the scan's batched program over `split.frames` frames (split.ts), which may refuse the model
+   * (SplitRefused) or need fewer frames (SplitTooLarge).
+   */
+  private program(fed: Map<string, Fed>, perRun: boolean, split?: SplitSetup): Promise<Built> {
+    const key =
+      (split ? `split ${split.frames} ${split.carried.map((c) => `${c.input}@${c.batchAxis}`).join(',')}|` : '') +
+      [...fed]
+        .map(([n, t]) => `${n}:${t.data instanceof Float32Array ? 'f' : `i${Array.from(t.data).join(',')}`}[${t.dims.join(',')}]`)
+        .join('|');
     if (!perRun) {
       const cached = this.programs.get(key);
       if (cached) return cached;
@@ -280,7 +298,12 @@ class Session implements OnnxSession {
         if (t.data instanceof Float32Array && !this.weightFeeds.has(name)) vals.set(name, { gpu: b.feed(t.dims) });
         else vals.set(name, { cpu: { dims: t.dims, data: t.data } });
       }
-      const spec = await specialize(this.device, this.model.graph, vals, b);
+      const spec = await specialize(this.device, this.model.graph, vals, b, split && new SplitWalk(split));
+      const bytes = b.slots.reduce((n, slot) => n + slot.elements * 4, 0);
+      if (split && bytes > SPLIT_BYTES && split.frames > 1) {
+        for (const r of spec.owned) r.destroy();
+        throw new SplitTooLarge(Math.max(1, Math.floor((split.frames * SPLIT_BYTES) / bytes)));
+      }
       fuseSteps(b, new Set([...spec.outputs.flatMap((v) => (v.gpu ? [v.gpu.slot] : [])), ...[...spec.feeds.values()].map((v) => v.slot)]));
       let program: Program;
       try {
@@ -346,6 +369,25 @@ class Session implements OnnxSession {
     options: ScanOptions,
   ): Promise<Record<string, Tensor>> {
     this.alive('scan()');
+    const { stream, rest, carriedInputs } = this.scanStream(fixed, options);
+    return runScan(this.device, stream, scanned, rest, carriedInputs, options);
+  }
+
+  async scanPlan(scanned: Record<string, FeedTensor>, fixed: Record<string, FeedTensor>, options: ScanOptions): Promise<ScanPlan> {
+    this.alive('scanPlan()');
+    const { stream, rest, carriedInputs } = this.scanStream(fixed, options);
+    try {
+      return await planScan(stream, scanned, rest, carriedInputs, options);
+    } finally {
+      stream.destroy();
+    }
+  }
+
+  /** The stream a scan runs on: `fixed` split into the carried inputs' first values and the other feeds. */
+  private scanStream(
+    fixed: Record<string, FeedTensor>,
+    options: ScanOptions,
+  ): { stream: Stream; rest: Record<string, FeedTensor>; carriedInputs: Set<string> } {
     if (typeof options !== 'object' || options === null || typeof options.carry !== 'object' || options.carry === null)
       throw new InputError("scan(scanned, fixed, options): options.carry must map outputs to inputs, e.g. { carry: { stateN: 'state' } }");
     const carriedInputs = new Set(Object.values(options.carry));
@@ -353,11 +395,7 @@ class Session implements OnnxSession {
     const rest: Record<string, FeedTensor> = {};
     for (const [name, t] of Object.entries(fixed ?? {})) (carriedInputs.has(name) ? initial : rest)[name] = t;
     const stream = this.stream({ carry: options.carry, initial: Object.keys(initial).length ? initial : undefined }) as Stream;
-    return runScan(this.device, stream, scanned, rest, carriedInputs, options);
-  }
-
-  scanPlan(scanned: Record<string, FeedTensor>, options?: { chunkFrames?: number }): ScanPlan {
-    return planScan(scanned, options?.chunkFrames);
+    return { stream, rest, carriedInputs };
   }
 }
 
@@ -510,6 +548,47 @@ class Stream implements OnnxStream {
     return this.queue(() => this.calls(feeds, frames));
   }
 
+  /**
+   * One run of the scan's batched program over `frames` frames (split.ts): `feeds` hold the scanned
+   * inputs batched ([frames, ...] for a frame of [1, ...]); the carried state goes in and comes out
+   * of the stream's buffers as for a step.
+   */
+  batch(feeds: Record<string, FeedTensor>, split: SplitSetup): Promise<Record<string, Tensor>> {
+    return this.queue(async () => (await this.calls(feeds, undefined, split))[0]);
+  }
+
+  /** Builds the batched program for these feeds (as batch() would) without running it. */
+  prepareBatch(feeds: Record<string, FeedTensor>, split: SplitSetup): Promise<void> {
+    return this.queue(async () => {
+      const fed = this.session.checkFeeds(feeds, new Set(this.pairs.map((p) => p.input)));
+      this.pairs.forEach((p, k) => fed.set(p.input, { dims: this.state_[k].dims, data: new Float32Array(0) }));
+      await this.session.prepare(fed, split);
+    });
+  }
+
+  /**
+   * The carried inputs as a batched program needs them: each with its batch axis, the axis that is
+   * 1 in the state and declared symbolic (the scanned input's own symbol where it has one). A string
+   * says why there is none.
+   */
+  splitCarry(frameFeeds: Record<string, FeedTensor>, scanned: string[]): SplitCarry[] | string {
+    const symbols = new Map<string, number>();
+    this.ensureState(this.session.checkFeeds(frameFeeds, new Set(this.pairs.map((p) => p.input)), symbols), symbols);
+    const scannedSymbols = new Set(scanned.map((n) => this.session.declaredInput(n).dims?.[0]).filter((d) => typeof d === 'string'));
+    const out: SplitCarry[] = [];
+    for (const [k, p] of this.pairs.entries()) {
+      const dims = this.state_[k].dims;
+      const declared = this.session.declaredInput(p.input).dims ?? [];
+      const named = declared.findIndex((d) => typeof d === 'string' && scannedSymbols.has(d));
+      const open = dims.flatMap((d, i) => (d === 1 && typeof declared[i] !== 'number' ? [i] : []));
+      const axis = named >= 0 && dims[named] === 1 ? named : open.length === 1 ? open[0] : -1;
+      if (axis < 0)
+        return `the carried input '${p.input}' [${dims.join(', ')}] has no batch axis to put the frames on (one of size 1 that the model declares symbolic)`;
+      out.push({ input: p.input, output: p.output, frameDims: dims, batchAxis: axis });
+    }
+    return out;
+  }
+
   private queue<T>(run: () => Promise<T>): Promise<T> {
     const p = this.tail.then(run, run);
     this.tail = p.catch(() => undefined);
@@ -519,12 +598,14 @@ class Stream implements OnnxStream {
   private async calls(
     feeds: Record<string, FeedTensor>,
     frames?: { count: number; inputs: Map<string, GPUBuffer> },
+    split?: SplitSetup,
   ): Promise<Record<string, Tensor>[]> {
     if (this.destroyed) throw new DestroyedError('step() on a destroyed ONNX stream');
     this.session.alive('step()');
     const symbols = new Map<string, number>();
     const fed = this.session.checkFeeds(feeds, new Set(this.pairs.map((p) => p.input)), symbols);
-    this.ensureState(fed, symbols);
+    // (A batched program's feeds are not one frame's: its state was sized by splitCarry.)
+    if (!split) this.ensureState(fed, symbols);
     // The carried inputs take part in the program's key by their dims only (they are float).
     this.pairs.forEach((p, k) => fed.set(p.input, { dims: this.state_[k].dims, data: new Float32Array(0) }));
     const carried: Record<string, GPUBuffer> = {};
@@ -541,6 +622,7 @@ class Stream implements OnnxStream {
         dims: this.state_.map((s) => s.dims),
       },
       frames,
+      split,
     );
   }
 

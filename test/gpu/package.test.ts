@@ -147,7 +147,7 @@ const EXAMPLE_OUTPUTS: { marker: string; check(stdout: string): void | Promise<v
   {
     // scan over the same signal: the stacked probabilities' and the final state's dims, and the path.
     marker: 'vad.scan(',
-    check: (stdout) => expect(lines(stdout)).toEqual(['[ 31, 1, 1 ] [ 2, 1, 128 ]', 'loop']),
+    check: (stdout) => expect(lines(stdout)).toEqual(['[ 31, 1, 1 ] [ 2, 1, 128 ]', 'split']),
   },
   { marker: 'fromTorch(', check: (stdout) => expect(lines(stdout)).toEqual(['40']) },
   { marker: 'loadLayersModel(', check: (stdout) => expect(lines(stdout)).toEqual(['[ 2, 5, 2 ]']) },

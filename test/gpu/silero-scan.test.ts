@@ -40,21 +40,33 @@ describe.each(['v4', 'v5'] as const)('scan, Silero %s', (v) => {
   let ref: SileroReference;
   let session: OnnxSession;
 
-  it('equals onnxruntime-node frame by frame, and run() with the state fed back', async () => {
+  it.each([
+    'auto',
+    'loop',
+  ] as const)('equals onnxruntime-node frame by frame, and run() with the state fed back (path %s)', async (path) => {
     ref = await sileroReference(v, sileroFrames(v, audio));
     const counted = countingDevice(await getTestDevice());
+    session?.destroy();
     session = await loadOnnx(counted.device, sileroBytes(v));
-    expect(session.scanPlan({ input: windows }).path).toBe('loop');
+    const plan = await session.scanPlan({ input: windows }, { sr: SR }, { carry: shape.carry });
+    expect(plan.path).toBe('split');
+    expect((await session.scanPlan({ input: windows }, { sr: SR }, { carry: shape.carry, path: 'loop' })).path).toBe('loop');
     const chunkFrames = 64;
     const width = windows.dims[2];
     // A first short scan builds the program.
-    await session.scan({ input: { data: windows.data.subarray(0, width), dims: [1, 1, width] } }, { sr: SR }, { carry: shape.carry });
+    // A first short scan builds the programs (the split's for the last chunk's one frame too).
+    await session.scan({ input: { data: windows.data.subarray(0, width), dims: [1, 1, width] } }, { sr: SR }, { carry: shape.carry, path });
+    await session.scan(
+      { input: { data: windows.data.subarray(0, chunkFrames * width), dims: [chunkFrames, 1, width] } },
+      { sr: SR },
+      { carry: shape.carry, path },
+    );
     counted.reset();
     const progress: number[] = [];
     const out = await session.scan(
       { input: windows },
       { sr: SR },
-      { carry: shape.carry, chunkFrames, onProgress: (d) => progress.push(d) },
+      { carry: shape.carry, chunkFrames, path, onProgress: (d) => progress.push(d) },
     );
     const chunks = Math.ceil(F / chunkFrames);
     // Each chunk is one submit and one readback; the final state one more per carried output.
@@ -91,7 +103,7 @@ describe.each(['v4', 'v5'] as const)('scan, Silero %s', (v) => {
     expect(segments.length).toBe(DEFAULT_SPEECH.sentences.length);
     expect(Math.abs(segments[0].start - DEFAULT_SPEECH.gap)).toBeLessThanOrEqual(0.3);
     report.push(
-      `${v}: ${F} frames in ${chunks} chunks, max |Δp| ${dp.toExponential(2)} vs ORT, final state ${dState.toExponential(2)}, vs run() ${dRun.toExponential(2)}`,
+      `${v} ${path}: ${F} frames in ${chunks} chunks, max |Δp| ${dp.toExponential(2)} vs ORT, final state ${dState.toExponential(2)}, vs run() ${dRun.toExponential(2)}`,
     );
   }, 300_000);
 
@@ -100,9 +112,11 @@ describe.each(['v4', 'v5'] as const)('scan, Silero %s', (v) => {
     const head = { data: windows.data.subarray(0, first * windows.dims[2]), dims: [first, 1, windows.dims[2]] };
     const tail = { data: windows.data.subarray(first * windows.dims[2]), dims: [F - first, 1, windows.dims[2]] };
     const a = await session.scan({ input: head }, { sr: SR }, { carry: shape.carry, chunkFrames: 7 });
+
     // The second half starts from the first half's final state, given in fixed.
     const initial = Object.fromEntries(Object.entries(shape.carry).map(([o, i]) => [i, a[o]]));
-    const b = await session.scan({ input: tail }, { sr: SR, ...initial }, { carry: shape.carry });
+    // (by the loop path: a split scan's state continues in a loop one)
+    const b = await session.scan({ input: tail }, { sr: SR, ...initial }, { carry: shape.carry, path: 'loop' });
     const joined = [...(a.output.data as Float32Array), ...(b.output.data as Float32Array)];
     expect(maxDiff(joined, ref.probs)).toBeLessThanOrEqual(1e-4);
   }, 300_000);

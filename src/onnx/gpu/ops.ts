@@ -243,7 +243,7 @@ export function f32Bits(v: number): number {
 }
 
 /** A strided copy of `src` into a new tensor of `outDims` (each output dim reads src dim `from[d]`). */
-function copyInto(
+export function copyInto(
   b: ProgramBuilder,
   label: string,
   src: GpuValue,
