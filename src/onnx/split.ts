@@ -255,6 +255,9 @@ export class SplitWalk {
       const carry = this.setup.carried.find((c) => c.output === name);
       if (!carry) {
         this.refuseIfPartial(name, `the output '${name}'`);
+        // scan stacks a batched output as [F, 1, ...]: its rows must be the frames.
+        if (!v.gpu || v.gpu.dims[0] !== this.frames)
+          throw new SplitRefused(`the output '${name}' does not lead with the frames (its first axis is not the batch)`);
         return v;
       }
       if (!v.gpu) throw new SplitRefused(`the carried output '${name}' is not computed on the GPU`);
