@@ -22,7 +22,7 @@
 // when a recurrent initial state is not frame 0 of a carried input; or when a carried output, in the
 // last frame, is not the final state that the matching initial state starts from.
 import { CPU_OPS } from './cpu/ops.js';
-import type { OpContext } from './cpu/op-context.js';
+import { prod, type OpContext } from './cpu/op-context.js';
 import { copyInto, type Val, type Vals } from './gpu/ops.js';
 import type { GpuValue, ProgramBuilder } from './gpu/program.js';
 import type { RecurrentNode } from './recurrent.js';
@@ -352,8 +352,4 @@ export function inLastFrame(b: ProgramBuilder, at: GpuValue, F: number, H: numbe
   const out = b.temp(batchMajor ? [F, 1, H] : [1, F, H]);
   b.copy(at, { ...out, offset: (F - 1) * H }, H);
   return out;
-}
-
-function prod(d: readonly number[]): number {
-  return d.reduce((a, x) => a * x, 1);
 }
