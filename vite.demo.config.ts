@@ -4,6 +4,7 @@
 //   /demo/index.html          a minimal interactive demo of the library
 //   /demo/bench.html          the benchmark page (webgpu-rnn vs ONNX Runtime Web vs TF.js vs plain JS)
 //   /demo/app/                the demo app: trained text generation and word segmentation
+//   /demo/app/vad.html        the demo app's voice activity detection page (Silero VAD v5 from node_modules)
 //   /demo/app/sw.js           its service worker (copied as is), for reloads without network
 //   /test/browser/dist.html   the page the browser tests drive; it loads the built package dist/index.js
 // `vite --config vite.demo.config.ts` serves them (http://127.0.0.1:5173/ redirects to /demo/);
@@ -74,6 +75,7 @@ export default defineConfig({
         index: resolve(ROOT, 'demo/index.html'),
         bench: resolve(ROOT, 'demo/bench.html'),
         app: resolve(ROOT, 'demo/app/index.html'),
+        vad: resolve(ROOT, 'demo/app/vad.html'),
         dist: resolve(ROOT, 'test/browser/dist.html'),
       },
     },

@@ -65,8 +65,9 @@ export async function serveSite(): Promise<Site> {
   return { url: `http://127.0.0.1:${port}`, close: () => server.close() };
 }
 
-export async function launchChromium(): Promise<Browser> {
-  return chromium.launch({ executablePath: CHROMIUM_PATH, args: CHROMIUM_ARGS });
+/** `extraArgs`: more flags for one test's browser (the VAD page's fake microphone). */
+export async function launchChromium(extraArgs: readonly string[] = []): Promise<Browser> {
+  return chromium.launch({ executablePath: CHROMIUM_PATH, args: [...CHROMIUM_ARGS, ...extraArgs] });
 }
 
 /** Forwards the page's console lines that start with `prefix` (and every page error) to `sink`. */

@@ -71,3 +71,54 @@ export function speech(recipe: SpeechRecipe = DEFAULT_SPEECH): Float32Array {
   const bytes = readFileSync(out);
   return new Float32Array(bytes.buffer.slice(bytes.byteOffset, bytes.byteOffset + bytes.byteLength));
 }
+
+/** Samples as a 16-bit PCM mono WAV file (what Chromium's fake microphone and a file input take). */
+export function wavBytes(samples: Float32Array, rate = SPEECH_RATE): Uint8Array {
+  const out = new Uint8Array(44 + 2 * samples.length);
+  const v = new DataView(out.buffer);
+  const text = (at: number, s: string) => [...s].forEach((c, i) => v.setUint8(at + i, c.charCodeAt(0)));
+  text(0, 'RIFF');
+  v.setUint32(4, 36 + 2 * samples.length, true);
+  text(8, 'WAVE');
+  text(12, 'fmt ');
+  v.setUint32(16, 16, true); // fmt chunk size
+  v.setUint16(20, 1, true); // PCM
+  v.setUint16(22, 1, true); // mono
+  v.setUint32(24, rate, true);
+  v.setUint32(28, 2 * rate, true); // bytes per second
+  v.setUint16(32, 2, true); // bytes per frame
+  v.setUint16(34, 16, true); // bits per sample
+  text(36, 'data');
+  v.setUint32(40, 2 * samples.length, true);
+  for (let i = 0; i < samples.length; i++) v.setInt16(44 + 2 * i, Math.round(Math.max(-1, Math.min(1, samples[i])) * 32767), true);
+  return out;
+}
+
+/**
+ * Where the recipe's sentences are, in seconds: from the same speech without the noise, the first
+ * and last sample of each sentence above 2% of the peak, runs closer than half a gap merged (pauses
+ * between words stay inside their sentence). One interval per sentence, or an error.
+ */
+export function speechIntervals(recipe: SpeechRecipe = DEFAULT_SPEECH): { start: number; end: number }[] {
+  const clean = speech({ ...recipe, noise: 0 });
+  let peak = 0;
+  for (const x of clean) peak = Math.max(peak, Math.abs(x));
+  const loud = 0.02 * peak;
+  const joinGap = (recipe.gap / 2) * SPEECH_RATE;
+  const out: { start: number; end: number }[] = [];
+  let start = -1;
+  let last = -1;
+  for (let i = 0; i < clean.length; i++) {
+    if (Math.abs(clean[i]) < loud) continue;
+    if (start >= 0 && i - last > joinGap) {
+      out.push({ start: start / SPEECH_RATE, end: (last + 1) / SPEECH_RATE });
+      start = -1;
+    }
+    if (start < 0) start = i;
+    last = i;
+  }
+  if (start >= 0) out.push({ start: start / SPEECH_RATE, end: (last + 1) / SPEECH_RATE });
+  if (out.length !== recipe.sentences.length)
+    throw new Error(`speechIntervals: found ${out.length} spoken intervals for ${recipe.sentences.length} sentences`);
+  return out;
+}

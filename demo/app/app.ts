@@ -12,6 +12,7 @@ import charlmOnnxUrl from './models/charlm.onnx?url';
 import charlmUrl from './models/charlm.safetensors?url';
 import segmenterMeta from './models/segmenter.json';
 import segmenterUrl from './models/segmenter.safetensors?url';
+import { enableOffline } from './offline.js';
 import { boundaries, Generator, loadCharLm, loadSegmenter, sample, type CharLm, type Segmenter } from './models.js';
 import asyncifyWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.asyncify.wasm?url';
 import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
@@ -159,25 +160,6 @@ async function segment(seg: Segmenter) {
   $('stats-seg').textContent = letters.length
     ? `${letters.length} letters · ${ms.toFixed(1)} ms (one run of the BiLSTM over the whole text)`
     : '';
-}
-
-/** Registers the service worker (sw.js) that lets the page reload and run offline, and hands it the
- * files this page loaded before the worker controlled it. Resolves with how many it stored. */
-async function enableOffline(): Promise<number> {
-  if (!('serviceWorker' in navigator)) throw new Error('no service workers here (they need https or localhost)');
-  await navigator.serviceWorker.register('./sw.js', { scope: './' });
-  const worker = (await navigator.serviceWorker.ready).active;
-  if (!worker) throw new Error('the service worker did not activate');
-  const urls = [location.href, ...performance.getEntriesByType('resource').map((e) => e.name)];
-  return new Promise((resolve) => {
-    const onMessage = (e: MessageEvent) => {
-      if (e.data?.type !== 'cached') return;
-      navigator.serviceWorker.removeEventListener('message', onMessage);
-      resolve(e.data.stored);
-    };
-    navigator.serviceWorker.addEventListener('message', onMessage);
-    worker.postMessage({ type: 'cache', urls });
-  });
 }
 
 async function main() {
