@@ -11,19 +11,10 @@
 // [8] KW, [9] G, [10] stride_h, [11] stride_w, [12] pad_top, [13] pad_left, [14] dil_h, [15] dil_w,
 // [16] x_base, [17] out_base, [18] has_bias (0/1), [19] MW (channels of w: M, or 2M with MAGNITUDE).
 // Layouts: x [N, C, H, W], w [MW, C/G, KH, KW], bias [MW], out [N, M, OH, OW]; f32, row-major.
-// Module: lib/precision_f32.wgsl + lib/graph_common.wgsl + this file
+// Module: lib/precision_f32.wgsl + lib/graph_common.wgsl + lib/conv_common.wgsl + this file
 
-@group(0) @binding(1) var<storage, read> x: array<f32, X_LEN>;
-@group(0) @binding(2) var<storage, read> w: array<f32, W_LEN>;
-@group(0) @binding(3) var<storage, read> bias: array<f32, BIAS_LEN>;
-@group(0) @binding(4) var<storage, read_write> out: array<f32, OUT_LEN>;
+// (lib/conv_common.wgsl is prepended: the bindings x, w, bias, out and MAGNITUDE, PRE_ACT, C_INNER.)
 
-override MAGNITUDE: bool = false;
-// An activation applied to x as it is read (a Relu before the conv, folded in: gpu/fuse.ts); padded
-// positions contribute nothing either way.
-override PRE_ACT: u32 = 0u;
-// Loop order: channels innermost (more channels per group than taps), else taps innermost.
-override C_INNER: bool = false;
 // Four output positions per invocation (conv_at4); the grid is then N · M · OH · ceil(OW / 4).
 override POS4: bool = false;
 

@@ -77,15 +77,21 @@ export type KernelName =
   | GraphKernelName;
 
 /** The ONNX graph executor's kernels (shaders/kernels/graph_*.wgsl), one per family of float tensor ops. */
-export const GRAPH_KERNELS = ['elementwise', 'gather', 'conv', 'reduce', 'matmul', 'softmax'] as const;
+export const GRAPH_KERNELS = ['elementwise', 'gather', 'conv', 'conv_tile', 'reduce', 'matmul', 'softmax'] as const;
 
 export type GraphKernelName = `graph_${(typeof GRAPH_KERNELS)[number]}`;
+
+/** The files a graph kernel needs between graph_common.wgsl and its own. */
+const GRAPH_LIBS: Partial<Record<(typeof GRAPH_KERNELS)[number], string[]>> = {
+  conv: ['lib/conv_common.wgsl'],
+  conv_tile: ['lib/conv_common.wgsl'],
+};
 
 function graphSources(): Record<GraphKernelName, KernelSource> {
   return Object.fromEntries(
     GRAPH_KERNELS.map((k) => [
       `graph_${k}`,
-      { files: ['lib/graph_common.wgsl', `kernels/graph_${k}.wgsl`], entryPoint: 'main', dynamicOffsets: [] },
+      { files: ['lib/graph_common.wgsl', ...(GRAPH_LIBS[k] ?? []), `kernels/graph_${k}.wgsl`], entryPoint: 'main', dynamicOffsets: [] },
     ]),
   ) as unknown as Record<GraphKernelName, KernelSource>;
 }

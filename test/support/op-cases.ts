@@ -620,6 +620,21 @@ const graphCases: OpCase[] = [
     kernel_shape: attr.ints([16]),
   }),
   conv('2-D with bias, pads 1', [1, 2, 5, 6], [3, 2, 3, 3], true, { pads: attr.ints([1, 1, 1, 1]) }),
+  // At 64 output positions or more a one-group conv runs as tiles of 4 channels × 4 positions
+  // (graph_conv_tile.wgsl); channel counts that are not a multiple of 4 and position counts that
+  // are not leave partial tiles, and a tile spans frames where a frame has fewer than 4 positions.
+  conv('tiles: 70 frames, taps innermost, stride 2, pads [1, 2], 5 channels', [70, 3, 10], [5, 3, 3], true, {
+    strides: attr.ints([2]),
+    pads: attr.ints([1, 2]),
+  }),
+  conv('tiles: 33 frames of 2 positions, channels innermost, pads 1', [33, 9, 2], [6, 9, 3], true, { pads: attr.ints([1, 1]) }),
+  conv('tiles: STFT-like without pads, 80 frames, 16 taps, stride 8', [80, 1, 40], [7, 1, 16], false, { strides: attr.ints([8]) }),
+  conv('tiles: 20 taps (two parts of the sum), dilation 2, no pads', [30, 2, 50], [3, 2, 20], true, { dilations: attr.ints([2]) }),
+  conv('tiles: 2-D, strides [2, 1], dilations [1, 2], pads [1, 0, 1, 1]', [5, 2, 6, 7], [3, 2, 3, 2], true, {
+    strides: attr.ints([2, 1]),
+    dilations: attr.ints([1, 2]),
+    pads: attr.ints([1, 0, 1, 1]),
+  }),
   conv('2-D strides [2, 1], dilations [1, 2]', [2, 3, 7, 8], [2, 3, 3, 2], false, {
     strides: attr.ints([2, 1]),
     dilations: attr.ints([1, 2]),

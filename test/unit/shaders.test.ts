@@ -65,6 +65,7 @@ const EXPECTED_BINDINGS: Record<KernelName, string[]> = {
   graph_elementwise: ['params', 'a', 'b', 'out'],
   graph_gather: ['params', 'src', 'pad_src', 'out'],
   graph_conv: ['params', 'x', 'w', 'bias', 'out'],
+  graph_conv_tile: ['params', 'x', 'w', 'bias', 'out'],
   graph_reduce: ['params', 'src', 'out'],
   graph_matmul: ['params', 'ma', 'mb', 'mc', 'out'],
   graph_softmax: ['params', 'src', 'out'],

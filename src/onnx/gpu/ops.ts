@@ -200,7 +200,8 @@ interface GatherDim {
   table?: number[];
 }
 
-const NO_TABLE = 0xffffffff;
+/** graph_gather's table word for a dimension without an index table. */
+export const NO_TABLE = 0xffffffff;
 
 function gatherStep(
   b: ProgramBuilder,
