@@ -1,5 +1,5 @@
 // conv_common.wgsl: what the two ONNX Conv kernels (kernels/graph_conv.wgsl, one output element or
-// four positions per invocation, and kernels/graph_conv_tile.wgsl, tiles of 4 channels × 4
+// four positions per invocation, and kernels/graph_conv_tile.wgsl, tiles of 4 channels × 8
 // positions) share: their bindings and the overrides of the conv itself. Their parameter words are
 // graph_conv.wgsl's. Layouts: x [N, C, H, W], w [MW, C/G, KH, KW], bias [MW], out [N, M, OH, OW].
 
