@@ -1,7 +1,10 @@
 // `npm run bench [-- --quick | --full | --config NAME] [--shapes id,id] [--engines id,id] [--reps N] [--no-build] [--headed]`;
 // `--shapes silero-v5` (or silero-v4, silero-v6) runs a whole model instead: the Silero file that
 // @ricky0123/vad-web ships, over espeak-ng speech, frame by frame (demo/bench/models.ts); this script
-// serves the page the model bytes, the audio and onnxruntime-node's reference probabilities.
+// serves the page the model bytes, the audio and onnxruntime-node's reference probabilities
+// (common/bench-data.ts). `--shapes silero-v5-file [--seconds N] [--cap engine:seconds,…]`: a whole
+// 60 s recording (N s), one session.scan against frame-by-frame engines, each timed on the whole
+// recording (ORT's WebGPU EP on its first 10 s unless --cap says otherwise, scaled).
 // `npm run bench -- --node …` runs the Node bench (npm run bench:node) with the other options instead.
 // Builds the benchmark page (vite.demo.config.ts), serves it on 127.0.0.1 with vite preview, drives it in
 // headless Chromium (CHROMIUM_PATH, default /usr/bin/chromium) with WebGPU enabled, waits for
@@ -13,30 +16,8 @@ import { join, relative } from 'node:path';
 import { adapterLine, failedEngines, formatTable, type BenchResults } from '../demo/bench/report.js';
 import { buildSite, forwardConsole, launchChromium, ROOT, serveSite } from '../common/browser-harness.js';
 import { benchArgs } from './args.js';
-import type { Page } from 'playwright';
-import { formatModelTable } from '../demo/bench/model-report.js';
-import { sileroBytes, sileroFrames, sileroReference, type SileroVersion } from '../common/silero.js';
-import { speech } from '../common/speech.js';
-
-/** The model benchmark's data under /__bench-data/: model files, the speech, and the reference probabilities. */
-async function serveModelData(page: Page, models: string[]): Promise<void> {
-  const audio = speech();
-  const files = new Map<string, Buffer>([['speech.f32', Buffer.from(audio.buffer, audio.byteOffset, audio.byteLength)]]);
-  for (const id of models) {
-    const v = id.slice('silero-'.length) as SileroVersion;
-    console.log(`${id}: onnxruntime-node reference over ${sileroFrames(v, audio).length} frames…`);
-    const ref = await sileroReference(v, sileroFrames(v, audio));
-    files.set(`${id}.onnx`, Buffer.from(sileroBytes(v)));
-    files.set(`${id}-reference.json`, Buffer.from(JSON.stringify(ref.probs)));
-  }
-  await page.route('**/__bench-data/**', (route) => {
-    const name = new URL(route.request().url()).pathname.split('/').pop()!;
-    const body = files.get(name);
-    return body
-      ? route.fulfill({ status: 200, body, contentType: 'application/octet-stream' })
-      : route.fulfill({ status: 404, body: name });
-  });
-}
+import { formatModelTable, parseModelId } from '../demo/bench/model-report.js';
+import { serveModelData } from '../common/bench-data.js';
 
 const argv = process.argv.slice(2);
 const { flag, option, config } = benchArgs(argv);
@@ -61,12 +42,12 @@ try {
   const page = await browser.newPage({ viewport: { width: 1400, height: 1000 } });
   forwardConsole(page, '[bench]', (l) => console.log(`${elapsed().padStart(7)} ${l}`));
   const shapeIds = option('shapes')?.split(',') ?? [];
-  const models = shapeIds.filter((id) => /^silero-v[456]$/.test(id));
+  const models = shapeIds.filter((id) => parseModelId(id));
   if (models.length && models.length !== shapeIds.length)
     throw new Error('--shapes: run the Silero models apart from the synthetic shapes');
   const query = new URLSearchParams(models.length ? { models: models.join(',') } : { config });
-  for (const k of models.length ? ['engines'] : ['shapes', 'engines', 'reps']) if (option(k)) query.set(k, option(k)!);
-  if (models.length) await serveModelData(page, models);
+  for (const k of models.length ? ['engines', 'seconds', 'cap'] : ['shapes', 'engines', 'reps']) if (option(k)) query.set(k, option(k)!);
+  if (models.length) await serveModelData(page, models, { seconds: option('seconds') ? Number(option('seconds')) : undefined });
   const url = `${site.url}/demo/bench.html?${query}`;
   console.log(`opening ${url}`);
   await page.goto(url);

@@ -1,6 +1,7 @@
 // The benchmark page: ?config=quick|realistic|full runs a configuration on load; the form runs custom
 // shapes. Final results are published on globalThis.__bench (for scripts/bench.ts and the browser tests).
-// Optional URL parameters: engines=webgpu-rnn,ort-webgpu,… shapes=id,… reps=N.
+// Optional URL parameters: engines=webgpu-rnn,ort-webgpu,… shapes=id,… reps=N; models=silero-v5,… (and for
+// silero-v5-file seconds=N, cap=engine:seconds,…) runs whole models instead (models.ts).
 import { requestDevice } from '../../src/index.js';
 import { renderCharts } from './charts.js';
 import { jsEngine } from './engines/js.js';
@@ -8,8 +9,9 @@ import { ortWebEngine } from './engines/ort-web.js';
 import { tfjsEngine } from './engines/tfjs.js';
 import { PROJECTION_KERNEL_VARIANTS, STEP_KERNEL_VARIANTS, webgpuRnnEngine } from './engines/webgpu-rnn.js';
 import { formatCount } from './flops.js';
-import { benchModel, formatModelTable, MODEL_ENGINES } from './models.js';
+import { benchModel, formatModelTable } from './models.js';
 import { installInstrumentation } from './instrument.js';
+import type { ModelResult } from './model-report.js';
 import { adapterReport, fmtMs, fmtRate, type AdapterReport, type BenchResults } from './report.js';
 import { benchShape, TOLERANCE, type EngineResult, type ShapeResult } from './runner.js';
 import { selectConfig, type BenchConfig, type BenchShape } from './shapes.js';
@@ -178,11 +180,21 @@ async function runConfig(cfg: BenchConfig): Promise<void> {
   }
 }
 
-/** ?models=silero-v5,…: whole models frame by frame (models.ts), published like a configuration. */
+/**
+ * ?models=silero-v5,…: whole models frame by frame, or silero-v5-file a whole recording (models.ts),
+ * published like a configuration. For the recording, ?seconds=N cuts it to its first N seconds and
+ * ?cap=engine:seconds,… times an engine on the first seconds only, scaled to the whole.
+ */
 async function runModels(ids: string[]): Promise<void> {
   results.config = `models:${ids.join(',')}`;
   results.models = [];
-  const only = params.get('engines')?.split(',') ?? MODEL_ENGINES;
+  const seconds = params.get('seconds') ? Number(params.get('seconds')) : undefined;
+  const caps = Object.fromEntries(
+    (params.get('cap')?.split(',') ?? []).map((c) => {
+      const [engine, s] = c.split(':');
+      return [engine, Number(s)];
+    }),
+  );
   let device: GPUDevice | undefined;
   try {
     device = await requestDevice();
@@ -190,9 +202,14 @@ async function runModels(ids: string[]): Promise<void> {
     log(`webgpu-rnn unavailable: ${(e as Error).message}`);
   }
   try {
+    if (seconds !== undefined && !(seconds > 0)) throw new Error(`?seconds= must be a positive number, got ${params.get('seconds')}`);
+    for (const [engine, s] of Object.entries(caps))
+      if (!(s > 0)) throw new Error(`?cap=: engine:seconds with positive seconds, got ${engine}:${s}`);
+    const done = results.models;
     for (const id of ids) {
-      results.models.push(await benchModel(id, device, only, log));
-      $('models').textContent = formatModelTable(results.models);
+      const show = (partial: ModelResult) => ($('models').textContent = formatModelTable([...done, partial]));
+      done.push(await benchModel(id, device, { engines: params.get('engines')?.split(','), seconds, caps, log, onResult: show }));
+      $('models').textContent = formatModelTable(done);
     }
   } catch (e) {
     results.error = String((e as Error).stack ?? e);

@@ -3,41 +3,21 @@
 // reference, and the benchmark page completes its quick configuration with every engine agreeing with the
 // reference. The pages are built with vite.demo.config.ts and served by vite preview on 127.0.0.1.
 // Without a WebGPU adapter these tests fail; they never skip.
-import { existsSync, mkdirSync, readFileSync } from 'node:fs';
+import { mkdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Browser, Page } from 'playwright';
+import type { Page } from 'playwright';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { AppState } from '../../demo/app/app.js';
 import { adapterLine, formatTable, type BenchResults } from '../../demo/bench/report.js';
 import { conformanceCases } from './conformance-data.js';
-import { buildSite, forwardConsole, launchChromium, ROOT, serveSite, type Site } from '../../common/browser-harness.js';
+import { ROOT, serveSite } from '../../common/browser-harness.js';
+import { useBrowserSite } from '../support/browser-site.js';
 import { ATOL, RTOL, type CaseResult } from './protocol.js';
 import { sweepCases } from './sweep-cases.js';
 
 const ARTIFACTS = join(ROOT, 'test-results');
 
-let site: Site | undefined;
-let browser: Browser | undefined;
-
-beforeAll(async () => {
-  if (!existsSync(join(ROOT, 'dist', 'index.js'))) throw new Error('dist/index.js is missing: run `npm run build` first (npm test does)');
-  await buildSite();
-  site = await serveSite();
-  browser = await launchChromium();
-}, 180_000);
-
-afterAll(async () => {
-  await browser?.close();
-  await site?.close();
-});
-
-/** Opens a served page; only its errors reach the test log (progress lines would drown it). */
-async function openPage(path: string, from: Site = site!): Promise<Page> {
-  const page = await browser!.newPage({ viewport: { width: 1400, height: 1000 } });
-  forwardConsole(page, '\u0000never', (l) => console.log(l));
-  await page.goto(`${from.url}${path}`);
-  return page;
-}
+const { open: openPage } = useBrowserSite();
 
 /** Every comparison of every case within ATOL + RTOL·|ref|; the message names the failing ones. */
 function expectAllClose(results: CaseResult[], what: string): number {
