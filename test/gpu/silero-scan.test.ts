@@ -1,4 +1,4 @@
-// session.scan over whole recordings: Silero v4 and v5 (the files @ricky0123/vad-web ships) over the
+// session.scan over whole recordings: Silero v4, v5 and v6 (the files @ricky0123/vad-web ships) over the
 // espeak-ng speech of silero.test.ts, cut by audioWindows, against onnxruntime-node run frame by frame
 // (|Δp| ≤ 1e-4, final state ≤ 1e-3) and against the same session's run() with the state fed back
 // (≤ 1e-5); chunks are one submit and one readback each; progress, cancelling and bad input.
@@ -33,7 +33,7 @@ it('audioWindows cuts a recording as vad-web frames it (the framing of common/si
   expect(() => audioWindows(audio, 0)).toThrow(InputError);
 });
 
-describe.each(['v4', 'v5'] as const)('scan, Silero %s', (v) => {
+describe.each(['v4', 'v5', 'v6'] as const)('scan, Silero %s', (v) => {
   const shape = SILERO[v];
   const windows = audioWindows(audio, shape.frame, shape.context);
   const F = windows.dims[0];
