@@ -41,11 +41,12 @@ struct Tile {
 }
 
 // Where four positions read: x index of their frame's (c = 0, ih = 0, iw = 0) row start, first input
-// row and column.
+// row and column; and where they store: out index of channel 0 (channel m adds m · OH · OW).
 struct Quad {
   xb: vec4<i32>,
   h0: vec4<i32>,
   w0: vec4<i32>,
+  ob: vec4<u32>,
 }
 
 fn x4(i: vec4<u32>) -> vec4<f32> {
@@ -86,7 +87,7 @@ fn bias_tile(m: vec4<u32>) -> Tile {
 }
 
 // Positions p0 .. p0 + 3 (clamped to P - 1: a tile past the end reads valid data and stores nothing).
-fn quad(p0: u32, P: u32, C: u32, plane: u32, OH: u32, OW: u32) -> Quad {
+fn quad(p0: u32, P: u32, C: u32, plane: u32, M: u32, OH: u32, OW: u32) -> Quad {
   var q: Quad;
   for (var j = 0u; j < 4u; j++) {
     let p = min(p0 + j, P - 1u);
@@ -96,6 +97,7 @@ fn quad(p0: u32, P: u32, C: u32, plane: u32, OH: u32, OW: u32) -> Quad {
     q.xb[j] = i32(params[16] + n * C * plane);
     q.h0[j] = i32(oh * params[10]) - i32(params[12]);
     q.w0[j] = i32(ow * params[11]) - i32(params[13]);
+    q.ob[j] = params[17] + (n * M * OH + oh) * OW + ow;
   }
   return q;
 }
@@ -104,14 +106,10 @@ fn in_range(v: vec4<i32>, n: u32) -> vec4<bool> {
   return (v >= vec4<i32>(0)) & (v < vec4<i32>(i32(n)));
 }
 
-fn store_quad(v: vec4<f32>, p0: u32, P: u32, m: u32, M: u32, OH: u32, OW: u32) {
+fn store_quad(v: vec4<f32>, q: Quad, p0: u32, P: u32, m: u32, OH: u32, OW: u32) {
   for (var j = 0u; j < 4u; j++) {
-    let p = p0 + j;
-    if (p < P) {
-      let ow = p % OW;
-      let oh = (p / OW) % OH;
-      let n = p / (OW * OH);
-      out[params[17] + ((n * M + m) * OH + oh) * OW + ow] = activate(ACT, v[j], ACT_ALPHA, ACT_BETA);
+    if (p0 + j < P) {
+      out[q.ob[j] + m * OH * OW] = activate(ACT, v[j], ACT_ALPHA, ACT_BETA);
     }
   }
 }
@@ -141,8 +139,8 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
   let p0 = (i % PQ) * 8u;
   let m0 = (i / PQ) * 4u;
   let plane = H * W;
-  let qa = quad(p0, P, C, plane, OH, OW);
-  let qb = quad(p0 + 4u, P, C, plane, OH, OW);
+  let qa = quad(p0, P, C, plane, M, OH, OW);
+  let qb = quad(p0 + 4u, P, C, plane, M, OH, OW);
   let m = min(vec4<u32>(m0) + vec4<u32>(0u, 1u, 2u, 3u), vec4<u32>(M - 1u));
   let taps = KH * KW;
   let wrow = m * (C * taps);
@@ -251,7 +249,7 @@ fn main(@builtin(global_invocation_id) gid: vec3<u32>, @builtin(num_workgroups) 
     if (m0 + k >= M) {
       break;
     }
-    store_quad(ra[k], p0, P, m0 + k, M, OH, OW);
-    store_quad(rb[k], p0 + 4u, P, m0 + k, M, OH, OW);
+    store_quad(ra[k], qa, p0, P, m0 + k, OH, OW);
+    store_quad(rb[k], qb, p0 + 4u, P, m0 + k, OH, OW);
   }
 }
