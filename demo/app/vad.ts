@@ -20,19 +20,18 @@ import {
   type SegmentOptions,
   type SpeechSegment,
 } from '../../src/index.js';
-import { loadOrtWeb } from '../bench/engines/ort.js';
+import { SILERO } from '../../common/silero-frames.js';
+import { ortFrames } from '../bench/models.js';
 import { enableOffline } from './offline.js';
 import { drawLive, drawRecording } from './vad-plot.js';
 import modelUrl from '@ricky0123/vad-web/dist/silero_vad_v5.onnx?url';
-import plainWasmUrl from 'onnxruntime-web/ort-wasm-simd-threaded.wasm?url';
 import captureUrl from './vad-capture.js?url';
 
 const RATE = 16000;
-const FRAME = 512;
-const CONTEXT = 64;
+// vad-web's framing of v5: 512 new samples, the previous frame's last 64 before them; the state carried.
+const { frame: FRAME, context: CONTEXT, carry: CARRY } = SILERO.v5;
 const FRAME_MS = (1000 * FRAME) / RATE; // 32 ms of audio per frame
-const CARRY = { stateN: 'state' };
-const SR = { data: BigInt64Array.of(16000n), dims: [] };
+const SR = { data: BigInt64Array.of(BigInt(RATE)), dims: [] };
 
 const $ = <T extends HTMLElement>(id: string) => document.getElementById(id) as T;
 
@@ -85,11 +84,9 @@ const fmt = (s: number) => `${s.toFixed(2)} s`;
 
 // ---- segment rules ----
 
-let rules: SegmentOptions = { frameSeconds: FRAME / RATE };
-
 /** The rules from the inputs; throws (speechSegments' InputError) when they make no sense. */
-function readRules(): SegmentOptions {
-  const r: SegmentOptions = {
+function readRules(): Required<SegmentOptions> {
+  const r: Required<SegmentOptions> = {
     frameSeconds: FRAME / RATE,
     positiveThreshold: Number($<HTMLInputElement>('positive').value),
     negativeThreshold: Number($<HTMLInputElement>('negative').value),
@@ -99,6 +96,9 @@ function readRules(): SegmentOptions {
   speechSegments([], r); // validates
   return r;
 }
+
+// The inputs start at vad-web's defaults (vad.html).
+let rules = readRules();
 
 function listSegments(el: HTMLElement, segments: readonly SpeechSegment[]) {
   el.replaceChildren(
@@ -132,11 +132,10 @@ function scheduleLiveDraw() {
 
 function renderLive() {
   const l = vad.live;
-  const r = rules as Required<SegmentOptions>;
-  drawLive($('live-plot'), l.probs, l.segments, { positive: r.positiveThreshold ?? 0.5, negative: r.negativeThreshold ?? 0.35 });
+  drawLive($('live-plot'), l.probs, l.segments, { positive: rules.positiveThreshold, negative: rules.negativeThreshold });
   const last = l.segments[l.segments.length - 1];
   // A segment is still open while fewer than redemptionFrames frames have passed since its last voiced one.
-  const speaking = !!last && l.probs.length - last.endFrame < (r.redemptionFrames ?? 8);
+  const speaking = !!last && l.probs.length - last.endFrame < rules.redemptionFrames;
   const ind = $('indicator');
   ind.textContent = speaking ? 'speech' : 'silence';
   ind.classList.toggle('speech', speaking);
@@ -276,27 +275,19 @@ function renderFile() {
 
 /** The same windows on ONNX Runtime Web's WASM EP, one session.run per frame with the state fed back, as vad-web runs it. */
 async function runOrt(windows: { data: Float32Array; dims: number[] }, ours: number[]): Promise<NonNullable<VadState['ort']>> {
-  const ort = await loadOrtWeb('wasm', { wasm: plainWasmUrl });
-  const session = await ort.InferenceSession.create(modelBytes, { executionProviders: ['wasm'] });
+  const fe = await ortFrames('wasm', 'v5', modelBytes);
   try {
     const width = CONTEXT + FRAME;
     const F = windows.dims[0];
-    const sr = new ort.Tensor('int64', BigInt64Array.of(16000n), []);
-    let state = new ort.Tensor('float32', new Float32Array(2 * 128), [2, 1, 128]);
     const probs: number[] = [];
     const t0 = performance.now();
-    for (let f = 0; f < F; f++) {
-      const input = new ort.Tensor('float32', windows.data.slice(f * width, (f + 1) * width), [1, width]);
-      const out = await session.run({ input, sr, state });
-      state = out.stateN as typeof state;
-      probs.push((out.output.data as Float32Array)[0]);
-    }
+    for (let f = 0; f < F; f++) probs.push(await fe.step(windows.data.slice(f * width, (f + 1) * width)));
     const ms = performance.now() - t0;
     let maxDiff = 0;
     for (let f = 0; f < F; f++) maxDiff = Math.max(maxDiff, Math.abs(probs[f] - ours[f]));
     return { ms, msPerFrame: ms / F, probs, segments: speechSegments(probs, rules), maxDiff };
   } finally {
-    await session.release();
+    await fe.dispose();
   }
 }
 

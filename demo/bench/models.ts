@@ -48,7 +48,7 @@ export interface ModelBenchOptions {
   onResult?: (partial: ModelResult) => void;
 }
 
-interface FrameEngine {
+export interface FrameEngine {
   step(x: Float32Array): Promise<number>;
   reset(): void;
   dispose(): Promise<void> | void;
@@ -82,7 +82,8 @@ async function webgpuRnnFrames(device: GPUDevice, v: SileroVersion, bytes: Uint8
   };
 }
 
-async function ortFrames(kind: 'webgpu' | 'wasm', v: SileroVersion, bytes: Uint8Array): Promise<FrameEngine> {
+/** Silero `v` on ONNX Runtime Web frame by frame, the state fed back as vad-web feeds it (the demo app's VAD page compares with it too). */
+export async function ortFrames(kind: 'webgpu' | 'wasm', v: SileroVersion, bytes: Uint8Array): Promise<FrameEngine> {
   const ort = await ortWeb(kind);
   const session = await ort.InferenceSession.create(bytes, { executionProviders: [kind] });
   const shape = SILERO[v];
